@@ -1,0 +1,2 @@
+class LimeError(ValueError):
+    """Raise for errors (lime's exception; also a ValueError)."""

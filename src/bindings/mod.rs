@@ -1,0 +1,39 @@
+//! The Python module `lime_rs._native`: the only code that knows about Python.
+//! Each binding converts arguments, releases the GIL around core work and maps
+//! `LimeError` to a Python exception.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::error::LimeError;
+
+mod base;
+mod image;
+mod submodular;
+mod tabular;
+mod text;
+
+pub(crate) fn to_py(err: LimeError) -> PyErr {
+    PyValueError::new_err(err.to_string())
+}
+
+pub(crate) trait IntoPyResult<T> {
+    fn py(self) -> PyResult<T>;
+}
+
+impl<T> IntoPyResult<T> for Result<T, LimeError> {
+    fn py(self) -> PyResult<T> {
+        self.map_err(to_py)
+    }
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    base::register(m)?;
+    tabular::register(m)?;
+    text::register(m)?;
+    image::register(m)?;
+    submodular::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! Weighted least squares: the centred weighted Gram matrix every model of an
+//! explanation is solved from, ridge regression with scikit-learn's `Ridge`
+//! semantics, and the LARS-lasso path.
+
+pub mod gram;
+pub mod lars;
+pub mod ridge;
+
+pub use gram::{Design, LabelMoments};
+pub use ridge::RidgeFit;

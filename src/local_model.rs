@@ -1,0 +1,96 @@
+//! One local surrogate model per label, as lime's
+//! `LimeBase.explain_instance_with_data`: select features, fit a weighted
+//! ridge on them, report its R² on the neighbourhood and its prediction at the
+//! instance (row 0).
+
+use ndarray::{ArrayView1, ArrayView2};
+
+use crate::error::{LimeError, Result};
+use crate::linear::{Design, RidgeFit};
+use crate::selection::{rank_by_magnitude, select, Method};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalModel {
+    pub intercept: f64,
+    /// Selected features sorted by decreasing |weight| (stable).
+    pub features: Vec<usize>,
+    pub weights: Vec<f64>,
+    pub score: f64,
+    pub local_pred: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub num_features: usize,
+    pub method: Method,
+    /// Ridge penalty of the final model (lime: 1.0).
+    pub alpha: f64,
+}
+
+/// Fits one local model per label column of `labels` (n × L) listed in
+/// `which`, sharing one Gram matrix.
+pub fn explain(
+    data: ArrayView2<f64>,
+    labels: ArrayView2<f64>,
+    weights: &[f64],
+    which: &[usize],
+    settings: Settings,
+) -> Result<Vec<LocalModel>> {
+    if labels.nrows() != data.nrows() {
+        return Err(LimeError::shape(
+            "neighborhood_labels",
+            format!("has {} rows but neighborhood_data has {}", labels.nrows(), data.nrows()),
+        ));
+    }
+    if let Some(&bad) = which.iter().find(|&&l| l >= labels.ncols()) {
+        return Err(LimeError::invalid(
+            "label",
+            format!(
+                "column {bad} does not exist: neighborhood_labels has {} columns (0..{})",
+                labels.ncols(),
+                labels.ncols().saturating_sub(1)
+            ),
+        ));
+    }
+    let design = Design::new(data, weights)?;
+    which
+        .iter()
+        .map(|&l| {
+            let label = design.label(labels.column(l), weights)?;
+            let features = select(&design, &label, data.row(0), settings.num_features, settings.method)?;
+            let fit = RidgeFit::fit(&design, &label, &features, settings.alpha)?;
+            Ok(finish(&design, &label, fit, data.row(0)))
+        })
+        .collect()
+}
+
+fn finish(
+    design: &Design,
+    label: &crate::linear::LabelMoments,
+    fit: RidgeFit,
+    instance: ArrayView1<f64>,
+) -> LocalModel {
+    let score = fit.score(design, label);
+    let local_pred = fit.predict(instance);
+    let order = rank_by_magnitude(&fit.coef);
+    LocalModel {
+        intercept: fit.intercept,
+        features: order.iter().map(|&i| fit.features[i]).collect(),
+        weights: order.iter().map(|&i| fit.coef[i]).collect(),
+        score,
+        local_pred,
+    }
+}
+
+/// Only the feature selection (for a user-supplied regressor fitted in Python).
+pub fn select_features(
+    data: ArrayView2<f64>,
+    labels: ArrayView1<f64>,
+    weights: &[f64],
+    num_features: usize,
+    method: Method,
+) -> Result<Vec<usize>> {
+    let design = Design::new(data, weights)?;
+    let label = design.label(labels, weights)?;
+    select(&design, &label, data.row(0), num_features, method)
+}

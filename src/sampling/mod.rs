@@ -1,0 +1,1 @@
+//! Neighbourhood sampling: tabular, text masks, image masks.

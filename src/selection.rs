@@ -1,0 +1,173 @@
+//! Feature selection, as lime's `LimeBase.feature_selection`.
+
+use ndarray::{ArrayView1, Array2};
+
+use crate::error::{LimeError, Result};
+use crate::linear::lars::lars_lasso_path;
+use crate::linear::ridge::r2_from;
+use crate::linear::{Design, LabelMoments, RidgeFit};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    None,
+    HighestWeights,
+    ForwardSelection,
+    LassoPath,
+    Auto,
+}
+
+impl Method {
+    pub fn parse(name: &str) -> Result<Method> {
+        Ok(match name {
+            "none" => Method::None,
+            "highest_weights" => Method::HighestWeights,
+            "forward_selection" => Method::ForwardSelection,
+            "lasso_path" => Method::LassoPath,
+            "auto" => Method::Auto,
+            other => {
+                return Err(LimeError::invalid(
+                    "feature_selection",
+                    format!(
+                        "unknown method {other:?}; expected one of 'auto', 'none', \
+                         'forward_selection', 'highest_weights', 'lasso_path'"
+                    ),
+                ))
+            }
+        })
+    }
+
+    /// What `auto` stands for, as in lime.
+    pub fn resolve(self, num_features: usize) -> Method {
+        match self {
+            Method::Auto if num_features <= 6 => Method::ForwardSelection,
+            Method::Auto => Method::HighestWeights,
+            m => m,
+        }
+    }
+}
+
+/// Indices of the selected features, in lime's order.
+pub fn select(
+    design: &Design,
+    label: &LabelMoments,
+    instance: ArrayView1<f64>,
+    num_features: usize,
+    method: Method,
+) -> Result<Vec<usize>> {
+    if num_features < 1 {
+        return Err(LimeError::invalid("num_features", "must be at least 1, got 0"));
+    }
+    Ok(match method.resolve(num_features) {
+        Method::None => (0..design.d).collect(),
+        // `resolve` never returns Auto.
+        Method::HighestWeights | Method::Auto => {
+            let coef = highest_weights_coef(design, label)?;
+            let weighted: Vec<f64> = coef.iter().zip(instance).map(|(c, x)| c * x).collect();
+            rank_by_magnitude(&weighted).into_iter().take(num_features).collect()
+        }
+        Method::ForwardSelection => forward_selection(design, label, num_features),
+        Method::LassoPath => lasso_path(design, label, num_features)?,
+    })
+}
+
+/// The ridge (alpha = 0.01) coefficients on every feature that
+/// `highest_weights` ranks by.
+pub fn highest_weights_coef(design: &Design, label: &LabelMoments) -> Result<Vec<f64>> {
+    let all: Vec<usize> = (0..design.d).collect();
+    Ok(RidgeFit::fit(design, label, &all, 0.01)?.coef)
+}
+
+/// Indices sorted by decreasing |value|, ties in index order (Python's stable
+/// `sorted(..., reverse=True)`).
+pub fn rank_by_magnitude(values: &[f64]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..values.len()).collect();
+    idx.sort_by(|&a, &b| values[b].abs().total_cmp(&values[a].abs()));
+    idx
+}
+
+/// Greedy forward selection by weighted R² of an unregularised least-squares
+/// fit, computed from the Gram matrix by pivoted Gram-Schmidt instead of
+/// refitting d·k models. Ties keep the lowest index, as lime's strict `>`.
+pub fn forward_selection(design: &Design, label: &LabelMoments, num_features: usize) -> Vec<usize> {
+    let d = design.d;
+    let steps = num_features.min(d);
+    // basis[m][j]: component of feature j along the m-th orthonormalised pick.
+    let mut basis: Vec<Vec<f64>> = Vec::with_capacity(steps);
+    let mut resid_norm: Vec<f64> = (0..d).map(|j| design.gram[(j, j)]).collect();
+    let mut resid_corr: Vec<f64> = label.xty.clone();
+    let orig_norm = resid_norm.clone();
+    let mut used = vec![false; d];
+    let mut chosen = Vec::with_capacity(steps);
+    let mut rss = label.yty;
+    for _ in 0..steps {
+        let mut best = None;
+        let mut best_score = -1e8;
+        for j in 0..d {
+            if used[j] {
+                continue;
+            }
+            let drop = gain(resid_corr[j], resid_norm[j], orig_norm[j]);
+            let score = r2_from((rss - drop).max(0.0), label.yty);
+            if best.is_none() || score > best_score {
+                best = Some(j);
+                best_score = score;
+            }
+        }
+        let Some(p) = best else { break };
+        let drop = gain(resid_corr[p], resid_norm[p], orig_norm[p]);
+        rss = (rss - drop).max(0.0);
+        used[p] = true;
+        chosen.push(p);
+        if drop == 0.0 && resid_norm[p] <= orig_norm[p] * DEPENDENT {
+            continue; // p adds no direction: nothing to project out
+        }
+        let norm = resid_norm[p].sqrt();
+        let col: Vec<f64> = (0..d)
+            .map(|j| {
+                let proj: f64 = basis.iter().map(|b| b[j] * b[p]).sum();
+                (design.gram[(j, p)] - proj) / norm
+            })
+            .collect();
+        let coef_p = resid_corr[p] / norm;
+        for j in 0..d {
+            resid_norm[j] -= col[j] * col[j];
+            resid_corr[j] -= col[j] * coef_p;
+        }
+        basis.push(col);
+    }
+    chosen
+}
+
+/// Columns whose residual norm falls below this fraction of their own norm
+/// are treated as lying in the span of the picked ones.
+const DEPENDENT: f64 = 1e-10;
+
+fn gain(corr: f64, norm: f64, orig: f64) -> f64 {
+    if norm <= orig * DEPENDENT || norm <= 0.0 {
+        0.0
+    } else {
+        corr * corr / norm
+    }
+}
+
+/// lime's lasso_path selection: walk the LARS path from its end and keep the
+/// last breakpoint with at most `num_features` non-zero coefficients.
+pub fn lasso_path(design: &Design, label: &LabelMoments, num_features: usize) -> Result<Vec<usize>> {
+    let x = Array2::from_shape_fn((design.n, design.d), |(i, j)| design.centred[j * design.n + i]);
+    let y = ndarray::ArrayView1::from(&label.centred[..]);
+    let path = lars_lasso_path(x.view(), y)?;
+    Ok(lasso_pick(&path.coefs, num_features, design.d))
+}
+
+/// The pick rule of lime on a path's coefficients (d × steps).
+pub fn lasso_pick(coefs: &Array2<f64>, num_features: usize, d: usize) -> Vec<usize> {
+    let steps = coefs.ncols();
+    let mut nonzero: Vec<usize> = (0..d).collect();
+    for i in (1..steps).rev() {
+        nonzero = (0..d).filter(|&j| coefs[(j, i)] != 0.0).collect();
+        if nonzero.len() <= num_features {
+            break;
+        }
+    }
+    nonzero
+}
