@@ -1,6 +1,6 @@
 //! Feature selection, as lime's `LimeBase.feature_selection`.
 
-use ndarray::{ArrayView1, Array2};
+use ndarray::{Array2, ArrayView1};
 
 use crate::error::{LimeError, Result};
 use crate::linear::lars::lars_lasso_path;
@@ -153,9 +153,8 @@ fn gain(corr: f64, norm: f64, orig: f64) -> f64 {
 /// lime's lasso_path selection: walk the LARS path from its end and keep the
 /// last breakpoint with at most `num_features` non-zero coefficients.
 pub fn lasso_path(design: &Design, label: &LabelMoments, num_features: usize) -> Result<Vec<usize>> {
-    let x = Array2::from_shape_fn((design.n, design.d), |(i, j)| design.centred[j * design.n + i]);
     let y = ndarray::ArrayView1::from(&label.centred[..]);
-    let path = lars_lasso_path(x.view(), y)?;
+    let path = lars_lasso_path(design.centred_view(), y)?;
     Ok(lasso_pick(&path.coefs, num_features, design.d))
 }
 

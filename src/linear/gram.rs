@@ -25,7 +25,7 @@ pub struct Design {
     pub x_mean: Vec<f64>,
     /// `Σ wᵢ (xᵢ - m)(xᵢ - m)ᵀ`, full symmetric d×d.
     pub gram: Mat<f64>,
-    /// Column-major `(xᵢⱼ - mⱼ)·√wᵢ`, kept for the lasso path and label moments.
+    /// Row-major `(xᵢⱼ - mⱼ)·√wᵢ`, kept for the lasso path and label moments.
     pub centred: Vec<f64>,
     /// `√wᵢ`.
     pub sqrt_w: Vec<f64>,
@@ -79,28 +79,32 @@ impl Design {
         }
         ensure_finite("neighborhood_data", x.iter())?;
         let sum_w = check_weights(w, n)?;
+        // One row-major pass for the means, one for the centred copy.
+        let rows: Vec<&[f64]> = match x.as_slice() {
+            Some(flat) => flat.chunks_exact(d).collect(),
+            None => return Design::new(x.as_standard_layout().view(), w),
+        };
         let mut x_mean = vec![0.0; d];
-        for (row, &wi) in x.rows().into_iter().zip(w) {
-            for (m, &v) in x_mean.iter_mut().zip(row) {
+        for (row, &wi) in rows.iter().zip(w) {
+            for (m, &v) in x_mean.iter_mut().zip(row.iter()) {
                 *m += wi * v;
             }
         }
         x_mean.iter_mut().for_each(|m| *m /= sum_w);
         let sqrt_w: Vec<f64> = w.iter().map(|v| v.sqrt()).collect();
         let mut centred = vec![0.0; n * d];
-        for (j, col) in centred.chunks_mut(n).enumerate() {
-            let (xj, mj) = (x.column(j), x_mean[j]);
-            for ((c, &v), &s) in col.iter_mut().zip(xj).zip(&sqrt_w) {
-                *c = (v - mj) * s;
+        for ((out, row), &s) in centred.chunks_exact_mut(d).zip(&rows).zip(&sqrt_w) {
+            for ((o, &v), &m) in out.iter_mut().zip(row.iter()).zip(&x_mean) {
+                *o = (v - m) * s;
             }
         }
-        let gram = gram_of(MatRef::from_column_major_slice(&centred, n, d));
+        let gram = gram_of(MatRef::from_row_major_slice(&centred, n, d));
         Ok(Design { n, d, sum_w, x_mean, gram, centred, sqrt_w })
     }
 
-    /// Column `j` of the centred weighted data.
-    pub fn centred_column(&self, j: usize) -> &[f64] {
-        &self.centred[j * self.n..(j + 1) * self.n]
+    /// The centred weighted data as an n × d view.
+    pub fn centred_view(&self) -> ndarray::ArrayView2<'_, f64> {
+        ndarray::ArrayView2::from_shape((self.n, self.d), &self.centred).expect("n * d elements")
     }
 
     pub fn label(&self, y: ArrayView1<f64>, w: &[f64]) -> Result<LabelMoments> {
@@ -114,9 +118,12 @@ impl Design {
         let y_mean = y.iter().zip(w).map(|(&v, &wi)| wi * v).sum::<f64>() / self.sum_w;
         let centred: Vec<f64> = y.iter().zip(&self.sqrt_w).map(|(&v, &s)| (v - y_mean) * s).collect();
         let yty = y.iter().zip(w).map(|(&v, &wi)| wi * (v - y_mean) * (v - y_mean)).sum();
-        let xty = (0..self.d)
-            .map(|j| self.centred_column(j).iter().zip(&centred).map(|(a, b)| a * b).sum())
-            .collect();
+        let mut xty = vec![0.0; self.d];
+        for (row, &c) in self.centred.chunks_exact(self.d).zip(&centred) {
+            for (acc, &v) in xty.iter_mut().zip(row) {
+                *acc += v * c;
+            }
+        }
         Ok(LabelMoments { y_mean, xty, yty, centred })
     }
 }

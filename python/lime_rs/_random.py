@@ -1,0 +1,28 @@
+"""``random_state`` handling: what lime accepts (None, int, RandomState) plus
+``np.random.Generator``, turned into 64-bit seeds for the Rust streams."""
+
+import numbers
+
+import numpy as np
+
+
+def check_random_state(seed):
+    """scikit-learn's ``check_random_state`` (without importing scikit-learn),
+    also passing a ``np.random.Generator`` through."""
+    if seed is None or seed is np.random:
+        return np.random.mtrand._rand
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        return np.random.RandomState(int(seed))
+    if isinstance(seed, np.random.RandomState | np.random.Generator):
+        return seed
+    raise TypeError(
+        f"random_state: expected None, an int, a numpy.random.RandomState or a "
+        f"numpy.random.Generator, got {type(seed).__name__} ({seed!r})"
+    )
+
+
+def draw_seed(state):
+    """A fresh 64-bit seed drawn from ``state`` (advancing it, as lime's draws do)."""
+    if isinstance(state, np.random.Generator):
+        return int(state.integers(0, 2**63 - 1, dtype=np.int64))
+    return int(state.randint(0, 2**63 - 1, dtype=np.int64))

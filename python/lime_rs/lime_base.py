@@ -1,0 +1,229 @@
+"""
+Contains abstract functionality for learning locally linear sparse model.
+
+Drop-in for ``lime.lime_base``: the feature selection and the default ridge
+model run in Rust (``lime_rs._native``) with the GIL released.
+"""
+
+import numpy as np
+
+from lime_rs import _native
+from lime_rs._random import check_random_state
+from lime_rs._validation import as_float_array, check_feature_selection, check_int
+
+
+def _is_sparse(x):
+    return hasattr(x, "tocsr") and hasattr(x, "nnz")
+
+
+def _check_neighbourhood(data, labels, weights):
+    """Validated dense copies of data (n, d), labels (n, L) and weights (n,)."""
+    if _is_sparse(data):
+        data = data.toarray()
+    data = as_float_array(data, "neighborhood_data", 2)
+    labels = np.asarray(labels, dtype=np.float64)
+    if labels.ndim == 1:
+        labels = labels[:, None]
+    labels = as_float_array(labels, "neighborhood_labels", 2)
+    weights = as_float_array(weights, "weights (kernel_fn(distances))", 1)
+    n = data.shape[0]
+    if labels.shape[0] != n:
+        raise ValueError(
+            f"neighborhood_labels: has {labels.shape[0]} rows but neighborhood_data has {n}"
+        )
+    if weights.shape[0] != n:
+        raise ValueError(
+            f"distances: kernel_fn(distances) gave {weights.shape[0]} weights but "
+            f"neighborhood_data has {n} rows"
+        )
+    return data, labels, weights
+
+
+def _label_index(label, n_labels):
+    label = check_int(label, "label")
+    if not -n_labels <= label < n_labels:
+        raise ValueError(
+            f"label: {label} is out of range; neighborhood_labels has {n_labels} "
+            f"columns (labels 0..{n_labels - 1})"
+        )
+    return label % n_labels
+
+
+class LimeBase:
+    """Class for learning a locally linear sparse model from perturbed data"""
+
+    def __init__(self, kernel_fn, verbose=False, random_state=None):
+        """Init function
+
+        Args:
+            kernel_fn: function that transforms an array of distances into an
+                        array of proximity values (floats).
+            verbose: if true, print local prediction values from linear model.
+            random_state: an integer, numpy.RandomState or numpy.Generator that
+                will be used to generate random numbers. If None, the random
+                state will be initialized using the internal numpy seed.
+        """
+        self.kernel_fn = kernel_fn
+        self.verbose = verbose
+        self.random_state = check_random_state(random_state)
+
+    @staticmethod
+    def generate_lars_path(weighted_data, weighted_labels):
+        """Generates the lars path for weighted data.
+
+        Args:
+            weighted_data: data that has been weighted by kernel
+            weighted_label: labels, weighted by kernel
+
+        Returns:
+            (alphas, coefs), both are arrays corresponding to the
+            regularization parameter and coefficients, respectively
+        """
+        x = as_float_array(weighted_data, "weighted_data", 2)
+        y = as_float_array(weighted_labels, "weighted_labels", 1)
+        alphas, _, coefs = _native.lars_path(x, y)
+        return alphas, coefs
+
+    def forward_selection(self, data, labels, weights, num_features):
+        """Iteratively adds features to the model"""
+        return self.feature_selection(data, labels, weights, num_features, "forward_selection")
+
+    def feature_selection(self, data, labels, weights, num_features, method):
+        """Selects features for the model. see explain_instance_with_data to
+        understand the parameters."""
+        check_feature_selection(method)
+        num_features = check_int(num_features, "num_features", minimum=1)
+        sparse = _is_sparse(data)
+        instance = data[0] if sparse else None
+        data, labels, weights = _check_neighbourhood(data, labels, weights)
+        labels = labels[:, 0]
+        effective = method
+        if method == "auto":
+            effective = "forward_selection" if num_features <= 6 else "highest_weights"
+        if sparse and effective == "highest_weights":
+            return _sparse_highest_weights(data, labels, weights, instance, num_features)
+        return _native.select_features(data, labels, weights, num_features, method)
+
+    def explain_instance_with_data(
+        self,
+        neighborhood_data,
+        neighborhood_labels,
+        distances,
+        label,
+        num_features,
+        feature_selection="auto",
+        model_regressor=None,
+    ):
+        """Takes perturbed data, labels and distances, returns explanation.
+
+        Args:
+            neighborhood_data: perturbed data, 2d array. first element is
+                               assumed to be the original data point.
+            neighborhood_labels: corresponding perturbed labels. should have as
+                                 many columns as the number of possible labels.
+            distances: distances to original data point.
+            label: label for which we want an explanation
+            num_features: maximum number of features in explanation
+            feature_selection: how to select num_features. options are:
+                'forward_selection': iteratively add features to the model.
+                    This is costly when num_features is high
+                'highest_weights': selects the features that have the highest
+                    product of absolute weight * original data point when
+                    learning with all the features
+                'lasso_path': chooses features based on the lasso
+                    regularization path
+                'none': uses all features, ignores num_features
+                'auto': uses forward_selection if num_features <= 6, and
+                    'highest_weights' otherwise.
+            model_regressor: sklearn regressor to use in explanation.
+                Defaults to Ridge regression if None. Must have
+                model_regressor.coef_ and 'sample_weight' as a parameter
+                to model_regressor.fit()
+
+        Returns:
+            (intercept, exp, score, local_pred):
+            intercept is a float.
+            exp is a sorted list of tuples, where each tuple (x,y) corresponds
+            to the feature id (x) and the local weight (y). The list is sorted
+            by decreasing absolute value of y.
+            score is the R^2 value of the returned explanation
+            local_pred is the prediction of the explanation model on the original instance
+        """
+        check_feature_selection(feature_selection)
+        num_features = check_int(num_features, "num_features", minimum=1)
+        distances = as_float_array(distances, "distances", 1)
+        weights = self.kernel_fn(distances)
+        sparse = _is_sparse(neighborhood_data)
+        instance = neighborhood_data[0] if sparse else None
+        data, labels, weights = _check_neighbourhood(
+            neighborhood_data, neighborhood_labels, weights
+        )
+        label = _label_index(label, labels.shape[1])
+
+        if model_regressor is None and not (
+            sparse and _uses_highest_weights(feature_selection, num_features)
+        ):
+            intercept, features, coefs, score, local_pred = _native.explain_with_data(
+                data, labels, weights, [label], num_features, feature_selection
+            )[0]
+            result = (
+                np.float64(intercept),
+                list(zip(features, coefs)),
+                float(score),
+                np.array([local_pred]),
+            )
+        else:
+            column = labels[:, label]
+            if sparse and _uses_highest_weights(feature_selection, num_features):
+                used = _sparse_highest_weights(data, column, weights, instance, num_features)
+            else:
+                used = _native.select_features(
+                    data, column, weights, num_features, feature_selection
+                )
+            result = _fit_model(data, column, weights, used, model_regressor)
+        if self.verbose:
+            print("Intercept", result[0])
+            print("Prediction_local", result[3])
+            print("Right:", labels[0, label])
+        return result
+
+
+def _uses_highest_weights(method, num_features):
+    return method == "highest_weights" or (method == "auto" and num_features > 6)
+
+
+def _fit_model(data, labels, weights, used, model_regressor):
+    """Final model on the selected columns: lime's default ridge in Rust, or a
+    user-supplied scikit-learn regressor fitted in Python as lime does."""
+    sub = np.ascontiguousarray(data[:, used])
+    if model_regressor is None:
+        intercept, order, coefs, score, local_pred = _native.explain_with_data(
+            sub, labels[:, None], weights, [0], max(len(used), 1), "none"
+        )[0]
+        return (
+            np.float64(intercept),
+            list(zip(used[order], coefs)),
+            float(score),
+            np.array([local_pred]),
+        )
+    model_regressor.fit(sub, labels, sample_weight=weights)
+    score = model_regressor.score(sub, labels, sample_weight=weights)
+    local_pred = model_regressor.predict(sub[0].reshape(1, -1))
+    exp = sorted(zip(used, model_regressor.coef_), key=lambda x: np.abs(x[1]), reverse=True)
+    return model_regressor.intercept_, exp, score, local_pred
+
+
+def _sparse_highest_weights(data, labels, weights, instance, num_features):
+    """lime's highest_weights for sparse data: rank only the instance's
+    non-zero features, padding with the lowest unused indices."""
+    coef, _ = _native.ridge(data, labels, weights, 0.01)
+    row = instance.tocsr()
+    nz = row.indices
+    weighted = coef[nz] * row.data
+    order = np.argsort(np.abs(weighted), kind="stable")[::-1]
+    indices = nz[order][:num_features]
+    if len(indices) < num_features:
+        taken = set(indices.tolist())
+        pad = [i for i in range(data.shape[1]) if i not in taken][: num_features - len(indices)]
+        indices = np.concatenate([indices, np.asarray(pad, dtype=indices.dtype)])
+    return indices
