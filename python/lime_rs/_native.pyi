@@ -1,0 +1,50 @@
+# Type stubs of the compiled module lime_rs._native (checked with mypy.stubtest).
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+# --- engine (src/bindings/base.rs) ---
+
+def explain_with_data(
+    data: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    which: list[int],
+    num_features: int,
+    method: str,
+    alpha: float = 1.0,
+) -> list[tuple[float, npt.NDArray[np.int64], npt.NDArray[np.float64], float, float]]: ...
+def select_features(
+    data: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    num_features: int,
+    method: str,
+) -> npt.NDArray[np.int64]: ...
+def ridge(
+    data: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    alpha: float,
+) -> tuple[npt.NDArray[np.float64], float]: ...
+def lars_path(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def distances(
+    data: npt.NDArray[np.float64], point: npt.NDArray[np.float64], metric: str
+) -> npt.NDArray[np.float64]: ...
+def kernel(distances: npt.NDArray[np.float64], width: float) -> npt.NDArray[np.float64]: ...
+def num_threads() -> int: ...
+
+# --- tabular (src/bindings/tabular.rs) ---
+
+
+# --- text (src/bindings/text.rs) ---
+
+
+# --- image (src/bindings/image.rs) ---
+
+
+# --- submodular pick (src/bindings/submodular.rs) ---
+
