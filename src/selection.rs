@@ -1,6 +1,6 @@
 //! Feature selection, as lime's `LimeBase.feature_selection`.
 
-use ndarray::{Array2, ArrayView1};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::error::{LimeError, Result};
 use crate::linear::lars::lars_lasso_path;
@@ -49,11 +49,15 @@ impl Method {
 /// Indices of the selected features, in lime's order.
 pub fn select(
     design: &Design,
-    label: &LabelMoments,
-    instance: ArrayView1<f64>,
+    label: usize,
+    data: ArrayView2<f64>,
+    labels: ArrayView2<f64>,
+    weights: &[f64],
     num_features: usize,
     method: Method,
 ) -> Result<Vec<usize>> {
+    let instance = data.row(0);
+    let moments = design.labels.get(label).ok_or_else(|| LimeError::invalid("label", format!("column {label} does not exist")))?;
     if num_features < 1 {
         return Err(LimeError::invalid("num_features", "must be at least 1, got 0"));
     }
@@ -61,12 +65,19 @@ pub fn select(
         Method::None => (0..design.d).collect(),
         // `resolve` never returns Auto.
         Method::HighestWeights | Method::Auto => {
-            let coef = highest_weights_coef(design, label)?;
+            let coef = highest_weights_coef(design, moments)?;
             let weighted: Vec<f64> = coef.iter().zip(instance).map(|(c, x)| c * x).collect();
             rank_by_magnitude(&weighted).into_iter().take(num_features).collect()
         }
-        Method::ForwardSelection => forward_selection(design, label, num_features),
-        Method::LassoPath => lasso_path(design, label, num_features)?,
+        Method::ForwardSelection => forward_selection(design, moments, num_features),
+        Method::LassoPath => {
+            let x = design.centred_data(data, weights);
+            let y = design.centred_label(labels.column(label), weights, label);
+            let x = ArrayView2::from_shape((design.n, design.d), &x[..])
+                .map_err(|e| LimeError::Numerical(e.to_string()))?;
+            let path = lars_lasso_path(x, ArrayView1::from(&y[..]))?;
+            lasso_pick(&path.coefs, num_features, design.d)
+        }
     })
 }
 
@@ -148,14 +159,6 @@ fn gain(corr: f64, norm: f64, orig: f64) -> f64 {
     } else {
         corr * corr / norm
     }
-}
-
-/// lime's lasso_path selection: walk the LARS path from its end and keep the
-/// last breakpoint with at most `num_features` non-zero coefficients.
-pub fn lasso_path(design: &Design, label: &LabelMoments, num_features: usize) -> Result<Vec<usize>> {
-    let y = ndarray::ArrayView1::from(&label.centred[..]);
-    let path = lars_lasso_path(design.centred_view(), y)?;
-    Ok(lasso_pick(&path.coefs, num_features, design.d))
 }
 
 /// The pick rule of lime on a path's coefficients (d × steps).

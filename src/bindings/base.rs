@@ -75,10 +75,9 @@ fn ridge<'py>(
     let (x, y, w) = (data.as_array(), labels.as_array(), weights.as_slice()?);
     let fit = py
         .detach(|| {
-            let design = Design::new(x, w)?;
-            let label = design.label(y, w)?;
+            let design = Design::new(x, y.insert_axis(ndarray::Axis(1)), w)?;
             let all: Vec<usize> = (0..design.d).collect();
-            RidgeFit::fit(&design, &label, &all, alpha)
+            RidgeFit::fit(&design, &design.labels[0], &all, alpha)
         })
         .py()?;
     Ok((fit.coef.into_pyarray(py), fit.intercept))

@@ -124,12 +124,12 @@ mod tests {
         let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * (j + 3)) % 11) as f64 + (j as f64) * 0.3);
         let y: Array1<f64> = x.rows().into_iter().map(|r| 2.0 + r[0] - 0.5 * r[2]).collect();
         let w: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
-        let des = Design::new(x.view(), &w).unwrap();
-        let lab = des.label(y.view(), &w).unwrap();
-        let fit = RidgeFit::fit(&des, &lab, &[0, 1, 2], 0.0).unwrap();
+        let des = Design::new(x.view(), y.view().insert_axis(ndarray::Axis(1)), &w).unwrap();
+        let lab = &des.labels[0];
+        let fit = RidgeFit::fit(&des, lab, &[0, 1, 2], 0.0).unwrap();
         assert!((fit.coef[0] - 1.0).abs() < 1e-9 && fit.coef[1].abs() < 1e-9 && (fit.coef[2] + 0.5).abs() < 1e-9);
         assert!((fit.intercept - 2.0).abs() < 1e-8);
-        assert!((fit.score(&des, &lab) - 1.0).abs() < 1e-12);
+        assert!((fit.score(&des, lab) - 1.0).abs() < 1e-12);
         assert!((fit.predict(x.row(0)) - y[0]).abs() < 1e-9);
     }
 
@@ -140,9 +140,9 @@ mod tests {
         let x = Array2::from_shape_fn((n, 2), |(i, _)| i as f64);
         let y: Array1<f64> = (0..n).map(|i| 2.0 * i as f64).collect();
         let w = vec![1.0; n];
-        let des = Design::new(x.view(), &w).unwrap();
-        let lab = des.label(y.view(), &w).unwrap();
-        let fit = RidgeFit::fit(&des, &lab, &[0, 1], 0.0).unwrap();
+        let des = Design::new(x.view(), y.view().insert_axis(ndarray::Axis(1)), &w).unwrap();
+        let lab = &des.labels[0];
+        let fit = RidgeFit::fit(&des, lab, &[0, 1], 0.0).unwrap();
         assert!((fit.coef[0] - 1.0).abs() < 1e-8 && (fit.coef[1] - 1.0).abs() < 1e-8, "{:?}", fit.coef);
     }
 
@@ -151,9 +151,9 @@ mod tests {
         let x = Array2::from_shape_fn((5, 2), |(i, j)| (i + j) as f64);
         let y = Array1::from_elem(5, 1.0);
         let w = vec![0.5; 5];
-        let des = Design::new(x.view(), &w).unwrap();
-        let lab = des.label(y.view(), &w).unwrap();
-        let fit = RidgeFit::fit(&des, &lab, &[0, 1], 1.0).unwrap();
-        assert_eq!(fit.score(&des, &lab), 1.0);
+        let des = Design::new(x.view(), y.view().insert_axis(ndarray::Axis(1)), &w).unwrap();
+        let lab = &des.labels[0];
+        let fit = RidgeFit::fit(&des, lab, &[0, 1], 1.0).unwrap();
+        assert_eq!(fit.score(&des, lab), 1.0);
     }
 }
