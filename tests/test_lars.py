@@ -10,10 +10,9 @@ import warnings
 
 import numpy as np
 import pytest
+from lime_rs import _native
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import lars_path
-
-from lime_rs import _native
 
 
 def sklearn_path(X, y):
@@ -25,6 +24,7 @@ def sklearn_path(X, y):
 
 def lime_pick(coefs, num_features):
     """lime_base.LimeBase.feature_selection, method 'lasso_path'."""
+    nonzero = range(coefs.shape[0])
     for i in range(len(coefs.T) - 1, 0, -1):
         nonzero = coefs.T[i].nonzero()[0]
         if len(nonzero) <= num_features:
@@ -60,10 +60,9 @@ def assert_same_path(X, y, rtol=1e-8):
         assert k > 0 and c_sk[j, k - 1] != 0, "not a drop breakpoint"
         assert k + 1 == c_sk.shape[1] or c_sk[j, k + 1] == 0, "not a drop breakpoint"
 
-    # lime's pick rule (it needs at least two breakpoints, else lime fails).
-    if c_sk.shape[1] > 1:
-        for num_features in range(1, X.shape[1] + 1):
-            assert lime_pick(c_rs, num_features) == lime_pick(c_sk, num_features), num_features
+    # lime's pick rule, for every number of features.
+    for num_features in range(1, X.shape[1] + 1):
+        assert lime_pick(c_rs, num_features) == lime_pick(c_sk, num_features), num_features
     return a_sk, c_sk
 
 
@@ -164,6 +163,7 @@ def test_more_features_than_samples(seed):
 
 def test_zero_target():
     X = np.random.default_rng(0).normal(size=(50, 5))
+    assert_same_path(X, np.zeros(50))
     alphas, active, coefs = _native.lars_path(X, np.zeros(50))
     a_sk, act_sk, c_sk = sklearn_path(X, np.zeros(50))
     np.testing.assert_array_equal(alphas, a_sk)
