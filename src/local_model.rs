@@ -39,7 +39,11 @@ pub fn explain(
     if labels.nrows() != data.nrows() {
         return Err(LimeError::shape(
             "neighborhood_labels",
-            format!("has {} rows but neighborhood_data has {}", labels.nrows(), data.nrows()),
+            format!(
+                "has {} rows but neighborhood_data has {}",
+                labels.nrows(),
+                data.nrows()
+            ),
         ));
     }
     if let Some(&bad) = which.iter().find(|&&l| l >= labels.ncols()) {
@@ -56,7 +60,13 @@ pub fn explain(
     which
         .iter()
         .map(|&l| {
-            let features = select(&design, l, data, labels, weights, settings.num_features, settings.method)?;
+            let features = select(
+                &design,
+                l,
+                data.row(0),
+                settings.num_features,
+                settings.method,
+            )?;
             let label = &design.labels[l];
             let fit = RidgeFit::fit(&design, label, &features, settings.alpha)?;
             Ok(finish(&design, label, fit, data.row(0)))
@@ -92,5 +102,5 @@ pub fn select_features(
 ) -> Result<Vec<usize>> {
     let labels = labels.insert_axis(ndarray::Axis(1));
     let design = Design::new(data, labels, weights)?;
-    select(&design, 0, data, labels, weights, num_features, method)
+    select(&design, 0, data.row(0), num_features, method)
 }

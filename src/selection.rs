@@ -1,9 +1,9 @@
 //! Feature selection, as lime's `LimeBase.feature_selection`.
 
-use ndarray::{Array2, ArrayView1, ArrayView2};
+use ndarray::{Array2, ArrayView1};
 
 use crate::error::{LimeError, Result};
-use crate::linear::lars::lars_lasso_path;
+use crate::linear::lars::lars_lasso_path_gram;
 use crate::linear::ridge::r2_from;
 use crate::linear::{Design, LabelMoments, RidgeFit};
 
@@ -50,16 +50,19 @@ impl Method {
 pub fn select(
     design: &Design,
     label: usize,
-    data: ArrayView2<f64>,
-    labels: ArrayView2<f64>,
-    weights: &[f64],
+    instance: ArrayView1<f64>,
     num_features: usize,
     method: Method,
 ) -> Result<Vec<usize>> {
-    let instance = data.row(0);
-    let moments = design.labels.get(label).ok_or_else(|| LimeError::invalid("label", format!("column {label} does not exist")))?;
+    let moments = design
+        .labels
+        .get(label)
+        .ok_or_else(|| LimeError::invalid("label", format!("column {label} does not exist")))?;
     if num_features < 1 {
-        return Err(LimeError::invalid("num_features", "must be at least 1, got 0"));
+        return Err(LimeError::invalid(
+            "num_features",
+            "must be at least 1, got 0",
+        ));
     }
     Ok(match method.resolve(num_features) {
         Method::None => (0..design.d).collect(),
@@ -67,15 +70,16 @@ pub fn select(
         Method::HighestWeights | Method::Auto => {
             let coef = highest_weights_coef(design, moments)?;
             let weighted: Vec<f64> = coef.iter().zip(instance).map(|(c, x)| c * x).collect();
-            rank_by_magnitude(&weighted).into_iter().take(num_features).collect()
+            rank_by_magnitude(&weighted)
+                .into_iter()
+                .take(num_features)
+                .collect()
         }
         Method::ForwardSelection => forward_selection(design, moments, num_features),
+        // The lasso path of the centred weighted data needs only its Gram and
+        // cross-moments, which the design already holds.
         Method::LassoPath => {
-            let x = design.centred_data(data, weights);
-            let y = design.centred_label(labels.column(label), weights, label);
-            let x = ArrayView2::from_shape((design.n, design.d), &x[..])
-                .map_err(|e| LimeError::Numerical(e.to_string()))?;
-            let path = lars_lasso_path(x, ArrayView1::from(&y[..]))?;
+            let path = lars_lasso_path_gram(design.gram.as_ref(), &moments.xty, design.n)?;
             lasso_pick(&path.coefs, num_features, design.d)
         }
     })

@@ -7,7 +7,9 @@ use crate::error::{ensure_finite, LimeError, Result};
 
 /// Global importance of each feature: `sqrt(Σᵢ |Wᵢⱼ|)`.
 pub fn importance(w: ArrayView2<f64>) -> Vec<f64> {
-    (0..w.ncols()).map(|j| w.column(j).iter().map(|v| v.abs()).sum::<f64>().sqrt()).collect()
+    (0..w.ncols())
+        .map(|j| w.column(j).iter().map(|v| v.abs()).sum::<f64>().sqrt())
+        .collect()
 }
 
 /// Greedy maximisation of the coverage `c(V) = Σⱼ Iⱼ·[∃ i∈V: Wᵢⱼ ≠ 0]` over
@@ -17,7 +19,10 @@ pub fn greedy_pick(w: ArrayView2<f64>, k: usize) -> Result<Vec<usize>> {
     ensure_finite("W", w.iter())?;
     let (n, d) = w.dim();
     if k > n {
-        return Err(LimeError::invalid("num_exps_desired", format!("{k} is more than the {n} explanations")));
+        return Err(LimeError::invalid(
+            "num_exps_desired",
+            format!("{k} is more than the {n} explanations"),
+        ));
     }
     let imp = importance(w);
     let mut covered = vec![false; d];
@@ -28,7 +33,10 @@ pub fn greedy_pick(w: ArrayView2<f64>, k: usize) -> Result<Vec<usize>> {
         let mut best_at = None;
         for (slot, &i) in remaining.iter().enumerate() {
             let row = w.row(i);
-            let value: f64 = (0..d).filter(|&j| covered[j] || row[j] != 0.0).map(|j| imp[j]).sum();
+            let value: f64 = (0..d)
+                .filter(|&j| covered[j] || row[j] != 0.0)
+                .map(|j| imp[j])
+                .sum();
             if value >= best {
                 best = value;
                 best_at = Some(slot);

@@ -1,6 +1,6 @@
 //! Binding of SP-LIME's greedy pick.
 
-use numpy::{PyReadonlyArray2};
+use numpy::PyReadonlyArray2;
 use pyo3::prelude::*;
 
 use super::IntoPyResult;

@@ -61,7 +61,10 @@ pub fn check_weights(w: &[f64], n: usize) -> Result<f64> {
     if let Some(i) = w.iter().position(|&v| v < 0.0) {
         return Err(LimeError::invalid(
             "weights",
-            format!("must be non-negative (the kernel returned {} at row {i})", w[i]),
+            format!(
+                "must be non-negative (the kernel returned {} at row {i})",
+                w[i]
+            ),
         ));
     }
     let sum: f64 = w.iter().sum();
@@ -101,14 +104,25 @@ impl Design {
         let p = d + l;
         let shift: Vec<f64> = x.row(0).iter().chain(y.row(0).iter()).copied().collect();
         let groups = n.div_ceil(GROUP_ROWS);
-        let work = |g: usize| accumulate(x, y, w, &shift, g * GROUP_ROWS, ((g + 1) * GROUP_ROWS).min(n));
+        let work = |g: usize| {
+            accumulate(
+                x,
+                y,
+                w,
+                &shift,
+                g * GROUP_ROWS,
+                ((g + 1) * GROUP_ROWS).min(n),
+            )
+        };
         let partials: Vec<Partial> = if groups == 1 {
             vec![work(0)]
         } else {
             crate::pool::install(|| (0..groups).into_par_iter().map(work).collect())
         };
         let mut parts = partials.into_iter();
-        let Partial { mut a, mut s } = parts.next().ok_or_else(|| LimeError::Numerical("no rows".into()))?;
+        let Partial { mut a, mut s } = parts
+            .next()
+            .ok_or_else(|| LimeError::Numerical("no rows".into()))?;
         for part in parts {
             for c in 0..p {
                 for r in c..p {
@@ -121,7 +135,9 @@ impl Design {
         if !s.iter().all(|v| v.is_finite()) {
             ensure_finite("neighborhood_data", x.iter())?;
             ensure_finite("neighborhood_labels", y.iter())?;
-            return Err(LimeError::Numerical("the neighbourhood's weighted sums overflowed".into()));
+            return Err(LimeError::Numerical(
+                "the neighbourhood's weighted sums overflowed".into(),
+            ));
         }
         let centred = |r: usize, c: usize| a[(r.max(c), r.min(c))] - s[r] * s[c] / sum_w;
         let gram = Mat::<f64>::from_fn(d, d, centred);
@@ -133,29 +149,27 @@ impl Design {
                 yty: centred(d + k, d + k).max(0.0),
             })
             .collect();
-        Ok(Design { n, d, sum_w, x_mean, gram, labels })
-    }
-
-    /// The centred weighted data `(xᵢ - m)·√wᵢ` (n × d, row-major), for the lasso path.
-    pub fn centred_data(&self, x: ArrayView2<f64>, w: &[f64]) -> Vec<f64> {
-        let mut out = Vec::with_capacity(self.n * self.d);
-        for (row, &wi) in x.rows().into_iter().zip(w) {
-            let s = wi.sqrt();
-            out.extend(row.iter().zip(&self.x_mean).map(|(v, m)| (v - m) * s));
-        }
-        out
-    }
-
-    /// The centred weighted label `(yᵢ - ȳ)·√wᵢ`, for the lasso path.
-    pub fn centred_label(&self, y: ArrayView1<f64>, w: &[f64], label: usize) -> Vec<f64> {
-        let mean = self.labels[label].y_mean;
-        y.iter().zip(w).map(|(v, wi)| (v - mean) * wi.sqrt()).collect()
+        Ok(Design {
+            n,
+            d,
+            sum_w,
+            x_mean,
+            gram,
+            labels,
+        })
     }
 }
 
 /// `A = Σ wᵢ zᵢ zᵢᵀ` (lower triangle) and `s = Σ wᵢ zᵢ` over rows `start..end`,
 /// with `zᵢ = [xᵢ, yᵢ] - shift`.
-fn accumulate(x: ArrayView2<f64>, y: ArrayView2<f64>, w: &[f64], shift: &[f64], start: usize, end: usize) -> Partial {
+fn accumulate(
+    x: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+    w: &[f64],
+    shift: &[f64],
+    start: usize,
+    end: usize,
+) -> Partial {
     let p = shift.len();
     let d = x.ncols();
     let block_rows = BLOCK_ROWS;
@@ -205,7 +219,8 @@ fn fill(out: &mut [f64], row: ArrayView1<f64>, shift: &[f64], s: &mut [f64], w: 
             }
         }
         None => {
-            for (((o, &v), &c), acc) in out.iter_mut().zip(row.iter()).zip(shift).zip(s.iter_mut()) {
+            for (((o, &v), &c), acc) in out.iter_mut().zip(row.iter()).zip(shift).zip(s.iter_mut())
+            {
                 let z = v - c;
                 *o = z * sqrt_w;
                 *acc += z * w;
@@ -220,13 +235,16 @@ mod tests {
     use ndarray::{Array2, Axis};
 
     fn direct(x: &Array2<f64>, w: &[f64], a: usize, b: usize, ma: f64, mb: f64) -> f64 {
-        (0..x.nrows()).map(|i| w[i] * (x[(i, a)] - ma) * (x[(i, b)] - mb)).sum()
+        (0..x.nrows())
+            .map(|i| w[i] * (x[(i, a)] - ma) * (x[(i, b)] - mb))
+            .sum()
     }
 
     #[test]
     fn gram_matches_direct_sum() {
         for &(n, d) in &[(7, 3), (50, 200), (5000, 4)] {
-            let x = Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 17) % 13) as f64 / 7.0 - 0.5);
+            let x =
+                Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 17) % 13) as f64 / 7.0 - 0.5);
             let y = x.sum_axis(Axis(1)).insert_axis(Axis(1));
             let w: Vec<f64> = (0..n).map(|i| 0.1 + (i % 5) as f64).collect();
             let des = Design::new(x.view(), y.view(), &w).unwrap();
@@ -236,7 +254,10 @@ mod tests {
                 assert!((des.x_mean[a] - ma).abs() < 1e-12);
                 for b in 0..d {
                     let mb = des.x_mean[b];
-                    assert!((des.gram[(a, b)] - direct(&x, &w, a, b, ma, mb)).abs() < 1e-8, "{a} {b}");
+                    assert!(
+                        (des.gram[(a, b)] - direct(&x, &w, a, b, ma, mb)).abs() < 1e-8,
+                        "{a} {b}"
+                    );
                 }
             }
             let lab = &des.labels[0];
