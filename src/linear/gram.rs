@@ -24,7 +24,7 @@ use crate::error::{ensure_finite, LimeError, Result};
 const BLOCK_ROWS: usize = 512;
 /// Rows per parallel group. Groups are fixed by n alone, so sums are added in
 /// the same order on 1 or 16 threads.
-const GROUP_ROWS: usize = 2048;
+const GROUP_ROWS: usize = 1024;
 
 #[derive(Debug, Clone)]
 pub struct Design {
@@ -104,20 +104,17 @@ impl Design {
         let p = d + l;
         let shift: Vec<f64> = x.row(0).iter().chain(y.row(0).iter()).copied().collect();
         let groups = n.div_ceil(GROUP_ROWS);
-        let work = |g: usize| {
-            accumulate(
-                x,
-                y,
-                w,
-                &shift,
-                g * GROUP_ROWS,
-                ((g + 1) * GROUP_ROWS).min(n),
-            )
-        };
+        let group = |g: usize| (g * GROUP_ROWS, ((g + 1) * GROUP_ROWS).min(n));
+        let work = |(start, end): (usize, usize), par| accumulate(x, y, w, &shift, start, end, par);
         let partials: Vec<Partial> = if groups == 1 {
-            vec![work(0)]
+            vec![work((0, n), Par::Seq)]
         } else {
-            crate::pool::install(|| (0..groups).into_par_iter().map(work).collect())
+            crate::pool::install(|| {
+                (0..groups)
+                    .into_par_iter()
+                    .map(|g| work(group(g), Par::Seq))
+                    .collect()
+            })
         };
         let mut parts = partials.into_iter();
         let Partial { mut a, mut s } = parts
@@ -169,6 +166,7 @@ fn accumulate(
     shift: &[f64],
     start: usize,
     end: usize,
+    par: Par,
 ) -> Partial {
     let p = shift.len();
     let d = x.ncols();
@@ -199,7 +197,7 @@ fn accumulate(
             zb,
             BlockStructure::Rectangular,
             1.0,
-            Par::Seq,
+            par,
         );
         first = false;
         b0 += rows;
