@@ -61,10 +61,10 @@ def _esc(cp):
     if 0xD800 <= cp <= 0xDFFF:
         raise _Untranslatable("surrogate")
     ch = chr(cp)
-    return ch if ch in _ALNUM else "\\x{%X}" % cp
+    return ch if ch in _ALNUM else f"\\x{{{cp:X}}}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _category_body(name, limit):
     """Body of a Rust character class holding the code points below ``limit``
     that Python's ``re`` (Unicode mode) puts in category ``name``."""
@@ -120,7 +120,7 @@ class _Translator:
             return "(?:" + "|".join(self.seq(alt, flags) for alt in av[1]) + ")"
         if name in ("MAX_REPEAT", "MIN_REPEAT"):
             lo, hi, item = av
-            rep = "{%d,}" % lo if hi == self.maxrepeat else "{%d,%d}" % (lo, hi)
+            rep = f"{{{lo},}}" if hi == self.maxrepeat else f"{{{lo},{hi}}}"
             return "(?:" + self.seq(item, flags) + ")" + rep + ("?" if name == "MIN_REPEAT" else "")
         if name == "SUBPATTERN":
             group, add, delete, item = av
@@ -218,7 +218,7 @@ def _regex_index(raw, expr, bow, mask):
             "split_expression: expected a regular expression string or a callable returning "
             f"a list of str tokens, got {type(expr).__name__} ({expr!r:.80})"
         )
-    splitter = re.compile(r"(%s)|$" % expr)  # lime's pattern, and lime's errors
+    splitter = re.compile("(" + expr + ")|$")  # lime's pattern, and lime's errors
     native = _native_splitter(expr, raw.isascii())
     if native is not None:
         try:
@@ -363,9 +363,7 @@ class IndexedString(_IndexedBase):
         self.bow = bool(bow)
         if callable(split_expression):
             tokens = _call_tokenizer(split_expression, raw_string)
-            index = _native.TextIndex.from_tokenizer(
-                raw_string, tokens, self.bow, self.mask_string
-            )
+            index = _native.TextIndex.from_tokenizer(raw_string, tokens, self.bow, self.mask_string)
         else:
             index = _regex_index(raw_string, split_expression, self.bow, self.mask_string)
         self._set_index(index)
@@ -443,11 +441,8 @@ class TextDomainMapper(explanation.DomainMapper):
         if positions:
             exp = [
                 (
-                    "%s_%s"
-                    % (
-                        self.indexed_string.word(x[0]),
-                        "-".join(map(str, self.indexed_string.string_position(x[0]))),
-                    ),
+                    f"{self.indexed_string.word(x[0])}_"
+                    + "-".join(map(str, self.indexed_string.string_position(x[0]))),
                     x[1],
                 )
                 for x in exp
@@ -456,7 +451,9 @@ class TextDomainMapper(explanation.DomainMapper):
             exp = [(self.indexed_string.word(x[0]), x[1]) for x in exp]
         return exp
 
-    def visualize_instance_html(self, exp, label, div_name, exp_object_name, text=True, opacity=True):
+    def visualize_instance_html(
+        self, exp, label, div_name, exp_object_name, text=True, opacity=True
+    ):
         """The document as a self-contained HTML fragment, every occurrence of
         an explained word (or, when bow=False, the explained occurrence)
         highlighted: blue when it supports ``label``, orange when it opposes it.
