@@ -15,6 +15,9 @@ use pyo3::types::{PyBytes, PyList, PyString};
 use super::IntoPyResult;
 use crate::text::{sample, Splitter, TextIndex, NON_WORD};
 
+/// (data, distances) of a neighbourhood.
+type Sample<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
+
 /// Rows rendered per hand-over to Python (bounds the extra memory).
 const RENDER_CHUNK: usize = 512;
 
@@ -211,12 +214,7 @@ impl PyTextIndex {
     }
 
     /// lime's neighbourhood: (data (n, d) of 0/1, cosine distances to row 0 * 100).
-    fn sample<'py>(
-        &self,
-        py: Python<'py>,
-        num_samples: usize,
-        seed: u64,
-    ) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>)> {
+    fn sample<'py>(&self, py: Python<'py>, num_samples: usize, seed: u64) -> PyResult<Sample<'py>> {
         let d = self.inner.num_features();
         let nb = py
             .detach(|| sample::neighbourhood(d, num_samples, seed))

@@ -230,7 +230,7 @@ mod timing {
         for _ in 0..3 {
             let t = std::time::Instant::now();
             let r = render_rows(&ix, nb.data.view(), 0..5000).unwrap();
-            let one = crate::pool::install(|| rayon::current_num_threads());
+            let one = crate::pool::install(rayon::current_num_threads);
             eprintln!(
                 "d={} render {:?} ({} threads), bytes {}",
                 ix.num_features(),
