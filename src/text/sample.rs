@@ -62,6 +62,17 @@ pub fn neighbourhood(d: usize, num_samples: usize, seed: u64) -> Result<Neighbou
     if num_samples < 1 {
         return Err(LimeError::invalid("num_samples", "must be at least 1"));
     }
+    if num_samples
+        .checked_mul(d)
+        .and_then(|c| c.checked_mul(8))
+        .filter(|&b| b <= isize::MAX as usize)
+        .is_none()
+    {
+        return Err(LimeError::invalid(
+            "num_samples",
+            format!("{num_samples} samples of {d} features do not fit in memory"),
+        ));
+    }
     let mut data = Array2::<f64>::zeros((num_samples, d));
     let mut distances = vec![0.0; num_samples];
     let flat = data
@@ -202,6 +213,7 @@ mod tests {
     #[test]
     fn errors() {
         assert!(neighbourhood(0, 10, 0).is_err());
+        assert!(neighbourhood(10, usize::MAX / 4, 0).is_err());
         let sp = Splitter::new(" ").unwrap();
         let ix = TextIndex::from_regex("a b", &sp, true, vec![])
             .unwrap()
