@@ -43,7 +43,7 @@ def engine_demo():
 
     exp = Explanation(Names(list(data.feature_names)), class_names=list(data.target_names))
     exp.predict_proba = proba[0]
-    exp.local_exp[1], exp.intercept[1], exp.score, exp.local_pred = local_exp, intercept, score, local_pred
+    exp.local_exp[1], exp.intercept[1], exp.score[1], exp.local_pred[1] = local_exp, intercept, score, local_pred
     print(f"Breast cancer row 7, predicted {data.target_names[proba[0].argmax()]} ({proba[0].max():.3f})")
     print(f"Local model (engine, {took * 1e3:.2f} ms): intercept {intercept:.3f}, R^2 {score:.3f}")
     for name, weight in exp.as_list(label=1):
