@@ -103,7 +103,9 @@ class BaseDiscretizer:
         if data_stats or not pairs:
             return
         stats = _native.tabular_bin_stats(
-            data, [f for f, _ in pairs], [np.asarray(q, dtype=np.float64).tolist() for _, q in pairs]
+            data,
+            [f for f, _ in pairs],
+            [np.asarray(q, dtype=np.float64).tolist() for _, q in pairs],
         )
         for (feature, qts), (counts, means, stds, lo, hi) in zip(pairs, stats):
             self.means[feature] = means.tolist()
@@ -160,9 +162,10 @@ class BaseDiscretizer:
         ret = data.copy()
         for feature in self.means:
             if len(data.shape) == 1:
-                ret[feature] = self.get_undiscretize_values(
+                value = self.get_undiscretize_values(
                     feature, ret[feature].astype(int).reshape(-1, 1)
                 )
+                ret[feature] = np.asarray(value).ravel()[0]
             else:
                 ret[:, feature] = self.get_undiscretize_values(feature, ret[:, feature].astype(int))
         return ret

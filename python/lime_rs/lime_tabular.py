@@ -311,9 +311,7 @@ class LimeTabularExplainer:
         """
         self.random_state = check_random_state(random_state)
         if mode not in ("classification", "regression"):
-            raise ValueError(
-                f'mode: expected "classification" or "regression", got {mode!r}'
-            )
+            raise ValueError(f'mode: expected "classification" or "regression", got {mode!r}')
         self.mode = mode
         self.categorical_names = categorical_names or {}
         self.sample_around_instance = sample_around_instance
@@ -327,9 +325,7 @@ class LimeTabularExplainer:
         if sparse:
             data = training_data.tocsr()
             if data.ndim != 2:
-                raise ValueError(
-                    f"training_data: expected a 2-D matrix, got shape {data.shape}"
-                )
+                raise ValueError(f"training_data: expected a 2-D matrix, got shape {data.shape}")
             mean, var, scale = _sparse_moments(data)
         else:
             data = as_float_array(training_data, "training_data", 2, allow_nan=True)
@@ -401,7 +397,9 @@ class LimeTabularExplainer:
         if not (np.isfinite(kernel_width) and kernel_width > 0):
             raise ValueError(f"kernel_width: must be a positive number, got {kernel_width}")
 
-        kernel_fn = partial(kernel if kernel is not None else _exponential_kernel, kernel_width=kernel_width)
+        kernel_fn = partial(
+            kernel if kernel is not None else _exponential_kernel, kernel_width=kernel_width
+        )
 
         self.feature_selection = check_feature_selection(feature_selection)
         self.base = lime_base.LimeBase(kernel_fn, verbose, random_state=self.random_state)
@@ -658,7 +656,9 @@ class LimeTabularExplainer:
         if isinstance(kernel_fn, partial) and kernel_fn.func is _exponential_kernel:
             width = kernel_fn.keywords.get("kernel_width")
             if isinstance(width, numbers.Real):
-                return _native.kernel(np.ascontiguousarray(distances, dtype=np.float64), float(width))
+                return _native.kernel(
+                    np.ascontiguousarray(distances, dtype=np.float64), float(width)
+                )
         weights = np.asarray(kernel_fn(distances), dtype=np.float64)
         if weights.shape != (distances.shape[0],):
             raise ValueError(
@@ -777,7 +777,13 @@ class LimeTabularExplainer:
                 )
             else:
                 models = _sparse_models(
-                    scaled, yss, weights, which, num_features, self.feature_selection, *sparse_columns
+                    scaled,
+                    yss,
+                    weights,
+                    which,
+                    num_features,
+                    self.feature_selection,
+                    *sparse_columns,
                 )
             for label, column, (intercept, feats, coefs, score, local_pred) in zip(
                 labels, which, models
