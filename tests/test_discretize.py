@@ -3,21 +3,20 @@ bin statistics; undiscretize draws inside the bins; subclassing and pickling."""
 
 import pickle
 
+import lime_rs.discretize as rs_discretize
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
-
 from lime_rs import _native
 from lime_rs.discretize import (
     BaseDiscretizer,
-    DecileDiscretizer,
     EntropyDiscretizer,
     QuartileDiscretizer,
     StatsDiscretizer,
 )
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 
 lime_discretize = pytest.importorskip("lime.discretize")
 
@@ -53,7 +52,7 @@ def _qts(lime_disc, f):
 def test_bins_names_and_stats_match_lime(dataset, kind):
     X, y, names = _data(dataset)
     cats = [1] if dataset == "wine" else []
-    ours = globals()[f"{kind}Discretizer"](X, cats, names, labels=y, random_state=1)
+    ours = getattr(rs_discretize, f"{kind}Discretizer")(X, cats, names, labels=y, random_state=1)
     theirs = getattr(lime_discretize, f"{kind}Discretizer")(
         X, cats, names, labels=y, random_state=1
     )
@@ -84,7 +83,7 @@ def test_ties_integer_data_and_constant_columns_match_lime():
     ].astype(float)
     names = ["a", "b", "c", "d"]
     for kind in ("Quartile", "Decile"):
-        ours = globals()[f"{kind}Discretizer"](X, [], names)
+        ours = getattr(rs_discretize, f"{kind}Discretizer")(X, [], names)
         theirs = getattr(lime_discretize, f"{kind}Discretizer")(X, [], names)
         _assert_same_discretizer(ours, theirs)
 

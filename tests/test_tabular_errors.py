@@ -4,7 +4,6 @@ own exception propagates unchanged."""
 
 import numpy as np
 import pytest
-
 from lime_rs.lime_tabular import LimeTabularExplainer, RecurrentTabularExplainer
 
 N = 300

@@ -92,10 +92,10 @@ class BaseDiscretizer:
                 )
             n_bins = qts.shape[0]  # Actually number of borders (= #bins-1)
             name = feature_names[feature]
-            names = ["%s <= %.2f" % (name, qts[0])]
+            names = [f"{name} <= {qts[0]:.2f}"]
             for i in range(n_bins - 1):
-                names.append("%.2f < %s <= %.2f" % (qts[i], name, qts[i + 1]))
-            names.append("%s > %.2f" % (name, qts[n_bins - 1]))
+                names.append(f"{qts[i]:.2f} < {name} <= {qts[i + 1]:.2f}")
+            names.append(f"{name} > {qts[n_bins - 1]:.2f}")
             self.names[feature] = names
             self.lambdas[feature] = partial(self.discretizer_fn, qts=qts)
 

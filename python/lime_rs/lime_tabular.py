@@ -452,7 +452,7 @@ class LimeTabularExplainer:
 
     @staticmethod
     def convert_and_round(values):
-        return ["%.2f" % v for v in values]
+        return [f"{v:.2f}" for v in values]
 
     @staticmethod
     def validate_training_data_stats(training_data_stats):
@@ -1084,7 +1084,7 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
         self.n_timesteps = n_timesteps
         self.n_features = n_features
         if feature_names is None:
-            feature_names = ["feature%d" % i for i in range(n_features)]
+            feature_names = [f"feature{i}" for i in range(n_features)]
 
         # Update the feature names
         feature_names = [
