@@ -11,7 +11,6 @@ Rust, with the GIL released.
 import numbers
 import warnings
 from functools import partial
-from html import escape
 
 import numpy as np
 
@@ -183,9 +182,17 @@ class TableDomainMapper(explanation.DomainMapper):
              show_all: if True, show zero-weighted features in the table.
 
         Returns:
-             an HTML fragment: a table of feature / value, each row coloured
-             by the sign of the feature's weight.
+             a self-contained HTML fragment (no JavaScript): a Feature / Value
+             table, each row tinted by the sign of the feature's weight, in
+             lime's colours of ``label`` in a binary problem (Explanation.as_html
+             uses the colours of its charts).
         """
+        return self._instance_html(exp, label, None, show_table=show_table, show_all=show_all)
+
+    visualize_instance_html._lime_rs_colors = True
+
+    def _instance_html(self, exp, label, colors, show_table=True, show_all=False):
+        """visualize_instance_html with ``colors`` = (negative, positive)."""
         if not show_table:
             return ""
         weights = [0] * len(self.feature_names)
@@ -209,30 +216,9 @@ class TableDomainMapper(explanation.DomainMapper):
             out_list = list(zip(self.exp_feature_names, self.feature_values, weights))
             if not show_all:
                 out_list = [out_list[x[0]] for x in exp]
-        return _table_html(out_list)
+        from lime_rs import _html
 
-
-def _table_html(rows):
-    from lime_rs._html import NEGATIVE, POSITIVE
-
-    body = []
-    for name, value, weight in rows:
-        weight = float(weight)
-        if weight > 0:
-            style = f' style="background:{POSITIVE}33;border-left:4px solid {POSITIVE}"'
-        elif weight < 0:
-            style = f' style="background:{NEGATIVE}33;border-left:4px solid {NEGATIVE}"'
-        else:
-            style = ""
-        body.append(
-            f'<tr{style} title="weight {weight:.4f}"><td>{escape(str(name))}</td>'
-            f"<td>{escape(str(value))}</td></tr>"
-        )
-    return (
-        '<div class="panel lime-rs-table"><h3>Feature values</h3><table>'
-        "<thead><tr><th>Feature</th><th>Value</th></tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-    )
+        return _html.table_panel(out_list, colors or _html.default_colors(label))
 
 
 class LimeTabularExplainer:
