@@ -164,7 +164,7 @@ def panel(body, kind, width=None, extra_style=""):
     w = f"width:{width}px;" if width else ""
     return (
         f'<div class="lime-rs-panel lime-rs-{kind}" style="display:inline-block;'
-        f'vertical-align:top;{w}max-width:100%;margin:0 36px 24px 0;{extra_style}">{body}</div>'
+        f'vertical-align:top;{w}max-width:100%;margin:0 28px 24px 0;{extra_style}">{body}</div>'
     )
 
 
