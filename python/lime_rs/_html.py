@@ -175,10 +175,10 @@ def heading(text):
     )
 
 
-def swatch(color, size=10):
+def swatch(color, size=10, margin="0 6px"):
     return (
         f'<i style="display:inline-block;width:{size}px;height:{size}px;background:{color};'
-        f'border-radius:3px;vertical-align:-1px;margin:0 6px"></i>'
+        f'border-radius:3px;vertical-align:-1px;margin:{margin}"></i>'
     )
 
 
@@ -291,7 +291,7 @@ def _weight_row(name, weight, scale, neg_color, pos_color, digits=2):
     return f"<tr {title}>{left}{right}</tr>"
 
 
-def weights_panel(exp, neg_name, neg_color, pos_name, pos_color, caption=None):
+def weights_panel(exp, neg_name, pos_name, neg_color, pos_color, caption=None):
     """lime's two-sided bar chart of one label: features against the label on
     the left, for it on the right; names above their bars, centred axis."""
     scale = max((abs(float(w)) for _, w in exp), default=0.0)
@@ -323,9 +323,22 @@ def weights_panel(exp, neg_name, neg_color, pos_name, pos_color, caption=None):
     return panel(body, "explanation", width=2 * CHART_HALF)
 
 
-def table_panel(rows, colors=None):
+def legend(names, colors):
+    """A one-line key of the two sides: '■ NOT label  ■ label'."""
+    if not names:
+        return ""
+    (neg_name, pos_name), (neg, pos) = names, colors
+    return (
+        '<div class="lime-rs-legend" style="font-size:12px;margin:-4px 0 8px 0">'
+        f"{swatch(neg, margin='0 5px 0 0')}{escape(str(neg_name))}"
+        f"{swatch(pos, margin='0 5px 0 14px')}{escape(str(pos_name))}</div>"
+    )
+
+
+def table_panel(rows, colors=None, names=None):
     """The instance as a Feature / Value table, each row tinted by the sign of
-    its feature's weight. ``rows``: (name, value, weight)."""
+    its feature's weight. ``rows``: (name, value, weight); ``names``: the
+    (negative, positive) sides, for a key under the heading."""
     neg, pos = colors or default_colors(1)
     body = []
     for name, value, weight in rows:
@@ -357,6 +370,7 @@ def table_panel(rows, colors=None):
     )
     html = (
         heading("Feature values")
+        + legend(names, (neg, pos))
         + '<div style="max-height:420px;overflow:auto">'
         + '<table style="border-collapse:collapse;font-size:13px">'
         + f'<thead><tr><th style="{th};text-align:left">Feature</th>'
@@ -366,7 +380,7 @@ def table_panel(rows, colors=None):
     return panel(html, "table")
 
 
-def text_panel(doc, occurrences, colors=None, opacity=True):
+def text_panel(doc, occurrences, colors=None, opacity=True, names=None):
     """The document with each explained word highlighted.
 
     ``occurrences``: (start, end, word, weight), positions in ``doc``; alpha is
@@ -392,6 +406,7 @@ def text_panel(doc, occurrences, colors=None, opacity=True):
     pieces.append(escape(doc[cursor:]))
     body = (
         heading("Text with highlighted words")
+        + legend(names, (neg, pos))
         + '<div class="lime-rs-doc" style="white-space:pre-wrap;overflow-wrap:anywhere;'
         'line-height:1.75;font-size:13.5px;max-height:420px;overflow:auto;padding-right:4px">'
         + "".join(pieces)
@@ -585,8 +600,8 @@ def image_panel(
     chart = weights_panel(
         [(f"{rank}. superpixel {f}", wt) for rank, (f, wt, _) in enumerate(centres, start=1)],
         f"NOT {label_name}",
-        IMAGE_NEGATIVE,
         str(label_name),
+        IMAGE_NEGATIVE,
         IMAGE_POSITIVE,
     )
     return panel(body, "image", width=width) + chart
@@ -629,6 +644,17 @@ def _caption(exp, keys):
     return ("local model: " + " · ".join(parts)) if parts else None
 
 
+def _sides(exp, label, n_classes):
+    """((negative name, positive name), (negative colour, positive colour)) of a
+    label's chart: the other class in a binary problem, else "NOT label"."""
+    name = _class_name(exp, label)
+    if n_classes == 2 and int(label) in (0, 1):
+        neg_name = _class_name(exp, 1 - int(label))
+    else:
+        neg_name = f"NOT {name}"
+    return (neg_name, name), label_colors(label, n_classes)
+
+
 def _class_name(exp, label):
     names = exp.class_names
     try:
@@ -645,12 +671,12 @@ def _n_classes(exp):
     return max((int(k) for k in exp.local_exp), default=1) + 1
 
 
-def _mapper_html(mapper, exp_ids, label, colors, kwargs):
+def _mapper_html(mapper, exp_ids, label, colors, names, kwargs):
     """The mapper's view of the instance. lime_rs's own mappers (unless a
     subclass overrides visualize_instance_html) draw in the chart's colours."""
     method = getattr(type(mapper), "visualize_instance_html", None)
     if getattr(method, "_lime_rs_colors", False) and hasattr(mapper, "_instance_html"):
-        out = mapper._instance_html(exp_ids, label, colors, **kwargs)
+        out = mapper._instance_html(exp_ids, label, colors, names, **kwargs)
     else:
         out = mapper.visualize_instance_html(exp_ids, label, "raw_div", "exp", **kwargs)
     return out or ""
@@ -676,25 +702,14 @@ def explanation_fragment(
             parts.append(probabilities_panel(exp.class_names, list(exp.predict_proba), n_classes))
         for label in labels:
             rows = exp.as_list(label)
-            name = _class_name(exp, label)
-            neg_color, pos_color = label_colors(label, n_classes)
-            if n_classes == 2 and int(label) in (0, 1):
-                neg_name = _class_name(exp, 1 - int(label))
-            else:
-                neg_name = f"NOT {name}"
-            parts.append(
-                weights_panel(rows, neg_name, neg_color, name, pos_color, _caption(exp, [label]))
-            )
-        if labels:
+            names, colors = _sides(exp, label, n_classes)
+            parts.append(weights_panel(rows, *names, *colors, _caption(exp, [label])))
+        if labels:  # the instance once, in the first label's colours (as lime)
             first = labels[0]
+            names, colors = _sides(exp, first, n_classes)
+            key = exp._label_key(first)
             parts.append(
-                _mapper_html(
-                    exp.domain_mapper,
-                    exp.local_exp[exp._label_key(first)],
-                    first,
-                    label_colors(first, n_classes),
-                    kwargs,
-                )
+                _mapper_html(exp.domain_mapper, exp.local_exp[key], first, colors, names, kwargs)
             )
     else:
         key = exp.dummy_label
@@ -704,14 +719,10 @@ def explanation_fragment(
                     _scalar(exp.predicted_value), float(exp.min_value), float(exp.max_value)
                 )
             )
-        neg_color, pos_color = label_colors(1, 2)
+        names, colors = ("negative", "positive"), label_colors(1, 2)
+        parts.append(weights_panel(exp.as_list(), *names, *colors, _caption(exp, [key, 0])))
         parts.append(
-            weights_panel(
-                exp.as_list(), "negative", neg_color, "positive", pos_color, _caption(exp, [key, 0])
-            )
-        )
-        parts.append(
-            _mapper_html(exp.domain_mapper, exp.local_exp[key], key, (neg_color, pos_color), kwargs)
+            _mapper_html(exp.domain_mapper, exp.local_exp[key], key, colors, names, kwargs)
         )
     color = "color:#f2f2f2;" if dark_mode else ""
     return (

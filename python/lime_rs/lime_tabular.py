@@ -187,12 +187,13 @@ class TableDomainMapper(explanation.DomainMapper):
              lime's colours of ``label`` in a binary problem (Explanation.as_html
              uses the colours of its charts).
         """
-        return self._instance_html(exp, label, None, show_table=show_table, show_all=show_all)
+        return self._instance_html(exp, label, None, None, show_table=show_table, show_all=show_all)
 
     visualize_instance_html._lime_rs_colors = True
 
-    def _instance_html(self, exp, label, colors, show_table=True, show_all=False):
-        """visualize_instance_html with ``colors`` = (negative, positive)."""
+    def _instance_html(self, exp, label, colors, names, show_table=True, show_all=False):
+        """visualize_instance_html with the (negative, positive) ``colors`` and
+        ``names`` of the sides (Explanation.as_html's charts)."""
         if not show_table:
             return ""
         weights = [0] * len(self.feature_names)
@@ -218,7 +219,7 @@ class TableDomainMapper(explanation.DomainMapper):
                 out_list = [out_list[x[0]] for x in exp]
         from lime_rs import _html
 
-        return _html.table_panel(out_list, colors or _html.default_colors(label))
+        return _html.table_panel(out_list, colors or _html.default_colors(label), names)
 
 
 class LimeTabularExplainer:

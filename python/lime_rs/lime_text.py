@@ -490,12 +490,13 @@ class TextDomainMapper(explanation.DomainMapper):
              text: if False, return empty
              opacity: if True, fade colors according to weight
         """
-        return self._instance_html(exp, label, None, text=text, opacity=opacity)
+        return self._instance_html(exp, label, None, None, text=text, opacity=opacity)
 
     visualize_instance_html._lime_rs_colors = True
 
-    def _instance_html(self, exp, label, colors, text=True, opacity=True):
-        """visualize_instance_html with ``colors`` = (negative, positive)."""
+    def _instance_html(self, exp, label, colors, names, text=True, opacity=True):
+        """visualize_instance_html with the (negative, positive) ``colors`` and
+        ``names`` of the sides (Explanation.as_html's charts)."""
         from lime_rs import _html
 
         if not text:
@@ -509,7 +510,7 @@ class TextDomainMapper(explanation.DomainMapper):
                 start = shift(int(start))
                 occurrences.append((start, start + len(word), word, float(weight)))
         return _html.text_panel(
-            doc, occurrences, colors or _html.default_colors(label), opacity=opacity
+            doc, occurrences, colors or _html.default_colors(label), opacity=opacity, names=names
         )
 
 
