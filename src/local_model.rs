@@ -39,7 +39,11 @@ pub fn explain(
     if labels.nrows() != data.nrows() {
         return Err(LimeError::shape(
             "neighborhood_labels",
-            format!("has {} rows but neighborhood_data has {}", labels.nrows(), data.nrows()),
+            format!(
+                "has {} rows but neighborhood_data has {}",
+                labels.nrows(),
+                data.nrows()
+            ),
         ));
     }
     if let Some(&bad) = which.iter().find(|&&l| l >= labels.ncols()) {
@@ -52,14 +56,20 @@ pub fn explain(
             ),
         ));
     }
-    let design = Design::new(data, weights)?;
+    let design = Design::new(data, labels, weights)?;
     which
         .iter()
         .map(|&l| {
-            let label = design.label(labels.column(l), weights)?;
-            let features = select(&design, &label, data.row(0), settings.num_features, settings.method)?;
-            let fit = RidgeFit::fit(&design, &label, &features, settings.alpha)?;
-            Ok(finish(&design, &label, fit, data.row(0)))
+            let features = select(
+                &design,
+                l,
+                data.row(0),
+                settings.num_features,
+                settings.method,
+            )?;
+            let label = &design.labels[l];
+            let fit = RidgeFit::fit(&design, label, &features, settings.alpha)?;
+            Ok(finish(&design, label, fit, data.row(0)))
         })
         .collect()
 }
@@ -90,7 +100,7 @@ pub fn select_features(
     num_features: usize,
     method: Method,
 ) -> Result<Vec<usize>> {
-    let design = Design::new(data, weights)?;
-    let label = design.label(labels, weights)?;
-    select(&design, &label, data.row(0), num_features, method)
+    let labels = labels.insert_axis(ndarray::Axis(1));
+    let design = Design::new(data, labels, weights)?;
+    select(&design, 0, data.row(0), num_features, method)
 }

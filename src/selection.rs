@@ -3,7 +3,7 @@
 use ndarray::{Array2, ArrayView1};
 
 use crate::error::{LimeError, Result};
-use crate::linear::lars::lars_lasso_path;
+use crate::linear::lars::lars_lasso_path_gram;
 use crate::linear::ridge::r2_from;
 use crate::linear::{Design, LabelMoments, RidgeFit};
 
@@ -49,24 +49,39 @@ impl Method {
 /// Indices of the selected features, in lime's order.
 pub fn select(
     design: &Design,
-    label: &LabelMoments,
+    label: usize,
     instance: ArrayView1<f64>,
     num_features: usize,
     method: Method,
 ) -> Result<Vec<usize>> {
+    let moments = design
+        .labels
+        .get(label)
+        .ok_or_else(|| LimeError::invalid("label", format!("column {label} does not exist")))?;
     if num_features < 1 {
-        return Err(LimeError::invalid("num_features", "must be at least 1, got 0"));
+        return Err(LimeError::invalid(
+            "num_features",
+            "must be at least 1, got 0",
+        ));
     }
     Ok(match method.resolve(num_features) {
         Method::None => (0..design.d).collect(),
         // `resolve` never returns Auto.
         Method::HighestWeights | Method::Auto => {
-            let coef = highest_weights_coef(design, label)?;
+            let coef = highest_weights_coef(design, moments)?;
             let weighted: Vec<f64> = coef.iter().zip(instance).map(|(c, x)| c * x).collect();
-            rank_by_magnitude(&weighted).into_iter().take(num_features).collect()
+            rank_by_magnitude(&weighted)
+                .into_iter()
+                .take(num_features)
+                .collect()
         }
-        Method::ForwardSelection => forward_selection(design, label, num_features),
-        Method::LassoPath => lasso_path(design, label, num_features)?,
+        Method::ForwardSelection => forward_selection(design, moments, num_features),
+        // The lasso path of the centred weighted data needs only its Gram and
+        // cross-moments, which the design already holds.
+        Method::LassoPath => {
+            let path = lars_lasso_path_gram(design.gram.as_ref(), &moments.xty, design.n)?;
+            lasso_pick(&path.coefs, num_features, design.d)
+        }
     })
 }
 
@@ -148,14 +163,6 @@ fn gain(corr: f64, norm: f64, orig: f64) -> f64 {
     } else {
         corr * corr / norm
     }
-}
-
-/// lime's lasso_path selection: walk the LARS path from its end and keep the
-/// last breakpoint with at most `num_features` non-zero coefficients.
-pub fn lasso_path(design: &Design, label: &LabelMoments, num_features: usize) -> Result<Vec<usize>> {
-    let y = ndarray::ArrayView1::from(&label.centred[..]);
-    let path = lars_lasso_path(design.centred_view(), y)?;
-    Ok(lasso_pick(&path.coefs, num_features, design.d))
 }
 
 /// The pick rule of lime on a path's coefficients (d × steps).

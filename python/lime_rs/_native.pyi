@@ -69,3 +69,5 @@ class ImagePerturber:
 
 # --- submodular pick (src/bindings/submodular.rs) ---
 
+def submodular_pick(w: npt.NDArray[np.float64], k: int) -> list[int]: ...
+

@@ -7,7 +7,10 @@ import numpy as np
 
 
 def as_float_array(value, name, ndim, *, allow_nan=False):
-    """A C-contiguous float64 array of ``ndim`` dimensions with finite values."""
+    """A C-contiguous float64 array of ``ndim`` dimensions with finite values.
+
+    ``allow_nan=True`` skips the finiteness scan, for arrays the Rust core
+    scans anyway (its errors name the same argument)."""
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:

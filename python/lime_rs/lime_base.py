@@ -20,11 +20,12 @@ def _check_neighbourhood(data, labels, weights):
     """Validated dense copies of data (n, d), labels (n, L) and weights (n,)."""
     if _is_sparse(data):
         data = data.toarray()
-    data = as_float_array(data, "neighborhood_data", 2)
+    # NaN/inf in data and labels are reported by the core, naming the argument.
+    data = as_float_array(data, "neighborhood_data", 2, allow_nan=True)
     labels = np.asarray(labels, dtype=np.float64)
     if labels.ndim == 1:
         labels = labels[:, None]
-    labels = as_float_array(labels, "neighborhood_labels", 2)
+    labels = as_float_array(labels, "neighborhood_labels", 2, allow_nan=True)
     weights = as_float_array(weights, "weights (kernel_fn(distances))", 1)
     n = data.shape[0]
     if labels.shape[0] != n:

@@ -2,19 +2,29 @@
 //! neighbourhood, with `m` the weighted column means, as scikit-learn's
 //! `Ridge(fit_intercept=True).fit(X, y, sample_weight=w)` builds it.
 //!
-//! One Gram serves every model of an explanation: feature selection and the
-//! final ridge fit work on sub-blocks of it, and every label reuses it.
+//! The labels ride along as extra columns, so one product gives the Gram, the
+//! label cross-moments and the label variances of every label at once. One
+//! design then serves every model of an explanation: feature selection and the
+//! final ridge work on sub-blocks of it.
+//!
+//! Rows are shifted by row 0 (the instance) before the product, and the
+//! centring is applied afterwards: `G = A - s sᵀ / Σw` with `A = Σ wᵢ zᵢ zᵢᵀ`,
+//! `s = Σ wᵢ zᵢ`, `zᵢ = xᵢ - x₀`. Neighbourhoods lie around the instance, so the
+//! shift keeps the cancellation small while needing no pass to find the means.
 
-use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{matmul, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par};
 use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
 use crate::error::{ensure_finite, LimeError, Result};
 
-/// Columns per Gram tile. Tiles are fixed, so the result never depends on the
-/// number of threads.
-const TILE: usize = 96;
+/// Rows per block: enough depth for the product to be compute-bound, small
+/// enough for the block of shifted, weighted rows to stay in cache.
+const BLOCK_ROWS: usize = 512;
+/// Rows per parallel group. Groups are fixed by n alone, so sums are added in
+/// the same order on 1 or 16 threads.
+const GROUP_ROWS: usize = 2048;
 
 #[derive(Debug, Clone)]
 pub struct Design {
@@ -25,10 +35,8 @@ pub struct Design {
     pub x_mean: Vec<f64>,
     /// `Σ wᵢ (xᵢ - m)(xᵢ - m)ᵀ`, full symmetric d×d.
     pub gram: Mat<f64>,
-    /// Row-major `(xᵢⱼ - mⱼ)·√wᵢ`, kept for the lasso path and label moments.
-    pub centred: Vec<f64>,
-    /// `√wᵢ`.
-    pub sqrt_w: Vec<f64>,
+    /// One entry per label column.
+    pub labels: Vec<LabelMoments>,
 }
 
 /// What a label adds to a design: its weighted mean and its moments.
@@ -39,8 +47,6 @@ pub struct LabelMoments {
     pub xty: Vec<f64>,
     /// `Σ wᵢ (yᵢ - ȳ)²`.
     pub yty: f64,
-    /// `(yᵢ - ȳ)·√wᵢ`.
-    pub centred: Vec<f64>,
 }
 
 /// Checks sample weights: finite, non-negative, not all zero. Returns their sum.
@@ -55,7 +61,10 @@ pub fn check_weights(w: &[f64], n: usize) -> Result<f64> {
     if let Some(i) = w.iter().position(|&v| v < 0.0) {
         return Err(LimeError::invalid(
             "weights",
-            format!("must be non-negative (the kernel returned {} at row {i})", w[i]),
+            format!(
+                "must be non-negative (the kernel returned {} at row {i})",
+                w[i]
+            ),
         ));
     }
     let sum: f64 = w.iter().sum();
@@ -68,8 +77,15 @@ pub fn check_weights(w: &[f64], n: usize) -> Result<f64> {
     Ok(sum)
 }
 
+/// Partial sums of one group of rows: `A` (lower triangle) and `s`.
+struct Partial {
+    a: Mat<f64>,
+    s: Vec<f64>,
+}
+
 impl Design {
-    pub fn new(x: ArrayView2<f64>, w: &[f64]) -> Result<Design> {
+    /// The design of `x` (n × d) with the label columns `y` (n × L).
+    pub fn new(x: ArrayView2<f64>, y: ArrayView2<f64>, w: &[f64]) -> Result<Design> {
         let (n, d) = x.dim();
         if n == 0 || d == 0 {
             return Err(LimeError::shape(
@@ -77,120 +93,196 @@ impl Design {
                 format!("must have at least one row and one column, got shape ({n}, {d})"),
             ));
         }
-        ensure_finite("neighborhood_data", x.iter())?;
-        let sum_w = check_weights(w, n)?;
-        // One row-major pass for the means, one for the centred copy.
-        let rows: Vec<&[f64]> = match x.as_slice() {
-            Some(flat) => flat.chunks_exact(d).collect(),
-            None => return Design::new(x.as_standard_layout().view(), w),
-        };
-        let mut x_mean = vec![0.0; d];
-        for (row, &wi) in rows.iter().zip(w) {
-            for (m, &v) in x_mean.iter_mut().zip(row.iter()) {
-                *m += wi * v;
-            }
-        }
-        x_mean.iter_mut().for_each(|m| *m /= sum_w);
-        let sqrt_w: Vec<f64> = w.iter().map(|v| v.sqrt()).collect();
-        let mut centred = vec![0.0; n * d];
-        for ((out, row), &s) in centred.chunks_exact_mut(d).zip(&rows).zip(&sqrt_w) {
-            for ((o, &v), &m) in out.iter_mut().zip(row.iter()).zip(&x_mean) {
-                *o = (v - m) * s;
-            }
-        }
-        let gram = gram_of(MatRef::from_row_major_slice(&centred, n, d));
-        Ok(Design { n, d, sum_w, x_mean, gram, centred, sqrt_w })
-    }
-
-    /// The centred weighted data as an n × d view.
-    pub fn centred_view(&self) -> ndarray::ArrayView2<'_, f64> {
-        ndarray::ArrayView2::from_shape((self.n, self.d), &self.centred).expect("n * d elements")
-    }
-
-    pub fn label(&self, y: ArrayView1<f64>, w: &[f64]) -> Result<LabelMoments> {
-        if y.len() != self.n {
+        if y.nrows() != n {
             return Err(LimeError::shape(
                 "neighborhood_labels",
-                format!("has {} rows but neighborhood_data has {}", y.len(), self.n),
+                format!("has {} rows but neighborhood_data has {n}", y.nrows()),
             ));
         }
-        ensure_finite("neighborhood_labels", y.iter())?;
-        let y_mean = y.iter().zip(w).map(|(&v, &wi)| wi * v).sum::<f64>() / self.sum_w;
-        let centred: Vec<f64> = y.iter().zip(&self.sqrt_w).map(|(&v, &s)| (v - y_mean) * s).collect();
-        let yty = y.iter().zip(w).map(|(&v, &wi)| wi * (v - y_mean) * (v - y_mean)).sum();
-        let mut xty = vec![0.0; self.d];
-        for (row, &c) in self.centred.chunks_exact(self.d).zip(&centred) {
-            for (acc, &v) in xty.iter_mut().zip(row) {
-                *acc += v * c;
+        let sum_w = check_weights(w, n)?;
+        let l = y.ncols();
+        let p = d + l;
+        let shift: Vec<f64> = x.row(0).iter().chain(y.row(0).iter()).copied().collect();
+        let groups = n.div_ceil(GROUP_ROWS);
+        let work = |g: usize| {
+            accumulate(
+                x,
+                y,
+                w,
+                &shift,
+                g * GROUP_ROWS,
+                ((g + 1) * GROUP_ROWS).min(n),
+            )
+        };
+        let partials: Vec<Partial> = if groups == 1 {
+            vec![work(0)]
+        } else {
+            crate::pool::install(|| (0..groups).into_par_iter().map(work).collect())
+        };
+        let mut parts = partials.into_iter();
+        let Partial { mut a, mut s } = parts
+            .next()
+            .ok_or_else(|| LimeError::Numerical("no rows".into()))?;
+        for part in parts {
+            for c in 0..p {
+                for r in c..p {
+                    a[(r, c)] += part.a[(r, c)];
+                }
             }
+            s.iter_mut().zip(&part.s).for_each(|(acc, v)| *acc += v);
         }
-        Ok(LabelMoments { y_mean, xty, yty, centred })
+        // Any NaN or infinity in x or y reaches `s`; name the culprit.
+        if !s.iter().all(|v| v.is_finite()) {
+            ensure_finite("neighborhood_data", x.iter())?;
+            ensure_finite("neighborhood_labels", y.iter())?;
+            return Err(LimeError::Numerical(
+                "the neighbourhood's weighted sums overflowed".into(),
+            ));
+        }
+        let centred = |r: usize, c: usize| a[(r.max(c), r.min(c))] - s[r] * s[c] / sum_w;
+        let gram = Mat::<f64>::from_fn(d, d, centred);
+        let x_mean = (0..d).map(|j| shift[j] + s[j] / sum_w).collect();
+        let labels = (0..l)
+            .map(|k| LabelMoments {
+                y_mean: shift[d + k] + s[d + k] / sum_w,
+                xty: (0..d).map(|j| centred(d + k, j)).collect(),
+                yty: centred(d + k, d + k).max(0.0),
+            })
+            .collect();
+        Ok(Design {
+            n,
+            d,
+            sum_w,
+            x_mean,
+            gram,
+            labels,
+        })
     }
 }
 
-/// `ZᵀZ` for column-major `z`, tiled over output blocks.
-fn gram_of(z: MatRef<'_, f64>) -> Mat<f64> {
-    let d = z.ncols();
-    let mut g = Mat::<f64>::zeros(d, d);
-    if d <= TILE {
-        matmul(g.as_mut(), Accum::Replace, z.transpose(), z, 1.0, Par::Seq);
-        return g;
+/// `A = Σ wᵢ zᵢ zᵢᵀ` (lower triangle) and `s = Σ wᵢ zᵢ` over rows `start..end`,
+/// with `zᵢ = [xᵢ, yᵢ] - shift`.
+fn accumulate(
+    x: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+    w: &[f64],
+    shift: &[f64],
+    start: usize,
+    end: usize,
+) -> Partial {
+    let p = shift.len();
+    let d = x.ncols();
+    let block_rows = BLOCK_ROWS;
+    let mut a = Mat::<f64>::zeros(p, p);
+    let mut s = vec![0.0; p];
+    let mut z = vec![0.0; block_rows * p];
+    let mut first = true;
+    let mut b0 = start;
+    while b0 < end {
+        let rows = block_rows.min(end - b0);
+        for (k, zr) in z.chunks_exact_mut(p).take(rows).enumerate() {
+            let i = b0 + k;
+            let (wi, sw) = (w[i], w[i].sqrt());
+            let (xr, yr) = (x.row(i), y.row(i));
+            let (zx, zy) = zr.split_at_mut(d);
+            fill(zx, xr, &shift[..d], &mut s[..d], wi, sw);
+            fill(zy, yr, &shift[d..], &mut s[d..], wi, sw);
+        }
+        let zb = MatRef::from_row_major_slice(&z[..rows * p], rows, p);
+        let accum = if first { Accum::Replace } else { Accum::Add };
+        matmul(
+            a.as_mut(),
+            BlockStructure::TriangularLower,
+            accum,
+            zb.transpose(),
+            BlockStructure::Rectangular,
+            zb,
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+        first = false;
+        b0 += rows;
     }
-    let blocks: Vec<(usize, usize)> = (0..d.div_ceil(TILE))
-        .flat_map(|bi| (bi..d.div_ceil(TILE)).map(move |bj| (bi, bj)))
-        .collect();
-    let tiles: Vec<Mat<f64>> = crate::pool::install(|| {
-        blocks
-            .par_iter()
-            .map(|&(bi, bj)| {
-                let (r0, c0) = (bi * TILE, bj * TILE);
-                let (rn, cn) = (TILE.min(d - r0), TILE.min(d - c0));
-                let mut t = Mat::<f64>::zeros(rn, cn);
-                let lhs = z.subcols(r0, rn).transpose();
-                matmul(t.as_mut(), Accum::Replace, lhs, z.subcols(c0, cn), 1.0, Par::Seq);
-                t
-            })
-            .collect()
-    });
-    for (&(bi, bj), t) in blocks.iter().zip(&tiles) {
-        let (r0, c0) = (bi * TILE, bj * TILE);
-        for c in 0..t.ncols() {
-            for r in 0..t.nrows() {
-                g[(r0 + r, c0 + c)] = t[(r, c)];
-                g[(c0 + c, r0 + r)] = t[(r, c)];
+    Partial { a, s }
+}
+
+/// `out = (row - shift)·√w`, `s += (row - shift)·w`.
+#[inline]
+fn fill(out: &mut [f64], row: ArrayView1<f64>, shift: &[f64], s: &mut [f64], w: f64, sqrt_w: f64) {
+    match row.as_slice() {
+        Some(r) => {
+            for (((o, &v), &c), acc) in out.iter_mut().zip(r).zip(shift).zip(s.iter_mut()) {
+                let z = v - c;
+                *o = z * sqrt_w;
+                *acc += z * w;
+            }
+        }
+        None => {
+            for (((o, &v), &c), acc) in out.iter_mut().zip(row.iter()).zip(shift).zip(s.iter_mut())
+            {
+                let z = v - c;
+                *o = z * sqrt_w;
+                *acc += z * w;
             }
         }
     }
-    g
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::Array2;
+    use ndarray::{Array2, Axis};
+
+    fn direct(x: &Array2<f64>, w: &[f64], a: usize, b: usize, ma: f64, mb: f64) -> f64 {
+        (0..x.nrows())
+            .map(|i| w[i] * (x[(i, a)] - ma) * (x[(i, b)] - mb))
+            .sum()
+    }
 
     #[test]
     fn gram_matches_direct_sum() {
-        for &(n, d) in &[(7, 3), (50, 200)] {
-            let x = Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 17) % 13) as f64 / 7.0 - 0.5);
+        for &(n, d) in &[(7, 3), (50, 200), (5000, 4)] {
+            let x =
+                Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 17) % 13) as f64 / 7.0 - 0.5);
+            let y = x.sum_axis(Axis(1)).insert_axis(Axis(1));
             let w: Vec<f64> = (0..n).map(|i| 0.1 + (i % 5) as f64).collect();
-            let des = Design::new(x.view(), &w).unwrap();
+            let des = Design::new(x.view(), y.view(), &w).unwrap();
+            let sw: f64 = w.iter().sum();
             for a in 0..d {
+                let ma = (0..n).map(|i| w[i] * x[(i, a)]).sum::<f64>() / sw;
+                assert!((des.x_mean[a] - ma).abs() < 1e-12);
                 for b in 0..d {
-                    let direct: f64 =
-                        (0..n).map(|i| w[i] * (x[(i, a)] - des.x_mean[a]) * (x[(i, b)] - des.x_mean[b])).sum();
-                    assert!((des.gram[(a, b)] - direct).abs() < 1e-9, "{a} {b}");
+                    let mb = des.x_mean[b];
+                    assert!(
+                        (des.gram[(a, b)] - direct(&x, &w, a, b, ma, mb)).abs() < 1e-8,
+                        "{a} {b}"
+                    );
                 }
             }
+            let lab = &des.labels[0];
+            let ym = (0..n).map(|i| w[i] * y[(i, 0)]).sum::<f64>() / sw;
+            assert!((lab.y_mean - ym).abs() < 1e-10);
+            let yty: f64 = (0..n).map(|i| w[i] * (y[(i, 0)] - ym).powi(2)).sum();
+            assert!((lab.yty - yty).abs() < 1e-8 * yty.max(1.0));
         }
     }
 
     #[test]
-    fn rejects_bad_weights() {
+    fn rejects_bad_input() {
         let x = Array2::<f64>::ones((3, 2));
-        assert!(Design::new(x.view(), &[0.0, 0.0, 0.0]).is_err());
-        assert!(Design::new(x.view(), &[1.0, -1.0, 1.0]).is_err());
-        assert!(Design::new(x.view(), &[1.0, 1.0]).is_err());
-        assert!(Design::new(x.view(), &[1.0, f64::NAN, 1.0]).is_err());
+        let y = Array2::<f64>::ones((3, 1));
+        assert!(Design::new(x.view(), y.view(), &[0.0, 0.0, 0.0]).is_err());
+        assert!(Design::new(x.view(), y.view(), &[1.0, -1.0, 1.0]).is_err());
+        assert!(Design::new(x.view(), y.view(), &[1.0, 1.0]).is_err());
+        assert!(Design::new(x.view(), y.view(), &[1.0, f64::NAN, 1.0]).is_err());
+        let mut bad = x.clone();
+        bad[(2, 1)] = f64::NAN;
+        let err = Design::new(bad.view(), y.view(), &[1.0, 0.0, 1.0]).unwrap_err();
+        assert!(err.to_string().contains("neighborhood_data"), "{err}");
+        let mut bad_y = y.clone();
+        bad_y[(1, 0)] = f64::INFINITY;
+        let err = Design::new(x.view(), bad_y.view(), &[1.0, 1.0, 1.0]).unwrap_err();
+        assert!(err.to_string().contains("neighborhood_labels"), "{err}");
     }
 }

@@ -1,0 +1,55 @@
+"""Benchmarks time lime_rs and lime on the same inputs in the same run and
+report the ratio (lime time / lime_rs time). Run with ``make bench``."""
+
+import json
+import pathlib
+import time
+
+import pytest
+
+RESULTS = []
+
+
+def best_time(fn, *, min_rounds=3, max_seconds=2.0):
+    """Smallest wall time of ``fn()`` over a few rounds (robust to a noisy machine)."""
+    fn()  # warm up
+    best, start, rounds = float("inf"), time.perf_counter(), 0
+    while rounds < min_rounds or (time.perf_counter() - start < max_seconds and rounds < 200):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+        rounds += 1
+    return best
+
+
+@pytest.fixture
+def compare(benchmark):
+    """``compare(name, ours, lime, target=50)``: times both (ours through
+    pytest-benchmark), records the ratio and checks nothing (speed is reported,
+    not asserted)."""
+
+    def run(name, ours, reference, target, *, ours_overhead=None, reference_overhead=None):
+        benchmark.pedantic(ours, rounds=20, warmup_rounds=2, iterations=1)
+        t_ours = (ours_overhead or (lambda: best_time(ours)))()
+        t_ref = (reference_overhead or (lambda: best_time(reference, min_rounds=2)))()
+        ratio = t_ref / t_ours
+        benchmark.extra_info.update(lime_s=t_ref, lime_rs_s=t_ours, ratio=ratio, target=target)
+        RESULTS.append(dict(name=name, lime_ms=t_ref * 1e3, lime_rs_ms=t_ours * 1e3, ratio=ratio, target=target))
+        return ratio
+
+    return run
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not RESULTS:
+        return
+    tr = terminalreporter
+    tr.section("lime_rs vs lime (best of several rounds; ratio = lime / lime_rs)")
+    tr.write_line(f"{'benchmark':70s} {'lime ms':>10s} {'lime_rs ms':>11s} {'ratio':>8s} {'target':>7s}")
+    for r in RESULTS:
+        ok = "ok" if r["ratio"] >= r["target"] else "MISS"
+        tr.write_line(
+            f"{r['name']:70s} {r['lime_ms']:10.3f} {r['lime_rs_ms']:11.4f} {r['ratio']:7.1f}x {r['target']:6.0f}x {ok}"
+        )
+    out = pathlib.Path(__file__).parent / "results.json"
+    out.write_text(json.dumps(RESULTS, indent=1))

@@ -1,0 +1,120 @@
+"""SP-LIME (Ribeiro et al. 2016, section 4): pick a small set of explanations
+that together cover the features that matter most over a dataset
+(drop-in for ``lime.submodular_pick``)."""
+
+import numbers
+import warnings
+
+import numpy as np
+
+from lime_rs import _native
+from lime_rs._random import check_random_state
+
+
+class SubmodularPick:
+    """Class for submodular pick
+
+    Saves a representative sample of explanation objects using SP-LIME,
+    as well as saving all generated explanations
+
+    First, a collection of candidate explanations are generated
+    (see explain_instance). From these candidates, num_exps_desired are
+    chosen using submodular pick. (see marcotcr et al paper)."""
+
+    def __init__(
+        self,
+        explainer,
+        data,
+        predict_fn,
+        method="sample",
+        sample_size=1000,
+        num_exps_desired=5,
+        num_features=10,
+        **kwargs,
+    ):
+        """
+        Args:
+            data: a numpy array where each row is a single input into predict_fn
+                (for the text explainer, a list of documents)
+            predict_fn: prediction function (see the explainer's explain_instance)
+            method: 'sample' explains ``sample_size`` rows drawn with the
+                explainer's random_state (reproducible, unlike lime's); 'full'
+                explains every row.
+            sample_size: The number of instances to explain if method == 'sample'
+            num_exps_desired: The number of explanation objects returned
+            num_features: maximum number of features present in explanation
+            kwargs: passed to the explainer's explain_instance (top_labels
+                defaults to 1, as in lime)
+
+        Sets value:
+            sp_explanations: A list of explanation objects that has a high coverage
+            explanations: All the candidate explanations saved for potential future use.
+            V: indices into ``explanations`` of the picked ones.
+        """
+        top_labels = kwargs.pop("top_labels", 1)
+        if isinstance(num_exps_desired, bool) or not isinstance(num_exps_desired, numbers.Integral):
+            raise TypeError(
+                f"num_exps_desired: expected an integer, got {type(num_exps_desired).__name__} "
+                f"({num_exps_desired!r})"
+            )
+        if num_exps_desired < 1:
+            raise ValueError(f"num_exps_desired: must be at least 1, got {num_exps_desired}")
+        n = len(data)
+        if method == "sample":
+            if isinstance(sample_size, bool) or not isinstance(sample_size, numbers.Integral):
+                raise TypeError(f"sample_size: expected an integer, got {sample_size!r}")
+            if sample_size < 1:
+                raise ValueError(f"sample_size: must be at least 1, got {sample_size}")
+            if sample_size > n:
+                warnings.warn("Requested sample size larger than size of input data. Using all data", stacklevel=2)
+                sample_size = n
+            state = check_random_state(getattr(explainer, "random_state", None))
+            sample_indices = state.permutation(n)[:sample_size]
+        elif method == "full":
+            sample_indices = np.arange(n)
+        else:
+            raise ValueError(f"method: must be 'sample' or 'full', got {method!r}")
+
+        rows = [data[int(i)] for i in sample_indices]
+        batch = getattr(explainer, "explain_instances", None)
+        if batch is not None:
+            self.explanations = list(
+                batch(rows, predict_fn, num_features=num_features, top_labels=top_labels, **kwargs)
+            )
+        else:
+            self.explanations = [
+                explainer.explain_instance(row, predict_fn, num_features=num_features, top_labels=top_labels, **kwargs)
+                for row in rows
+            ]
+
+        if num_exps_desired > len(self.explanations):
+            warnings.warn(
+                "Requested number of explanations larger than total number of explanations, "
+                "returning all explanations instead.",
+                stacklevel=2,
+            )
+        num_exps_desired = min(num_exps_desired, len(self.explanations))
+        W = explanation_matrix(self.explanations)
+        self.V = [int(i) for i in _native.submodular_pick(W, num_exps_desired)] if len(W) else []
+        self.sp_explanations = [self.explanations[i] for i in self.V]
+
+
+def explanation_matrix(explanations):
+    """The explanations × features matrix of |weights| that SP-LIME covers.
+
+    The feature space is the union of the explanations' features (by name, as
+    lime). Every explained label contributes its absolute weight, so in
+    multiclass the labels' weights add up instead of cancelling (lime issue
+    #311)."""
+    index = {}
+    entries = []
+    for i, exp in enumerate(explanations):
+        labels = exp.available_labels() if exp.mode == "classification" else [1]
+        for label in labels:
+            for feature, value in exp.as_list(label=label):
+                j = index.setdefault(feature, len(index))
+                entries.append((i, j, abs(value)))
+    W = np.zeros((len(explanations), len(index)))
+    for i, j, v in entries:
+        W[i, j] += v
+    return W
