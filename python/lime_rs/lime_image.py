@@ -225,8 +225,7 @@ def _check_predictions(preds, n_rows, n_labels):
         )
     if n_labels is not None and preds.shape[1] != n_labels:
         raise ValueError(
-            f"classifier_fn: returned {preds.shape[1]} columns, but {n_labels} for an "
-            f"earlier batch"
+            f"classifier_fn: returned {preds.shape[1]} columns, but {n_labels} for an earlier batch"
         )
     if not np.isfinite(preds).all():
         raise ValueError("classifier_fn: returned NaN or infinity")

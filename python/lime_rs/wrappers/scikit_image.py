@@ -99,14 +99,14 @@ ALGORITHMS = ("quickshift", "slic", "felzenszwalb", "quickshift_rs")
 
 class SegmentationAlgorithm(BaseWrapper):
     """Define the image segmentation function based on Scikit-Image
-            implementation and a set of provided parameters
+        implementation and a set of provided parameters
 
-        Args:
-            algo_type: string, segmentation algorithm among the following:
-                'quickshift', 'slic', 'felzenszwalb' (scikit-image) and
-                'quickshift_rs' (quick shift in Rust, see quickshift_rs)
-            target_params: dict, algorithm parameters (valid model paramters
-                as define in Scikit-Image documentation)
+    Args:
+        algo_type: string, segmentation algorithm among the following:
+            'quickshift', 'slic', 'felzenszwalb' (scikit-image) and
+            'quickshift_rs' (quick shift in Rust, see quickshift_rs)
+        target_params: dict, algorithm parameters (valid model paramters
+            as define in Scikit-Image documentation)
     """
 
     def __init__(self, algo_type, **target_params):
