@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from lime_rs import _native
 from lime_rs.wrappers.scikit_image import SegmentationAlgorithm, quickshift_rs
 
@@ -89,7 +88,9 @@ def test_rng_breaks_ties_reproducibly():
 def test_channel_axis_and_grayscale():
     img = bundled("astronaut", 48)
     last = quickshift_rs(img, kernel_size=2, max_dist=6, ratio=0.5)
-    first = quickshift_rs(np.moveaxis(img, -1, 0), kernel_size=2, max_dist=6, ratio=0.5, channel_axis=0)
+    first = quickshift_rs(
+        np.moveaxis(img, -1, 0), kernel_size=2, max_dist=6, ratio=0.5, channel_axis=0
+    )
     assert np.array_equal(last, first)
     gray = img.mean(axis=2)
     seg = quickshift_rs(gray, kernel_size=2, max_dist=6, convert2lab=False)
