@@ -1,7 +1,10 @@
 //! Bindings of the image core: quickshift, Lab conversion, masks and the
 //! batch perturbation.
 
-use numpy::{IntoPyArray, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3, PyReadwriteArray3};
+use numpy::{
+    IntoPyArray, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3,
+    PyReadwriteArray3,
+};
 use pyo3::prelude::*;
 
 use super::IntoPyResult;
@@ -19,16 +22,26 @@ fn quickshift_segments<'py>(
     convert2lab: bool,
     noise: PyReadonlyArray2<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray2<i64>>> {
-    let params = QuickshiftParams { ratio, kernel_size, max_dist, convert2lab };
+    let params = QuickshiftParams {
+        ratio,
+        kernel_size,
+        max_dist,
+        convert2lab,
+    };
     let (img, nz) = (image.as_array(), noise.as_array());
-    let nz = nz.as_slice().ok_or_else(|| pyo3::exceptions::PyValueError::new_err("noise must be C-contiguous"))?;
+    let nz = nz
+        .as_slice()
+        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("noise must be C-contiguous"))?;
     let seg = py.detach(|| quickshift(img, &params, nz)).py()?;
     Ok(seg.into_pyarray(py))
 }
 
 /// RGB (height, width, 3) in [0, 1] -> CIE Lab, as skimage.color.rgb2lab.
 #[pyfunction]
-fn rgb2lab<'py>(py: Python<'py>, image: PyReadonlyArray3<'py, f64>) -> PyResult<Bound<'py, PyArray3<f64>>> {
+fn rgb2lab<'py>(
+    py: Python<'py>,
+    image: PyReadonlyArray3<'py, f64>,
+) -> PyResult<Bound<'py, PyArray3<f64>>> {
     let dim = image.as_array().dim();
     if dim.2 != 3 {
         return Err(pyo3::exceptions::PyValueError::new_err(format!(
@@ -100,10 +113,19 @@ impl ImagePerturber {
         })
     }
 
-    fn fill(&self, py: Python<'_>, masks: PyReadonlyArray2<'_, f64>, mut out: PyReadwriteArray3<'_, u8>) -> PyResult<()> {
+    fn fill(
+        &self,
+        py: Python<'_>,
+        masks: PyReadonlyArray2<'_, f64>,
+        mut out: PyReadwriteArray3<'_, u8>,
+    ) -> PyResult<()> {
         let m = masks.as_array();
         let dst = out.as_slice_mut()?;
-        py.detach(|| self.runs.fill(&self.image, &self.fudged, self.pixel_bytes, m, dst)).py()
+        py.detach(|| {
+            self.runs
+                .fill(&self.image, &self.fudged, self.pixel_bytes, m, dst)
+        })
+        .py()
     }
 }
 

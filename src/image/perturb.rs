@@ -21,10 +21,16 @@ const MASK_STREAM: u64 = 0x494d_4147_455f_4d53; // "IMAGE_MS"
 /// own stream below `seed`, so any row can be recomputed on its own.
 pub fn masks(seed: u64, num_samples: usize, n_features: usize) -> Result<Array2<f64>> {
     if num_samples == 0 {
-        return Err(LimeError::invalid("num_samples", "must be at least 1, got 0"));
+        return Err(LimeError::invalid(
+            "num_samples",
+            "must be at least 1, got 0",
+        ));
     }
     if n_features == 0 {
-        return Err(LimeError::invalid("segments", "there must be at least one superpixel"));
+        return Err(LimeError::invalid(
+            "segments",
+            "there must be at least one superpixel",
+        ));
     }
     let mut out = Array2::<f64>::ones((num_samples, n_features));
     for (i, mut row) in out.rows_mut().into_iter().enumerate().skip(1) {
@@ -70,7 +76,11 @@ impl PixelRuns {
                 _ => runs.push((p, 1, f)),
             }
         }
-        Ok(PixelRuns { runs, n_pixels: pixel_feature.len(), n_features })
+        Ok(PixelRuns {
+            runs,
+            n_pixels: pixel_feature.len(),
+            n_features,
+        })
     }
 
     pub fn n_pixels(&self) -> usize {
@@ -109,13 +119,21 @@ impl PixelRuns {
         if masks.ncols() != self.n_features {
             return Err(LimeError::shape(
                 "data",
-                format!("mask rows have {} columns, expected {} superpixels", masks.ncols(), self.n_features),
+                format!(
+                    "mask rows have {} columns, expected {} superpixels",
+                    masks.ncols(),
+                    self.n_features
+                ),
             ));
         }
         if out.len() != masks.nrows() * size {
             return Err(LimeError::shape(
                 "out",
-                format!("holds {} bytes, expected {} images of {size} bytes", out.len(), masks.nrows()),
+                format!(
+                    "holds {} bytes, expected {} images of {size} bytes",
+                    out.len(),
+                    masks.nrows()
+                ),
             ));
         }
         if masks.nrows() == 0 {
@@ -164,7 +182,10 @@ mod tests {
         let mut out = vec![0u8; 36];
         runs.fill(&image, &fudged, 2, m.view(), &mut out).unwrap();
         assert_eq!(&out[..12], &image[..]);
-        assert_eq!(&out[12..24], &[200, 200, 200, 200, 4, 5, 200, 200, 200, 200, 10, 11]);
+        assert_eq!(
+            &out[12..24],
+            &[200, 200, 200, 200, 4, 5, 200, 200, 200, 200, 10, 11]
+        );
         assert_eq!(&out[24..], &[0, 1, 2, 3, 200, 200, 6, 7, 8, 9, 200, 200]);
     }
 
@@ -175,9 +196,15 @@ mod tests {
         let mut out = vec![0u8; 2];
         assert!(runs.fill(&[1, 2], &[3, 4], 1, m.view(), &mut out).is_ok());
         assert_eq!(out, vec![1, 4]);
-        assert!(runs.fill(&[1, 2, 3], &[3, 4], 1, m.view(), &mut out).is_err());
-        assert!(runs.fill(&[1, 2], &[3, 4], 1, array![[1.0]].view(), &mut out).is_err());
-        assert!(runs.fill(&[1, 2], &[3, 4], 1, m.view(), &mut [0u8; 3]).is_err());
+        assert!(runs
+            .fill(&[1, 2, 3], &[3, 4], 1, m.view(), &mut out)
+            .is_err());
+        assert!(runs
+            .fill(&[1, 2], &[3, 4], 1, array![[1.0]].view(), &mut out)
+            .is_err());
+        assert!(runs
+            .fill(&[1, 2], &[3, 4], 1, m.view(), &mut [0u8; 3])
+            .is_err());
         assert!(PixelRuns::new(&[0, 2], 2).is_err());
         assert!(PixelRuns::new(&[0, -1], 2).is_err());
         assert!(PixelRuns::new(&[], 2).is_err());

@@ -24,8 +24,8 @@
 use ndarray::{Array2, ArrayView3};
 use rayon::prelude::*;
 
-use super::colour::rgb_pixel_to_lab;
-use super::fastexp::exp_nonpositive;
+use super::colour::rgb_to_lab_planes;
+use super::fastexp::exp_nonpositive_with;
 use crate::error::{ensure_finite, LimeError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,7 +43,12 @@ pub struct QuickshiftParams {
 impl Default for QuickshiftParams {
     /// scikit-image's defaults.
     fn default() -> Self {
-        QuickshiftParams { ratio: 1.0, kernel_size: 5.0, max_dist: 10.0, convert2lab: true }
+        QuickshiftParams {
+            ratio: 1.0,
+            kernel_size: 5.0,
+            max_dist: 10.0,
+            convert2lab: true,
+        }
     }
 }
 
@@ -56,7 +61,10 @@ impl QuickshiftParams {
             ));
         }
         if !self.ratio.is_finite() {
-            return Err(LimeError::invalid("ratio", format!("must be a finite number, got {}", self.ratio)));
+            return Err(LimeError::invalid(
+                "ratio",
+                format!("must be a finite number, got {}", self.ratio),
+            ));
         }
         if self.max_dist.is_nan() {
             return Err(LimeError::invalid("max_dist", "must be a number, got NaN"));
@@ -74,34 +82,34 @@ fn feature_planes(image: &ArrayView3<f64>, params: &QuickshiftParams) -> Result<
         if c != 3 {
             return Err(LimeError::shape(
                 "image",
-                format!("only RGB images can be converted to Lab space: expected 3 channels, got {c}"),
+                format!(
+                    "only RGB images can be converted to Lab space: expected 3 channels, got {c}"
+                ),
             ));
         }
-        let rows: Vec<(usize, Vec<[f64; 3]>)> = crate::pool::install(|| {
-            (0..h)
-                .into_par_iter()
-                .map(|r| {
-                    let px = (0..w).map(|col| {
-                        let v = |k| image[[r, col, k]];
-                        rgb_pixel_to_lab([v(0), v(1), v(2)])
-                    });
-                    (r, px.collect())
-                })
-                .collect()
-        });
-        for (r, row) in rows {
-            for (col, lab) in row.into_iter().enumerate() {
-                for (k, v) in lab.into_iter().enumerate() {
-                    planes[k * n + r * w + col] = v * params.ratio;
-                }
+        let owned;
+        let rgb = match image.as_slice() {
+            Some(s) => s,
+            None => {
+                owned = image.iter().copied().collect::<Vec<f64>>();
+                &owned
             }
+        };
+        let (l, rest) = planes.split_at_mut(n);
+        let (a, b) = rest.split_at_mut(n);
+        rgb_to_lab_planes(rgb, l, a, b)?;
+        if params.ratio != 1.0 {
+            planes.iter_mut().for_each(|v| *v *= params.ratio);
         }
     } else {
         for ((r, col, k), &v) in image.indexed_iter() {
             planes[k * n + r * w + col] = v * params.ratio;
         }
     }
-    ensure_finite("image (after colour conversion and scaling by ratio)", planes.iter())?;
+    ensure_finite(
+        "image (after colour conversion and scaling by ratio)",
+        planes.iter(),
+    )?;
     Ok(planes)
 }
 
@@ -128,48 +136,89 @@ const ROWS_PER_BLOCK: usize = 16;
 /// Columns per step: several independent vector chains in flight.
 const CHUNK: usize = 32;
 
-/// Kernel terms between `m <= CHUNK` pixels starting at `here` and the pixels
+/// `exp(d * inv + offset)` for a chunk of squared colour distances, where
+/// `offset` is the spatial part of the exponent, `(dr² + dc²) * inv`.
+#[inline(always)]
+fn chunk_terms<const FMA: bool>(d: &mut [f64; CHUNK], inv: f64, offset: f64) {
+    for v in d.iter_mut() {
+        let x = if FMA {
+            v.mul_add(inv, offset)
+        } else {
+            *v * inv + offset
+        };
+        *v = exp_nonpositive_with::<FMA>(x);
+    }
+}
+
+/// Squared colour distances of a full chunk of three-channel pixels.
+#[inline(always)]
+fn chunk_dist3(planes: &[f64], n: usize, here: usize, there: usize) -> [f64; CHUNK] {
+    let view = |at: usize| -> &[f64; CHUNK] {
+        // In bounds by construction (the caller's chunk lies inside a row).
+        planes[at..at + CHUNK].try_into().unwrap_or(&[0.0; CHUNK])
+    };
+    let (a0, a1, a2) = (view(here), view(n + here), view(2 * n + here));
+    let (b0, b1, b2) = (view(there), view(n + there), view(2 * n + there));
+    let mut d = [0.0; CHUNK];
+    for j in 0..CHUNK {
+        let (t0, t1, t2) = (a0[j] - b0[j], a1[j] - b1[j], a2[j] - b2[j]);
+        d[j] = (t0 * t0 + t1 * t1) + t2 * t2;
+    }
+    d
+}
+
+/// Kernel terms between the `m <= CHUNK` pixels starting at `here` and those
 /// starting at `there` (flat indices into each plane), added to `out_here`
-/// and `out_there`. The exp runs on the whole chunk (a scalar tail would cost
-/// as much as the vector part); only `m` values are used.
+/// and `out_there`. The exp always runs on a whole chunk (a scalar tail would
+/// cost as much as the vector part); only `m` values are used.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn pair_chunk(
+fn pair_chunk<const FMA: bool>(
     planes: &[f64],
     g: Grid,
     here: usize,
     there: usize,
     m: usize,
-    spatial: (f64, f64),
     inv: f64,
+    offset: f64,
     out_here: &mut [f64],
     out_there: &mut [f64],
 ) {
     let n = g.n();
-    let mut d = [0.0; CHUNK];
-    for k in 0..g.c {
-        let a = &planes[k * n + here..][..m];
-        let b = &planes[k * n + there..][..m];
-        if k == 0 {
-            for ((v, x), y) in d.iter_mut().zip(a).zip(b) {
-                let t = x - y;
-                *v = t * t;
-            }
-        } else {
+    let mut d = if g.c == 3 && m == CHUNK {
+        chunk_dist3(planes, n, here, there)
+    } else {
+        let mut d = [0.0; CHUNK];
+        for k in 0..g.c {
+            let a = &planes[k * n + here..][..m];
+            let b = &planes[k * n + there..][..m];
             for ((v, x), y) in d.iter_mut().zip(a).zip(b) {
                 let t = x - y;
                 *v += t * t;
             }
         }
-    }
-    for v in d.iter_mut() {
-        *v = exp_nonpositive(((*v + spatial.0) + spatial.1) * inv);
-    }
-    for (o, v) in out_here[..m].iter_mut().zip(d.iter()) {
-        *o += v;
-    }
-    for (o, v) in out_there[..m].iter_mut().zip(d.iter()) {
-        *o += v;
+        d
+    };
+    chunk_terms::<FMA>(&mut d, inv, offset);
+    if m == CHUNK {
+        let (oh, ot): (&mut [f64; CHUNK], &mut [f64; CHUNK]) = match (
+            (&mut out_here[..CHUNK]).try_into(),
+            (&mut out_there[..CHUNK]).try_into(),
+        ) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => return,
+        };
+        for j in 0..CHUNK {
+            oh[j] += d[j];
+            ot[j] += d[j];
+        }
+    } else {
+        for (o, v) in out_here[..m].iter_mut().zip(d.iter()) {
+            *o += v;
+        }
+        for (o, v) in out_there[..m].iter_mut().zip(d.iter()) {
+            *o += v;
+        }
     }
 }
 
@@ -178,7 +227,14 @@ fn pair_chunk(
 /// of each pair in `buf` (rows `first..`, `w` wide). Each pair is computed
 /// once: the kernel is symmetric.
 #[inline(always)]
-fn forward_terms_impl(planes: &[f64], g: Grid, r: usize, first: usize, inv: f64, buf: &mut [f64]) {
+fn forward_terms_impl<const FMA: bool>(
+    planes: &[f64],
+    g: Grid,
+    r: usize,
+    first: usize,
+    inv: f64,
+    buf: &mut [f64],
+) {
     let (w, half) = (g.w, g.half as isize);
     // The pixel itself: exp(0) = 1.
     for v in &mut buf[(r - first) * w..][..w] {
@@ -197,20 +253,20 @@ fn forward_terms_impl(planes: &[f64], g: Grid, r: usize, first: usize, inv: f64,
             }
             let len = hi as usize - lo;
             let lo_there = (lo as isize + o) as usize;
-            let spatial = (dr2, (o * o) as f64);
+            let offset = (dr2 + (o * o) as f64) * inv;
             let mut i = 0;
             while i < len {
                 let m = (len - i).min(CHUNK);
                 let (a, b) = (r * w + lo + i, rr * w + lo_there + i);
                 let (oa, ob) = ((r - first) * w + lo + i, (rr - first) * w + lo_there + i);
-                // Two disjoint-or-equal windows of buf: split to borrow both.
+                // Two windows of buf: split it to borrow both.
                 if ob >= oa + m {
                     let (x, y) = buf.split_at_mut(ob);
-                    pair_chunk(planes, g, a, b, m, spatial, inv, &mut x[oa..], y);
+                    pair_chunk::<FMA>(planes, g, a, b, m, inv, offset, &mut x[oa..], y);
                 } else {
                     // Same row, overlapping ranges: go through a copy.
                     let mut tmp = [0.0; CHUNK];
-                    pair_chunk(planes, g, a, b, m, spatial, inv, &mut buf[oa..], &mut tmp);
+                    pair_chunk::<FMA>(planes, g, a, b, m, inv, offset, &mut buf[oa..], &mut tmp);
                     for (v, t) in buf[ob..][..m].iter_mut().zip(tmp.iter()) {
                         *v += t;
                     }
@@ -222,32 +278,43 @@ fn forward_terms_impl(planes: &[f64], g: Grid, r: usize, first: usize, inv: f64,
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn forward_terms_avx512(planes: &[f64], g: Grid, r: usize, first: usize, inv: f64, buf: &mut [f64]) {
-    forward_terms_impl(planes, g, r, first, inv, buf)
+#[target_feature(enable = "avx512f,fma")]
+fn forward_terms_avx512(
+    planes: &[f64],
+    g: Grid,
+    r: usize,
+    first: usize,
+    inv: f64,
+    buf: &mut [f64],
+) {
+    forward_terms_impl::<true>(planes, g, r, first, inv, buf)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn forward_terms_avx2(planes: &[f64], g: Grid, r: usize, first: usize, inv: f64, buf: &mut [f64]) {
-    forward_terms_impl(planes, g, r, first, inv, buf)
+    forward_terms_impl::<true>(planes, g, r, first, inv, buf)
 }
 
-/// The widest vector unit available (the arithmetic, hence the result, is the
-/// same on every path: no fused multiply-add).
+/// The widest vector unit available. Vector width never changes the result;
+/// fused multiply-adds (AVX2 and AVX-512 paths) change the kernel terms in
+/// their last bits only, far below the tie-breaking noise.
 fn forward_terms(planes: &[f64], g: Grid, r: usize, first: usize, inv: f64, buf: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX-512F and FMA (checked just above).
             return unsafe { forward_terms_avx512(planes, g, r, first, inv, buf) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
             return unsafe { forward_terms_avx2(planes, g, r, first, inv, buf) };
         }
     }
-    forward_terms_impl(planes, g, r, first, inv, buf)
+    forward_terms_impl::<false>(planes, g, r, first, inv, buf)
 }
 
 /// The density of every pixel: `start` (the noise) plus the sum of the kernel
@@ -282,8 +349,9 @@ fn densities(planes: &[f64], g: Grid, inv: f64, start: Vec<f64>) -> Vec<f64> {
 /// Window offsets (dr, dc, dr² + dc²) by increasing spatial distance.
 fn offsets_by_distance(half: usize) -> Vec<(isize, isize, f64)> {
     let h = half as isize;
-    let mut v: Vec<(isize, isize, f64)> =
-        (-h..=h).flat_map(|dr| (-h..=h).map(move |dc| (dr, dc, (dr * dr + dc * dc) as f64))).collect();
+    let mut v: Vec<(isize, isize, f64)> = (-h..=h)
+        .flat_map(|dr| (-h..=h).map(move |dc| (dr, dc, (dr * dr + dc * dc) as f64)))
+        .collect();
     v.sort_by(|a, b| a.2.total_cmp(&b.2).then((a.0, a.1).cmp(&(b.0, b.1))));
     v
 }
@@ -347,11 +415,18 @@ fn link_row(
 /// the density sums (scikit-image adds normal noise of scale 1e-5); an empty
 /// slice means no noise. Returns the label of every pixel, `0..n_segments`,
 /// numbered by the row-major position of the segments' roots.
-pub fn quickshift(image: ArrayView3<f64>, params: &QuickshiftParams, noise: &[f64]) -> Result<Array2<i64>> {
+pub fn quickshift(
+    image: ArrayView3<f64>,
+    params: &QuickshiftParams,
+    noise: &[f64],
+) -> Result<Array2<i64>> {
     params.check()?;
     let (h, w, c) = image.dim();
     if h == 0 || w == 0 || c == 0 {
-        return Err(LimeError::shape("image", format!("must not be empty, got shape ({h}, {w}, {c})")));
+        return Err(LimeError::shape(
+            "image",
+            format!("must not be empty, got shape ({h}, {w}, {c})"),
+        ));
     }
     ensure_finite("image", image.iter())?;
     let n = h * w;
@@ -369,7 +444,11 @@ pub fn quickshift(image: ArrayView3<f64>, params: &QuickshiftParams, noise: &[f6
     let g = Grid { h, w, c, half };
     let inv = -0.5 / (params.kernel_size * params.kernel_size);
 
-    let start = if noise.is_empty() { vec![0.0; n] } else { noise.to_vec() };
+    let start = if noise.is_empty() {
+        vec![0.0; n]
+    } else {
+        noise.to_vec()
+    };
     let dens = densities(&planes, g, inv, start);
 
     let offsets = offsets_by_distance(half);
@@ -381,8 +460,8 @@ pub fn quickshift(image: ArrayView3<f64>, params: &QuickshiftParams, noise: &[f6
             .for_each(|(r, out)| link_row(&planes, &dens, g, r, &offsets, params.max_dist, out))
     });
 
-    Ok(Array2::from_shape_vec((h, w), label_trees(parent))
-        .map_err(|e| LimeError::shape("image", e.to_string()))?)
+    Array2::from_shape_vec((h, w), label_trees(parent))
+        .map_err(|e| LimeError::shape("image", e.to_string()))
 }
 
 /// Numbers the trees of a forest given by parent links (parents are strictly
@@ -435,8 +514,10 @@ mod tests {
             d + t * t
         };
         let window = |r: usize, col: usize| {
-            let rs = (r as isize - half).max(0) as usize..(r as isize + half + 1).min(h as isize) as usize;
-            let cs = (col as isize - half).max(0) as usize..(col as isize + half + 1).min(w as isize) as usize;
+            let rs = (r as isize - half).max(0) as usize
+                ..(r as isize + half + 1).min(h as isize) as usize;
+            let cs = (col as isize - half).max(0) as usize
+                ..(col as isize + half + 1).min(w as isize) as usize;
             rs.flat_map(move |rr| cs.clone().map(move |cc| (rr, cc)))
         };
         let mut dens = noise.to_vec();
@@ -473,9 +554,18 @@ mod tests {
         let mut rng = crate::rng::stream(seed, &[]);
         // Four flat quadrants with a little texture, plus a few exact ties.
         Array3::from_shape_fn((h, w, 3), |(r, col, k)| {
-            let base = [[0.9, 0.1, 0.1], [0.1, 0.8, 0.2], [0.2, 0.2, 0.9], [0.7, 0.7, 0.1]];
+            let base = [
+                [0.9, 0.1, 0.1],
+                [0.1, 0.8, 0.2],
+                [0.2, 0.2, 0.9],
+                [0.7, 0.7, 0.1],
+            ];
             let q = (r * 2 / h) * 2 + col * 2 / w;
-            let jitter: f64 = if (r + col) % 5 == 0 { 0.0 } else { rng.random::<f64>() * 0.05 };
+            let jitter: f64 = if (r + col) % 5 == 0 {
+                0.0
+            } else {
+                rng.random::<f64>() * 0.05
+            };
             base[q][k] + jitter
         })
     }
@@ -489,9 +579,33 @@ mod tests {
     #[test]
     fn equals_reference_implementation() {
         for (seed, params) in [
-            (1, QuickshiftParams { ratio: 0.5, kernel_size: 2.0, max_dist: 6.0, convert2lab: true }),
-            (2, QuickshiftParams { ratio: 0.2, kernel_size: 1.5, max_dist: 200.0, convert2lab: true }),
-            (3, QuickshiftParams { ratio: 1.0, kernel_size: 1.0, max_dist: 3.0, convert2lab: false }),
+            (
+                1,
+                QuickshiftParams {
+                    ratio: 0.5,
+                    kernel_size: 2.0,
+                    max_dist: 6.0,
+                    convert2lab: true,
+                },
+            ),
+            (
+                2,
+                QuickshiftParams {
+                    ratio: 0.2,
+                    kernel_size: 1.5,
+                    max_dist: 200.0,
+                    convert2lab: true,
+                },
+            ),
+            (
+                3,
+                QuickshiftParams {
+                    ratio: 1.0,
+                    kernel_size: 1.0,
+                    max_dist: 3.0,
+                    convert2lab: false,
+                },
+            ),
         ] {
             let img = test_image(23, 31, seed);
             let nz = noise(23 * 31, seed);
@@ -500,7 +614,7 @@ mod tests {
             let conv = if params.convert2lab {
                 let mut lab = img.clone();
                 for mut px in lab.lanes_mut(ndarray::Axis(2)) {
-                    let v = rgb_pixel_to_lab([px[0], px[1], px[2]]);
+                    let v = super::super::colour::rgb_pixel_to_lab([px[0], px[1], px[2]]);
                     px.assign(&ndarray::arr1(&v));
                 }
                 lab
@@ -509,14 +623,24 @@ mod tests {
             };
             let want = reference(&conv, &params, &nz);
             let agree = got.iter().zip(&want).filter(|(a, b)| a == b).count();
-            assert_eq!(agree, want.len(), "seed {seed}: {agree}/{} labels agree", want.len());
+            assert_eq!(
+                agree,
+                want.len(),
+                "seed {seed}: {agree}/{} labels agree",
+                want.len()
+            );
         }
     }
 
     #[test]
     fn labels_are_consecutive_and_quadrants_split() {
         let img = test_image(40, 40, 9);
-        let p = QuickshiftParams { ratio: 1.0, kernel_size: 2.0, max_dist: 10.0, convert2lab: true };
+        let p = QuickshiftParams {
+            ratio: 1.0,
+            kernel_size: 2.0,
+            max_dist: 10.0,
+            convert2lab: true,
+        };
         let seg = quickshift(img.view(), &p, &noise(1600, 9)).unwrap();
         let max = *seg.iter().max().unwrap();
         let mut seen = vec![false; max as usize + 1];
@@ -542,10 +666,18 @@ mod tests {
     #[test]
     fn independent_of_thread_count_and_deterministic() {
         let img = test_image(50, 37, 4);
-        let p = QuickshiftParams { ratio: 0.3, kernel_size: 3.0, max_dist: 50.0, convert2lab: true };
+        let p = QuickshiftParams {
+            ratio: 0.3,
+            kernel_size: 3.0,
+            max_dist: 50.0,
+            convert2lab: true,
+        };
         let nz = noise(50 * 37, 4);
         let a = quickshift(img.view(), &p, &nz).unwrap();
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         let b = one.install(|| quickshift(img.view(), &p, &nz).unwrap());
         assert_eq!(a, b);
     }
@@ -554,18 +686,50 @@ mod tests {
     fn rejects_bad_input() {
         let img = test_image(8, 8, 1);
         let p = QuickshiftParams::default();
-        assert!(quickshift(img.view(), &QuickshiftParams { kernel_size: 0.5, ..p }, &[]).is_err());
-        assert!(quickshift(img.view(), &QuickshiftParams { ratio: f64::NAN, ..p }, &[]).is_err());
+        assert!(quickshift(
+            img.view(),
+            &QuickshiftParams {
+                kernel_size: 0.5,
+                ..p
+            },
+            &[]
+        )
+        .is_err());
+        assert!(quickshift(
+            img.view(),
+            &QuickshiftParams {
+                ratio: f64::NAN,
+                ..p
+            },
+            &[]
+        )
+        .is_err());
         assert!(quickshift(img.view(), &p, &[0.0; 3]).is_err());
         let mut bad = img.clone();
         bad[[1, 1, 1]] = f64::NAN;
         assert!(quickshift(bad.view(), &p, &[]).is_err());
         let four = Array3::<f64>::zeros((4, 4, 4));
         assert!(quickshift(four.view(), &p, &[]).is_err());
-        assert!(quickshift(four.view(), &QuickshiftParams { convert2lab: false, ..p }, &[]).is_ok());
+        assert!(quickshift(
+            four.view(),
+            &QuickshiftParams {
+                convert2lab: false,
+                ..p
+            },
+            &[]
+        )
+        .is_ok());
         let empty = Array3::<f64>::zeros((0, 4, 3));
         assert!(quickshift(empty.view(), &p, &[]).is_err());
         // A huge kernel is clipped to the image.
-        assert!(quickshift(img.view(), &QuickshiftParams { kernel_size: 1e12, ..p }, &[]).is_ok());
+        assert!(quickshift(
+            img.view(),
+            &QuickshiftParams {
+                kernel_size: 1e12,
+                ..p
+            },
+            &[]
+        )
+        .is_ok());
     }
 }
