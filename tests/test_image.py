@@ -1,6 +1,7 @@
 """LimeImageExplainer and ImageExplanation: lime's API, behaviour against lime
 on the same inputs, and bad input."""
 
+import os
 import pickle
 import subprocess
 import sys
@@ -311,6 +312,43 @@ def test_image_dtypes_reach_the_classifier_unchanged(chelsea, dtype):
     assert np.array_equal(rec.batches[0][0], image)
 
 
+def test_non_contiguous_images(chelsea):
+    kw = dict(top_labels=2, num_samples=60, segmentation_fn=grid(4), progress_bar=False)
+    flipped = chelsea[:, ::-1]
+    fortran = np.asfortranarray(flipped)
+    contiguous = np.ascontiguousarray(flipped)
+    results = []
+    for image in (flipped, fortran, contiguous):
+        rec = Recorder(colour_model)
+        exp = LimeImageExplainer(random_state=0).explain_instance(image, rec, **kw)
+        results.append((exp.local_exp, rec.images))
+    for local_exp, images in results[:2]:
+        assert local_exp == results[2][0]
+        assert np.array_equal(images, results[2][1])
+
+
+def test_same_explanation_on_one_thread():
+    code = (
+        "import numpy as np;"
+        "from lime_rs.lime_image import LimeImageExplainer;"
+        "blocks = np.random.RandomState(0).rand(4, 4, 3);"
+        "img = (np.kron(blocks, np.ones((12, 10, 1))) * 255).astype(np.uint8);"
+        "w = np.random.RandomState(1).rand(3, 4);"
+        "f = lambda x: np.exp(x.mean(axis=(1, 2)) / 255 @ w);"
+        "e = LimeImageExplainer(random_state=3).explain_instance("
+        "img, f, num_samples=300, progress_bar=False);"
+        "print(e.segments.tobytes().hex(), repr(sorted(e.local_exp.items())))"
+    )
+    outs = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, LIME_RS_NUM_THREADS=threads)
+        run = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        outs.append(run.stdout)
+    assert outs[0] == outs[1]
+
+
 def test_batches_survive_a_classifier_that_keeps_them(chelsea):
     kept = []
 
@@ -374,6 +412,23 @@ def test_labels_without_top_labels(chelsea):
     assert set(exp.local_exp) == {0, 3, -1}
     assert not hasattr(exp, "top_labels")
     assert exp.local_exp[3] == exp.local_exp[-1]
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint64, np.int16, np.float32, bool])
+def test_segment_label_dtypes(chelsea, dtype):
+    segments = grid(2)(chelsea)
+    if dtype is bool:
+        segments = segments > 1
+    ids, pixel_feature = _segment_features(segments.astype(dtype), chelsea.shape[:2])
+    assert pixel_feature.dtype == np.int64 and pixel_feature.flags.c_contiguous
+    assert np.array_equal(ids[pixel_feature], segments.astype(np.int64).ravel())
+    with pytest.raises(ValueError, match="non-integer"):
+        _segment_features(segments + 0.5, chelsea.shape[:2])
+    with pytest.raises(TypeError, match="integer segment labels"):
+        _segment_features(segments.astype(str), chelsea.shape[:2])
+    huge = segments.astype(np.int64) * 10**12 - 7  # sparse and negative labels
+    ids, pixel_feature = _segment_features(huge, chelsea.shape[:2])
+    assert np.array_equal(ids[pixel_feature], huge.ravel()) and len(ids) == len(np.unique(huge))
 
 
 def test_segment_labels_need_not_start_at_zero(chelsea):
@@ -475,6 +530,8 @@ def _wrong_shape(image):
         (None, {"classifier_fn": lambda x: colour_model(x) * np.nan}, ValueError, "NaN"),
         (None, {"classifier_fn": "model"}, TypeError, "classifier_fn"),
         (None, {"hide_color": "red"}, ValueError, "hide_color"),
+        (None, {"hide_color": -1}, ValueError, "hide_color"),
+        (None, {"hide_color": (1, 2)}, ValueError, "hide_color"),
     ],
 )
 def test_bad_input(chelsea, image, kwargs, error, match):

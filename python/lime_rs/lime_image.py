@@ -155,11 +155,12 @@ def _segment_features(segments, shape):
         )
     lo, hi = int(flat.min()), int(flat.max())
     if lo >= 0 and hi < 4 * flat.size + 1024:
+        flat = flat.astype(np.int64, copy=False)
         counts = np.bincount(flat)
         present = counts > 0
         if present.all():
             ids = np.arange(len(counts), dtype=np.int64)
-            pixel_feature = flat.astype(np.int64, copy=False)
+            pixel_feature = flat
         else:
             ids = np.flatnonzero(present).astype(np.int64)
             pixel_feature = (np.cumsum(present) - 1)[flat].astype(np.int64)
@@ -178,7 +179,7 @@ def _segment_features(segments, shape):
 def _fudged_image(image, pixel_feature, n_features, hide_color):
     """What hidden superpixels show: each segment's mean colour (hide_color None,
     cast to the image's dtype as lime's assignment does) or ``hide_color``."""
-    fudged = np.empty_like(image)
+    fudged = np.empty(image.shape, dtype=image.dtype)  # C order: reshape below is a view
     if hide_color is None:
         channels = image.shape[-1]
         flat = image.reshape(-1, channels)
@@ -191,7 +192,7 @@ def _fudged_image(image, pixel_feature, n_features, hide_color):
     else:
         try:
             fudged[:] = hide_color
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise ValueError(
                 f"hide_color: cannot fill an image of shape {image.shape} and dtype "
                 f"{image.dtype} with {hide_color!r}: {exc}"

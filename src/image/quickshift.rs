@@ -14,12 +14,15 @@
 //! 4. the segments are the trees of that forest, numbered by the row-major
 //!    position of their roots.
 //!
-//! The kernel is symmetric, so each pair of pixels is evaluated once and
-//! added to both densities; blocks of rows run in parallel into their own
-//! buffers, summed in a fixed order, so the result never depends on the
-//! number of threads. Sums are thus added in another order than
-//! scikit-image's, which changes densities in the last bits only: far below
-//! the tie-breaking noise.
+//! Speed: the kernel is symmetric, so each pair of pixels is evaluated once
+//! and added to both densities; the terms are computed 32 columns at a time
+//! with a vectorisable `exp` (see `fastexp`), on AVX-512 or AVX2 with FMA
+//! when the CPU has them; the links are searched by increasing spatial
+//! distance with an exact early exit. Blocks of rows run in parallel into
+//! their own buffers, summed in a fixed order, so the result never depends on
+//! the number of threads. The densities thus differ from scikit-image's in
+//! their last bits only, far below the tie-breaking noise (scale 1e-5): with
+//! the same noise the segments are, in practice, identical.
 
 use ndarray::{Array2, ArrayView3};
 use rayon::prelude::*;
