@@ -56,6 +56,9 @@ def quickshift_segments(
 def rgb2lab(image: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
 def image_masks(seed: int, num_samples: int, n_features: int) -> npt.NDArray[np.float64]: ...
 
+from typing import final  # noqa: E402
+
+@final
 class ImagePerturber:
     def __new__(
         cls,
