@@ -162,7 +162,7 @@ fn rgb_to_lab_block(
 /// long), in parallel over fixed blocks of pixels.
 pub fn rgb_to_lab_planes(rgb: &[f64], l: &mut [f64], a: &mut [f64], b: &mut [f64]) -> Result<()> {
     let n = rgb.len() / 3;
-    if rgb.len() % 3 != 0 || l.len() != n || a.len() != n || b.len() != n {
+    if !rgb.len().is_multiple_of(3) || l.len() != n || a.len() != n || b.len() != n {
         return Err(LimeError::shape(
             "image",
             format!(
@@ -190,7 +190,7 @@ pub fn rgb_to_lab_planes(rgb: &[f64], l: &mut [f64], a: &mut [f64], b: &mut [f64
 
 /// Converts interleaved RGB pixels (`[r, g, b, r, g, b, ...]`) to interleaved Lab.
 pub fn rgb_to_lab(rgb: &[f64]) -> Result<Vec<f64>> {
-    if rgb.len() % 3 != 0 {
+    if !rgb.len().is_multiple_of(3) {
         return Err(LimeError::shape(
             "image",
             format!(
