@@ -388,6 +388,16 @@ def test_model_regressor_and_custom_kernel_and_metric(chelsea):
     for label in native.top_labels:
         a, b = _weights(native, label), _weights(custom, label)
         np.testing.assert_allclose([a[k] for k in a], [b[k] for k in a], rtol=1e-9, atol=1e-12)
+    # A kernel_fn set on base afterwards is used, as lime would.
+    flat = LimeImageExplainer(random_state=5)
+    flat.base.kernel_fn = np.ones_like
+    flat_exp = flat.explain_instance(chelsea, colour_model, **kw)
+    unweighted = LimeImageExplainer(kernel_width=1e9, random_state=5).explain_instance(
+        chelsea, colour_model, **kw
+    )
+    for label in native.top_labels:
+        a, b = _weights(flat_exp, label), _weights(unweighted, label)
+        np.testing.assert_allclose([a[k] for k in a], [b[k] for k in a], rtol=1e-7, atol=1e-10)
     manhattan = LimeImageExplainer(random_state=5).explain_instance(
         chelsea, colour_model, distance_metric="manhattan", **kw
     )

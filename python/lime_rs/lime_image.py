@@ -1,10 +1,26 @@
 """
 Functions for explaining classifiers that use Image data.
 
-Drop-in for ``lime.lime_image``. The default segmentation is quick shift in
-Rust; the perturbed images are written in Rust, a batch at a time, into one
-buffer of the image's dtype; distances, kernel and the local models of all
-labels are computed in Rust in one call.
+Drop-in for ``lime.lime_image`` (its latest source: ``score`` and
+``local_pred`` are dicts keyed by label, ``progress_bar``). Where the time
+goes, Rust does the work: the default segmentation is quick shift in Rust
+(``SegmentationAlgorithm('quickshift_rs', ...)``, the same segments as
+scikit-image's); the 0/1 masks are drawn in Rust from one seed per
+explanation; the perturbed images are written in Rust, a batch at a time,
+into one buffer of the image's dtype (peak memory: one batch); distances,
+kernel and the local models of all labels are one Rust call.
+
+Differences from lime, by design:
+
+* the masks come from lime_rs's random streams, not numpy's, so a given
+  ``random_state`` gives other (equally distributed) samples than lime;
+* segment labels need not be ``0..n-1``: feature ``j`` is the ``j``-th
+  smallest label and ``local_exp`` reports the labels themselves (lime
+  assumes ``0..n-1``, what scikit-image's segmentations return, and then
+  gives the same ids);
+* bad input (wrong shapes, NaN, a single segment, a classifier returning the
+  wrong number of rows, ``batch_size < 1``) raises a ValueError/TypeError
+  naming the argument.
 """
 
 import numbers
@@ -268,11 +284,13 @@ class LimeImageExplainer:
                 state will be initialized using the internal numpy seed.
         """
         kernel_width = float(kernel_width)
-        self._native_kernel = kernel is None
-        self._kernel_width = kernel_width
+        native_kernel = kernel is None
         if kernel is None:
             kernel = _exponential_kernel
         kernel_fn = partial(kernel, kernel_width=kernel_width)
+        # The default kernel is computed in Rust, as long as base.kernel_fn is it.
+        self._kernel_width = kernel_width
+        self._native_kernel_fn = kernel_fn if native_kernel else None
 
         self.random_state = check_random_state(random_state)
         self.feature_selection = feature_selection
@@ -383,7 +401,7 @@ class LimeImageExplainer:
                         f"{n_labels} outputs (expected integers 0..{n_labels - 1})"
                     )
 
-        if self._native_kernel and distance_metric in ("cosine", "euclidean", "l2"):
+        if distance_metric in ("cosine", "euclidean", "l2"):
             distances = _native.distances(data, np.ascontiguousarray(data[0]), distance_metric)
         else:
             from sklearn.metrics import pairwise_distances
@@ -411,7 +429,7 @@ class LimeImageExplainer:
                 ret_exp.local_exp[label] = [(ids[f], w) for f, w in local_exp]
             return ret_exp
 
-        if self._native_kernel:
+        if self.base.kernel_fn is self._native_kernel_fn:
             weights = _native.kernel(distances, self._kernel_width)
         else:
             weights = np.ascontiguousarray(self.base.kernel_fn(distances), dtype=np.float64)
