@@ -1,57 +1,77 @@
-"""make demo: train a scikit-learn model on a bundled dataset, explain one
-prediction with lime_rs, print the explanation and write it as HTML."""
+"""make demo: train scikit-learn models on bundled datasets, explain one
+prediction each with lime_rs, print the explanations and write them as HTML
+(into out/)."""
 
 import pathlib
 import time
 
 import numpy as np
-from sklearn.datasets import load_breast_cancer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-
-from lime_rs.explanation import DomainMapper, Explanation
-from lime_rs.lime_base import LimeBase
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "out"
+SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-class Names(DomainMapper):
-    def __init__(self, names):
-        super().__init__()
-        self.names = names
-
-    def map_exp_ids(self, exp, **kwargs):
-        return [(self.names[i], w) for i, w in exp]
+def timed(fn):
+    t = time.perf_counter()
+    result = fn()
+    return result, (time.perf_counter() - t) * 1e3
 
 
-def engine_demo():
+def show(title, exp, label, took_ms, filename):
+    print(f"\n== {title} ({took_ms:.1f} ms)")
+    for name, weight in exp.as_list(label=label):
+        print(f"  {name:45s} {weight:+.4f}")
+    exp.save_to_file(OUT / filename)
+    print(f"  wrote {OUT / filename}")
+
+
+def tabular_demo():
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from lime_rs.lime_tabular import LimeTabularExplainer
+
     data = load_breast_cancer()
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(data.data, data.target)
-    rs = np.random.RandomState(0)
-    row = data.data[7]
-    mean, std = data.data.mean(axis=0), data.data.std(axis=0)
-    neighbourhood = np.vstack([row, row + rs.randn(4999, row.size) * std])
-    scaled = (neighbourhood - mean) / std
-    proba = model.predict_proba(neighbourhood)
-    width = 0.75 * np.sqrt(row.size)
-    distances = np.linalg.norm(scaled - scaled[0], axis=1)
-    base = LimeBase(lambda d: np.sqrt(np.exp(-(d**2) / width**2)), random_state=0)
-    t = time.perf_counter()
-    intercept, local_exp, score, local_pred = base.explain_instance_with_data(scaled, proba, distances, 1, 6)
-    took = time.perf_counter() - t
+    explainer = LimeTabularExplainer(
+        data.data, feature_names=list(data.feature_names), class_names=list(data.target_names), random_state=0
+    )
+    exp, ms = timed(lambda: explainer.explain_instance(data.data[7], model.predict_proba, num_features=6))
+    proba = exp.predict_proba
+    print(f"\nBreast cancer row 7: predicted {data.target_names[proba.argmax()]} ({proba.max():.3f})")
+    show("tabular classification (breast cancer, quartile bins)", exp, 1, ms, "tabular_breast_cancer.html")
 
-    exp = Explanation(Names(list(data.feature_names)), class_names=list(data.target_names))
-    exp.predict_proba = proba[0]
-    exp.local_exp[1], exp.intercept[1], exp.score, exp.local_pred = local_exp, intercept, score, local_pred
-    print(f"Breast cancer row 7, predicted {data.target_names[proba[0].argmax()]} ({proba[0].max():.3f})")
-    print(f"Local model (engine, {took * 1e3:.2f} ms): intercept {intercept:.3f}, R^2 {score:.3f}")
-    for name, weight in exp.as_list(label=1):
-        print(f"  {name:30s} {weight:+.4f}")
-    OUT.mkdir(exist_ok=True)
-    exp.save_to_file(OUT / "engine_breast_cancer.html")
-    print(f"wrote {OUT / 'engine_breast_cancer.html'}")
+    reg = load_diabetes()
+    forest = RandomForestRegressor(n_estimators=50, random_state=0).fit(reg.data, reg.target)
+    explainer = LimeTabularExplainer(
+        reg.data, mode="regression", feature_names=list(reg.feature_names), random_state=0
+    )
+    exp, ms = timed(lambda: explainer.explain_instance(reg.data[3], forest.predict, num_features=5))
+    show("tabular regression (diabetes, random forest)", exp, 1, ms, "tabular_diabetes_regression.html")
+
+
+def text_demo():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from lime_rs.lime_text import LimeTextExplainer
+
+    rows = [line.split("\t", 1) for line in (SHARED / "sms_spam.tsv").read_text(encoding="utf8").splitlines()[1:]]
+    labels = np.array([r[0] == "spam" for r in rows], dtype=int)
+    texts = [r[1] for r in rows]
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(texts, labels)
+    explainer = LimeTextExplainer(class_names=["ham", "spam"], random_state=0)
+    doc = next(t for t, y in zip(texts, labels, strict=True) if y == 1 and len(t.split()) > 15)
+    exp, ms = timed(lambda: explainer.explain_instance(doc, model.predict_proba, num_features=8))
+    print(f"\nSMS: {doc!r}")
+    show("text classification (SMS spam, TF-IDF + logistic regression)", exp, 1, ms, "text_sms_spam.html")
 
 
 if __name__ == "__main__":
-    engine_demo()
+    OUT.mkdir(exist_ok=True)
+    tabular_demo()
+    text_demo()

@@ -35,7 +35,11 @@ def coverage(W, V):
 
 @settings(max_examples=200, deadline=None)
 @given(
-    arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(1, 8)), elements=st.sampled_from([0.0, 0.0, 0.5, -1.0, 2.0])),
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 12), st.integers(1, 8)),
+        elements=st.sampled_from([0.0, 0.0, 0.5, -1.0, 2.0]),
+    ),
     st.integers(1, 12),
 )
 def test_greedy_equals_numpy_reference(W, k):
@@ -70,7 +74,9 @@ def breast_cancer_setup():
 
     data = load_breast_cancer()
     model = LogisticRegression(max_iter=5000).fit(data.data, data.target)
-    make = lambda: LimeTabularExplainer(data.data, feature_names=list(data.feature_names), random_state=3)  # noqa: E731
+    make = lambda: LimeTabularExplainer(
+        data.data, feature_names=list(data.feature_names), random_state=3
+    )  # noqa: E731
     return data.data[:25], model, make
 
 
@@ -94,7 +100,9 @@ def test_sample_is_reproducible_from_the_explainer_seed(breast_cancer_setup):
     kw = dict(method="sample", sample_size=8, num_exps_desired=3, num_features=4, num_samples=200)
     a = SubmodularPick(make(), rows, model.predict_proba, **kw)
     b = SubmodularPick(make(), rows, model.predict_proba, **kw)
-    assert a.V == b.V and [e.as_map() for e in a.explanations] == [e.as_map() for e in b.explanations]
+    assert a.V == b.V and [e.as_map() for e in a.explanations] == [
+        e.as_map() for e in b.explanations
+    ]
     assert len(a.explanations) == 8
 
 
@@ -126,5 +134,80 @@ def test_bad_arguments(breast_cancer_setup):
     with pytest.raises(TypeError, match="num_exps_desired"):
         SubmodularPick(make(), rows, model.predict_proba, num_exps_desired="5")
     with pytest.warns(UserWarning, match="larger than total number"):
-        sp = SubmodularPick(make(), rows[:3], model.predict_proba, method="full", num_exps_desired=5, num_samples=100)
+        sp = SubmodularPick(
+            make(),
+            rows[:3],
+            model.predict_proba,
+            method="full",
+            num_exps_desired=5,
+            num_samples=100,
+        )
     assert len(sp.V) == 3
+
+
+# ---- with lime_rs's own explainers ----
+
+
+def test_tabular_multiclass_and_regression():
+    from sklearn.datasets import load_diabetes, load_wine
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import Ridge
+
+    from lime_rs.lime_tabular import LimeTabularExplainer
+
+    wine = load_wine()
+    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(wine.data, wine.target)
+    explainer = LimeTabularExplainer(
+        wine.data, feature_names=list(wine.feature_names), random_state=0
+    )
+    sp = SubmodularPick(
+        explainer,
+        wine.data[:20],
+        forest.predict_proba,
+        method="full",
+        num_exps_desired=3,
+        num_features=4,
+        num_samples=300,
+        top_labels=3,
+    )
+    assert len(sp.V) == 3 == len(set(sp.V)) and len(sp.explanations) == 20
+    assert all(len(e.available_labels()) == 3 for e in sp.explanations)
+    # The picks are the greedy optimum over every label's weights.
+    W = explanation_matrix(sp.explanations)
+    assert sp.V == numpy_greedy(W, 3)
+
+    reg = load_diabetes()
+    model = Ridge().fit(reg.data, reg.target)
+    explainer = LimeTabularExplainer(reg.data, mode="regression", random_state=0)
+    sp = SubmodularPick(
+        explainer, reg.data[:15], model.predict, method="full", num_exps_desired=2, num_samples=300
+    )
+    assert sp.V == numpy_greedy(explanation_matrix(sp.explanations), 2)
+
+
+def test_text_documents(shared_data):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from lime_rs.lime_text import LimeTextExplainer
+
+    lines = (shared_data / "sms_spam.tsv").read_text(encoding="utf8").splitlines()[1:400]
+    labels = [int(line.split("\t", 1)[0] == "spam") for line in lines]
+    docs = [line.split("\t", 1)[1] for line in lines]
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(docs, labels)
+    explainer = LimeTextExplainer(class_names=["ham", "spam"], random_state=1)
+    sp = SubmodularPick(
+        explainer, docs, model.predict_proba, sample_size=12, num_exps_desired=3, num_samples=300
+    )
+    assert len(sp.explanations) == 12 and len(sp.sp_explanations) == 3
+    assert sp.V == numpy_greedy(explanation_matrix(sp.explanations), 3)
+    again = SubmodularPick(
+        LimeTextExplainer(class_names=["ham", "spam"], random_state=1),
+        docs,
+        model.predict_proba,
+        sample_size=12,
+        num_exps_desired=3,
+        num_samples=300,
+    )
+    assert again.V == sp.V

@@ -86,8 +86,9 @@ class Explanation:
         self.domain_mapper = domain_mapper
         self.local_exp = {}
         self.intercept = {}
-        self.score = None
-        self.local_pred = None
+        # Per label, as lime's latest source (0.2.0.1 kept only the last label's).
+        self.score = {}
+        self.local_pred = {}
         if mode == "classification":
             self.class_names = class_names
             self.top_labels = None

@@ -1,5 +1,282 @@
+//! Bindings of the tabular explainer: training statistics and the
+//! neighbourhood sampler.
+
+use std::collections::HashMap;
+
+use ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-pub(super) fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use super::IntoPyResult;
+use crate::error::LimeError;
+use crate::sampling::normal::TruncNormal;
+use crate::sampling::tabular::{self, Categorical, Column, Draw, Options};
+use crate::sampling::tabular_stats;
+
+type F64Array<'py> = Bound<'py, PyArray1<f64>>;
+
+/// Column means, variances and scales (`StandardScaler(with_mean=False)`).
+#[pyfunction]
+fn tabular_column_moments<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f64>,
+) -> PyResult<(F64Array<'py>, F64Array<'py>, F64Array<'py>)> {
+    let x = data.as_array();
+    let m = py.detach(|| tabular_stats::column_moments(x)).py()?;
+    Ok((
+        m.mean.into_pyarray(py),
+        m.var.into_pyarray(py),
+        m.scale.into_pyarray(py),
+    ))
+}
+
+/// `np.percentile(data[:, f], q)` for every f in `features`: (len(features), len(q)).
+#[pyfunction]
+fn tabular_percentiles<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f64>,
+    features: Vec<usize>,
+    q: Vec<f64>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let x = data.as_array();
+    let (k, m) = (features.len(), q.len());
+    let rows = py
+        .detach(|| tabular_stats::percentiles(x, &features, &q))
+        .py()?;
+    let flat: Vec<f64> = rows.into_iter().flatten().collect();
+    let arr = Array2::from_shape_vec((k, m), flat)
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    Ok(arr.into_pyarray(py))
+}
+
+type BinTuple<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    F64Array<'py>,
+    F64Array<'py>,
+    f64,
+    f64,
+);
+
+/// Per-bin (counts, means, stds + 1e-11, column min, column max) of each feature.
+#[pyfunction]
+fn tabular_bin_stats<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f64>,
+    features: Vec<usize>,
+    edges: Vec<Vec<f64>>,
+) -> PyResult<Vec<BinTuple<'py>>> {
+    let x = data.as_array();
+    let stats = py
+        .detach(|| tabular_stats::bin_stats(x, &features, &edges))
+        .py()?;
+    Ok(stats
+        .into_iter()
+        .map(|s| {
+            let counts: Vec<i64> = s.counts.into_iter().map(|c| c as i64).collect();
+            (
+                counts.into_pyarray(py),
+                s.means.into_pyarray(py),
+                s.stds.into_pyarray(py),
+                s.min,
+                s.max,
+            )
+        })
+        .collect())
+}
+
+fn bins_of(
+    column: usize,
+    mins: &[f64],
+    maxs: &[f64],
+    means: &[f64],
+    stds: &[f64],
+) -> Result<Vec<TruncNormal>, LimeError> {
+    let k = mins.len();
+    if maxs.len() != k || means.len() != k || stds.len() != k {
+        return Err(LimeError::shape(
+            "discretizer",
+            format!(
+                "feature {column}: mins, maxs, means and stds must have one value per bin, got {}, {}, {}, {}",
+                k,
+                maxs.len(),
+                means.len(),
+                stds.len()
+            ),
+        ));
+    }
+    (0..k)
+        .map(|b| TruncNormal::from_bin(mins[b], maxs[b], means[b], stds[b]))
+        .collect()
+}
+
+/// Draws from each bin `idx[i]` given per-bin mins, maxs, means and stds
+/// (lime's `get_undiscretize_values`).
+#[pyfunction]
+fn tabular_sample_bins<'py>(
+    py: Python<'py>,
+    mins: Vec<f64>,
+    maxs: Vec<f64>,
+    means: Vec<f64>,
+    stds: Vec<f64>,
+    idx: Vec<usize>,
+    seed: u64,
+) -> PyResult<F64Array<'py>> {
+    let bins = bins_of(0, &mins, &maxs, &means, &stds).py()?;
+    let out = py.detach(|| tabular::sample_bins(&bins, &idx, seed)).py()?;
+    Ok(out.into_pyarray(py))
+}
+
+type BinSpec = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// The perturbation model of one explainer (built once, used per explanation).
+#[pyclass(frozen, module = "lime_rs._native")]
+struct TabularSampler {
+    inner: tabular::TabularSampler,
+}
+
+#[pymethods]
+impl TabularSampler {
+    /// `means`, `scales`: per column; `categorical`: column -> (values,
+    /// frequencies); `edges`: column -> bin edges (discretized columns);
+    /// `bins`: column -> (mins, maxs, means, stds) per bin (undiscretized columns).
+    #[new]
+    fn new(
+        means: Vec<f64>,
+        scales: Vec<f64>,
+        categorical: HashMap<usize, (Vec<f64>, Vec<f64>)>,
+        edges: HashMap<usize, Vec<f64>>,
+        bins: HashMap<usize, BinSpec>,
+    ) -> PyResult<Self> {
+        let d = means.len();
+        let check = |name: &'static str, mut keys: Vec<usize>| -> Result<(), LimeError> {
+            keys.sort_unstable();
+            match keys.into_iter().find(|&k| k >= d) {
+                Some(k) => Err(LimeError::invalid(
+                    name,
+                    format!("column {k} does not exist: the data has {d} columns"),
+                )),
+                None => Ok(()),
+            }
+        };
+        if scales.len() != d {
+            return Err(LimeError::shape(
+                "scales",
+                format!("has {} values, expected {d}", scales.len()),
+            ))
+            .py();
+        }
+        check(
+            "categorical_features",
+            categorical.keys().copied().collect(),
+        )
+        .py()?;
+        check("discretizer", edges.keys().copied().collect()).py()?;
+        check("discretizer", bins.keys().copied().collect()).py()?;
+        let mut columns = Vec::with_capacity(d);
+        for j in 0..d {
+            let column = match categorical.get(&j) {
+                None => Column::Continuous {
+                    mean: means[j],
+                    scale: scales[j],
+                },
+                Some((values, freqs)) => {
+                    let mut cat = Categorical::new(j, values.clone(), freqs).py()?;
+                    if let Some(e) = edges.get(&j) {
+                        cat = cat.with_edges(e.clone()).py()?;
+                    }
+                    if let Some((mins, maxs, mu, sd)) = bins.get(&j) {
+                        cat = cat
+                            .with_bins(j, bins_of(j, mins, maxs, mu, sd).py()?)
+                            .py()?;
+                    }
+                    Column::Categorical(cat)
+                }
+            };
+            columns.push(column);
+        }
+        Ok(TabularSampler {
+            inner: tabular::TabularSampler::new(columns).py()?,
+        })
+    }
+
+    /// Number of columns.
+    #[getter]
+    fn num_columns(&self) -> usize {
+        self.inner.num_columns()
+    }
+
+    /// The instance in comparison space (bin indices for discretized columns).
+    fn first_row<'py>(
+        &self,
+        py: Python<'py>,
+        instance: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<F64Array<'py>> {
+        let x = instance.as_slice()?;
+        if x.len() != self.inner.num_columns() {
+            return Err(LimeError::shape(
+                "data_row",
+                format!(
+                    "has {} values but the training data has {} columns",
+                    x.len(),
+                    self.inner.num_columns()
+                ),
+            ))
+            .py();
+        }
+        Ok(self.inner.first_row(x).into_pyarray(py))
+    }
+
+    /// (scaled, inverse, distances) of a neighbourhood of `num_samples` rows.
+    #[pyo3(signature = (instance, num_samples, seed, sampling_method="gaussian", around_instance=false, undiscretize=true, first_row=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn sample<'py>(
+        &self,
+        py: Python<'py>,
+        instance: PyReadonlyArray1<'py, f64>,
+        num_samples: usize,
+        seed: u64,
+        sampling_method: &str,
+        around_instance: bool,
+        undiscretize: bool,
+        first_row: Option<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<(
+        Bound<'py, PyArray2<f64>>,
+        Bound<'py, PyArray2<f64>>,
+        F64Array<'py>,
+    )> {
+        let draw = Draw::parse(sampling_method).py()?;
+        let x = instance.as_slice()?;
+        let first = match &first_row {
+            Some(f) => Some(f.as_slice()?),
+            None => None,
+        };
+        let opts = Options {
+            num_samples,
+            seed,
+            draw,
+            around_instance,
+            undiscretize,
+            first_row: first,
+        };
+        let d = self.inner.num_columns();
+        let nb = py.detach(|| self.inner.sample(x, opts)).py()?;
+        let shape = (num_samples, d);
+        let err = |e: ndarray::ShapeError| pyo3::exceptions::PyRuntimeError::new_err(e.to_string());
+        let scaled = Array2::from_shape_vec(shape, nb.scaled).map_err(err)?;
+        let inverse = Array2::from_shape_vec(shape, nb.inverse).map_err(err)?;
+        Ok((
+            scaled.into_pyarray(py),
+            inverse.into_pyarray(py),
+            nb.distances.into_pyarray(py),
+        ))
+    }
+}
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(tabular_column_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(tabular_percentiles, m)?)?;
+    m.add_function(wrap_pyfunction!(tabular_bin_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(tabular_sample_bins, m)?)?;
+    m.add_class::<TabularSampler>()?;
     Ok(())
 }

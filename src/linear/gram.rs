@@ -14,7 +14,7 @@
 
 use faer::linalg::matmul::triangular::{matmul, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par};
-use ndarray::{ArrayView1, ArrayView2};
+use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use crate::error::{ensure_finite, LimeError, Result};
@@ -24,7 +24,7 @@ use crate::error::{ensure_finite, LimeError, Result};
 const BLOCK_ROWS: usize = 512;
 /// Rows per parallel group. Groups are fixed by n alone, so sums are added in
 /// the same order on 1 or 16 threads.
-const GROUP_ROWS: usize = 2048;
+const GROUP_ROWS: usize = 1024;
 
 #[derive(Debug, Clone)]
 pub struct Design {
@@ -77,10 +77,9 @@ pub fn check_weights(w: &[f64], n: usize) -> Result<f64> {
     Ok(sum)
 }
 
-/// Partial sums of one group of rows: `A` (lower triangle) and `s`.
+/// Partial sums of one group of rows: `A` (lower triangle).
 struct Partial {
     a: Mat<f64>,
-    s: Vec<f64>,
 }
 
 impl Design {
@@ -104,33 +103,30 @@ impl Design {
         let p = d + l;
         let shift: Vec<f64> = x.row(0).iter().chain(y.row(0).iter()).copied().collect();
         let groups = n.div_ceil(GROUP_ROWS);
-        let work = |g: usize| {
-            accumulate(
-                x,
-                y,
-                w,
-                &shift,
-                g * GROUP_ROWS,
-                ((g + 1) * GROUP_ROWS).min(n),
-            )
-        };
+        let group = |g: usize| (g * GROUP_ROWS, ((g + 1) * GROUP_ROWS).min(n));
+        let work = |(start, end): (usize, usize)| accumulate(x, y, w, &shift, start, end);
         let partials: Vec<Partial> = if groups == 1 {
-            vec![work(0)]
+            vec![work((0, n))]
         } else {
-            crate::pool::install(|| (0..groups).into_par_iter().map(work).collect())
+            crate::pool::install(|| {
+                (0..groups)
+                    .into_par_iter()
+                    .map(|g| work(group(g)))
+                    .collect()
+            })
         };
         let mut parts = partials.into_iter();
-        let Partial { mut a, mut s } = parts
+        let Partial { mut a } = parts
             .next()
             .ok_or_else(|| LimeError::Numerical("no rows".into()))?;
         for part in parts {
-            for c in 0..p {
-                for r in c..p {
+            for c in 0..=p {
+                for r in c..=p {
                     a[(r, c)] += part.a[(r, c)];
                 }
             }
-            s.iter_mut().zip(&part.s).for_each(|(acc, v)| *acc += v);
         }
+        let s: Vec<f64> = (0..p).map(|j| a[(p, j)]).collect();
         // Any NaN or infinity in x or y reaches `s`; name the culprit.
         if !s.iter().all(|v| v.is_finite()) {
             ensure_finite("neighborhood_data", x.iter())?;
@@ -160,8 +156,9 @@ impl Design {
     }
 }
 
-/// `A = Σ wᵢ zᵢ zᵢᵀ` (lower triangle) and `s = Σ wᵢ zᵢ` over rows `start..end`,
-/// with `zᵢ = [xᵢ, yᵢ] - shift`.
+/// `A = Σ wᵢ zᵢ zᵢᵀ` (lower triangle) over rows `start..end`, with
+/// `zᵢ = [xᵢ - x₀, yᵢ - y₀, 1]`: the trailing 1 makes the product also yield
+/// `s = Σ wᵢ zᵢ` (its last row) and `Σ wᵢ` (its corner).
 fn accumulate(
     x: ArrayView2<f64>,
     y: ArrayView2<f64>,
@@ -170,25 +167,15 @@ fn accumulate(
     start: usize,
     end: usize,
 ) -> Partial {
-    let p = shift.len();
-    let d = x.ncols();
-    let block_rows = BLOCK_ROWS;
-    let mut a = Mat::<f64>::zeros(p, p);
-    let mut s = vec![0.0; p];
-    let mut z = vec![0.0; block_rows * p];
+    let q = shift.len() + 1;
+    let mut a = Mat::<f64>::zeros(q, q);
+    let mut z = vec![0.0; BLOCK_ROWS * q];
     let mut first = true;
     let mut b0 = start;
     while b0 < end {
-        let rows = block_rows.min(end - b0);
-        for (k, zr) in z.chunks_exact_mut(p).take(rows).enumerate() {
-            let i = b0 + k;
-            let (wi, sw) = (w[i], w[i].sqrt());
-            let (xr, yr) = (x.row(i), y.row(i));
-            let (zx, zy) = zr.split_at_mut(d);
-            fill(zx, xr, &shift[..d], &mut s[..d], wi, sw);
-            fill(zy, yr, &shift[d..], &mut s[d..], wi, sw);
-        }
-        let zb = MatRef::from_row_major_slice(&z[..rows * p], rows, p);
+        let rows = BLOCK_ROWS.min(end - b0);
+        simd::fill(&mut z[..rows * q], x, y, &w[b0..b0 + rows], shift, b0);
+        let zb = MatRef::from_row_major_slice(&z[..rows * q], rows, q);
         let accum = if first { Accum::Replace } else { Accum::Add };
         matmul(
             a.as_mut(),
@@ -204,28 +191,98 @@ fn accumulate(
         first = false;
         b0 += rows;
     }
-    Partial { a, s }
+    Partial { a }
 }
 
-/// `out = (row - shift)·√w`, `s += (row - shift)·w`.
-#[inline]
-fn fill(out: &mut [f64], row: ArrayView1<f64>, shift: &[f64], s: &mut [f64], w: f64, sqrt_w: f64) {
-    match row.as_slice() {
-        Some(r) => {
-            for (((o, &v), &c), acc) in out.iter_mut().zip(r).zip(shift).zip(s.iter_mut()) {
-                let z = v - c;
-                *o = z * sqrt_w;
-                *acc += z * w;
+/// Fills a block of `z` rows `[(xᵢ - x₀)·√wᵢ, (yᵢ - y₀)·√wᵢ, √wᵢ]`, compiled
+/// for the widest vector unit found at run time (subtract then multiply,
+/// never fused: the bits do not depend on the CPU).
+mod simd {
+    use ndarray::{ArrayView1, ArrayView2};
+
+    #[inline(always)]
+    fn put(out: &mut [f64], row: ArrayView1<f64>, shift: &[f64], scale: f64) {
+        match row.as_slice() {
+            Some(r) => {
+                for ((o, &v), &c) in out.iter_mut().zip(r).zip(shift) {
+                    *o = (v - c) * scale;
+                }
+            }
+            None => {
+                for ((o, &v), &c) in out.iter_mut().zip(row.iter()).zip(shift) {
+                    *o = (v - c) * scale;
+                }
             }
         }
-        None => {
-            for (((o, &v), &c), acc) in out.iter_mut().zip(row.iter()).zip(shift).zip(s.iter_mut())
-            {
-                let z = v - c;
-                *o = z * sqrt_w;
-                *acc += z * w;
+    }
+
+    #[inline(always)]
+    fn generic(
+        z: &mut [f64],
+        x: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+        w: &[f64],
+        shift: &[f64],
+        start: usize,
+    ) {
+        let d = x.ncols();
+        let q = shift.len() + 1;
+        for (k, (zr, &wi)) in z.chunks_exact_mut(q).zip(w).enumerate() {
+            let sw = wi.sqrt();
+            let (zx, rest) = zr.split_at_mut(d);
+            let (zy, one) = rest.split_at_mut(q - 1 - d);
+            put(zx, x.row(start + k), &shift[..d], sw);
+            put(zy, y.row(start + k), &shift[d..], sw);
+            one[0] = sw;
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn avx2(
+        z: &mut [f64],
+        x: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+        w: &[f64],
+        shift: &[f64],
+        start: usize,
+    ) {
+        generic(z, x, y, w, shift, start)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn avx512(
+        z: &mut [f64],
+        x: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+        w: &[f64],
+        shift: &[f64],
+        start: usize,
+    ) {
+        generic(z, x, y, w, shift, start)
+    }
+
+    pub fn fill(
+        z: &mut [f64],
+        x: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+        w: &[f64],
+        shift: &[f64],
+        start: usize,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU supports the feature the function is compiled for.
+                return unsafe { avx512(z, x, y, w, shift, start) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: as above.
+                return unsafe { avx2(z, x, y, w, shift, start) };
             }
         }
+        generic(z, x, y, w, shift, start)
     }
 }
 

@@ -1,0 +1,284 @@
+"""
+Discretizers classes, to be used in lime_tabular (drop-in for ``lime.discretize``).
+
+Percentiles, per-bin statistics and the truncated-normal draws of
+``undiscretize`` run in Rust; bin edges and names are identical to lime's.
+Subclass :class:`BaseDiscretizer` and override :meth:`~BaseDiscretizer.bins`
+to build a custom discretizer, as with lime.
+"""
+
+from abc import ABCMeta, abstractmethod
+from functools import partial
+
+import numpy as np
+
+from lime_rs import _native
+from lime_rs._random import check_random_state, draw_seed
+from lime_rs._validation import as_float_array
+
+
+def _as_data(data):
+    """Training data as a C-contiguous float64 2-D array (NaN is caught by the
+    native passes, which say where)."""
+    if hasattr(data, "toarray") and hasattr(data, "nnz"):
+        data = data.toarray()
+    return as_float_array(data, "data", 2, allow_nan=True)
+
+
+class BaseDiscretizer:
+    """
+    Abstract class - Build a class that inherits from this class to implement
+    a custom discretizer.
+    Method bins() is to be redefined in the child class, as it is the actual
+    custom part of the discretizer.
+    """
+
+    __metaclass__ = ABCMeta  # abstract class (as lime: not enforced)
+
+    def __init__(
+        self,
+        data,
+        categorical_features,
+        feature_names,
+        labels=None,
+        random_state=None,
+        data_stats=None,
+    ):
+        """Initializer
+        Args:
+            data: numpy 2d array
+            categorical_features: list of indices (ints) corresponding to the
+                categorical columns. These features will not be discretized.
+                Everything else will be considered continuous, and will be
+                discretized.
+            categorical_names: map from int to list of names, where
+                categorical_names[x][y] represents the name of the yth value of
+                column x.
+            feature_names: list of names (strings) corresponding to the columns
+                in the training data.
+            data_stats: must have 'means', 'stds', 'mins' and 'maxs', use this
+                if you don't want these values to be computed from data
+        """
+        data = _as_data(data)
+        categorical = set(categorical_features)
+        self.to_discretize = [x for x in range(data.shape[1]) if x not in categorical]
+        self.data_stats = data_stats
+        self.names = {}
+        self.lambdas = {}
+        self.means = {}
+        self.stds = {}
+        self.mins = {}
+        self.maxs = {}
+        self.random_state = check_random_state(random_state)
+        # Training rows per bin (lime_rs: lets the explainer skip re-discretizing).
+        self._bin_counts = {}
+
+        # To override when implementing a custom binning
+        bins = self.bins(data, labels)
+        bins = [np.unique(x) for x in bins]
+
+        # Read the stats from data_stats if exists
+        if data_stats:
+            self.means = self.data_stats.get("means")
+            self.stds = self.data_stats.get("stds")
+            self.mins = self.data_stats.get("mins")
+            self.maxs = self.data_stats.get("maxs")
+
+        pairs = list(zip(self.to_discretize, bins))
+        for feature, qts in pairs:
+            if qts.ndim != 1 or qts.shape[0] == 0:
+                raise ValueError(
+                    f"bins: feature {feature} needs at least one bin boundary, got {qts!r}"
+                )
+            n_bins = qts.shape[0]  # Actually number of borders (= #bins-1)
+            name = feature_names[feature]
+            names = [f"{name} <= {qts[0]:.2f}"]
+            for i in range(n_bins - 1):
+                names.append(f"{qts[i]:.2f} < {name} <= {qts[i + 1]:.2f}")
+            names.append(f"{name} > {qts[n_bins - 1]:.2f}")
+            self.names[feature] = names
+            self.lambdas[feature] = partial(self.discretizer_fn, qts=qts)
+
+        # If data stats are provided no need to compute the per-bin details
+        if data_stats or not pairs:
+            return
+        stats = _native.tabular_bin_stats(
+            data,
+            [f for f, _ in pairs],
+            [np.asarray(q, dtype=np.float64).tolist() for _, q in pairs],
+        )
+        for (feature, qts), (counts, means, stds, lo, hi) in zip(pairs, stats):
+            self.means[feature] = means.tolist()
+            self.stds[feature] = stds.tolist()
+            self.mins[feature] = [lo] + qts.tolist()
+            self.maxs[feature] = qts.tolist() + [hi]
+            self._bin_counts[feature] = counts
+
+    @staticmethod
+    def discretizer_fn(x, qts):
+        return np.searchsorted(qts, x)
+
+    @abstractmethod
+    def bins(self, data, labels):
+        """
+        To be overridden
+        Returns for each feature to discretize the boundaries
+        that form each bin of the discretizer
+        """
+        raise NotImplementedError("Must override bins() method")
+
+    def discretize(self, data):
+        """Discretizes the data.
+        Args:
+            data: numpy 2d or 1d array
+        Returns:
+            numpy array of same dimension, discretized.
+        """
+        ret = data.copy()
+        for feature in self.lambdas:
+            if len(data.shape) == 1:
+                ret[feature] = int(self.lambdas[feature](ret[feature]))
+            else:
+                ret[:, feature] = self.lambdas[feature](ret[:, feature]).astype(int)
+        return ret
+
+    def get_undiscretize_values(self, feature, values):
+        """Values drawn from the truncated normal of each bin in ``values``
+        (bin indices), as lime; drawn in Rust from one seed of ``random_state``."""
+        idx = np.asarray(values)
+        n_bins = len(self.mins[feature])
+        flat = np.arange(n_bins)[idx.ravel()]  # numpy's indexing rules and errors
+        out = _native.tabular_sample_bins(
+            np.asarray(self.mins[feature], dtype=np.float64).tolist(),
+            np.asarray(self.maxs[feature], dtype=np.float64).tolist(),
+            np.asarray(self.means[feature], dtype=np.float64).tolist(),
+            np.asarray(self.stds[feature], dtype=np.float64).tolist(),
+            flat.tolist(),
+            draw_seed(self.random_state),
+        )
+        return out.reshape(idx.shape)
+
+    def undiscretize(self, data):
+        ret = data.copy()
+        for feature in self.means:
+            if len(data.shape) == 1:
+                value = self.get_undiscretize_values(
+                    feature, ret[feature].astype(int).reshape(-1, 1)
+                )
+                ret[feature] = np.asarray(value).ravel()[0]
+            else:
+                ret[:, feature] = self.get_undiscretize_values(feature, ret[:, feature].astype(int))
+        return ret
+
+
+class StatsDiscretizer(BaseDiscretizer):
+    """
+    Class to be used to supply the data stats info when discretize_continuous is true
+    """
+
+    def __init__(
+        self,
+        data,
+        categorical_features,
+        feature_names,
+        labels=None,
+        random_state=None,
+        data_stats=None,
+    ):
+        BaseDiscretizer.__init__(
+            self,
+            data,
+            categorical_features,
+            feature_names,
+            labels=labels,
+            random_state=random_state,
+            data_stats=data_stats,
+        )
+
+    def bins(self, data, labels):
+        bins_from_stats = self.data_stats.get("bins")
+        bins = []
+        if bins_from_stats is not None:
+            for feature in self.to_discretize:
+                bins_from_stats_feature = bins_from_stats.get(feature)
+                if bins_from_stats_feature is not None:
+                    qts = np.array(bins_from_stats_feature)
+                    bins.append(qts)
+        return bins
+
+
+def _percentile_bins(discretizer, data, q):
+    if not discretizer.to_discretize:
+        return []
+    data = _as_data(data)
+    return list(_native.tabular_percentiles(data, discretizer.to_discretize, q))
+
+
+class QuartileDiscretizer(BaseDiscretizer):
+    def __init__(self, data, categorical_features, feature_names, labels=None, random_state=None):
+        BaseDiscretizer.__init__(
+            self,
+            data,
+            categorical_features,
+            feature_names,
+            labels=labels,
+            random_state=random_state,
+        )
+
+    def bins(self, data, labels):
+        return _percentile_bins(self, data, [25.0, 50.0, 75.0])
+
+
+class DecileDiscretizer(BaseDiscretizer):
+    def __init__(self, data, categorical_features, feature_names, labels=None, random_state=None):
+        BaseDiscretizer.__init__(
+            self,
+            data,
+            categorical_features,
+            feature_names,
+            labels=labels,
+            random_state=random_state,
+        )
+
+    def bins(self, data, labels):
+        return _percentile_bins(self, data, [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0])
+
+
+class EntropyDiscretizer(BaseDiscretizer):
+    def __init__(self, data, categorical_features, feature_names, labels=None, random_state=None):
+        if labels is None:
+            raise ValueError(
+                "Labels must be not None when using EntropyDiscretizer "
+                "(pass training_labels to LimeTabularExplainer)"
+            )
+        BaseDiscretizer.__init__(
+            self,
+            data,
+            categorical_features,
+            feature_names,
+            labels=labels,
+            random_state=random_state,
+        )
+
+    def bins(self, data, labels):
+        from sklearn.tree import DecisionTreeClassifier
+
+        state = self.random_state
+        if isinstance(state, np.random.Generator):  # scikit-learn wants a RandomState or an int
+            state = draw_seed(state) % (2**32)
+        bins = []
+        for feature in self.to_discretize:
+            # Entropy splitting / at most 8 bins so max_depth=3
+            dt = DecisionTreeClassifier(criterion="entropy", max_depth=3, random_state=state)
+            x = np.reshape(data[:, feature], (-1, 1))
+            dt.fit(x, labels)
+            qts = dt.tree_.threshold[np.where(dt.tree_.children_left > -1)]
+
+            if qts.shape[0] == 0:
+                qts = np.array([np.median(data[:, feature])])
+            else:
+                qts = np.sort(qts)
+
+            bins.append(qts)
+
+        return bins

@@ -1,0 +1,1191 @@
+"""
+Functions for explaining classifiers that use tabular data (matrices).
+
+Drop-in for ``lime.lime_tabular``. One explanation is one native pass:
+sampling (gaussian, Latin hypercube, categorical by frequency, discretized and
+undiscretized), scaling and distances in Rust, then the user's model (the one
+Python call), then the kernel and the local models for every label at once in
+Rust, with the GIL released.
+"""
+
+import numbers
+import warnings
+from functools import partial
+from html import escape
+
+import numpy as np
+
+from lime_rs import _native, explanation, lime_base
+from lime_rs._random import check_random_state, draw_seed
+from lime_rs._validation import as_float_array, check_feature_selection, check_int
+from lime_rs.discretize import (
+    BaseDiscretizer,
+    DecileDiscretizer,
+    EntropyDiscretizer,
+    QuartileDiscretizer,
+    StatsDiscretizer,
+)
+
+__all__ = ["LimeTabularExplainer", "RecurrentTabularExplainer", "TableDomainMapper"]
+
+
+def _is_sparse(x):
+    return hasattr(x, "tocsr") and hasattr(x, "nnz")
+
+
+def _exponential_kernel(d, kernel_width):
+    """lime's default kernel (a module-level function, so explainers pickle)."""
+    return np.sqrt(np.exp(-(d**2) / kernel_width**2))
+
+
+class _StandardScalerStats:
+    """What lime keeps of its ``StandardScaler(with_mean=False)`` fit: ``mean_``,
+    ``var_`` and ``scale_`` (1 for constant columns), computed without
+    scikit-learn."""
+
+    with_mean = False
+    with_std = True
+    copy = True
+
+    def __init__(self, mean, var, scale, n_samples):
+        self.mean_ = mean
+        self.var_ = var
+        self.scale_ = scale
+        self.n_samples_seen_ = n_samples
+        self.n_features_in_ = mean.shape[0]
+
+    def transform(self, X, copy=None):
+        return X / self.scale_
+
+    def inverse_transform(self, X, copy=None):
+        return X * self.scale_
+
+
+def _sparse_moments(x):
+    """Column means and variances of a sparse matrix (zeros included)."""
+    x = x.tocsc().astype(np.float64)
+    n = x.shape[0]
+    if x.nnz and not np.isfinite(x.data).all():
+        raise ValueError("training_data: contains NaN or infinity")
+    mean = np.asarray(x.sum(axis=0), dtype=np.float64).ravel() / n
+    counts = np.diff(x.indptr)
+    col = np.repeat(np.arange(x.shape[1]), counts)
+    dev = (x.data - mean[col]) ** 2
+    var = (np.bincount(col, weights=dev, minlength=x.shape[1]) + (n - counts) * mean**2) / n
+    eps = np.finfo(np.float64).eps
+    constant = var <= n * eps * var + (n * mean * eps) ** 2
+    scale = np.where(constant, 1.0, np.sqrt(var))
+    return mean, var, scale
+
+
+def _is_native_discretize(disc):
+    cls = type(disc)
+    return (
+        isinstance(disc, BaseDiscretizer)
+        and cls.discretize is BaseDiscretizer.discretize
+        and all(
+            isinstance(fn, partial)
+            and fn.func is BaseDiscretizer.discretizer_fn
+            and set(fn.keywords) == {"qts"}
+            for fn in disc.lambdas.values()
+        )
+    )
+
+
+def _is_native_undiscretize(disc):
+    cls = type(disc)
+    return (
+        isinstance(disc, BaseDiscretizer)
+        and cls.undiscretize is BaseDiscretizer.undiscretize
+        and cls.get_undiscretize_values is BaseDiscretizer.get_undiscretize_values
+    )
+
+
+def _check_row_output(yss, num_samples):
+    if not isinstance(yss, np.ndarray):
+        yss = np.asarray(yss)
+    if yss.ndim == 0 or yss.shape[0] != num_samples:
+        raise ValueError(
+            f"predict_fn: returned an array of shape {yss.shape} for {num_samples} samples; "
+            f"expected one row of predictions per sample ({num_samples} rows)"
+        )
+    return yss
+
+
+def _check_finite_output(yss):
+    if not np.isfinite(yss).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(yss))[0])
+        raise ValueError(
+            f"predict_fn: returned NaN or infinity (first at index {bad}); the model's "
+            "predictions on the perturbed samples must be finite"
+        )
+
+
+class TableDomainMapper(explanation.DomainMapper):
+    """Maps feature ids to names, generates table views, etc"""
+
+    def __init__(
+        self,
+        feature_names,
+        feature_values,
+        scaled_row,
+        categorical_features,
+        discretized_feature_names=None,
+        feature_indexes=None,
+    ):
+        """Init.
+
+        Args:
+            feature_names: list of feature names, in order
+            feature_values: list of strings with the values of the original row
+            scaled_row: scaled row
+            categorical_features: list of categorical features ids (ints)
+            feature_indexes: optional feature indexes used in the sparse case
+        """
+        self.exp_feature_names = feature_names
+        self.discretized_feature_names = discretized_feature_names
+        self.feature_names = feature_names
+        self.feature_values = feature_values
+        self.feature_indexes = feature_indexes
+        self.scaled_row = scaled_row
+        if _is_sparse(scaled_row):
+            self.all_categorical = False
+        else:
+            self.all_categorical = len(categorical_features) == len(scaled_row)
+        self.categorical_features = categorical_features
+
+    def map_exp_ids(self, exp, **kwargs):
+        """Maps ids to feature names.
+
+        Args:
+            exp: list of tuples [(id, weight), (id,weight)]
+
+        Returns:
+            list of tuples (feature_name, weight)
+        """
+        names = self.exp_feature_names
+        if self.discretized_feature_names is not None:
+            names = self.discretized_feature_names
+        return [(names[x[0]], x[1]) for x in exp]
+
+    def visualize_instance_html(
+        self, exp, label, div_name, exp_object_name, show_table=True, show_all=False
+    ):
+        """Shows the current example in a table format.
+
+        Args:
+             exp: list of tuples [(id, weight), (id,weight)]
+             label: label id (integer)
+             div_name: name of div object to be used for rendering (unused:
+                 lime_rs returns self-contained HTML, not JavaScript)
+             exp_object_name: name of js explanation object (unused)
+             show_table: if False, don't show table visualization.
+             show_all: if True, show zero-weighted features in the table.
+
+        Returns:
+             an HTML fragment: a table of feature / value, each row coloured
+             by the sign of the feature's weight.
+        """
+        if not show_table:
+            return ""
+        weights = [0] * len(self.feature_names)
+        for x in exp:
+            weights[x[0]] = x[1]
+        if self.feature_indexes is not None:
+            # Sparse case: only display the non-zero values and importances
+            fnames = [self.exp_feature_names[i] for i in self.feature_indexes]
+            fweights = [weights[i] for i in self.feature_indexes]
+            if show_all:
+                out_list = list(zip(fnames, self.feature_values, fweights))
+            else:
+                out_dict = {
+                    i: (name, value, weight)
+                    for i, name, value, weight in zip(
+                        self.feature_indexes, fnames, self.feature_values, fweights
+                    )
+                }
+                out_list = [out_dict.get(x[0], (str(x[0]), 0.0, 0.0)) for x in exp]
+        else:
+            out_list = list(zip(self.exp_feature_names, self.feature_values, weights))
+            if not show_all:
+                out_list = [out_list[x[0]] for x in exp]
+        return _table_html(out_list)
+
+
+def _table_html(rows):
+    from lime_rs._html import NEGATIVE, POSITIVE
+
+    body = []
+    for name, value, weight in rows:
+        weight = float(weight)
+        if weight > 0:
+            style = f' style="background:{POSITIVE}33;border-left:4px solid {POSITIVE}"'
+        elif weight < 0:
+            style = f' style="background:{NEGATIVE}33;border-left:4px solid {NEGATIVE}"'
+        else:
+            style = ""
+        body.append(
+            f'<tr{style} title="weight {weight:.4f}"><td>{escape(str(name))}</td>'
+            f"<td>{escape(str(value))}</td></tr>"
+        )
+    return (
+        '<div class="panel lime-rs-table"><h3>Feature values</h3><table>'
+        "<thead><tr><th>Feature</th><th>Value</th></tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+class LimeTabularExplainer:
+    """Explains predictions on tabular (i.e. matrix) data.
+    For numerical features, perturb them by sampling from a Normal(0,1) and
+    doing the inverse operation of mean-centering and scaling, according to the
+    means and stds in the training data. For categorical features, perturb by
+    sampling according to the training distribution, and making a binary
+    feature that is 1 when the value is the same as the instance being
+    explained."""
+
+    def __init__(
+        self,
+        training_data,
+        mode="classification",
+        training_labels=None,
+        feature_names=None,
+        categorical_features=None,
+        categorical_names=None,
+        kernel_width=None,
+        kernel=None,
+        verbose=False,
+        class_names=None,
+        feature_selection="auto",
+        discretize_continuous=True,
+        discretizer="quartile",
+        sample_around_instance=False,
+        random_state=None,
+        training_data_stats=None,
+    ):
+        """Init function.
+
+        Args:
+            training_data: numpy 2d array
+            mode: "classification" or "regression"
+            training_labels: labels for training data. Not required, but may be
+                used by discretizer.
+            feature_names: list of names (strings) corresponding to the columns
+                in the training data.
+            categorical_features: list of indices (ints) corresponding to the
+                categorical columns. Everything else will be considered
+                continuous. Values in these columns MUST be integers.
+            categorical_names: map from int to list of names, where
+                categorical_names[x][y] represents the name of the yth value of
+                column x.
+            kernel_width: kernel width for the exponential kernel.
+                If None, defaults to sqrt (number of columns) * 0.75
+            kernel: similarity kernel that takes euclidean distances and kernel
+                width as input and outputs weights in (0,1). If None, defaults to
+                an exponential kernel.
+            verbose: if true, print local prediction values from linear model
+            class_names: list of class names, ordered according to whatever the
+                classifier is using. If not present, class names will be '0',
+                '1', ...
+            feature_selection: feature selection method. can be
+                'forward_selection', 'lasso_path', 'none' or 'auto'.
+                See function 'explain_instance_with_data' in lime_base.py for
+                details on what each of the options does.
+            discretize_continuous: if True, all non-categorical features will
+                be discretized into quartiles.
+            discretizer: only matters if discretize_continuous is True
+                and data is not sparse. Options are 'quartile', 'decile',
+                'entropy' or a BaseDiscretizer instance.
+            sample_around_instance: if True, will sample continuous features
+                in perturbed samples from a normal centered at the instance
+                being explained. Otherwise, the normal is centered on the mean
+                of the feature data.
+            random_state: an integer, numpy.RandomState or numpy.Generator that
+                will be used to generate random numbers. If None, the random
+                state will be initialized using the internal numpy seed.
+            training_data_stats: a dict object having the details of training data
+                statistics. If None, training data information will be used, only matters
+                if discretize_continuous is True. Must have the following keys:
+                means", "mins", "maxs", "stds", "feature_values",
+                "feature_frequencies"
+        """
+        self.random_state = check_random_state(random_state)
+        if mode not in ("classification", "regression"):
+            raise ValueError(f'mode: expected "classification" or "regression", got {mode!r}')
+        self.mode = mode
+        self.categorical_names = categorical_names or {}
+        self.sample_around_instance = sample_around_instance
+        self.training_data_stats = training_data_stats
+
+        # Check and raise proper error in stats are supplied in non-descritized path
+        if self.training_data_stats:
+            self.validate_training_data_stats(self.training_data_stats)
+
+        sparse = _is_sparse(training_data)
+        if sparse:
+            data = training_data.tocsr()
+            if data.ndim != 2:
+                raise ValueError(f"training_data: expected a 2-D matrix, got shape {data.shape}")
+            mean, var, scale = _sparse_moments(data)
+        else:
+            data = as_float_array(training_data, "training_data", 2, allow_nan=True)
+            mean, var, scale = _native.tabular_column_moments(data)
+        n_rows, d = data.shape
+
+        if categorical_features is None:
+            categorical_features = []
+        if feature_names is None:
+            feature_names = [str(i) for i in range(d)]
+
+        self.categorical_features = _check_categorical(categorical_features, d)
+        self.feature_names = list(feature_names)
+        if len(self.feature_names) != d:
+            raise ValueError(
+                f"feature_names: has {len(self.feature_names)} names but training_data has "
+                f"{d} columns"
+            )
+
+        self.discretizer = None
+        if discretize_continuous and not sparse:
+            # Set the discretizer if training data stats are provided
+            if self.training_data_stats:
+                discretizer = StatsDiscretizer(
+                    data,
+                    self.categorical_features,
+                    self.feature_names,
+                    labels=training_labels,
+                    data_stats=self.training_data_stats,
+                    random_state=self.random_state,
+                )
+
+            if isinstance(discretizer, str) and discretizer == "quartile":
+                self.discretizer = QuartileDiscretizer(
+                    data,
+                    self.categorical_features,
+                    self.feature_names,
+                    labels=training_labels,
+                    random_state=self.random_state,
+                )
+            elif isinstance(discretizer, str) and discretizer == "decile":
+                self.discretizer = DecileDiscretizer(
+                    data,
+                    self.categorical_features,
+                    self.feature_names,
+                    labels=training_labels,
+                    random_state=self.random_state,
+                )
+            elif isinstance(discretizer, str) and discretizer == "entropy":
+                self.discretizer = EntropyDiscretizer(
+                    data,
+                    self.categorical_features,
+                    self.feature_names,
+                    labels=training_labels,
+                    random_state=self.random_state,
+                )
+            elif isinstance(discretizer, BaseDiscretizer) or _looks_like_discretizer(discretizer):
+                self.discretizer = discretizer
+            else:
+                raise ValueError(
+                    "Discretizer must be 'quartile', 'decile', 'entropy' or a "
+                    f"BaseDiscretizer instance (got {discretizer!r})"
+                )
+            self.categorical_features = list(range(d))
+
+        if kernel_width is None:
+            kernel_width = np.sqrt(d) * 0.75
+        kernel_width = float(kernel_width)
+        if not (np.isfinite(kernel_width) and kernel_width > 0):
+            raise ValueError(f"kernel_width: must be a positive number, got {kernel_width}")
+
+        kernel_fn = partial(
+            kernel if kernel is not None else _exponential_kernel, kernel_width=kernel_width
+        )
+
+        self.feature_selection = check_feature_selection(feature_selection)
+        self.base = lime_base.LimeBase(kernel_fn, verbose, random_state=self.random_state)
+        self.class_names = class_names
+
+        # Though set has no role to play if training data stats are provided
+        self.scaler = _StandardScalerStats(mean, var, scale, n_rows)
+        self.feature_values = {}
+        self.feature_frequencies = {}
+
+        discretized_columns = None
+        for feature in self.categorical_features:
+            if training_data_stats is None:
+                if self.discretizer is not None and feature in self.discretizer.lambdas:
+                    counts = _bin_counts(self.discretizer, feature)
+                    if counts is not None:
+                        values = np.flatnonzero(counts).astype(np.float64)
+                        frequencies = counts[counts > 0]
+                    else:
+                        if discretized_columns is None:
+                            discretized_columns = np.asarray(self.discretizer.discretize(data))
+                        values, frequencies = np.unique(
+                            discretized_columns[:, feature], return_counts=True
+                        )
+                else:
+                    column = data[:, feature]
+                    if sparse:
+                        column = column.toarray().ravel()
+                    values, frequencies = np.unique(column, return_counts=True)
+                values = values.tolist()
+                frequencies = frequencies.tolist()
+            else:
+                values = training_data_stats["feature_values"][feature]
+                frequencies = training_data_stats["feature_frequencies"][feature]
+
+            self.feature_values[feature] = values
+            self.feature_frequencies[feature] = np.array(frequencies) / float(sum(frequencies))
+            self.scaler.mean_[feature] = 0
+            self.scaler.scale_[feature] = 1
+        self._sampler = None
+
+    # --- pickling: the native sampler is rebuilt on first use ---
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_sampler"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    @staticmethod
+    def convert_and_round(values):
+        return [f"{v:.2f}" for v in values]
+
+    @staticmethod
+    def validate_training_data_stats(training_data_stats):
+        """
+        Method to validate the structure of training data stats
+        """
+        stat_keys = list(training_data_stats.keys())
+        valid_stat_keys = ["means", "mins", "maxs", "stds", "feature_values", "feature_frequencies"]
+        missing_keys = list(set(valid_stat_keys) - set(stat_keys))
+        if len(missing_keys) > 0:
+            raise ValueError(f"Missing keys in training_data_stats. Details: {missing_keys}")
+
+    def _native_sampler(self):
+        """The Rust perturbation model built from the explainer's statistics."""
+        if self._sampler is not None:
+            return self._sampler
+        disc = self.discretizer
+        native_disc = disc is not None and _is_native_discretize(disc)
+        native_undisc = disc is not None and _is_native_undiscretize(disc)
+        categorical = {}
+        for f in self.categorical_features:
+            values = np.asarray(self.feature_values[f], dtype=np.float64).ravel()
+            freqs = np.asarray(self.feature_frequencies[f], dtype=np.float64).ravel()
+            categorical[int(f)] = (values.tolist(), freqs.tolist())
+        edges, bins = {}, {}
+        if native_disc:
+            for f, fn in disc.lambdas.items():
+                edges[int(f)] = np.asarray(fn.keywords["qts"], dtype=np.float64).tolist()
+        if native_undisc:
+            for f in disc.means:
+                if int(f) not in categorical:
+                    continue
+                bins[int(f)] = tuple(
+                    np.asarray(getattr(disc, attr)[f], dtype=np.float64).ravel().tolist()
+                    for attr in ("mins", "maxs", "means", "stds")
+                )
+        sampler = _native.TabularSampler(
+            np.asarray(self.scaler.mean_, dtype=np.float64).tolist(),
+            np.asarray(self.scaler.scale_, dtype=np.float64).tolist(),
+            categorical,
+            edges,
+            bins,
+        )
+        self._sampler = (sampler, native_disc, native_undisc)
+        return self._sampler
+
+    def explain_instance(
+        self,
+        data_row,
+        predict_fn,
+        labels=(1,),
+        top_labels=None,
+        num_features=10,
+        num_samples=5000,
+        distance_metric="euclidean",
+        model_regressor=None,
+        sampling_method="gaussian",
+    ):
+        """Generates explanations for a prediction.
+
+        First, we generate neighborhood data by randomly perturbing features
+        from the instance (see __data_inverse). We then learn locally weighted
+        linear models on this neighborhood data to explain each of the classes
+        in an interpretable way (see lime_base.py).
+
+        Args:
+            data_row: 1d numpy array or scipy.sparse matrix, corresponding to a row
+            predict_fn: prediction function. For classifiers, this should be a
+                function that takes a numpy array and outputs prediction
+                probabilities. For regressors, this takes a numpy array and
+                returns the predictions. For ScikitClassifiers, this is
+                `classifier.predict_proba()`. For ScikitRegressors, this
+                is `regressor.predict()`. The prediction function needs to work
+                on multiple feature vectors (the vectors randomly perturbed
+                from the data_row).
+            labels: iterable with labels to be explained.
+            top_labels: if not None, ignore labels and produce explanations for
+                the K labels with highest prediction probabilities, where K is
+                this parameter.
+            num_features: maximum number of features present in explanation
+            num_samples: size of the neighborhood to learn the linear model
+            distance_metric: the distance metric to use for weights.
+            model_regressor: sklearn regressor to use in explanation. Defaults
+                to Ridge regression in LimeBase. Must have model_regressor.coef_
+                and 'sample_weight' as a parameter to model_regressor.fit()
+            sampling_method: Method to sample synthetic data. Defaults to Gaussian
+                sampling. Can also use Latin Hypercube Sampling ('lhs').
+
+        Returns:
+            An Explanation object (see explanation.py) with the corresponding
+            explanations.
+        """
+        num_samples = check_int(num_samples, "num_samples", minimum=2)
+        num_features = check_int(num_features, "num_features", minimum=1)
+        if top_labels is not None and not isinstance(top_labels, bool):
+            top_labels = check_int(top_labels, "top_labels", minimum=0)
+        if not callable(predict_fn):
+            raise TypeError(
+                f"predict_fn: expected a callable (e.g. model.predict_proba), got "
+                f"{type(predict_fn).__name__}"
+            )
+        d = self.scaler.mean_.shape[0]
+        if _is_sparse(data_row):
+            if self.discretizer is None:
+                return self._explain_sparse(
+                    data_row,
+                    predict_fn,
+                    labels,
+                    top_labels,
+                    num_features,
+                    num_samples,
+                    distance_metric,
+                    model_regressor,
+                    sampling_method,
+                )
+            data_row = data_row.toarray().ravel()
+        row = _check_row(data_row, d)
+
+        sampler, native_disc, native_undisc = self._native_sampler()
+        disc = self.discretizer
+        method = sampling_method
+        if disc is None and sampling_method not in ("gaussian", "lhs"):
+            warnings.warn(
+                "Invalid input for sampling_method. Defaulting to Gaussian sampling.",
+                UserWarning,
+                stacklevel=2,
+            )
+            method = "gaussian"
+        elif disc is not None:
+            method = "gaussian"
+        first_row = None
+        if disc is not None and not native_disc:
+            first_row = np.ascontiguousarray(disc.discretize(row), dtype=np.float64)
+        seed = draw_seed(self.random_state)
+        scaled, inverse, distances = sampler.sample(
+            row,
+            num_samples,
+            seed,
+            method,
+            bool(self.sample_around_instance),
+            native_undisc,
+            first_row,
+        )
+        if disc is not None and not native_undisc:
+            inverse[1:] = disc.undiscretize(inverse[1:])
+            inverse[0] = row
+        if disc is not None and first_row is None:
+            first_row = sampler.first_row(row)
+
+        if distance_metric not in ("euclidean", "l2"):
+            distances = self._distances(scaled, distance_metric)
+
+        yss = predict_fn(inverse)
+        yss, predicted = self._check_predictions(yss, num_samples)
+
+        feature_names = list(self.feature_names)
+        values = self.convert_and_round(row)
+        for i in self.categorical_features:
+            if disc is not None and i in disc.lambdas:
+                continue
+            name = _category_name(self.categorical_names, i, row[i])
+            feature_names[i] = f"{feature_names[i]}={name}"
+            values[i] = "True"
+        categorical_features = self.categorical_features
+
+        discretized_feature_names = None
+        if disc is not None:
+            categorical_features = range(d)
+            discretized_feature_names = list(feature_names)
+            for f in disc.names:
+                discretized_feature_names[f] = disc.names[f][int(first_row[f])]
+
+        domain_mapper = TableDomainMapper(
+            feature_names,
+            values,
+            scaled[0],
+            categorical_features=categorical_features,
+            discretized_feature_names=discretized_feature_names,
+        )
+        return self._fit(
+            domain_mapper,
+            scaled,
+            yss,
+            predicted,
+            distances,
+            labels,
+            top_labels,
+            num_features,
+            model_regressor,
+        )
+
+    def _distances(self, scaled, metric):
+        if metric == "cosine":
+            return _native.distances(scaled, scaled[0], "cosine")
+        from sklearn.metrics import pairwise_distances
+
+        return pairwise_distances(scaled, scaled[0].reshape(1, -1), metric=metric).ravel()
+
+    def _weights(self, distances):
+        kernel_fn = self.base.kernel_fn
+        if isinstance(kernel_fn, partial) and kernel_fn.func is _exponential_kernel:
+            width = kernel_fn.keywords.get("kernel_width")
+            if isinstance(width, numbers.Real):
+                return _native.kernel(
+                    np.ascontiguousarray(distances, dtype=np.float64), float(width)
+                )
+        weights = np.asarray(kernel_fn(distances), dtype=np.float64)
+        if weights.shape != (distances.shape[0],):
+            raise ValueError(
+                f"kernel: returned shape {weights.shape} for {distances.shape[0]} distances; "
+                "expected one weight per distance"
+            )
+        return np.ascontiguousarray(weights)
+
+    def _check_predictions(self, yss, num_samples):
+        """lime's checks of the model's output, plus clear errors for the
+        wrong number of rows and non-finite values. Returns (yss as an
+        (n, L) float64 array, the regression summary or None)."""
+        yss = _check_row_output(yss, num_samples)
+        predicted = None
+        if self.mode == "classification":
+            if len(yss.shape) == 1:
+                raise NotImplementedError(
+                    "LIME does not currently support "
+                    "classifier models without probability "
+                    "scores. If this conflicts with your "
+                    "use case, please let us know: "
+                    "https://github.com/datascienceinc/lime/issues/16"
+                )
+            elif len(yss.shape) == 2:
+                _check_finite_output(yss)
+                if self.class_names is None:
+                    self.class_names = [str(x) for x in range(yss[0].shape[0])]
+                else:
+                    self.class_names = list(self.class_names)
+                if not np.allclose(yss.sum(axis=1), 1.0):
+                    warnings.warn(
+                        """
+                    Prediction probabilties do not sum to 1, and
+                    thus does not constitute a probability space.
+                    Check that you classifier outputs probabilities
+                    (Not log probabilities, or actual class predictions).
+                    """,
+                        stacklevel=3,
+                    )
+            else:
+                raise ValueError(f"Your model outputs arrays with {len(yss.shape)} dimensions")
+        else:
+            if len(yss.shape) != 1 and len(yss[0].shape) == 1:
+                yss = np.array([v[0] for v in yss]) if yss.dtype == object else yss[:, 0]
+            if len(yss.shape) != 1:
+                raise ValueError(
+                    "Your model needs to output single-dimensional numpyarrays, "
+                    f"not arrays of {yss.shape} dimensions"
+                )
+            _check_finite_output(yss)
+            predicted = (yss[0], min(yss), max(yss))
+            # add a dimension to be compatible with downstream machinery
+            yss = yss[:, np.newaxis]
+        return np.ascontiguousarray(yss, dtype=np.float64), predicted
+
+    def _labels(self, yss, labels, top_labels, ret_exp):
+        n_labels = yss.shape[1]
+        if self.mode != "classification":
+            return [0]
+        ret_exp.predict_proba = yss[0]
+        if top_labels:
+            labels = np.argsort(yss[0])[-top_labels:]
+            ret_exp.top_labels = list(labels)
+            ret_exp.top_labels.reverse()
+            return list(labels)
+        try:
+            labels = list(labels)
+        except TypeError:
+            raise TypeError(
+                f"labels: expected an iterable of class indices, got {type(labels).__name__}"
+            ) from None
+        bad = [
+            lab
+            for lab in labels
+            if isinstance(lab, bool)
+            or not isinstance(lab, numbers.Integral)
+            or not -n_labels <= int(lab) < n_labels
+        ]
+        if bad:
+            raise ValueError(
+                f"labels: {bad!r} {'is' if len(bad) == 1 else 'are'} not among the model's "
+                f"classes; predict_fn returned {n_labels} columns, so the labels that exist are "
+                f"{list(range(n_labels))} (class_names: {self.class_names})"
+            )
+        return labels
+
+    def _fit(
+        self,
+        domain_mapper,
+        scaled,
+        yss,
+        predicted,
+        distances,
+        labels,
+        top_labels,
+        num_features,
+        model_regressor,
+        sparse_columns=None,
+    ):
+        ret_exp = explanation.Explanation(
+            domain_mapper, mode=self.mode, class_names=self.class_names
+        )
+        if not isinstance(ret_exp.score, dict):
+            ret_exp.score = {}
+            ret_exp.local_pred = {}
+        labels = self._labels(yss, labels, top_labels, ret_exp)
+        if predicted is not None:
+            ret_exp.predicted_value, ret_exp.min_value, ret_exp.max_value = predicted
+        n_labels = yss.shape[1]
+        if model_regressor is None and not (sparse_columns is not None and scaled is None):
+            weights = self._weights(distances)
+            which = [int(lab) % n_labels for lab in labels]
+            if sparse_columns is None:
+                models = _native.explain_with_data(
+                    scaled, yss, weights, which, num_features, self.feature_selection
+                )
+            else:
+                models = _sparse_models(
+                    scaled,
+                    yss,
+                    weights,
+                    which,
+                    num_features,
+                    self.feature_selection,
+                    *sparse_columns,
+                )
+            for label, column, (intercept, feats, coefs, score, local_pred) in zip(
+                labels, which, models
+            ):
+                ret_exp.intercept[label] = np.float64(intercept)
+                ret_exp.local_exp[label] = list(zip(feats, coefs))
+                ret_exp.score[label] = float(score)
+                ret_exp.local_pred[label] = np.array([local_pred])
+                if self.base.verbose:
+                    print("Intercept", ret_exp.intercept[label])
+                    print("Prediction_local", ret_exp.local_pred[label])
+                    print("Right:", yss[0, column])
+        else:
+            data = scaled if sparse_columns is None else sparse_columns[2]
+            for label in labels:
+                (
+                    ret_exp.intercept[label],
+                    ret_exp.local_exp[label],
+                    ret_exp.score[label],
+                    ret_exp.local_pred[label],
+                ) = self.base.explain_instance_with_data(
+                    data,
+                    yss,
+                    distances,
+                    label,
+                    num_features,
+                    model_regressor=model_regressor,
+                    feature_selection=self.feature_selection,
+                )
+
+        if self.mode == "regression":
+            ret_exp.intercept[1] = ret_exp.intercept[0]
+            ret_exp.local_exp[1] = [x for x in ret_exp.local_exp[0]]
+            ret_exp.local_exp[0] = [(i, -1 * j) for i, j in ret_exp.local_exp[1]]
+
+        return ret_exp
+
+    def _explain_sparse(
+        self,
+        data_row,
+        predict_fn,
+        labels,
+        top_labels,
+        num_features,
+        num_samples,
+        distance_metric,
+        model_regressor,
+        sampling_method,
+    ):
+        """lime's sparse path: only the row's non-zero columns are perturbed;
+        the local models are fitted on those columns alone (the others are
+        zero in every sample, so their weights are zero)."""
+        import scipy.sparse as sp
+
+        d = self.scaler.mean_.shape[0]
+        row = sp.csr_matrix(data_row)
+        if row.shape != (1, d):
+            raise ValueError(
+                f"data_row: expected a sparse row of shape (1, {d}), got shape {row.shape}"
+            )
+        if self.categorical_features:
+            raise ValueError(
+                "data_row: a sparse row cannot be explained with categorical_features "
+                f"{self.categorical_features}; pass a dense row (data_row.toarray().ravel())"
+            )
+        dense = row.toarray().ravel().astype(np.float64)
+        if not np.isfinite(dense).all():
+            raise ValueError("data_row: contains NaN or infinity")
+        method = sampling_method
+        if sampling_method not in ("gaussian", "lhs"):
+            warnings.warn(
+                "Invalid input for sampling_method. Defaulting to Gaussian sampling.",
+                UserWarning,
+                stacklevel=2,
+            )
+            method = "gaussian"
+        nz = row.nonzero()[1]
+        k = len(nz)
+        seed = draw_seed(self.random_state)
+        scale = np.asarray(self.scaler.scale_, dtype=np.float64)
+        if k:
+            sub = _native.TabularSampler(
+                np.asarray(self.scaler.mean_, dtype=np.float64)[nz].tolist(),
+                scale[nz].tolist(),
+                {},
+                {},
+                {},
+            )
+            _, block, _ = sub.sample(
+                np.ascontiguousarray(dense[nz]),
+                num_samples,
+                seed,
+                method,
+                bool(self.sample_around_instance),
+            )
+        else:
+            block = np.zeros((num_samples, 0))
+        indices = np.tile(nz, num_samples)
+        indptr = np.arange(0, k * (num_samples + 1), k) if k else np.zeros(num_samples + 1, int)
+        inverse = sp.csr_matrix((block.ravel(), indices, indptr), shape=(num_samples, d))
+        # lime scales sparse data by multiplying with scale_ (not dividing)
+        scaled_block = np.ascontiguousarray(block * scale[nz])
+        scaled = sp.csr_matrix((scaled_block.ravel(), indices, indptr), shape=(num_samples, d))
+        if k and distance_metric in ("euclidean", "l2", "cosine"):
+            metric = "cosine" if distance_metric == "cosine" else "euclidean"
+            distances = _native.distances(scaled_block, scaled_block[0], metric)
+        else:
+            from sklearn.metrics import pairwise_distances
+
+            distances = pairwise_distances(scaled, scaled[0], metric=distance_metric).ravel()
+
+        yss = predict_fn(inverse)
+        yss, predicted = self._check_predictions(yss, num_samples)
+
+        domain_mapper = TableDomainMapper(
+            list(self.feature_names),
+            self.convert_and_round(row.data),
+            scaled[0],
+            categorical_features=self.categorical_features,
+            discretized_feature_names=None,
+            feature_indexes=row.indices,
+        )
+        return self._fit(
+            domain_mapper,
+            scaled_block if k else None,
+            yss,
+            predicted,
+            distances,
+            labels,
+            top_labels,
+            num_features,
+            model_regressor,
+            sparse_columns=(nz, d, scaled),
+        )
+
+
+def _sparse_models(block, yss, weights, which, num_features, method, nz, d, _scaled):
+    """Local models of a sparse neighbourhood from its non-zero columns,
+    mapped back to column indices. Features lime would add beyond the
+    non-zero columns (all-zero columns) get weight 0, lowest index first."""
+    models = _native.explain_with_data(block, yss, weights, which, num_features, method)
+    effective = method
+    if method == "auto":
+        effective = "forward_selection" if num_features <= 6 else "highest_weights"
+    out = []
+    for intercept, feats, coefs, score, local_pred in models:
+        feats = nz[feats]
+        if effective == "none":
+            want = d
+        elif effective in ("forward_selection", "highest_weights"):
+            want = min(num_features, d)
+        else:
+            want = len(feats)
+        if len(feats) < want:
+            taken = np.zeros(d, dtype=bool)
+            taken[nz] = True
+            pad = np.flatnonzero(~taken)[: want - len(feats)]
+            feats = np.concatenate([feats, pad])
+            coefs = np.concatenate([coefs, np.zeros(len(pad))])
+        out.append((intercept, feats, coefs, score, local_pred))
+    return out
+
+
+def _looks_like_discretizer(obj):
+    return all(hasattr(obj, a) for a in ("discretize", "undiscretize", "names", "lambdas", "means"))
+
+
+def _bin_counts(discretizer, feature):
+    """Training rows per bin, when the discretizer computed them natively and
+    discretizes as lime's base class does."""
+    counts = getattr(discretizer, "_bin_counts", {}).get(feature)
+    if counts is None or not _is_native_discretize(discretizer):
+        return None
+    return np.asarray(counts)
+
+
+def _check_categorical(categorical_features, d):
+    try:
+        features = list(categorical_features)
+    except TypeError:
+        raise TypeError(
+            "categorical_features: expected a list of column indices, got "
+            f"{type(categorical_features).__name__}"
+        ) from None
+    for f in features:
+        if isinstance(f, bool) or not isinstance(f, numbers.Integral) or not 0 <= int(f) < d:
+            raise ValueError(
+                f"categorical_features: {f!r} is not a column index; training_data has {d} "
+                f"columns (indices 0..{d - 1})"
+            )
+    return [int(f) for f in features]
+
+
+def _check_row(data_row, d):
+    row = as_float_array(data_row, "data_row", 1)
+    if row.shape[0] != d:
+        raise ValueError(
+            f"data_row: has {row.shape[0]} values but the training data has {d} columns"
+        )
+    return row
+
+
+def _category_name(categorical_names, feature, value):
+    name = int(value)
+    if feature in categorical_names:
+        names = categorical_names[feature]
+        try:
+            name = names[name]
+        except (IndexError, KeyError):
+            raise ValueError(
+                f"categorical_names[{feature}]: has no name for value {name} of data_row "
+                f"(it has {len(names)} names)"
+            ) from None
+    return name
+
+
+class RecurrentTabularExplainer(LimeTabularExplainer):
+    """
+    An explainer for keras-style recurrent neural networks, where the
+    input shape is (n_samples, n_timesteps, n_features). This class
+    just extends the LimeTabularExplainer class and reshapes the training
+    data and feature names such that they become something like
+
+    (val1_t1, val1_t2, val1_t3, ..., val2_t1, ..., valn_tn)
+
+    Each of the methods that take data reshape it appropriately,
+    so you can pass in the training/testing data exactly as you
+    would to the recurrent neural network.
+
+    """
+
+    def __init__(
+        self,
+        training_data,
+        mode="classification",
+        training_labels=None,
+        feature_names=None,
+        categorical_features=None,
+        categorical_names=None,
+        kernel_width=None,
+        kernel=None,
+        verbose=False,
+        class_names=None,
+        feature_selection="auto",
+        discretize_continuous=True,
+        discretizer="quartile",
+        random_state=None,
+    ):
+        """
+        Args:
+            training_data: numpy 3d array with shape
+                (n_samples, n_timesteps, n_features)
+            mode: "classification" or "regression"
+            training_labels: labels for training data. Not required, but may be
+                used by discretizer.
+            feature_names: list of names (strings) corresponding to the columns
+                in the training data.
+            categorical_features: list of indices (ints) corresponding to the
+                categorical columns. Everything else will be considered
+                continuous. Values in these columns MUST be integers.
+            categorical_names: map from int to list of names, where
+                categorical_names[x][y] represents the name of the yth value of
+                column x.
+            kernel_width: kernel width for the exponential kernel.
+            If None, defaults to sqrt(number of columns) * 0.75
+            kernel: similarity kernel that takes euclidean distances and kernel
+                width as input and outputs weights in (0,1). If None, defaults to
+                an exponential kernel.
+            verbose: if true, print local prediction values from linear model
+            class_names: list of class names, ordered according to whatever the
+                classifier is using. If not present, class names will be '0',
+                '1', ...
+            feature_selection: feature selection method. can be
+                'forward_selection', 'lasso_path', 'none' or 'auto'.
+                See function 'explain_instance_with_data' in lime_base.py for
+                details on what each of the options does.
+            discretize_continuous: if True, all non-categorical features will
+                be discretized into quartiles.
+            discretizer: only matters if discretize_continuous is True. Options
+                are 'quartile', 'decile', 'entropy' or a BaseDiscretizer
+                instance.
+            random_state: an integer or numpy.RandomState that will be used to
+                generate random numbers. If None, the random state will be
+                initialized using the internal numpy seed.
+        """
+
+        # Reshape X
+        training_data = np.asarray(training_data)
+        if training_data.ndim != 3:
+            raise ValueError(
+                "training_data: expected a 3-D array (n_samples, n_timesteps, n_features), "
+                f"got shape {training_data.shape}"
+            )
+        n_samples, n_timesteps, n_features = training_data.shape
+        training_data = np.transpose(training_data, axes=(0, 2, 1)).reshape(
+            n_samples, n_timesteps * n_features
+        )
+        self.n_timesteps = n_timesteps
+        self.n_features = n_features
+        if feature_names is None:
+            feature_names = [f"feature{i}" for i in range(n_features)]
+
+        # Update the feature names
+        feature_names = [
+            f"{n}_t-{n_timesteps - (i + 1)}" for n in feature_names for i in range(n_timesteps)
+        ]
+
+        # Send off the the super class to do its magic.
+        super().__init__(
+            training_data,
+            mode=mode,
+            training_labels=training_labels,
+            feature_names=feature_names,
+            categorical_features=categorical_features,
+            categorical_names=categorical_names,
+            kernel_width=kernel_width,
+            kernel=kernel,
+            verbose=verbose,
+            class_names=class_names,
+            feature_selection=feature_selection,
+            discretize_continuous=discretize_continuous,
+            discretizer=discretizer,
+            random_state=random_state,
+        )
+
+    def _make_predict_proba(self, func):
+        """
+        The predict_proba method will expect 3d arrays, but we are reshaping
+        them to 2D so that LIME works correctly. This wraps the function
+        you give in explain_instance to first reshape the data to have
+        the shape the the keras-style network expects.
+        """
+
+        def predict_proba(X):
+            n_samples = X.shape[0]
+            new_shape = (n_samples, self.n_features, self.n_timesteps)
+            X = np.transpose(X.reshape(new_shape), axes=(0, 2, 1))
+            return func(X)
+
+        return predict_proba
+
+    def explain_instance(
+        self,
+        data_row,
+        classifier_fn,
+        labels=(1,),
+        top_labels=None,
+        num_features=10,
+        num_samples=5000,
+        distance_metric="euclidean",
+        model_regressor=None,
+        sampling_method="gaussian",
+    ):
+        """Generates explanations for a prediction.
+
+        First, we generate neighborhood data by randomly perturbing features
+        from the instance (see __data_inverse). We then learn locally weighted
+        linear models on this neighborhood data to explain each of the classes
+        in an interpretable way (see lime_base.py).
+
+        Args:
+            data_row: 2d numpy array, corresponding to a row
+            classifier_fn: classifier prediction probability function, which
+                takes a numpy array and outputs prediction probabilities. For
+                ScikitClassifiers , this is classifier.predict_proba.
+            labels: iterable with labels to be explained.
+            top_labels: if not None, ignore labels and produce explanations for
+                the K labels with highest prediction probabilities, where K is
+                this parameter.
+            num_features: maximum number of features present in explanation
+            num_samples: size of the neighborhood to learn the linear model
+            distance_metric: the distance metric to use for weights.
+            model_regressor: sklearn regressor to use in explanation. Defaults
+                to Ridge regression in LimeBase. Must have
+                model_regressor.coef_ and 'sample_weight' as a parameter
+                to model_regressor.fit()
+            sampling_method: 'gaussian' (default) or 'lhs' (lime_rs addition).
+
+        Returns:
+            An Explanation object (see explanation.py) with the corresponding
+            explanations.
+        """
+
+        # Flatten input so that the normal explainer can handle it
+        data_row = np.asarray(data_row)
+        if data_row.shape != (self.n_timesteps, self.n_features):
+            raise ValueError(
+                f"data_row: expected shape (n_timesteps, n_features) = "
+                f"({self.n_timesteps}, {self.n_features}), got {data_row.shape}"
+            )
+        data_row = data_row.T.reshape(self.n_timesteps * self.n_features)
+
+        # Wrap the classifier to reshape input
+        classifier_fn = self._make_predict_proba(classifier_fn)
+        return super().explain_instance(
+            data_row,
+            classifier_fn,
+            labels=labels,
+            top_labels=top_labels,
+            num_features=num_features,
+            num_samples=num_samples,
+            distance_metric=distance_metric,
+            model_regressor=model_regressor,
+            sampling_method=sampling_method,
+        )

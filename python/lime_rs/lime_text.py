@@ -1,0 +1,824 @@
+"""
+Functions for explaining text classifiers (drop-in for ``lime.lime_text``).
+
+One explanation is one pass: the document is tokenised, the neighbourhood
+(which words each sample removes), the perturbed documents handed to the
+model, their cosine distances and the local models are all computed in Rust
+with the GIL released; only the classifier (and a callable tokenizer) run in
+Python.
+
+Tokenisation follows Python's ``re`` exactly: a split expression is
+translated into an equivalent Rust pattern when every construct has the same
+meaning in both engines (``\\w``, ``\\s``, ``\\d`` are spelled out from Python's
+own tables), and is otherwise left to Python's ``re`` (lookarounds,
+backreferences, ``\\b`` on non-ASCII text, case-insensitive groups, ...).
+Positions are Python string indices (code points).
+"""
+
+import functools
+import numbers
+import re
+from functools import partial
+from html import escape
+
+import numpy as np
+
+from lime_rs import _native, explanation, lime_base
+from lime_rs._random import check_random_state, draw_seed
+from lime_rs._validation import as_float_array, check_feature_selection, check_int
+
+__all__ = [
+    "IndexedCharacters",
+    "IndexedString",
+    "LimeTextExplainer",
+    "TextDomainMapper",
+]
+
+
+# --------------------------------------------------------------------------
+# Split expressions: Python pattern -> equivalent Rust pattern (or None)
+# --------------------------------------------------------------------------
+
+_CATEGORY_PATTERNS = {"CATEGORY_WORD": r"\w", "CATEGORY_DIGIT": r"\d", "CATEGORY_SPACE": r"\s"}
+_ASCII_CATEGORIES = {
+    "CATEGORY_WORD": "0-9A-Z_a-z",
+    "CATEGORY_DIGIT": "0-9",
+    "CATEGORY_SPACE": r"\x{9}-\x{D}\x{20}",
+}
+_NEGATED_CATEGORIES = {
+    "CATEGORY_NOT_WORD": "CATEGORY_WORD",
+    "CATEGORY_NOT_DIGIT": "CATEGORY_DIGIT",
+    "CATEGORY_NOT_SPACE": "CATEGORY_SPACE",
+}
+_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+class _Untranslatable(Exception):
+    """The pattern has a construct whose meaning differs in Rust's regex."""
+
+
+def _esc(cp):
+    if 0xD800 <= cp <= 0xDFFF:
+        raise _Untranslatable("surrogate")
+    ch = chr(cp)
+    return ch if ch in _ALNUM else f"\\x{{{cp:X}}}"
+
+
+@functools.cache
+def _category_body(name, limit):
+    """Body of a Rust character class holding the code points below ``limit``
+    that Python's ``re`` (Unicode mode) puts in category ``name``."""
+    cps = np.arange(min(limit, 0xD800), dtype=np.uint32)
+    if limit > 0xE000:
+        cps = np.concatenate([cps, np.arange(0xE000, limit, dtype=np.uint32)])
+    text = cps.tobytes().decode("utf-32-le")
+
+    def code_point(i):
+        return i if i < 0xD800 else i + 0x800
+
+    parts = []
+    for m in re.finditer(_CATEGORY_PATTERNS[name] + "+", text):
+        a, b = m.start(), m.end() - 1
+        if a < 0xD800 <= b:
+            parts.append(f"{_esc(a)}-{_esc(0xD7FF)}{_esc(0xE000)}-{_esc(code_point(b))}")
+        else:
+            parts.append(f"{_esc(code_point(a))}-{_esc(code_point(b))}")
+    return "".join(parts)
+
+
+def _category(name, flags, limit):
+    """A Rust class for a category item of a Python pattern."""
+    negate = name in _NEGATED_CATEGORIES
+    base = _NEGATED_CATEGORIES.get(name, name)
+    if base not in _CATEGORY_PATTERNS:
+        raise _Untranslatable(name)
+    body = _ASCII_CATEGORIES[base] if flags & re.ASCII else _category_body(base, limit)
+    return ("[^" if negate else "[") + body + "]"
+
+
+class _Translator:
+    def __init__(self, parser, limit):
+        self.maxrepeat = parser.MAXREPEAT
+        self.limit = limit
+
+    def seq(self, items, flags):
+        return "".join(self.node(op, av, flags) for op, av in items)
+
+    def node(self, op, av, flags):
+        name = op.name
+        if name == "LITERAL":
+            return _esc(av)
+        if name == "NOT_LITERAL":
+            return "[^" + _esc(av) + "]"
+        if name == "ANY":
+            return r"(?s:.)" if flags & re.DOTALL else r"[^\n]"
+        if name == "IN":
+            return self.charset(av, flags)
+        if name == "CATEGORY":
+            return _category(av.name, flags, self.limit)
+        if name == "BRANCH":
+            return "(?:" + "|".join(self.seq(alt, flags) for alt in av[1]) + ")"
+        if name in ("MAX_REPEAT", "MIN_REPEAT"):
+            lo, hi, item = av
+            rep = f"{{{lo},}}" if hi == self.maxrepeat else f"{{{lo},{hi}}}"
+            return "(?:" + self.seq(item, flags) + ")" + rep + ("?" if name == "MIN_REPEAT" else "")
+        if name == "SUBPATTERN":
+            group, add, delete, item = av
+            if group is not None:
+                raise _Untranslatable("capturing group")  # would add items to re.split's output
+            flags = (flags | add) & ~delete
+            if flags & (re.IGNORECASE | re.LOCALE):
+                raise _Untranslatable("case folding")
+            return "(?:" + self.seq(item, flags) + ")"
+        if name == "AT":
+            return self.anchor(av.name, flags)
+        raise _Untranslatable(name)
+
+    def anchor(self, name, flags):
+        if name == "AT_BEGINNING":
+            return "(?m:^)" if flags & re.MULTILINE else r"\A"
+        if name == "AT_BEGINNING_STRING":
+            return r"\A"
+        if name == "AT_END" and flags & re.MULTILINE:
+            return "(?m:$)"
+        if name == "AT_END_STRING":
+            return r"\z"
+        if name in ("AT_BOUNDARY", "AT_NON_BOUNDARY") and (flags & re.ASCII or self.limit <= 0x80):
+            return r"(?-u:\b)" if name == "AT_BOUNDARY" else r"(?-u:\B)"
+        # Python's `$` also matches before a final newline (a lookahead in Rust),
+        # and Unicode `\b` uses Python's definition of a word character.
+        raise _Untranslatable(name)
+
+    def charset(self, items, flags):
+        negate = False
+        parts = []
+        for op, av in items:
+            name = op.name
+            if name == "NEGATE":
+                negate = True
+            elif name == "LITERAL":
+                parts.append(_esc(av))
+            elif name == "RANGE":
+                parts.append(_esc(av[0]) + "-" + _esc(av[1]))
+            elif name == "CATEGORY":
+                parts.append(_category(av.name, flags, self.limit))
+            else:
+                raise _Untranslatable(name)
+        if not parts:
+            raise _Untranslatable("empty class")
+        return ("[^" if negate else "[") + "".join(parts) + "]"
+
+
+def _parser_module():
+    parser = getattr(re, "_parser", None)
+    if parser is None:  # Python 3.10
+        import sre_parse as parser
+    return parser
+
+
+def _translate(expr, ascii_input):
+    """A Rust pattern matching exactly what ``expr`` matches in Python (on ASCII
+    text only when ``ascii_input``), or None. The pattern must not match the
+    empty string and must not capture (either would change ``re.split``)."""
+    try:
+        parser = _parser_module()
+        tree = parser.parse(expr)
+        if tree.state.flags & ~re.UNICODE or tree.state.groups != 1:
+            return None
+        if tree.getwidth()[0] == 0:
+            return None
+        limit = 0x80 if ascii_input else 0x110000
+        return _Translator(parser, limit).seq(tree, re.UNICODE)
+    except _Untranslatable:
+        return None
+    except Exception:  # an unexpected parse tree: Python's re stays the reference
+        return None
+
+
+@functools.lru_cache(maxsize=128)
+def _native_splitter(expr, ascii_input):
+    pattern = _translate(expr, ascii_input)
+    if pattern is None:
+        return None
+    try:
+        return _native.TextSplitter(pattern)
+    except ValueError:  # e.g. over Rust's size limits
+        return None
+
+
+def _check_str(value, name):
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected a str, got {type(value).__name__} ({value!r:.80})")
+    return value
+
+
+def _regex_index(raw, expr, bow, mask):
+    if not isinstance(expr, str):
+        raise TypeError(
+            "split_expression: expected a regular expression string or a callable returning "
+            f"a list of str tokens, got {type(expr).__name__} ({expr!r:.80})"
+        )
+    splitter = re.compile("(" + expr + ")|$")  # lime's pattern, and lime's errors
+    native = _native_splitter(expr, raw.isascii())
+    if native is not None:
+        try:
+            index = _native.TextIndex.from_regex(raw, native, bow, mask)
+        except UnicodeEncodeError:  # lone surrogates: not representable in Rust
+            index = None
+        if index is not None:
+            return index
+    tokens = [s for s in splitter.split(raw) if s]
+    is_word = [not splitter.match(t) for t in tokens]
+    return _native.TextIndex.from_tokens(tokens, is_word, bow, mask)
+
+
+def _call_tokenizer(tokenizer, raw):
+    tokens = tokenizer(raw)
+    if isinstance(tokens, str) or not hasattr(tokens, "__iter__"):
+        raise TypeError(
+            "split_expression: a callable split_expression must return a list of str "
+            f"tokens, got {type(tokens).__name__} ({tokens!r:.80})"
+        )
+    tokens = list(tokens)
+    for i, t in enumerate(tokens):
+        if not isinstance(t, str):
+            raise TypeError(
+                f"split_expression: a callable split_expression must return a list of str "
+                f"tokens, but token {i} is {type(t).__name__} ({t!r:.80})"
+            )
+    return tokens
+
+
+def _feature_ids(words, d):
+    """Feature ids as non-negative ints (negative ids count from the end, as
+    lime's list indexing)."""
+    ids = np.asarray(words)
+    if ids.size == 0:
+        return []
+    if ids.dtype.kind not in "iu":
+        raise TypeError(
+            f"words_to_remove: expected integer feature ids, got {ids.dtype} values ({words!r:.80})"
+        )
+    ids = ids.ravel().astype(np.int64)
+    bad = (ids < -d) | (ids >= d)
+    if bad.any():
+        raise IndexError(
+            f"words_to_remove: feature id {int(ids[bad][0])} is out of range for a document "
+            f"with {d} features"
+        )
+    return np.where(ids < 0, ids + d, ids).tolist()
+
+
+class _IndexedBase:
+    """Shared state of IndexedString / IndexedCharacters: lime's attributes
+    plus the native index (rebuilt after unpickling)."""
+
+    def _set_index(self, index):
+        self._index = index
+        self.as_list = index.tokens()
+        self.as_np = np.array(self.as_list)
+        self.inverse_vocab = index.words()
+        flat, offsets = index.positions()
+        if self.bow:
+            flat, offsets = flat.tolist(), offsets.tolist()
+            self.positions = [flat[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+        else:
+            self.positions = np.array(flat.tolist())
+
+    def _native(self):
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = _native.TextIndex.from_tokens(
+                list(self.as_list), list(self._is_word), self.bow, self.mask_string
+            )
+            self._index = index
+        return index
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        index = state.pop("_index", None)
+        if index is not None:
+            state["_is_word"] = (index.token_features() >= 0).tolist()
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def raw_string(self):
+        """Returns the original raw string"""
+        return self.raw
+
+    def num_words(self):
+        """Returns the number of tokens in the vocabulary for this document."""
+        return len(self.inverse_vocab)
+
+    def word(self, id_):
+        """Returns the word that corresponds to id_ (int)"""
+        return self.inverse_vocab[id_]
+
+    def string_position(self, id_):
+        """Returns a np array with indices to id_ (int) occurrences"""
+        if self.bow:
+            return self.string_start[self.positions[id_]]
+        else:
+            return self.string_start[[self.positions[id_]]]
+
+    def inverse_removing(self, words_to_remove):
+        """Returns a string after removing the appropriate words.
+
+        If self.bow is false, replaces word with UNKWORDZ instead of removing
+        it.
+
+        Args:
+            words_to_remove: list of ids (ints) to remove
+
+        Returns:
+            original raw string with appropriate words removed.
+        """
+        ids = _feature_ids(words_to_remove, self.num_words())
+        return self._native().inverse_removing(ids)
+
+
+class IndexedString(_IndexedBase):
+    """String with various indexes."""
+
+    def __init__(self, raw_string, split_expression=r"\W+", bow=True, mask_string=None):
+        """Initializer.
+
+        Args:
+            raw_string: string with raw text in it
+            split_expression: Regex string or callable. If regex string, will be used with re.split.
+                If callable, the function should return a list of tokens.
+            bow: if True, a word is the same everywhere in the text - i.e. we
+                 will index multiple occurrences of the same word. If False,
+                 order matters, so that the same word will have different ids
+                 according to position.
+            mask_string: If not None, replace words with this if bow=False
+                if None, default value is UNKWORDZ
+        """
+        _check_str(raw_string, "raw_string")
+        self.raw = raw_string
+        self.mask_string = "UNKWORDZ" if mask_string is None else mask_string
+        _check_str(self.mask_string, "mask_string")
+        self.bow = bool(bow)
+        if callable(split_expression):
+            tokens = _call_tokenizer(split_expression, raw_string)
+            index = _native.TextIndex.from_tokenizer(raw_string, tokens, self.bow, self.mask_string)
+        else:
+            index = _regex_index(raw_string, split_expression, self.bow, self.mask_string)
+        self._set_index(index)
+        if len(self.as_list) > 1:
+            lengths = index.token_char_lengths()
+            self.string_start = np.hstack(([0], np.cumsum(lengths[:-1])))
+        else:
+            # lime: np.hstack(([0], np.cumsum([]))), a float array
+            self.string_start = np.array([0.0])
+
+    @staticmethod
+    def _segment_with_tokens(text, tokens):
+        """Segment a string around the tokens created by a passed-in tokenizer"""
+        return _native.TextIndex.from_tokenizer(
+            _check_str(text, "text"), _call_tokenizer(lambda _: tokens, text), True, ""
+        ).tokens()
+
+
+class IndexedCharacters(_IndexedBase):
+    """String with various indexes."""
+
+    def __init__(self, raw_string, bow=True, mask_string=None):
+        """Initializer.
+
+        Args:
+            raw_string: string with raw text in it
+            bow: if True, a char is the same everywhere in the text - i.e. we
+                 will index multiple occurrences of the same character. If False,
+                 order matters, so that the same word will have different ids
+                 according to position.
+            mask_string: If not None, replace characters with this if bow=False
+                if None, default value is chr(0)
+        """
+        _check_str(raw_string, "raw_string")
+        self.raw = raw_string
+        self.mask_string = chr(0) if mask_string is None else mask_string
+        _check_str(self.mask_string, "mask_string")
+        self.bow = bool(bow)
+        self._set_index(_native.TextIndex.from_chars(raw_string, self.bow, self.mask_string))
+        self.string_start = np.arange(len(self.raw))
+
+
+# --------------------------------------------------------------------------
+# Domain mapper
+# --------------------------------------------------------------------------
+
+
+def _rgb(hex_color):
+    h = hex_color.lstrip("#")
+    return tuple(int(h[i : i + 2], 16) for i in (0, 2, 4))
+
+
+class TextDomainMapper(explanation.DomainMapper):
+    """Maps feature ids to words or word-positions"""
+
+    def __init__(self, indexed_string):
+        """Initializer.
+
+        Args:
+            indexed_string: lime_text.IndexedString, original string
+        """
+        self.indexed_string = indexed_string
+
+    def map_exp_ids(self, exp, positions=False):
+        """Maps ids to words or word-position strings.
+
+        Args:
+            exp: list of tuples [(id, weight), (id,weight)]
+            positions: if True, also return word positions
+
+        Returns:
+            list of tuples (word, weight), or (word_positions, weight) if
+            examples: ('bad', 1) or ('bad_3-6-12', 1)
+        """
+        if positions:
+            exp = [
+                (
+                    f"{self.indexed_string.word(x[0])}_"
+                    + "-".join(map(str, self.indexed_string.string_position(x[0]))),
+                    x[1],
+                )
+                for x in exp
+            ]
+        else:
+            exp = [(self.indexed_string.word(x[0]), x[1]) for x in exp]
+        return exp
+
+    def visualize_instance_html(
+        self, exp, label, div_name, exp_object_name, text=True, opacity=True
+    ):
+        """The document as a self-contained HTML fragment, every occurrence of
+        an explained word (or, when bow=False, the explained occurrence)
+        highlighted: blue when it supports ``label``, orange when it opposes it.
+
+        Args:
+             exp: list of tuples [(id, weight), (id,weight)]
+             label: label id (integer)
+             div_name: unused (lime's JavaScript target)
+             exp_object_name: unused (lime's JavaScript object)
+             text: if False, return empty
+             opacity: if True, fade colors according to weight
+        """
+        from lime_rs import _html
+
+        if not text:
+            return ""
+        indexed = self.indexed_string
+        doc = "".join(indexed.as_list)
+        occurrences = []
+        for fid, weight in exp:
+            word = indexed.word(fid)
+            for start in np.atleast_1d(indexed.string_position(fid)):
+                start = int(start)
+                occurrences.append((start, start + len(word), word, float(weight)))
+        occurrences.sort(key=lambda o: o[0])
+        scale = max((abs(o[3]) for o in occurrences), default=0.0) or 1.0
+        pieces = []
+        cursor = 0
+        for start, end, word, weight in occurrences:
+            if start < cursor:
+                continue
+            r, g, b = _rgb(_html.POSITIVE if weight > 0 else _html.NEGATIVE)
+            alpha = max(abs(weight) / scale, 0.08) if opacity else 1.0
+            pieces.append(escape(doc[cursor:start]))
+            pieces.append(
+                f'<span style="background:rgba({r},{g},{b},{alpha:.3f});border-radius:2px" '
+                f'title="{escape(str(word))}: {weight:.4f}">{escape(doc[start:end])}</span>'
+            )
+            cursor = end
+        pieces.append(escape(doc[cursor:]))
+        return (
+            f'<div class="panel" data-label="{escape(str(label))}">'
+            f'<h3>Text with highlighted words</h3><div class="doc">{"".join(pieces)}</div></div>'
+        )
+
+
+# --------------------------------------------------------------------------
+# Explainer
+# --------------------------------------------------------------------------
+
+
+def _exponential_kernel(d, kernel_width):
+    return np.sqrt(np.exp(-(d**2) / kernel_width**2))
+
+
+def _check_predictions(yss, num_samples):
+    try:
+        arr = np.asarray(yss, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            "classifier_fn: must return an array of numbers of shape (num_samples, n_classes) "
+            f"(for scikit-learn, pass predict_proba); got {type(yss).__name__}: {exc}"
+        ) from None
+    if arr.ndim != 2:
+        hint = (
+            " (a 1-D output looks like predict(); pass predict_proba, or reshape to (-1, 1) "
+            "for a single score)"
+            if arr.ndim == 1
+            else ""
+        )
+        raise ValueError(
+            "classifier_fn: must return a 2-D array of shape (num_samples, n_classes), got an "
+            f"array of shape {arr.shape}{hint}"
+        )
+    if arr.shape[0] != num_samples:
+        raise ValueError(
+            f"classifier_fn: returned {arr.shape[0]} rows for {num_samples} texts; it must "
+            "return one row of class probabilities per text, in order"
+        )
+    if arr.shape[1] == 0:
+        raise ValueError("classifier_fn: returned an array with no columns (no classes)")
+    if not np.isfinite(arr).all():
+        r, c = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(
+            f"classifier_fn: returned NaN or infinity (first at row {int(r)}, column {int(c)}; "
+            "row 0 is the original text)"
+        )
+    return np.ascontiguousarray(arr)
+
+
+def _check_labels(labels, n_classes):
+    try:
+        items = list(labels)
+    except TypeError:
+        raise TypeError(
+            f"labels: expected an iterable of class indices, got {type(labels).__name__} "
+            f"({labels!r:.80})"
+        ) from None
+    columns = []
+    for label in items:
+        if isinstance(label, bool) or not isinstance(label, numbers.Integral):
+            raise TypeError(
+                f"labels: expected integer class indices, got {type(label).__name__} ({label!r:.80})"
+            )
+        if not -n_classes <= int(label) < n_classes:
+            raise ValueError(
+                f"labels: {int(label)} is not a class of the classifier; classifier_fn returns "
+                f"{n_classes} classes (labels 0..{n_classes - 1})"
+            )
+        columns.append(int(label) % n_classes)
+    return items, columns
+
+
+class LimeTextExplainer:
+    """Explains text classifiers.
+    Currently, we are using an exponential kernel on cosine distance, and
+    restricting explanations to words that are present in documents."""
+
+    def __init__(
+        self,
+        kernel_width=25,
+        kernel=None,
+        verbose=False,
+        class_names=None,
+        feature_selection="auto",
+        split_expression=r"\W+",
+        bow=True,
+        mask_string=None,
+        random_state=None,
+        char_level=False,
+    ):
+        """Init function.
+
+        Args:
+            kernel_width: kernel width for the exponential kernel.
+            kernel: similarity kernel that takes euclidean distances and kernel
+                width as input and outputs weights in (0,1). If None, defaults to
+                an exponential kernel.
+            verbose: if true, print local prediction values from linear model
+            class_names: list of class names, ordered according to whatever the
+                classifier is using. If not present, class names will be '0',
+                '1', ...
+            feature_selection: feature selection method. can be
+                'forward_selection', 'lasso_path', 'none' or 'auto'.
+                See function 'explain_instance_with_data' in lime_base.py for
+                details on what each of the options does.
+            split_expression: Regex string or callable. If regex string, will be used with re.split.
+                If callable, the function should return a list of tokens.
+            bow: if True (bag of words), will perturb input data by removing
+                all occurrences of individual words or characters.
+                Explanations will be in terms of these words. Otherwise, will
+                explain in terms of word-positions, so that a word may be
+                important the first time it appears and unimportant the second.
+                Only set to false if the classifier uses word order in some way
+                (bigrams, etc), or if you set char_level=True.
+            mask_string: String used to mask tokens or characters if bow=False
+                if None, will be 'UNKWORDZ' if char_level=False, chr(0)
+                otherwise.
+            random_state: an integer, numpy.RandomState or numpy.Generator that
+                will be used to generate random numbers. If None, the random
+                state will be initialized using the internal numpy seed.
+            char_level: an boolean identifying that we treat each character
+                as an independent occurence in the string
+        """
+        check_feature_selection(feature_selection)
+        if not (isinstance(split_expression, str) or callable(split_expression)):
+            raise TypeError(
+                "split_expression: expected a regular expression string or a callable "
+                f"returning a list of str tokens, got {type(split_expression).__name__}"
+            )
+        if mask_string is not None:
+            _check_str(mask_string, "mask_string")
+        if kernel is None:
+            if isinstance(kernel_width, bool) or not isinstance(kernel_width, numbers.Real):
+                raise TypeError(
+                    f"kernel_width: expected a number, got {type(kernel_width).__name__} "
+                    f"({kernel_width!r:.80})"
+                )
+            if not np.isfinite(kernel_width) or kernel_width == 0:
+                raise ValueError(
+                    f"kernel_width: must be a non-zero finite number, got {kernel_width}"
+                )
+            kernel = _exponential_kernel
+            self._native_kernel_width = abs(float(kernel_width))
+        else:
+            self._native_kernel_width = None
+        kernel_fn = partial(kernel, kernel_width=kernel_width)
+
+        self.random_state = check_random_state(random_state)
+        self.base = lime_base.LimeBase(kernel_fn, verbose, random_state=self.random_state)
+        self.class_names = class_names
+        self.vocabulary = None
+        self.feature_selection = feature_selection
+        self.bow = bow
+        self.mask_string = mask_string
+        self.split_expression = split_expression
+        self.char_level = char_level
+
+    def explain_instance(
+        self,
+        text_instance,
+        classifier_fn,
+        labels=(1,),
+        top_labels=None,
+        num_features=10,
+        num_samples=5000,
+        distance_metric="cosine",
+        model_regressor=None,
+    ):
+        """Generates explanations for a prediction.
+
+        First, we generate neighborhood data by randomly hiding features from
+        the instance (see __data_labels_distance_mapping). We then learn
+        locally weighted linear models on this neighborhood data to explain
+        each of the classes in an interpretable way (see lime_base.py).
+
+        Args:
+            text_instance: raw text string to be explained.
+            classifier_fn: classifier prediction probability function, which
+                takes a list of d strings and outputs a (d, k) numpy array with
+                prediction probabilities, where k is the number of classes.
+                For ScikitClassifiers , this is classifier.predict_proba.
+            labels: iterable with labels to be explained.
+            top_labels: if not None, ignore labels and produce explanations for
+                the K labels with highest prediction probabilities, where K is
+                this parameter.
+            num_features: maximum number of features present in explanation
+            num_samples: size of the neighborhood to learn the linear model
+            distance_metric: the distance metric to use for sample weighting,
+                defaults to cosine similarity
+            model_regressor: sklearn regressor to use in explanation. Defaults
+            to Ridge regression in LimeBase. Must have model_regressor.coef_
+            and 'sample_weight' as a parameter to model_regressor.fit()
+        Returns:
+            An Explanation object (see explanation.py) with the corresponding
+            explanations.
+        """
+        _check_str(text_instance, "text_instance")
+        if not text_instance:
+            raise ValueError("text_instance: is an empty string; there is nothing to explain")
+        if not callable(classifier_fn):
+            raise TypeError(
+                "classifier_fn: expected a callable taking a list of str and returning "
+                f"class probabilities, got {type(classifier_fn).__name__}"
+            )
+        num_features = check_int(num_features, "num_features", minimum=1)
+        num_samples = check_int(num_samples, "num_samples", minimum=2)
+        if top_labels is not None:
+            top_labels = check_int(top_labels, "top_labels", minimum=0)
+        if not isinstance(distance_metric, str):
+            raise TypeError(
+                f"distance_metric: expected a metric name, got {type(distance_metric).__name__}"
+            )
+
+        indexed_string = (
+            IndexedCharacters(text_instance, bow=self.bow, mask_string=self.mask_string)
+            if self.char_level
+            else IndexedString(
+                text_instance,
+                bow=self.bow,
+                split_expression=self.split_expression,
+                mask_string=self.mask_string,
+            )
+        )
+        if indexed_string.num_words() == 0:
+            raise ValueError(
+                f"text_instance: has no words to explain: split_expression "
+                f"{self.split_expression!r:.80} finds only separators in {text_instance!r:.80}"
+            )
+        domain_mapper = TextDomainMapper(indexed_string)
+        data, yss_raw, distances = self._data_labels_distances(
+            indexed_string, classifier_fn, num_samples, distance_metric=distance_metric
+        )
+        yss = _check_predictions(yss_raw, num_samples)
+        yss_raw = np.asarray(yss_raw)
+        if self.class_names is None:
+            self.class_names = [str(x) for x in range(yss.shape[1])]
+        ret_exp = explanation.Explanation(
+            domain_mapper=domain_mapper,
+            class_names=self.class_names,
+            random_state=self.random_state,
+        )
+        # lime's latest source keeps score and local_pred per label
+        ret_exp.score = {}
+        ret_exp.local_pred = {}
+        ret_exp.predict_proba = yss_raw[0]
+        if top_labels:
+            labels = np.argsort(yss_raw[0])[-top_labels:]
+            ret_exp.top_labels = list(labels)
+            ret_exp.top_labels.reverse()
+        labels, columns = _check_labels(labels, yss.shape[1])
+
+        if self._native_kernel_width is not None:
+            weights = _native.kernel(distances, self._native_kernel_width)
+        else:
+            weights = as_float_array(self.base.kernel_fn(distances), "kernel(distances)", 1)
+            if weights.shape[0] != num_samples:
+                raise ValueError(
+                    f"kernel: returned {weights.shape[0]} weights for {num_samples} distances"
+                )
+
+        if model_regressor is None and columns:
+            results = _native.explain_with_data(
+                data, yss, weights, columns, num_features, self.feature_selection
+            )
+            for label, column, res in zip(labels, columns, results):
+                intercept, features, coefs, score, local_pred = res
+                ret_exp.intercept[label] = np.float64(intercept)
+                ret_exp.local_exp[label] = list(zip(features, coefs))
+                ret_exp.score[label] = float(score)
+                ret_exp.local_pred[label] = np.array([local_pred])
+                if self.base.verbose:
+                    print("Intercept", ret_exp.intercept[label])
+                    print("Prediction_local", ret_exp.local_pred[label])
+                    print("Right:", yss[0, column])
+        else:
+            for label in labels:
+                (
+                    ret_exp.intercept[label],
+                    ret_exp.local_exp[label],
+                    ret_exp.score[label],
+                    ret_exp.local_pred[label],
+                ) = self.base.explain_instance_with_data(
+                    data,
+                    yss,
+                    distances,
+                    label,
+                    num_features,
+                    model_regressor=model_regressor,
+                    feature_selection=self.feature_selection,
+                )
+        return ret_exp
+
+    def _data_labels_distances(
+        self, indexed_string, classifier_fn, num_samples, distance_metric="cosine"
+    ):
+        """Generates a neighborhood around a prediction.
+
+        Generates neighborhood data by randomly removing words from
+        the instance, and predicting with the classifier. Uses cosine distance
+        to compute distances between original and perturbed instances.
+
+        Returns:
+            A tuple (data, labels, distances), where:
+                data: dense num_samples * K binary matrix, where K is the
+                    number of tokens in indexed_string. The first row is the
+                    original instance, and thus a row of ones.
+                labels: what classifier_fn returned for the num_samples texts
+                distances: cosine distance between the original instance and
+                    each perturbed instance (computed in the binary 'data'
+                    matrix), times 100.
+        """
+        index = indexed_string._native()
+        data, cosine = index.sample(num_samples, draw_seed(self.random_state))
+        texts = index.perturbed_strings(data)
+        labels = classifier_fn(texts)
+        del texts
+        if distance_metric == "cosine":
+            distances = cosine
+        elif distance_metric in ("euclidean", "l2"):
+            distances = _native.distances(data, data[0], "euclidean") * 100
+        else:
+            import scipy.sparse
+            from sklearn.metrics.pairwise import pairwise_distances
+
+            x = scipy.sparse.csr_matrix(data)
+            distances = pairwise_distances(x, x[0], metric=distance_metric).ravel() * 100
+        return data, labels, distances

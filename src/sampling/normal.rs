@@ -1,0 +1,350 @@
+//! The normal distribution pieces tabular sampling needs: the quantile
+//! function (for Latin hypercube samples mapped to N(0, 1)) and exact sampling
+//! from a normal truncated to an interval (lime's `undiscretize`).
+
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Exp1, StandardNormal};
+
+use crate::error::{LimeError, Result};
+
+/// Evaluates a polynomial with coefficients in increasing degree (Horner).
+#[inline]
+fn poly(c: &[f64], x: f64) -> f64 {
+    c.iter().rev().fold(0.0, |acc, &k| acc * x + k)
+}
+
+// Wichura (1988), algorithm AS 241 (PPND16): rational approximations of the
+// normal quantile, relative accuracy about 1e-16.
+const CENTRAL_NUM: [f64; 8] = [
+    3.387_132_872_796_366_608,
+    133.141_667_891_784_377_45,
+    1_971.590_950_306_551_442_7,
+    13_731.693_765_509_461_125,
+    45_921.953_931_549_871_457,
+    67_265.770_927_008_700_853,
+    33_430.575_583_588_128_105,
+    2_509.080_928_730_122_672_7,
+];
+const CENTRAL_DEN: [f64; 8] = [
+    1.0,
+    42.313_330_701_600_911_252,
+    687.187_007_492_057_908_3,
+    5_394.196_021_424_751_107_7,
+    21_213.794_301_586_595_867,
+    39_307.895_800_092_710_61,
+    28_729.085_735_721_942_674,
+    5_226.495_278_852_854_561,
+];
+const NEAR_NUM: [f64; 8] = [
+    1.423_437_110_749_683_577_34,
+    4.630_337_846_156_545_295_9,
+    5.769_497_221_460_691_405_5,
+    3.647_848_324_763_204_605_04,
+    1.270_458_252_452_368_382_58,
+    0.241_780_725_177_450_611_77,
+    0.022_723_844_989_269_184_583_3,
+    7.745_450_142_783_414_076_4e-4,
+];
+const NEAR_DEN: [f64; 8] = [
+    1.0,
+    2.053_191_626_637_758_821_87,
+    1.676_384_830_183_803_849_4,
+    0.689_767_334_985_100_004_55,
+    0.148_103_976_427_480_074_59,
+    0.015_198_666_563_616_457_196_6,
+    5.475_938_084_995_344_946e-4,
+    1.050_750_071_644_416_843_24e-9,
+];
+const FAR_NUM: [f64; 8] = [
+    6.657_904_643_501_103_777_2,
+    5.463_784_911_164_114_369_9,
+    1.784_826_539_917_291_335_8,
+    0.296_560_571_828_504_891_23,
+    0.026_532_189_526_576_123_093,
+    0.001_242_660_947_388_078_438_6,
+    2.711_555_568_743_487_578_15e-5,
+    2.010_334_399_292_288_132_65e-7,
+];
+const FAR_DEN: [f64; 8] = [
+    1.0,
+    0.599_832_206_555_887_937_69,
+    0.136_929_880_922_735_805_31,
+    0.014_875_361_290_850_614_852_5,
+    7.868_691_311_456_132_591e-4,
+    1.846_318_317_510_054_681_8e-5,
+    1.421_511_758_316_445_888_7e-7,
+    2.044_263_103_389_939_785_64e-15,
+];
+
+/// The quantile function of N(0, 1): `Φ⁻¹(p)`; ±∞ at 0 and 1, NaN outside [0, 1].
+pub fn ndtri(p: f64) -> f64 {
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    let q = p - 0.5;
+    if q.abs() <= 0.425 {
+        let r = 0.180_625 - q * q;
+        return q * poly(&CENTRAL_NUM, r) / poly(&CENTRAL_DEN, r);
+    }
+    let tail = if q < 0.0 { p } else { 1.0 - p };
+    if tail <= 0.0 {
+        return if q < 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
+    }
+    let r = (-tail.ln()).sqrt();
+    let x = if r <= 5.0 {
+        let r = r - 1.6;
+        poly(&NEAR_NUM, r) / poly(&NEAR_DEN, r)
+    } else {
+        let r = r - 5.0;
+        poly(&FAR_NUM, r) / poly(&FAR_DEN, r)
+    };
+    if q < 0.0 {
+        -x
+    } else {
+        x
+    }
+}
+
+/// A uniform number in the open interval (0, 1).
+#[inline]
+pub fn open01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    ((rng.random::<u64>() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+}
+
+/// How a standard normal truncated to [a, b] is drawn (all exact rejection
+/// samplers; each accepts with probability above about 1/3).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Method {
+    /// a == b: lime returns the (standardised) bound itself.
+    Point(f64),
+    /// Wide interval around 0: draw N(0, 1) until inside.
+    Normal { a: f64, b: f64 },
+    /// Narrow interval: uniform proposal, accepted with `exp(peak - x²/2)`.
+    Uniform { a: f64, b: f64, peak: f64 },
+    /// One-sided interval [lo, hi] with lo > 0 (mirrored when `flip`):
+    /// shifted exponential proposal of rate `rate` (Robert, 1995).
+    Exponential {
+        lo: f64,
+        hi: f64,
+        rate: f64,
+        flip: bool,
+    },
+}
+
+/// `loc + scale · Z` with Z ~ N(0, 1) truncated to [a, b]: what lime's
+/// `scipy.stats.truncnorm.rvs(a, b, loc, scale)` draws for one bin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TruncNormal {
+    loc: f64,
+    scale: f64,
+    method: Method,
+}
+
+/// Rejection loops stop after this many proposals (acceptance is above 1/3,
+/// so this is never reached in practice); the last proposal is then clamped.
+const MAX_TRIES: usize = 10_000;
+
+impl TruncNormal {
+    /// The distribution of one bin: values in `[min, max]` of a normal with
+    /// the bin's `mean` and `std`, standardised exactly as lime does.
+    pub fn from_bin(min: f64, max: f64, mean: f64, std: f64) -> Result<TruncNormal> {
+        if !(min.is_finite() && max.is_finite() && mean.is_finite()) {
+            return Err(LimeError::invalid(
+                "discretizer",
+                format!("bin statistics must be finite, got min={min}, max={max}, mean={mean}"),
+            ));
+        }
+        if !(std.is_finite() && std > 0.0) {
+            return Err(LimeError::invalid(
+                "discretizer",
+                format!("bin standard deviations must be positive and finite, got {std}"),
+            ));
+        }
+        let a = (min - mean) / std;
+        let b = (max - mean) / std;
+        TruncNormal::standardised(a, b, mean, std)
+    }
+
+    /// `loc + scale · Z`, Z truncated to [a, b] (standard units).
+    pub fn standardised(a: f64, b: f64, loc: f64, scale: f64) -> Result<TruncNormal> {
+        if a.is_nan() || b.is_nan() || a > b {
+            return Err(LimeError::invalid(
+                "discretizer",
+                format!(
+                    "a bin's lower bound must not exceed its upper bound (standardised: {a} > {b})"
+                ),
+            ));
+        }
+        let method = if a == b {
+            Method::Point(a)
+        } else if a <= 0.0 && b >= 0.0 {
+            if b - a >= 2.5 {
+                Method::Normal { a, b }
+            } else {
+                Method::Uniform { a, b, peak: 0.0 }
+            }
+        } else {
+            let flip = b < 0.0;
+            let (lo, hi) = if flip { (-b, -a) } else { (a, b) };
+            if hi * hi - lo * lo <= 2.0 {
+                Method::Uniform {
+                    a,
+                    b,
+                    peak: -0.5 * lo * lo,
+                }
+            } else {
+                Method::Exponential {
+                    lo,
+                    hi,
+                    rate: 0.5 * (lo + (lo * lo + 4.0).sqrt()),
+                    flip,
+                }
+            }
+        };
+        Ok(TruncNormal { loc, scale, method })
+    }
+
+    /// One draw.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let z = match self.method {
+            // lime's quirk, kept for drop-in results: a degenerate bin yields
+            // its standardised bound, not `loc + scale · bound`.
+            Method::Point(z) => return z,
+            Method::Normal { a, b } => {
+                let mut z = 0.0;
+                for _ in 0..MAX_TRIES {
+                    z = StandardNormal.sample(rng);
+                    if a <= z && z <= b {
+                        break;
+                    }
+                }
+                z.clamp(a, b)
+            }
+            Method::Uniform { a, b, peak } => {
+                let mut x = a;
+                for _ in 0..MAX_TRIES {
+                    x = a + (b - a) * rng.random::<f64>();
+                    let u: f64 = rng.random();
+                    if u <= (peak - 0.5 * x * x).exp() {
+                        break;
+                    }
+                }
+                x.clamp(a, b)
+            }
+            Method::Exponential { lo, hi, rate, flip } => {
+                let mut x = lo;
+                for _ in 0..MAX_TRIES {
+                    let e: f64 = Exp1.sample(rng);
+                    x = lo + e / rate;
+                    if x > hi {
+                        continue;
+                    }
+                    let u: f64 = rng.random();
+                    let t = x - rate;
+                    if u <= (-0.5 * t * t).exp() {
+                        break;
+                    }
+                }
+                let x = x.clamp(lo, hi);
+                if flip {
+                    -x
+                } else {
+                    x
+                }
+            }
+        };
+        self.loc + self.scale * z
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::stream;
+
+    #[test]
+    fn ndtri_known_values() {
+        assert_eq!(ndtri(0.5), 0.0);
+        assert!((ndtri(0.975) - 1.959_963_984_540_054).abs() < 1e-15);
+        assert!((ndtri(0.025) + 1.959_963_984_540_054).abs() < 1e-15);
+        assert!((ndtri(1e-10) + 6.361_340_902_404_056).abs() < 1e-13);
+        assert!((ndtri(1e-300) + 37.047_096_299_361_2).abs() < 1e-11);
+        assert_eq!(ndtri(0.0), f64::NEG_INFINITY);
+        assert_eq!(ndtri(1.0), f64::INFINITY);
+        assert!(ndtri(1.5).is_nan());
+    }
+
+    fn moments(t: &TruncNormal, n: usize) -> (f64, f64, f64, f64) {
+        let mut rng = stream(3, &[1]);
+        let xs: Vec<f64> = (0..n).map(|_| t.sample(&mut rng)).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
+        let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        (mean, var, lo, hi)
+    }
+
+    /// Mean and variance of N(0,1) truncated to [a, b] by numerical integration.
+    fn exact(a: f64, b: f64) -> (f64, f64) {
+        let steps = 200_000;
+        let h = (b - a) / steps as f64;
+        let (mut z, mut m1, mut m2) = (0.0, 0.0, 0.0);
+        for i in 0..=steps {
+            let x = a + h * i as f64;
+            let w = if i == 0 || i == steps { 0.5 } else { 1.0 };
+            let f = w * (-0.5 * x * x).exp();
+            z += f;
+            m1 += f * x;
+            m2 += f * x * x;
+        }
+        let mean = m1 / z;
+        (mean, m2 / z - mean * mean)
+    }
+
+    #[test]
+    fn truncated_moments_match_integration() {
+        for &(a, b) in &[
+            (-1.0, 1.0),
+            (-3.0, 4.0),
+            (0.2, 0.9),
+            (0.5, 6.0),
+            (3.0, 9.0),
+            (-9.0, -2.5),
+            (-0.3, 0.1),
+            (8.0, 8.5),
+            (30.0, 60.0),
+        ] {
+            let t = TruncNormal::standardised(a, b, 0.0, 1.0).unwrap();
+            let (m, v, lo, hi) = moments(&t, 200_000);
+            let (em, ev) = exact(a, b);
+            assert!(lo >= a && hi <= b, "{a} {b}: range {lo} {hi}");
+            let se = (ev / 200_000.0).sqrt();
+            assert!(
+                (m - em).abs() < 5.0 * se + 1e-12,
+                "{a} {b}: mean {m} vs {em}"
+            );
+            assert!(
+                (v - ev).abs() < 0.03 * ev + 1e-9,
+                "{a} {b}: var {v} vs {ev}"
+            );
+        }
+    }
+
+    #[test]
+    fn bins_scale_and_degenerate() {
+        let t = TruncNormal::from_bin(2.0, 3.0, 2.5, 0.5).unwrap();
+        let (m, _, lo, hi) = moments(&t, 10_000);
+        assert!(lo >= 2.0 && hi <= 3.0 && (m - 2.5).abs() < 0.02);
+        // lime: min == max yields the standardised bound
+        let p = TruncNormal::from_bin(4.0, 4.0, 3.0, 2.0).unwrap();
+        assert_eq!(p.sample(&mut stream(1, &[])), 0.5);
+        assert!(TruncNormal::from_bin(3.0, 2.0, 2.5, 1.0).is_err());
+        assert!(TruncNormal::from_bin(1.0, 2.0, 1.5, 0.0).is_err());
+        assert!(TruncNormal::from_bin(f64::NAN, 2.0, 1.5, 1.0).is_err());
+    }
+}
