@@ -68,6 +68,15 @@ def screenshot(html_path, png_path, width=1200, height=900):
     return True
 
 
+def save_figure(name, fig):
+    import matplotlib.pyplot as plt
+
+    path = OUT / f"{name}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"  {path.relative_to(ROOT)}  (matplotlib)")
+
+
 def write(name, exp, width=1200, height=900, **kwargs):
     html = OUT / f"{name}.html"
     png = OUT / f"{name}.png"
@@ -99,6 +108,7 @@ def tabular():
     exp = explainer.explain_instance(ds.data[7], model.predict_proba, num_features=8)
     print("tabular (breast cancer, random forest):")
     write("tabular", exp, height=620)
+    save_figure("tabular_pyplot", exp.as_pyplot_figure(figsize=(6, 4)))
 
 
 def multiclass():
@@ -167,31 +177,44 @@ def text():
 
 def image():
     try:
-        from lime_rs.lime_image import LimeImageExplainer
+        from lime_rs.lime_image import ImageExplanation, LimeImageExplainer
     except ImportError:
         print("image: lime_rs.lime_image is not available in this checkout")
         return
-    if not hasattr(__import__("lime_rs.lime_image").lime_image.ImageExplanation, "as_html"):
+    if not hasattr(ImageExplanation, "as_html"):
         print("image: ImageExplanation.as_html is not available in this checkout")
         return
     from skimage import data
-    from skimage.transform import resize
 
-    img = resize(data.chelsea(), (150, 225), anti_aliasing=True)
+    img = data.chelsea() / 255.0  # 300 x 451
 
     def predict(batch):
-        # a toy "cat" score: how orange the middle of the picture is
+        # a toy "cat" detector: the cat's fur colour for, bright grey background against
         b = np.asarray(batch, dtype=float)
-        h, w = b.shape[1:3]
-        mid = b[:, h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
-        orange = (mid[..., 0] - mid[..., 2]).mean(axis=(1, 2))
-        p = 1 / (1 + np.exp(-12 * (orange - 0.12)))
+        r, bl = b[..., 0], b[..., 2]
+        fur = (((r - bl) > 0.25) & (r > 0.35)).mean(axis=(1, 2))
+        lo, hi = b.min(axis=-1), b.max(axis=-1)
+        grey = ((lo > 0.6) & (hi - lo < 0.12)).mean(axis=(1, 2))
+        p = 1 / (1 + np.exp(-(10 * (fur - 0.4) - 25 * (grey - 0.05))))
         return np.c_[1 - p, p]
 
     explainer = LimeImageExplainer(random_state=0)
-    exp = explainer.explain_instance(img, predict, top_labels=2, num_samples=400)
-    print("image (chelsea, toy classifier):")
-    write("image", exp, height=560, label=exp.top_labels[0], num_features=6)
+    exp = explainer.explain_instance(
+        img, predict, top_labels=2, hide_color=0, num_samples=600, progress_bar=False
+    )
+    print("image (chelsea, toy fur-colour classifier):")
+    write(
+        "image",
+        exp,
+        height=480,
+        label=1,
+        num_features=8,
+        class_names=["background", "cat"],
+    )
+    fig = exp.as_pyplot_figure(
+        label=1, num_features=8, class_names=["background", "cat"], figsize=(5, 4)
+    )
+    save_figure("image_pyplot", fig)
 
 
 DEMOS = {
@@ -221,4 +244,5 @@ def main(argv):
 
 if __name__ == "__main__":
     os.environ.setdefault("LIME_RS_NUM_THREADS", "2")
+    os.environ.setdefault("MPLBACKEND", "Agg")
     main(sys.argv[1:])

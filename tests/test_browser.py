@@ -338,3 +338,43 @@ def test_escaped_names_render_as_text(chromium, profile, tmp_path):
     assert "<script>alert(2)</script>" in dom.text
     assert {t for t, _ in dom.tags} & {"img", "script", "b"} == set()
     assert htmllib.escape(NASTY) in path.read_text(encoding="utf8")
+
+
+def test_image_view_in_the_browser(chromium, profile, tmp_path):
+    from lime_rs.lime_image import LimeImageExplainer
+
+    rows, cols = np.indices((48, 72))
+    segments = (rows // 12) * 6 + cols // 12
+    img = np.full((48, 72, 3), 0.5)
+    img[:12, :12] = [0.9, 0.6, 0.1]
+    img[36:, 60:] = [0.1, 0.4, 0.9]
+
+    def classifier(batch):
+        b = np.asarray(batch, dtype=float)
+        z = 6 * b[:, :12, :12].mean(axis=(1, 2, 3)) - 6 * b[:, 36:, 60:].mean(axis=(1, 2, 3))
+        p = 1 / (1 + np.exp(-z))
+        return np.c_[1 - p, p]
+
+    exp = LimeImageExplainer(random_state=0).explain_instance(
+        img,
+        classifier,
+        labels=(1,),
+        top_labels=None,
+        hide_color=0,
+        num_samples=300,
+        segmentation_fn=lambda image: segments,
+        progress_bar=False,
+    )
+    path = tmp_path / "image.html"
+    exp.save_to_file(path, num_features=2, class_names=["dog", "cat"])
+    dom = Dom(dump_dom(chromium, profile, path))
+    assert "Superpixels explaining cat" in dom.text and "NOT cat" in dom.text
+    srcs = [a.get("src", "") for t, a in dom.tags if t == "img"]
+    assert len(srcs) == 2 and all(s.startswith("data:image/png;base64,") for s in srcs)
+    shot = screenshot(chromium, profile, path, tmp_path / "image.png", height=500)
+    # the embedded pictures are drawn (the orange and blue corners of the image) ...
+    assert pixels_near(shot, "#e6991a", tol=6 / 255) > 200
+    assert pixels_near(shot, "#1a66e6", tol=6 / 255) > 200
+    # ... with the superpixel for the label outlined green and the one against red
+    assert pixels_near(shot, _html.IMAGE_POSITIVE) > 100
+    assert pixels_near(shot, _html.IMAGE_NEGATIVE) > 100

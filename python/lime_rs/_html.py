@@ -123,13 +123,16 @@ def rgb(color):
 
 def decimals_for(scale):
     """Decimals to print a chart's weights with: lime's two, more when the
-    largest weight is small (text explanations often are all below 0.05)."""
+    largest weight is small (text explanations often are all below 0.05);
+    None (scientific notation) when it is below 0.0001."""
     import math
 
     scale = abs(float(scale))
     if not scale or scale != scale or math.isinf(scale) or scale >= 0.1:
         return 2
-    return min(5, max(2, 1 - math.floor(math.log10(scale))))
+    if scale < 1e-4:
+        return None
+    return max(2, 1 - math.floor(math.log10(scale)))
 
 
 def fmt_weight(value, digits=2):
@@ -137,6 +140,8 @@ def fmt_weight(value, digits=2):
     v = abs(float(value))
     if v != v:  # NaN
         return "nan"
+    if digits is None:
+        return f"{v:.1e}"
     return f"{v:.{digits}f}"
 
 
@@ -480,131 +485,197 @@ def to_uint8_rgb(image):
     return np.clip(np.rint(f), 0, 255).astype(np.uint8)
 
 
-def segment_outline(segments, chosen):
-    """Pixels of the segments in ``chosen`` lying on their boundary (4-neighbours)."""
+def select_superpixels(
+    exp, num_features=5, positive_only=False, negative_only=False, min_weight=0.0
+):
+    """The superpixels lime's get_image_and_mask would mark: the first
+    ``num_features`` of ``exp`` (sorted by |weight|) with |weight| >= min_weight,
+    of the requested sign. Returns [(segment, weight)]."""
+    if positive_only and negative_only:
+        raise ValueError("positive_only and negative_only cannot be true at the same time.")
+    chosen = []
+    for f, w in exp:
+        w = float(w)
+        if positive_only and not (w > 0 and w > min_weight):
+            continue
+        if negative_only and not (w < 0 and abs(w) > min_weight):
+            continue
+        if not (positive_only or negative_only) and abs(w) < min_weight:
+            continue
+        chosen.append((f, w))
+        if len(chosen) >= num_features:
+            break
+    return chosen
+
+
+def _working_scale(h, w, target):
+    """Integer factor for the pixels drawn on: block-mean down (k < -1) when
+    the image is much larger than shown, nearest up (k > 1) when much smaller
+    (so outlines stay thin); the browser scales the rest of the way."""
+    longest = max(h, w)
+    if longest > 2 * target:
+        return -int(longest // target)
+    if longest < target / 2:
+        return int(-(-target // longest))
+    return 1
+
+
+def _rescale(img, seg, k):
+    """Image (block mean) and segments (nearest) at the working resolution."""
     import numpy as np
 
-    seg = np.asarray(segments)
-    inside = np.isin(seg, np.asarray(list(chosen), dtype=seg.dtype)) if chosen else None
-    if inside is None:
-        return np.zeros(seg.shape, dtype=bool)
+    if k < -1:
+        k = -k
+        h, w = (seg.shape[0] // k) * k, (seg.shape[1] // k) * k
+        img = img[:h, :w].astype(np.float32)
+        img = img.reshape(h // k, k, w // k, k, 3).mean(axis=(1, 3))
+        seg = seg[k // 2 : h : k, k // 2 : w : k]
+        return img, seg
+    if k > 1:
+        img = np.repeat(np.repeat(img, k, axis=0), k, axis=1)
+        seg = np.repeat(np.repeat(seg, k, axis=0), k, axis=1)
+    return img.astype(np.float32), seg
+
+
+def _boundary(seg):
+    """Pixels whose 4-neighbourhood holds another segment (or the border)."""
+    import numpy as np
+
     edge = np.zeros(seg.shape, dtype=bool)
-    diff_v = seg[1:, :] != seg[:-1, :]
-    diff_h = seg[:, 1:] != seg[:, :-1]
-    edge[1:, :] |= diff_v
-    edge[:-1, :] |= diff_v
-    edge[:, 1:] |= diff_h
-    edge[:, :-1] |= diff_h
-    edge[0, :] = edge[-1, :] = True
-    edge[:, 0] = edge[:, -1] = True
-    return edge & inside
+    dv = seg[1:, :] != seg[:-1, :]
+    dh = seg[:, 1:] != seg[:, :-1]
+    edge[1:, :] |= dv
+    edge[:-1, :] |= dv
+    edge[:, 1:] |= dh
+    edge[:, :-1] |= dh
+    edge[[0, -1], :] = True
+    edge[:, [0, -1]] = True
+    return edge
 
 
-def _thicken(mask, times):
+def _grow(mask):
     out = mask.copy()
-    for _ in range(times):
-        grown = out.copy()
-        grown[1:, :] |= out[:-1, :]
-        grown[:-1, :] |= out[1:, :]
-        grown[:, 1:] |= out[:, :-1]
-        grown[:, :-1] |= out[:, 1:]
-        out = grown
+    out[1:, :] |= mask[:-1, :]
+    out[:-1, :] |= mask[1:, :]
+    out[:, 1:] |= mask[:, :-1]
+    out[:, :-1] |= mask[:, 1:]
     return out
 
 
-def image_overlay(image, segments, exp, num_features=5, positive_only=False, min_weight=0.0):
-    """The image (uint8 RGB) with the top ``num_features`` superpixels of ``exp``
-    outlined (positive green, negative red, as lime's get_image_and_mask) and
-    the rest slightly dimmed. Returns (rgb array, [(segment, weight, (cy, cx))])."""
+def image_overlay(image, segments, chosen, target=320, fade=True):
+    """The image with the ``chosen`` superpixels outlined (positive green,
+    negative red, as lime's get_image_and_mask) and, when ``fade``, the rest
+    faded; drawn for showing with its longest side ``target`` pixels (outlines
+    about 2 of those pixels wide).
+
+    Returns (original rgb uint8, overlay rgb uint8, [(rank, segment, weight,
+    (y, x) centre as fractions)]).
+    """
     import numpy as np
 
     img = to_uint8_rgb(image)
     seg = np.asarray(segments)
-    chosen = []
-    for f, w in exp:
-        w = float(w)
-        if positive_only and w <= 0:
+    if seg.shape != img.shape[:2]:
+        raise ValueError(
+            f"segments: expected one label per pixel, shape {img.shape[:2]}, got {seg.shape}"
+        )
+    base, seg = _rescale(img, seg, _working_scale(*seg.shape, target))
+    original = np.clip(np.rint(base), 0, 255).astype(np.uint8)
+    out = base.copy()
+    ids = [f for f, _ in chosen]
+    if ids and fade:
+        rest = ~np.isin(seg, ids)
+        out[rest] = out[rest] * 0.4 + 225 * 0.6
+    edge = _boundary(seg)
+    width = max(1, round(2.0 * max(seg.shape) / target))
+    for sign, color in ((-1, IMAGE_NEGATIVE), (1, IMAGE_POSITIVE)):
+        picked = [f for f, w in chosen if (w > 0) == (sign > 0)]
+        if not picked:
             continue
-        if abs(w) < min_weight:
-            continue
-        chosen.append((f, w))
-        if len(chosen) == num_features:
-            break
-    h, w_ = seg.shape
-    thick = max(0, round(max(h, w_) / 300))
-    out = img.astype(np.float32)
-    if chosen:
-        highlighted = np.isin(seg, [f for f, _ in chosen])
-        out[~highlighted] = out[~highlighted] * 0.55 + 255 * 0.45 * 0.35
-    for sign, color in ((1, IMAGE_POSITIVE), (-1, IMAGE_NEGATIVE)):
-        ids = [f for f, wt in chosen if (wt > 0) == (sign > 0)]
-        if not ids:
-            continue
-        edge = _thicken(segment_outline(seg, ids), thick)
-        out[edge] = rgb(color)
+        inside = np.isin(seg, picked)
+        line = edge & inside
+        for _ in range(width - 1):
+            line = _grow(line) & inside
+        out[line] = rgb(color)
     centres = []
-    for f, wt in chosen:
+    h, w = seg.shape
+    for rank, (f, wt) in enumerate(chosen, start=1):
         ys, xs = np.nonzero(seg == f)
         if ys.size:
-            centres.append((f, wt, (float(ys.mean()) / h, float(xs.mean()) / w_)))
-    return np.clip(out, 0, 255).astype(np.uint8), centres
+            # the member pixel nearest the centroid (the centroid of a concave
+            # superpixel can fall outside it)
+            cy, cx = ys.mean(), xs.mean()
+            j = int(np.argmin((ys - cy) ** 2 + (xs - cx) ** 2))
+            centres.append((rank, f, wt, ((ys[j] + 0.5) / h, (xs[j] + 0.5) / w)))
+    overlay = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return original, overlay, centres
 
 
-def image_panel(
+def _shown_size(arr, target):
+    h, w = arr.shape[:2]
+    scale = target / max(h, w)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def _img_tag(arr, alt, width, height):
+    return (
+        f'<img alt="{escape(alt)}" src="{png_data_uri(arr)}" width="{width}" height="{height}" '
+        f'style="display:block;width:{width}px;height:{height}px;max-width:none;'
+        f'border-radius:3px">'
+    )
+
+
+def image_panels(
     image,
     segments,
     exp,
     label_name,
     num_features=5,
     positive_only=False,
+    negative_only=False,
     min_weight=0.0,
-    width=None,
+    caption=None,
+    show_original=True,
+    size=300,
 ):
-    """The image with its explaining superpixels outlined and numbered, and a
-    legend; plus the superpixels' weights chart."""
-    overlay, centres = image_overlay(
-        image,
-        segments,
-        exp,
-        num_features=num_features,
-        positive_only=positive_only,
-        min_weight=min_weight,
-    )
-    h, w = overlay.shape[:2]
-    if width is None:
-        width = min(max(w, 240), 420)
-    height = h * width / w
+    """An image explanation: the image, the image with its explaining
+    superpixels outlined and numbered, and their weights chart; images shown
+    with their longest side ``size`` pixels."""
+    chosen = select_superpixels(exp, num_features, positive_only, negative_only, min_weight)
+    original, overlay, centres = image_overlay(image, segments, chosen, target=size)
+    w, h = _shown_size(overlay, size)
     badges = []
-    for rank, (f, wt, (cy, cx)) in enumerate(centres, start=1):
+    for rank, f, wt, (cy, cx) in centres:
         color = IMAGE_POSITIVE if wt > 0 else IMAGE_NEGATIVE
         badges.append(
             f'<div title="superpixel {escape(str(f))}: {wt:+.4f}" style="position:absolute;'
-            f"left:{cx * 100:.2f}%;top:{cy * 100:.2f}%;transform:translate(-50%,-50%);"
-            f"min-width:16px;height:16px;line-height:16px;padding:0 2px;border-radius:9px;"
-            f"background:{color};color:#fff;font-size:11px;font-weight:700;text-align:center;"
-            f'box-shadow:0 0 0 1.5px #fff">{rank}</div>'
+            f"left:{cx * 100:.2f}%;top:{cy * 100:.2f}%;margin:-9px 0 0 -9px;width:18px;"
+            f"height:18px;line-height:18px;border-radius:9px;background:{color};color:#fff;"
+            f'font-size:11px;font-weight:700;text-align:center;box-shadow:0 0 0 1.5px #fff">'
+            f"{rank}</div>"
         )
-    img_html = (
-        f'<div style="position:relative;width:{width}px;height:{height:.0f}px">'
-        f'<img alt="image with its explaining superpixels outlined" src="{png_data_uri(overlay)}" '
-        f'width="{width}" height="{height:.0f}" style="display:block;width:{width}px;'
-        f'height:{height:.0f}px;image-rendering:auto;border-radius:3px">'
+    name = str(label_name)
+    key = (
+        f'<div style="font-size:12px;margin-top:8px">{swatch(IMAGE_POSITIVE, margin="0 5px 0 0")}'
+        f"for {escape(name)}{swatch(IMAGE_NEGATIVE, margin='0 5px 0 14px')}against</div>"
+    )
+    marked = (
+        heading(f"Superpixels explaining {name}")
+        + f'<div style="position:relative;width:{w}px;height:{h}px">'
+        + _img_tag(overlay, f"the image with the superpixels explaining {name} outlined", w, h)
         + "".join(badges)
         + "</div>"
+        + key
     )
-    legend = (
-        f'<div style="font-size:12px;margin-top:8px">{swatch(IMAGE_POSITIVE)}for '
-        f"{escape(str(label_name))}{swatch(IMAGE_NEGATIVE)}against</div>"
-    )
-    body = heading(f"Superpixels explaining {label_name}") + img_html + legend
-    chart = weights_panel(
-        [(f"{rank}. superpixel {f}", wt) for rank, (f, wt, _) in enumerate(centres, start=1)],
-        f"NOT {label_name}",
-        str(label_name),
-        IMAGE_NEGATIVE,
-        IMAGE_POSITIVE,
-    )
-    return panel(body, "image", width=width) + chart
+    parts = []
+    if show_original:
+        parts.append(
+            panel(heading("Image") + _img_tag(original, "the image", w, h), "image", width=w)
+        )
+    parts.append(panel(marked, "image-explanation", width=w))
+    rows = [(f"#{rank}  superpixel {f}", wt) for rank, f, wt, _ in centres]
+    parts.append(weights_panel(rows, f"NOT {name}", name, IMAGE_NEGATIVE, IMAGE_POSITIVE, caption))
+    return "".join(parts)
 
 
 # --------------------------------------------------------------------------
@@ -724,6 +795,13 @@ def explanation_fragment(
         parts.append(
             _mapper_html(exp.domain_mapper, exp.local_exp[key], key, colors, names, kwargs)
         )
+    return root(parts, dark_mode)
+
+
+def root(parts, dark_mode=False):
+    """The views side by side in one ``<div>`` (what a notebook shows). Text
+    takes the surrounding colour (light and dark notebook themes alike) unless
+    ``dark_mode`` asks for white."""
     color = "color:#f2f2f2;" if dark_mode else ""
     return (
         f'<div class="lime-rs" style="{FONT};font-size:13px;line-height:1.35;{color}'
