@@ -491,6 +491,19 @@ def test_text_bow_marks_are_at_the_words(text_exp):
     assert [m[0] for m in marks] == starts
 
 
+def test_text_char_level():
+    explainer = LimeTextExplainer(class_names=["ham", "spam"], char_level=True, random_state=0)
+    doc = "free <prize> & more"
+    exp = explainer.explain_instance(doc, spam_model, num_features=4, num_samples=N)
+    source = exp.as_html()
+    check_self_contained(source)
+    text, marks = _document(source)
+    assert text == doc
+    ix = exp.domain_mapper.indexed_string
+    assert len(marks) == sum(len(ix.string_position(f)) for f, _ in exp.local_exp[1])
+    assert all(doc[o : o + len(w)] == w and len(w) == 1 for o, w in marks)
+
+
 def test_text_callable_tokenizer_shows_raw_text():
     explainer = LimeTextExplainer(
         class_names=["ham", "spam"], split_expression=lambda s: s.split(), random_state=0

@@ -1,8 +1,9 @@
 """
 Explanation class, with visualization functions (drop-in for ``lime.explanation``).
 
-HTML views are self-contained HTML + CSS + inline SVG (no JavaScript); they
-are rendered by :mod:`lime_rs._html`.
+HTML views are self-contained HTML with inline styles (no JavaScript, no
+outside resource; they show in JupyterLab, VS Code, nbviewer and with
+JavaScript disabled); they are rendered by :mod:`lime_rs._html`.
 """
 
 import numpy as np
