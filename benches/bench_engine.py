@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from lime.lime_base import LimeBase as RefBase
-
 from lime_rs.lime_base import LimeBase
 
 

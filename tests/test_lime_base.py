@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from lime.lime_base import LimeBase as RefBase
-
 from lime_rs.exceptions import LimeError
 from lime_rs.lime_base import LimeBase
 

@@ -9,7 +9,6 @@ import textwrap
 
 import numpy as np
 import pytest
-
 from lime_rs import _native
 from lime_rs._random import check_random_state, draw_seed
 

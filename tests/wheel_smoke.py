@@ -4,9 +4,8 @@
 import pathlib
 import sys
 
-import numpy as np
-
 import lime_rs
+import numpy as np
 from lime_rs.lime_base import LimeBase
 
 here = pathlib.Path(lime_rs.__file__).resolve()
