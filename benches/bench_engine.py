@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from lime.lime_base import LimeBase as RefBase
+
 from lime_rs.lime_base import LimeBase
 
 

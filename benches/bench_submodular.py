@@ -2,10 +2,11 @@
 
 import warnings
 
-from lime_rs.lime_tabular import LimeTabularExplainer
-from lime_rs.submodular_pick import SubmodularPick
 from sklearn.datasets import load_wine
 from sklearn.ensemble import RandomForestClassifier
+
+from lime_rs.lime_tabular import LimeTabularExplainer
+from lime_rs.submodular_pick import SubmodularPick
 
 
 def test_submodular_pick_wine_full(compare):

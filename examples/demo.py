@@ -26,12 +26,13 @@ def show(title, exp, label, took_ms, filename):
 
 
 def tabular_demo():
-    from lime_rs.lime_tabular import LimeTabularExplainer
     from sklearn.datasets import load_breast_cancer, load_diabetes
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
+    from lime_rs.lime_tabular import LimeTabularExplainer
 
     data = load_breast_cancer()
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
@@ -74,10 +75,11 @@ def tabular_demo():
 
 
 def text_demo():
-    from lime_rs.lime_text import LimeTextExplainer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
+
+    from lime_rs.lime_text import LimeTextExplainer
 
     rows = [
         line.split("\t", 1)
@@ -100,9 +102,10 @@ def text_demo():
 
 
 def image_demo():
-    from lime_rs.lime_image import LimeImageExplainer
     from skimage import data as images
     from skimage.transform import resize
+
+    from lime_rs.lime_image import LimeImageExplainer
 
     image = (resize(images.astronaut(), (160, 160), anti_aliasing=True) * 255).astype(np.uint8)
     yy, xx = np.mgrid[:160, :160]

@@ -92,9 +92,10 @@ def write(name, exp, width=1200, height=900, **kwargs):
 
 
 def tabular():
-    from lime_rs.lime_tabular import LimeTabularExplainer
     from sklearn.datasets import load_breast_cancer
     from sklearn.ensemble import RandomForestClassifier
+
+    from lime_rs.lime_tabular import LimeTabularExplainer
 
     ds = load_breast_cancer()
     model = RandomForestClassifier(n_estimators=100, random_state=0).fit(ds.data, ds.target)
@@ -115,11 +116,12 @@ def tabular():
 
 
 def multiclass():
-    from lime_rs.lime_tabular import LimeTabularExplainer
     from sklearn.datasets import load_wine
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
+    from lime_rs.lime_tabular import LimeTabularExplainer
 
     ds = load_wine()
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
@@ -136,9 +138,10 @@ def multiclass():
 
 
 def regression():
-    from lime_rs.lime_tabular import LimeTabularExplainer
     from sklearn.datasets import load_diabetes
     from sklearn.ensemble import RandomForestRegressor
+
+    from lime_rs.lime_tabular import LimeTabularExplainer
 
     ds = load_diabetes()
     model = RandomForestRegressor(n_estimators=60, random_state=0).fit(ds.data, ds.target)
@@ -155,10 +158,11 @@ def regression():
 
 def text():
     import pandas as pd
-    from lime_rs.lime_text import LimeTextExplainer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
+
+    from lime_rs.lime_text import LimeTextExplainer
 
     df = pd.read_csv(DATA / "sms_spam.tsv", sep="\t")
     pipe = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000, C=10))

@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+
 from lime_rs import _html
 from lime_rs.lime_tabular import LimeTabularExplainer
 from lime_rs.lime_text import LimeTextExplainer

@@ -3,12 +3,14 @@ bin statistics; undiscretize draws inside the bins; subclassing and pickling."""
 
 import pickle
 
-import lime_rs.discretize as rs_discretize
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+
+import lime_rs.discretize as rs_discretize
 from lime_rs import _native
 from lime_rs.discretize import (
     BaseDiscretizer,
@@ -16,7 +18,6 @@ from lime_rs.discretize import (
     QuartileDiscretizer,
     StatsDiscretizer,
 )
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 
 lime_discretize = pytest.importorskip("lime.discretize")
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+
 from lime_rs import _native
 from lime_rs.submodular_pick import SubmodularPick, explanation_matrix
 
@@ -73,9 +74,12 @@ def breast_cancer_setup():
 
     data = load_breast_cancer()
     model = LogisticRegression(max_iter=5000).fit(data.data, data.target)
-    make = lambda: LimeTabularExplainer(
-        data.data, feature_names=list(data.feature_names), random_state=3
-    )  # noqa: E731
+
+    def make():
+        return LimeTabularExplainer(
+            data.data, feature_names=list(data.feature_names), random_state=3
+        )
+
     return data.data[:25], model, make
 
 
@@ -148,10 +152,11 @@ def test_bad_arguments(breast_cancer_setup):
 
 
 def test_tabular_multiclass_and_regression():
-    from lime_rs.lime_tabular import LimeTabularExplainer
     from sklearn.datasets import load_diabetes, load_wine
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import Ridge
+
+    from lime_rs.lime_tabular import LimeTabularExplainer
 
     wine = load_wine()
     forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(wine.data, wine.target)
@@ -184,10 +189,11 @@ def test_tabular_multiclass_and_regression():
 
 
 def test_text_documents(shared_data):
-    from lime_rs.lime_text import LimeTextExplainer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
+
+    from lime_rs.lime_text import LimeTextExplainer
 
     lines = (shared_data / "sms_spam.tsv").read_text(encoding="utf8").splitlines()[1:400]
     labels = [int(line.split("\t", 1)[0] == "spam") for line in lines]

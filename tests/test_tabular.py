@@ -13,6 +13,9 @@ from functools import partial
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+
 from lime_rs.discretize import BaseDiscretizer, QuartileDiscretizer
 from lime_rs.explanation import Explanation
 from lime_rs.lime_tabular import (
@@ -20,8 +23,6 @@ from lime_rs.lime_tabular import (
     RecurrentTabularExplainer,
     TableDomainMapper,
 )
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 N = 600  # samples per explanation in these tests
 

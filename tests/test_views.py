@@ -14,14 +14,15 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from lime_rs import _html
-from lime_rs.explanation import DomainMapper, Explanation
-from lime_rs.lime_tabular import LimeTabularExplainer, TableDomainMapper
-from lime_rs.lime_text import IndexedString, LimeTextExplainer, TextDomainMapper
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from lime_rs import _html
+from lime_rs.explanation import DomainMapper, Explanation
+from lime_rs.lime_tabular import LimeTabularExplainer, TableDomainMapper
+from lime_rs.lime_text import IndexedString, LimeTextExplainer, TextDomainMapper
 
 N = 500
 C10 = _html.CATEGORY10

@@ -11,9 +11,10 @@ import types
 
 import numpy as np
 import pytest
+from test_views import NASTY, Page, check_self_contained
+
 from lime_rs import _html
 from lime_rs.lime_image import ImageExplanation, LimeImageExplainer
-from test_views import NASTY, Page, check_self_contained
 
 GREEN, RED = _html.IMAGE_POSITIVE, _html.IMAGE_NEGATIVE
 H, W = 48, 72  # 4 x 6 blocks of 12 pixels
