@@ -51,6 +51,41 @@ fn tabular_percentiles<'py>(
     Ok(arr.into_pyarray(py))
 }
 
+type QuantileTuple<'py> = (F64Array<'py>, F64Array<'py>, BinTuple<'py>);
+
+/// Percentiles `q` of each listed column, their unique values (the bin edges)
+/// and the bins' statistics, in one pass: (percentiles, edges, bin stats).
+#[pyfunction]
+fn tabular_quantile_bins<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f64>,
+    features: Vec<usize>,
+    q: Vec<f64>,
+) -> PyResult<Vec<QuantileTuple<'py>>> {
+    let x = data.as_array();
+    let out = py
+        .detach(|| tabular_stats::quantile_bins(x, &features, &q))
+        .py()?;
+    Ok(out
+        .into_iter()
+        .map(|qb| {
+            let s = qb.stats;
+            let counts: Vec<i64> = s.counts.into_iter().map(|c| c as i64).collect();
+            (
+                qb.percentiles.into_pyarray(py),
+                qb.edges.into_pyarray(py),
+                (
+                    counts.into_pyarray(py),
+                    s.means.into_pyarray(py),
+                    s.stds.into_pyarray(py),
+                    s.min,
+                    s.max,
+                ),
+            )
+        })
+        .collect())
+}
+
 type BinTuple<'py> = (
     Bound<'py, PyArray1<i64>>,
     F64Array<'py>,
@@ -374,6 +409,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tabular_column_moments, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_percentiles, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_bin_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(tabular_quantile_bins, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_sample_bins, m)?)?;
     m.add_class::<TabularSampler>()?;
     m.add_class::<PooledBuffer>()?;
