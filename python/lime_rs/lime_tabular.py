@@ -593,6 +593,10 @@ class LimeTabularExplainer:
         if disc is not None and not native_disc:
             first_row = np.ascontiguousarray(disc.discretize(row), dtype=np.float64)
         seed = draw_seed(self.random_state)
+        disc_state = getattr(disc, "random_state", None) if native_undisc else None
+        if disc_state is not None and disc_state is not self.random_state:
+            # as in lime, a discretizer's own random state drives its draws
+            seed = (seed + 0x9E3779B97F4A7C15 * draw_seed(disc_state)) % 2**64
         scaled, inverse, distances = sampler.sample(
             row,
             num_samples,
