@@ -29,11 +29,7 @@ fn check(data: &ArrayView2<f64>, point: &ArrayView1<f64>) -> Result<()> {
     if data.ncols() != point.len() {
         return Err(LimeError::shape(
             "point",
-            format!(
-                "has {} values but the data has {} columns",
-                point.len(),
-                data.ncols()
-            ),
+            format!("has {} values but the data has {} columns", point.len(), data.ncols()),
         ));
     }
     ensure_finite("data", data.iter())?;
@@ -44,11 +40,7 @@ fn check(data: &ArrayView2<f64>, point: &ArrayView1<f64>) -> Result<()> {
 ///
 /// Cosine follows scikit-learn: a zero row has similarity 0 (distance 1), and
 /// the distance is clipped to [0, 2].
-pub fn distances_to(
-    data: ArrayView2<f64>,
-    point: ArrayView1<f64>,
-    metric: Metric,
-) -> Result<Vec<f64>> {
+pub fn distances_to(data: ArrayView2<f64>, point: ArrayView1<f64>, metric: Metric) -> Result<Vec<f64>> {
     check(&data, &point)?;
     let mut out = vec![0.0; data.nrows()];
     let point_norm = point.dot(&point).sqrt();
@@ -56,9 +48,7 @@ pub fn distances_to(
         match metric {
             Metric::Euclidean => {
                 let mut s = 0.0;
-                Zip::from(&row)
-                    .and(&point)
-                    .for_each(|&a, &b| s += (a - b) * (a - b));
+                Zip::from(&row).and(&point).for_each(|&a, &b| s += (a - b) * (a - b));
                 s.sqrt()
             }
             Metric::Cosine => {
@@ -81,14 +71,12 @@ pub fn distances_to(
     } else {
         use rayon::prelude::*;
         crate::pool::install(|| {
-            out.par_chunks_mut(ROWS_PER_TASK)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    let start = c * ROWS_PER_TASK;
-                    for (k, o) in chunk.iter_mut().enumerate() {
-                        *o = per_row(data.row(start + k));
-                    }
-                })
+            out.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(c, chunk)| {
+                let start = c * ROWS_PER_TASK;
+                for (k, o) in chunk.iter_mut().enumerate() {
+                    *o = per_row(data.row(start + k));
+                }
+            })
         });
     }
     Ok(out)
@@ -97,17 +85,11 @@ pub fn distances_to(
 /// lime's default kernel: `sqrt(exp(-d² / width²))`.
 pub fn exponential_kernel(distances: &[f64], width: f64) -> Result<Vec<f64>> {
     if !(width.is_finite() && width > 0.0) {
-        return Err(LimeError::invalid(
-            "kernel_width",
-            format!("must be a positive finite number, got {width}"),
-        ));
+        return Err(LimeError::invalid("kernel_width", format!("must be a positive finite number, got {width}")));
     }
     ensure_finite("distances", distances.iter())?;
     let w2 = width * width;
-    Ok(distances
-        .iter()
-        .map(|d| (-(d * d) / w2).exp().sqrt())
-        .collect())
+    Ok(distances.iter().map(|d| (-(d * d) / w2).exp().sqrt()).collect())
 }
 
 #[cfg(test)]
@@ -122,9 +104,7 @@ mod tests {
         let e = distances_to(x.view(), p.view(), Metric::Euclidean).unwrap();
         assert_eq!(e, vec![0.0, 2f64.sqrt(), 1.0, 1.0]);
         let c = distances_to(x.view(), p.view(), Metric::Cosine).unwrap();
-        assert!(
-            (c[0]).abs() < 1e-15 && (c[1] - 1.0).abs() < 1e-15 && c[2] == 1.0 && c[3].abs() < 1e-15
-        );
+        assert!((c[0]).abs() < 1e-15 && (c[1] - 1.0).abs() < 1e-15 && c[2] == 1.0 && c[3].abs() < 1e-15);
     }
 
     #[test]

@@ -23,29 +23,17 @@ pub type Result<T> = std::result::Result<T, LimeError>;
 
 impl LimeError {
     pub fn shape(name: &'static str, message: impl Into<String>) -> Self {
-        LimeError::Shape {
-            name,
-            message: message.into(),
-        }
+        LimeError::Shape { name, message: message.into() }
     }
     pub fn invalid(name: &'static str, message: impl Into<String>) -> Self {
-        LimeError::InvalidValue {
-            name,
-            message: message.into(),
-        }
+        LimeError::InvalidValue { name, message: message.into() }
     }
 }
 
 /// Fails with `NonFinite` when any value is NaN or infinite.
-pub fn ensure_finite<'a>(
-    name: &'static str,
-    values: impl IntoIterator<Item = &'a f64>,
-) -> Result<()> {
+pub fn ensure_finite<'a>(name: &'static str, values: impl IntoIterator<Item = &'a f64>) -> Result<()> {
     match values.into_iter().position(|v| !v.is_finite()) {
         None => Ok(()),
-        Some(i) => Err(LimeError::NonFinite {
-            name,
-            detail: format!(" (first at flat index {i})"),
-        }),
+        Some(i) => Err(LimeError::NonFinite { name, detail: format!(" (first at flat index {i})") }),
     }
 }

@@ -39,11 +39,7 @@ pub fn explain(
     if labels.nrows() != data.nrows() {
         return Err(LimeError::shape(
             "neighborhood_labels",
-            format!(
-                "has {} rows but neighborhood_data has {}",
-                labels.nrows(),
-                data.nrows()
-            ),
+            format!("has {} rows but neighborhood_data has {}", labels.nrows(), data.nrows()),
         ));
     }
     if let Some(&bad) = which.iter().find(|&&l| l >= labels.ncols()) {
@@ -61,13 +57,7 @@ pub fn explain(
         .iter()
         .map(|&l| {
             let label = design.label(labels.column(l), weights)?;
-            let features = select(
-                &design,
-                &label,
-                data.row(0),
-                settings.num_features,
-                settings.method,
-            )?;
+            let features = select(&design, &label, data.row(0), settings.num_features, settings.method)?;
             let fit = RidgeFit::fit(&design, &label, &features, settings.alpha)?;
             Ok(finish(&design, &label, fit, data.row(0)))
         })

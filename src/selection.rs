@@ -55,10 +55,7 @@ pub fn select(
     method: Method,
 ) -> Result<Vec<usize>> {
     if num_features < 1 {
-        return Err(LimeError::invalid(
-            "num_features",
-            "must be at least 1, got 0",
-        ));
+        return Err(LimeError::invalid("num_features", "must be at least 1, got 0"));
     }
     Ok(match method.resolve(num_features) {
         Method::None => (0..design.d).collect(),
@@ -66,10 +63,7 @@ pub fn select(
         Method::HighestWeights | Method::Auto => {
             let coef = highest_weights_coef(design, label)?;
             let weighted: Vec<f64> = coef.iter().zip(instance).map(|(c, x)| c * x).collect();
-            rank_by_magnitude(&weighted)
-                .into_iter()
-                .take(num_features)
-                .collect()
+            rank_by_magnitude(&weighted).into_iter().take(num_features).collect()
         }
         Method::ForwardSelection => forward_selection(design, label, num_features),
         Method::LassoPath => lasso_path(design, label, num_features)?,
@@ -158,11 +152,7 @@ fn gain(corr: f64, norm: f64, orig: f64) -> f64 {
 
 /// lime's lasso_path selection: walk the LARS path from its end and keep the
 /// last breakpoint with at most `num_features` non-zero coefficients.
-pub fn lasso_path(
-    design: &Design,
-    label: &LabelMoments,
-    num_features: usize,
-) -> Result<Vec<usize>> {
+pub fn lasso_path(design: &Design, label: &LabelMoments, num_features: usize) -> Result<Vec<usize>> {
     let y = ndarray::ArrayView1::from(&label.centred[..]);
     let path = lars_lasso_path(design.centred_view(), y)?;
     Ok(lasso_pick(&path.coefs, num_features, design.d))

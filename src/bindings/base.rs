@@ -10,13 +10,7 @@ use crate::linear::{Design, RidgeFit};
 use crate::local_model::{self, Settings};
 use crate::selection::Method;
 
-type ModelTuple<'py> = (
-    f64,
-    Bound<'py, PyArray1<i64>>,
-    Bound<'py, PyArray1<f64>>,
-    f64,
-    f64,
-);
+type ModelTuple<'py> = (f64, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>, f64, f64);
 
 fn to_i64(v: Vec<usize>) -> Vec<i64> {
     v.into_iter().map(|x| x as i64).collect()
@@ -37,14 +31,8 @@ fn explain_with_data<'py>(
 ) -> PyResult<Vec<ModelTuple<'py>>> {
     let method = Method::parse(method).py()?;
     let (x, y, w) = (data.as_array(), labels.as_array(), weights.as_slice()?);
-    let settings = Settings {
-        num_features,
-        method,
-        alpha,
-    };
-    let models = py
-        .detach(|| local_model::explain(x, y, w, &which, settings))
-        .py()?;
+    let settings = Settings { num_features, method, alpha };
+    let models = py.detach(|| local_model::explain(x, y, w, &which, settings)).py()?;
     Ok(models
         .into_iter()
         .map(|m| {
@@ -71,9 +59,7 @@ fn select_features<'py>(
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let method = Method::parse(method).py()?;
     let (x, y, w) = (data.as_array(), labels.as_array(), weights.as_slice()?);
-    let f = py
-        .detach(|| local_model::select_features(x, y, w, num_features, method))
-        .py()?;
+    let f = py.detach(|| local_model::select_features(x, y, w, num_features, method)).py()?;
     Ok(to_i64(f).into_pyarray(py))
 }
 
@@ -104,18 +90,10 @@ fn lars_path<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
     y: PyReadonlyArray1<'py, f64>,
-) -> PyResult<(
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<i64>>,
-    Bound<'py, PyArray2<f64>>,
-)> {
+) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<f64>>)> {
     let (xa, ya) = (x.as_array(), y.as_array());
     let path = py.detach(|| lars_lasso_path(xa, ya)).py()?;
-    Ok((
-        path.alphas.into_pyarray(py),
-        to_i64(path.active).into_pyarray(py),
-        path.coefs.into_pyarray(py),
-    ))
+    Ok((path.alphas.into_pyarray(py), to_i64(path.active).into_pyarray(py), path.coefs.into_pyarray(py)))
 }
 
 /// Distances of every row of `data` to `point` ('euclidean' or 'cosine').

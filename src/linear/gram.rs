@@ -55,10 +55,7 @@ pub fn check_weights(w: &[f64], n: usize) -> Result<f64> {
     if let Some(i) = w.iter().position(|&v| v < 0.0) {
         return Err(LimeError::invalid(
             "weights",
-            format!(
-                "must be non-negative (the kernel returned {} at row {i})",
-                w[i]
-            ),
+            format!("must be non-negative (the kernel returned {} at row {i})", w[i]),
         ));
     }
     let sum: f64 = w.iter().sum();
@@ -102,15 +99,7 @@ impl Design {
             }
         }
         let gram = gram_of(MatRef::from_row_major_slice(&centred, n, d));
-        Ok(Design {
-            n,
-            d,
-            sum_w,
-            x_mean,
-            gram,
-            centred,
-            sqrt_w,
-        })
+        Ok(Design { n, d, sum_w, x_mean, gram, centred, sqrt_w })
     }
 
     /// The centred weighted data as an n × d view.
@@ -127,28 +116,15 @@ impl Design {
         }
         ensure_finite("neighborhood_labels", y.iter())?;
         let y_mean = y.iter().zip(w).map(|(&v, &wi)| wi * v).sum::<f64>() / self.sum_w;
-        let centred: Vec<f64> = y
-            .iter()
-            .zip(&self.sqrt_w)
-            .map(|(&v, &s)| (v - y_mean) * s)
-            .collect();
-        let yty = y
-            .iter()
-            .zip(w)
-            .map(|(&v, &wi)| wi * (v - y_mean) * (v - y_mean))
-            .sum();
+        let centred: Vec<f64> = y.iter().zip(&self.sqrt_w).map(|(&v, &s)| (v - y_mean) * s).collect();
+        let yty = y.iter().zip(w).map(|(&v, &wi)| wi * (v - y_mean) * (v - y_mean)).sum();
         let mut xty = vec![0.0; self.d];
         for (row, &c) in self.centred.chunks_exact(self.d).zip(&centred) {
             for (acc, &v) in xty.iter_mut().zip(row) {
                 *acc += v * c;
             }
         }
-        Ok(LabelMoments {
-            y_mean,
-            xty,
-            yty,
-            centred,
-        })
+        Ok(LabelMoments { y_mean, xty, yty, centred })
     }
 }
 
@@ -171,14 +147,7 @@ fn gram_of(z: MatRef<'_, f64>) -> Mat<f64> {
                 let (rn, cn) = (TILE.min(d - r0), TILE.min(d - c0));
                 let mut t = Mat::<f64>::zeros(rn, cn);
                 let lhs = z.subcols(r0, rn).transpose();
-                matmul(
-                    t.as_mut(),
-                    Accum::Replace,
-                    lhs,
-                    z.subcols(c0, cn),
-                    1.0,
-                    Par::Seq,
-                );
+                matmul(t.as_mut(), Accum::Replace, lhs, z.subcols(c0, cn), 1.0, Par::Seq);
                 t
             })
             .collect()
@@ -203,15 +172,13 @@ mod tests {
     #[test]
     fn gram_matches_direct_sum() {
         for &(n, d) in &[(7, 3), (50, 200)] {
-            let x =
-                Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 17) % 13) as f64 / 7.0 - 0.5);
+            let x = Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 17) % 13) as f64 / 7.0 - 0.5);
             let w: Vec<f64> = (0..n).map(|i| 0.1 + (i % 5) as f64).collect();
             let des = Design::new(x.view(), &w).unwrap();
             for a in 0..d {
                 for b in 0..d {
-                    let direct: f64 = (0..n)
-                        .map(|i| w[i] * (x[(i, a)] - des.x_mean[a]) * (x[(i, b)] - des.x_mean[b]))
-                        .sum();
+                    let direct: f64 =
+                        (0..n).map(|i| w[i] * (x[(i, a)] - des.x_mean[a]) * (x[(i, b)] - des.x_mean[b])).sum();
                     assert!((des.gram[(a, b)] - direct).abs() < 1e-9, "{a} {b}");
                 }
             }

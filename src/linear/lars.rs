@@ -17,7 +17,5 @@ pub struct LarsPath {
 /// LARS with the lasso modification on `x` (n × d) and `y` (n).
 pub fn lars_lasso_path(x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<LarsPath> {
     let _ = (x, y);
-    Err(LimeError::Numerical(
-        "lasso_path is not available yet".into(),
-    ))
+    Err(LimeError::Numerical("lasso_path is not available yet".into()))
 }

@@ -2,8 +2,8 @@
 //! `Ridge(alpha, fit_intercept=True)` semantics under sample weights:
 //! minimise `Σ wᵢ (yᵢ - b₀ - xᵢ·b)² + alpha·|b|²`.
 
-use faer::linalg::solvers::Solve;
 use faer::{Mat, Par, Side};
+use faer::linalg::solvers::Solve;
 use ndarray::ArrayView1;
 
 use super::gram::{Design, LabelMoments};
@@ -31,18 +31,10 @@ fn check_features(design: &Design, features: &[usize]) -> Result<()> {
 /// Cholesky first; when the system is singular (alpha = 0 with dependent
 /// columns) the minimum-norm solution from an eigendecomposition, as
 /// scikit-learn falls back to its SVD solver.
-pub fn solve(
-    design: &Design,
-    label: &LabelMoments,
-    features: &[usize],
-    alpha: f64,
-) -> Result<Vec<f64>> {
+pub fn solve(design: &Design, label: &LabelMoments, features: &[usize], alpha: f64) -> Result<Vec<f64>> {
     check_features(design, features)?;
     if !(alpha.is_finite() && alpha >= 0.0) {
-        return Err(LimeError::invalid(
-            "alpha",
-            format!("must be a non-negative finite number, got {alpha}"),
-        ));
+        return Err(LimeError::invalid("alpha", format!("must be a non-negative finite number, got {alpha}")));
     }
     let k = features.len();
     if k == 0 {
@@ -64,9 +56,9 @@ pub fn solve(
 
 fn min_norm_solve(a: Mat<f64>, rhs: Mat<f64>) -> Result<Vec<f64>> {
     let k = a.nrows();
-    let eig = a.self_adjoint_eigen(Side::Lower).map_err(|_| {
-        LimeError::Numerical("the local model's normal equations could not be solved".into())
-    })?;
+    let eig = a
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|_| LimeError::Numerical("the local model's normal equations could not be solved".into()))?;
     let (u, s) = (eig.U(), eig.S());
     let lmax = (0..k).map(|i| s[i].abs()).fold(0.0, f64::max);
     let cutoff = lmax * 1e-12;
@@ -84,24 +76,10 @@ fn min_norm_solve(a: Mat<f64>, rhs: Mat<f64>) -> Result<Vec<f64>> {
 }
 
 impl RidgeFit {
-    pub fn fit(
-        design: &Design,
-        label: &LabelMoments,
-        features: &[usize],
-        alpha: f64,
-    ) -> Result<RidgeFit> {
+    pub fn fit(design: &Design, label: &LabelMoments, features: &[usize], alpha: f64) -> Result<RidgeFit> {
         let coef = solve(design, label, features, alpha)?;
-        let intercept = label.y_mean
-            - features
-                .iter()
-                .zip(&coef)
-                .map(|(&f, b)| design.x_mean[f] * b)
-                .sum::<f64>();
-        Ok(RidgeFit {
-            features: features.to_vec(),
-            coef,
-            intercept,
-        })
+        let intercept = label.y_mean - features.iter().zip(&coef).map(|(&f, b)| design.x_mean[f] * b).sum::<f64>();
+        Ok(RidgeFit { features: features.to_vec(), coef, intercept })
     }
 
     /// Weighted R² on the neighbourhood (scikit-learn's `score` with
@@ -111,11 +89,7 @@ impl RidgeFit {
         let (f, b) = (&self.features, &self.coef);
         let mut quad = 0.0;
         for (r, &fr) in f.iter().enumerate() {
-            let row: f64 = f
-                .iter()
-                .enumerate()
-                .map(|(c, &fc)| design.gram[(fr, fc)] * b[c])
-                .sum();
+            let row: f64 = f.iter().enumerate().map(|(c, &fc)| design.gram[(fr, fc)] * b[c]).sum();
             quad += b[r] * row;
         }
         let cross: f64 = f.iter().zip(b).map(|(&fi, bi)| label.xty[fi] * bi).sum();
@@ -125,13 +99,7 @@ impl RidgeFit {
 
     /// The model's prediction at `row` (all of the design's columns).
     pub fn predict(&self, row: ArrayView1<f64>) -> f64 {
-        self.intercept
-            + self
-                .features
-                .iter()
-                .zip(&self.coef)
-                .map(|(&f, b)| row[f] * b)
-                .sum::<f64>()
+        self.intercept + self.features.iter().zip(&self.coef).map(|(&f, b)| row[f] * b).sum::<f64>()
     }
 }
 
@@ -139,11 +107,7 @@ impl RidgeFit {
 /// zero total.
 pub fn r2_from(rss: f64, tss: f64) -> f64 {
     if tss == 0.0 {
-        if rss == 0.0 {
-            1.0
-        } else {
-            0.0
-        }
+        if rss == 0.0 { 1.0 } else { 0.0 }
     } else {
         1.0 - rss / tss
     }
@@ -157,23 +121,13 @@ mod tests {
     #[test]
     fn exact_linear_data_is_recovered() {
         let n = 40;
-        let x = Array2::from_shape_fn((n, 3), |(i, j)| {
-            ((i * (j + 3)) % 11) as f64 + (j as f64) * 0.3
-        });
-        let y: Array1<f64> = x
-            .rows()
-            .into_iter()
-            .map(|r| 2.0 + r[0] - 0.5 * r[2])
-            .collect();
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * (j + 3)) % 11) as f64 + (j as f64) * 0.3);
+        let y: Array1<f64> = x.rows().into_iter().map(|r| 2.0 + r[0] - 0.5 * r[2]).collect();
         let w: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
         let des = Design::new(x.view(), &w).unwrap();
         let lab = des.label(y.view(), &w).unwrap();
         let fit = RidgeFit::fit(&des, &lab, &[0, 1, 2], 0.0).unwrap();
-        assert!(
-            (fit.coef[0] - 1.0).abs() < 1e-9
-                && fit.coef[1].abs() < 1e-9
-                && (fit.coef[2] + 0.5).abs() < 1e-9
-        );
+        assert!((fit.coef[0] - 1.0).abs() < 1e-9 && fit.coef[1].abs() < 1e-9 && (fit.coef[2] + 0.5).abs() < 1e-9);
         assert!((fit.intercept - 2.0).abs() < 1e-8);
         assert!((fit.score(&des, &lab) - 1.0).abs() < 1e-12);
         assert!((fit.predict(x.row(0)) - y[0]).abs() < 1e-9);
@@ -189,11 +143,7 @@ mod tests {
         let des = Design::new(x.view(), &w).unwrap();
         let lab = des.label(y.view(), &w).unwrap();
         let fit = RidgeFit::fit(&des, &lab, &[0, 1], 0.0).unwrap();
-        assert!(
-            (fit.coef[0] - 1.0).abs() < 1e-8 && (fit.coef[1] - 1.0).abs() < 1e-8,
-            "{:?}",
-            fit.coef
-        );
+        assert!((fit.coef[0] - 1.0).abs() < 1e-8 && (fit.coef[1] - 1.0).abs() < 1e-8, "{:?}", fit.coef);
     }
 
     #[test]
