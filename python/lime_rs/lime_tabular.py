@@ -638,7 +638,7 @@ class LimeTabularExplainer:
         domain_mapper = TableDomainMapper(
             feature_names,
             values,
-            scaled[0],
+            scaled[0].copy(),  # a view would keep the whole neighbourhood alive
             categorical_features=categorical_features,
             discretized_feature_names=discretized_feature_names,
         )
@@ -732,7 +732,7 @@ class LimeTabularExplainer:
         n_labels = yss.shape[1]
         if self.mode != "classification":
             return [0]
-        ret_exp.predict_proba = yss[0]
+        ret_exp.predict_proba = yss[0].copy()
         if top_labels:
             labels = np.argsort(yss[0])[-top_labels:]
             ret_exp.top_labels = list(labels)
