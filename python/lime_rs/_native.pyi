@@ -76,6 +76,30 @@ class TextIndex:
 
 # --- image (src/bindings/image.rs) ---
 
+def quickshift_segments(
+    image: npt.NDArray[np.float64],
+    ratio: float,
+    kernel_size: float,
+    max_dist: float,
+    convert2lab: bool,
+    noise: npt.NDArray[np.float64],
+) -> npt.NDArray[np.int64]: ...
+def rgb2lab(image: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def image_masks(seed: int, num_samples: int, n_features: int) -> npt.NDArray[np.float64]: ...
+
+from typing import final  # noqa: E402
+
+@final
+class ImagePerturber:
+    def __new__(
+        cls,
+        image: npt.NDArray[np.uint8],
+        fudged: npt.NDArray[np.uint8],
+        pixel_feature: npt.NDArray[np.int64],
+        n_features: int,
+    ) -> ImagePerturber: ...
+    def fill(self, masks: npt.NDArray[np.float64], out: npt.NDArray[np.uint8]) -> None: ...
+
 # --- submodular pick (src/bindings/submodular.rs) ---
 
 def submodular_pick(w: npt.NDArray[np.float64], k: int) -> list[int]: ...

@@ -1,0 +1,1 @@
+"""Wrappers around other libraries (``lime.wrappers``)."""
