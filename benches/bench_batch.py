@@ -43,6 +43,7 @@ class CountingModel:
 
 def test_tabular_batch_vs_lime_loop(compare, cancer):
     from lime.lime_tabular import LimeTabularExplainer as RefExplainer
+
     from lime_rs.lime_tabular import LimeTabularExplainer
 
     X, model = cancer
@@ -148,10 +149,11 @@ def test_text_batch_vs_lime_loop(compare):
 
     import pandas as pd
     from lime.lime_text import LimeTextExplainer as RefExplainer
-    from lime_rs.lime_text import LimeTextExplainer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
+
+    from lime_rs.lime_text import LimeTextExplainer
 
     data = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
     df = pd.read_csv(data / "sms_spam.tsv", sep="\t")

@@ -73,6 +73,8 @@ class LogisticModel:
         self.w = np.linspace(-1, 1, X.shape[1]) / X.std(0)
 
     def predict_proba(self, Z):
+        if hasattr(Z, "toarray"):  # scipy.sparse
+            Z = Z.toarray()
         p = 1 / (1 + np.exp(-(np.asarray(Z) - self.mean) @ self.w))
         return np.c_[1 - p, p]
 

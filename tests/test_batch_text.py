@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 from _batch_helpers import TEXTS, same_explanation, signature, text_model
+
 from lime_rs.lime_text import LimeTextExplainer
 
 KW = {"num_samples": 300, "num_features": 4}

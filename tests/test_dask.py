@@ -15,6 +15,7 @@ import dask  # noqa: E402
 import dask.dataframe as dd  # noqa: E402
 import pandas as pd  # noqa: E402
 from _batch_helpers import TEXTS, cancer_data  # noqa: E402
+
 from lime_rs import dask as lrd  # noqa: E402
 from lime_rs.lime_tabular import LimeTabularExplainer  # noqa: E402
 from lime_rs.lime_text import LimeTextExplainer  # noqa: E402

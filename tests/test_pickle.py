@@ -15,6 +15,7 @@ from _batch_helpers import (
     signature,
     text_model,
 )
+
 from lime_rs.lime_tabular import LimeTabularExplainer, RecurrentTabularExplainer
 from lime_rs.lime_text import LimeTextExplainer
 

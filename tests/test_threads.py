@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from _batch_helpers import TEXTS, LogisticModel, cancer_data, signature, text_model
+
 from lime_rs import _native
 from lime_rs.lime_tabular import LimeTabularExplainer
 from lime_rs.lime_text import LimeTextExplainer
@@ -78,9 +79,7 @@ def _heavy_inputs(rows=6, n=60_000, d=40):
 def test_native_batch_releases_the_gil():
     data, labels, weights, which = _heavy_inputs()
     args = (data, labels, weights, which, 10, "highest_weights")
-    t0 = time.perf_counter()
-    _native.explain_with_data_many(*args)
-    one_call = time.perf_counter() - t0
+    _native.explain_with_data_many(*args)  # warm up
     done = threading.Event()
     ticks = []
 
@@ -100,7 +99,6 @@ def test_native_batch_releases_the_gil():
         t.join()
     during = [x for x in ticks if start <= x <= end]
     gaps = np.diff([start, *during, end])
-    # with the GIL held for the whole call the ticker could not run at all
-    assert one_call > 0.05
+    # with the GIL held for the whole call the ticker could not run during it
     assert len(during) >= 5
     assert gaps.max() < max(0.5 * (end - start), 0.05)

@@ -978,6 +978,9 @@ class LimeTextExplainer:
             )
             exps.append(ret_exp)
             fits.append(fit)
+        for ret_exp in exps:
+            # a copy, not a view of the chunk's predictions (bounded memory)
+            ret_exp.predict_proba = np.array(ret_exp.predict_proba)
         native = [i for i, fit in enumerate(fits) if fit is not None]
         if native:
             results = _native.explain_with_data_many(
