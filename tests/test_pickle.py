@@ -101,3 +101,21 @@ def test_spawn_pool_gives_the_parent_results(cancer):
     expected_tab = signature([tab.explain_instance(r, model.predict_proba, **kw) for r in X[:3]])
     expected_text = signature([text.explain_instance(t, text_model, **kw) for t in TEXTS[:3]])
     assert got == [expected_tab, expected_text]
+
+
+def test_image_explainer_pickles_into_spawn_pool():
+    lime_image = pytest.importorskip("lime_rs.lime_image")
+    from _batch_helpers import colour_model, explain_image_with, grid_segments, small_image
+
+    explainer = lime_image.LimeImageExplainer(random_state=2)
+    kw = {"top_labels": 1, "num_samples": 60, "segmentation_fn": grid_segments}
+    kw["progress_bar"] = False
+    job = pickle.dumps((explainer, kw))
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        (got,) = pool.map(explain_image_with, [job])
+    exp = explainer.explain_instance(small_image(), colour_model, **kw)
+    want = {int(k): [(int(f), float(w)) for f, w in v] for k, v in exp.local_exp.items()}
+    assert got == want
+    clone = pickle.loads(pickle.dumps(exp))
+    assert clone.local_exp == exp.local_exp and clone.top_labels == exp.top_labels
