@@ -1029,7 +1029,10 @@ class LimeTabularExplainer:
         k = len(chunk)
         jobs = []
         inverse = None
-        for i, row in enumerate(chunk):
+        native = self._batch_sample_native(chunk, first, options, scaled_buf) if k > 1 else None
+        if native is not None:
+            jobs, inverse, scaled_buf = native
+        for i, row in enumerate(chunk if native is None else ()):
             job = self._batch_neighbourhood(
                 row, num_samples, options["sampling_method"], options["distance_metric"], first + i
             )
@@ -1102,6 +1105,69 @@ class LimeTabularExplainer:
             for (i, labs, which, _, yss, _), row_models in zip(fits, models):
                 self._batch_store(exps[i], labs, which, yss, row_models)
         return exps, scaled_buf
+
+    def _batch_sample_native(self, chunk, first, options, scaled_buf):
+        """The neighbourhoods of a chunk of rows in one native call (rows in
+        parallel), when sampling needs nothing from Python: the same seeds, in
+        the same order, and the same numbers as _batch_neighbourhood row by
+        row. None when a custom discretizer takes part."""
+        sampler, native_disc, native_undisc = self._native_sampler()
+        disc = self.discretizer
+        if disc is not None and not (native_disc and native_undisc):
+            return None
+        d = self.scaler.mean_.shape[0]
+        num_samples = options["num_samples"]
+        rows = []
+        for i, row in enumerate(chunk):
+            try:
+                rows.append(_check_row(row, d))
+            except ValueError as exc:
+                raise ValueError(f"data[{first + i}]: {exc}") from None
+        method = options["sampling_method"]
+        if disc is None and method not in ("gaussian", "lhs"):
+            warnings.warn(
+                "Invalid input for sampling_method. Defaulting to Gaussian sampling.",
+                UserWarning,
+                stacklevel=4,
+            )
+            method = "gaussian"
+        elif disc is not None:
+            method = "gaussian"
+        k = len(rows)
+        rows = np.ascontiguousarray(rows, dtype=np.float64)
+        seeds = [draw_seed(self.random_state) for _ in range(k)]
+        if scaled_buf.shape[0] < k * num_samples or scaled_buf.shape[1] != d:
+            scaled_buf = np.empty((k * num_samples, d))
+        scaled = scaled_buf[: k * num_samples]
+        inverse = np.empty((k * num_samples, d))  # fresh: handed to predict_fn
+        distances = np.empty(k * num_samples)
+        _native.tabular_sample_many(
+            sampler,
+            rows,
+            seeds,
+            num_samples,
+            method,
+            bool(self.sample_around_instance),
+            native_undisc,
+            scaled,
+            inverse,
+            distances,
+        )
+        metric = options["distance_metric"]
+        jobs = []
+        for i in range(k):
+            block = slice(i * num_samples, (i + 1) * num_samples)
+            job = {
+                "row": rows[i].copy(),
+                "scaled": scaled[block],
+                "inverse": None,
+                "distances": distances[block],
+                "first_row": sampler.first_row(rows[i]) if disc is not None else None,
+            }
+            if metric not in ("euclidean", "l2"):
+                job["distances"] = self._distances(job["scaled"], metric)
+            jobs.append(job)
+        return jobs, inverse, scaled_buf
 
     def _batch_neighbourhood(self, row, num_samples, sampling_method, distance_metric, index):
         """explain_instance's steps before the model call, for one dense row."""

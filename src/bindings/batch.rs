@@ -1,13 +1,17 @@
 //! Bindings of the batch engine: the local models of many rows in one call,
 //! fitted in parallel with the GIL released.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{
+    IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1, PyReadwriteArray2,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use super::tabular::TabularSampler;
 use super::IntoPyResult;
-use crate::batch::{explain_many, Task};
+use crate::batch::{explain_many, sample_tabular_many, Task};
 use crate::local_model::Settings;
+use crate::sampling::tabular::{Draw, Options};
 use crate::selection::Method;
 
 type ModelTuple<'py> = (
@@ -80,7 +84,48 @@ fn explain_with_data_many<'py>(
         .collect())
 }
 
+/// The neighbourhoods of the rows of `rows` (k × d), row i with `seeds[i]`,
+/// written into `scaled`, `inverse` (k·num_samples × d) and `distances`
+/// (k·num_samples): exactly what `sampler.sample(rows[i], num_samples,
+/// seeds[i], ...)` returns, rows in parallel.
+#[pyfunction]
+#[pyo3(signature = (sampler, rows, seeds, num_samples, sampling_method, around_instance, undiscretize, scaled, inverse, distances))]
+#[allow(clippy::too_many_arguments)]
+fn tabular_sample_many<'py>(
+    py: Python<'py>,
+    sampler: &Bound<'py, TabularSampler>,
+    rows: PyReadonlyArray2<'py, f64>,
+    seeds: Vec<u64>,
+    num_samples: usize,
+    sampling_method: &str,
+    around_instance: bool,
+    undiscretize: bool,
+    mut scaled: PyReadwriteArray2<'py, f64>,
+    mut inverse: PyReadwriteArray2<'py, f64>,
+    mut distances: PyReadwriteArray1<'py, f64>,
+) -> PyResult<()> {
+    let draw = Draw::parse(sampling_method).py()?;
+    let opts = Options {
+        num_samples,
+        seed: 0,
+        draw,
+        around_instance,
+        undiscretize,
+        first_row: None,
+    };
+    let inner = &sampler.get().inner;
+    let x = rows.as_array();
+    let (s, v, dist) = (
+        scaled.as_slice_mut()?,
+        inverse.as_slice_mut()?,
+        distances.as_slice_mut()?,
+    );
+    py.detach(|| sample_tabular_many(inner, x, &seeds, opts, s, v, dist))
+        .py()
+}
+
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(explain_with_data_many, m)?)?;
+    m.add_function(wrap_pyfunction!(tabular_sample_many, m)?)?;
     Ok(())
 }
