@@ -83,8 +83,8 @@ def test_tabular_batch_vs_lime_loop(compare, cancer):
         f"(model {counted.seconds * 1e3:.1f} ms in {counted.calls} calls), "
         f"lime loop {t_ref * 1e3:.0f} ms, ratio {ratio:.1f}x"
     )
-    # one model call per chunk of the default batch_size (200,000 perturbed rows)
-    assert counted.calls == -(-ROWS // (200_000 // NUM_SAMPLES))
+    # one model call per chunk of the default batch_size (4 MiB of samples: 3 rows here)
+    assert counted.calls == -(-ROWS // ((4 << 20) // (8 * X.shape[1]) // NUM_SAMPLES))
 
 
 def test_single_row_latency(benchmark, cancer):

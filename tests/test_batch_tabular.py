@@ -250,3 +250,20 @@ def test_explanations_do_not_keep_neighbourhoods_alive(cancer):
     for exp in out:
         assert exp.predict_proba.base is None
         assert exp.domain_mapper.scaled_row.base is None
+
+
+def test_arrays_kept_by_the_model_are_never_overwritten(cancer):
+    X, model = cancer
+    kept = []
+
+    def fn(z):
+        kept.append((z, z.copy()))
+        return model.predict_proba(z)
+
+    LimeTabularExplainer(X, random_state=0).explain_instances(
+        X[:6], fn, num_samples=N, batch_size=2 * N
+    )
+    assert len(kept) == 3
+    for z, snapshot in kept:
+        assert np.array_equal(z, snapshot)
+    assert len({id(z) for z, _ in kept}) == 3
