@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from lime import discretize as lime_discretize
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 
 import lime_rs.discretize as rs_discretize
@@ -18,8 +19,6 @@ from lime_rs.discretize import (
     QuartileDiscretizer,
     StatsDiscretizer,
 )
-
-lime_discretize = pytest.importorskip("lime.discretize")
 
 DATASETS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer}
 

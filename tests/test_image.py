@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+from skimage import data as skimage_data
+from skimage import transform
 
 from lime_rs import _native
 from lime_rs.lime_image import (
@@ -17,9 +19,6 @@ from lime_rs.lime_image import (
     _segment_features,
 )
 from lime_rs.wrappers.scikit_image import SegmentationAlgorithm
-
-skimage_data = pytest.importorskip("skimage.data")
-transform = pytest.importorskip("skimage.transform")
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +153,8 @@ def _weights(exp, label):
 
 
 def test_agrees_with_lime_across_seeds(chelsea):
-    lime_image = pytest.importorskip("lime.lime_image")
+    from lime import lime_image
+
     segmentation = SegmentationAlgorithm("quickshift", kernel_size=2, max_dist=20, ratio=0.5)
     segments = segmentation(chelsea)
     n = len(np.unique(segments))
@@ -185,7 +185,8 @@ def test_agrees_with_lime_across_seeds(chelsea):
 @pytest.mark.parametrize("hide_color", [None, 0])
 def test_perturbed_images_equal_lime_for_the_same_masks(chelsea, dtype, hide_color):
     """Given lime's masks, the Rust batch fill writes exactly lime's images."""
-    lime_image = pytest.importorskip("lime.lime_image")
+    from lime import lime_image
+
     image = chelsea.astype(dtype) if dtype == np.uint8 else (chelsea / 255.0).astype(dtype)
     segments = grid(5)(image)
     # lime's fudged image (its loop, as in lime.lime_image.explain_instance)
@@ -493,7 +494,8 @@ def test_progress_bar_and_verbose(chelsea, capsys):
     ],
 )
 def test_get_image_and_mask_equals_lime(chelsea, kwargs):
-    lime_image = pytest.importorskip("lime.lime_image")
+    from lime import lime_image
+
     exp = LimeImageExplainer(random_state=0).explain_instance(
         chelsea, colour_model, top_labels=1, num_samples=300, segmentation_fn=grid(4),
         progress_bar=False,

@@ -8,11 +8,10 @@ import sys
 
 import numpy as np
 import pytest
+from skimage import data as skimage_data
+from skimage import segmentation
 
 from lime_rs.wrappers.scikit_image import BaseWrapper, SegmentationAlgorithm, quickshift_rs
-
-skimage_data = pytest.importorskip("skimage.data")
-segmentation = pytest.importorskip("skimage.segmentation")
 
 
 class Pipo:
