@@ -52,6 +52,7 @@ class ImageExplanation:
         self.segments = segments
         self.intercept = {}
         self.local_exp = {}
+        self.local_exp_stderr = {}
         self.local_pred = {}
         self.score = {}
 
@@ -435,13 +436,15 @@ class LimeImageExplainer:
             weights = np.ascontiguousarray(self.base.kernel_fn(distances), dtype=np.float64)
         which = [int(label) % n_labels for label in top]
         models = _native.explain_with_data(
-            data, labels, weights, which, num_features, self.feature_selection
-        )
-        for label, column, (intercept, features, coefs, score, local_pred) in zip(
+            data, labels, weights, which, num_features, self.feature_selection,
+            return_stderr=True,
+        )  # fmt: skip
+        for label, column, (intercept, features, coefs, score, local_pred, se) in zip(
             top, which, models
         ):
             ret_exp.intercept[label] = np.float64(intercept)
             ret_exp.local_exp[label] = list(zip(ids[features], coefs))
+            ret_exp.local_exp_stderr[label] = list(zip(ids[features], se))
             ret_exp.score[label] = float(score)
             ret_exp.local_pred[label] = np.array([local_pred])
             if self.base.verbose:

@@ -632,7 +632,7 @@ class LimeTabularExplainer:
             categorical_features=categorical_features,
             discretized_feature_names=discretized_feature_names,
         )
-        return self._fit(
+        exp = self._fit(
             domain_mapper,
             scaled,
             yss,
@@ -643,6 +643,16 @@ class LimeTabularExplainer:
             num_features,
             model_regressor,
         )
+        return self._record(exp, seed, num_samples, num_features, distance_metric, method,
+                            model_regressor)  # fmt: skip
+
+    def _record(self, exp, seed, num_samples, num_features, distance_metric, method, regressor):
+        """Settings and seed on the explanation (lime_rs.serialization.record)."""
+        from lime_rs.serialization import record
+
+        return record(exp, self, seed, num_samples=num_samples, num_features=num_features,
+                      distance_metric=distance_metric, sampling_method=method,
+                      model_regressor=regressor)  # fmt: skip
 
     def _distances(self, scaled, metric):
         if metric == "cosine":
@@ -773,8 +783,9 @@ class LimeTabularExplainer:
             which = [int(lab) % n_labels for lab in labels]
             if sparse_columns is None:
                 models = _native.explain_with_data(
-                    scaled, yss, weights, which, num_features, self.feature_selection
-                )
+                    scaled, yss, weights, which, num_features, self.feature_selection,
+                    return_stderr=True,
+                )  # fmt: skip
             else:
                 models = _sparse_models(
                     scaled,
@@ -785,11 +796,12 @@ class LimeTabularExplainer:
                     self.feature_selection,
                     *sparse_columns,
                 )
-            for label, column, (intercept, feats, coefs, score, local_pred) in zip(
+            for label, column, (intercept, feats, coefs, score, local_pred, se) in zip(
                 labels, which, models
             ):
                 ret_exp.intercept[label] = np.float64(intercept)
                 ret_exp.local_exp[label] = list(zip(feats, coefs))
+                ret_exp.local_exp_stderr[label] = list(zip(feats, se))
                 ret_exp.score[label] = float(score)
                 ret_exp.local_pred[label] = np.array([local_pred])
                 if self.base.verbose:
@@ -818,6 +830,8 @@ class LimeTabularExplainer:
             ret_exp.intercept[1] = ret_exp.intercept[0]
             ret_exp.local_exp[1] = [x for x in ret_exp.local_exp[0]]
             ret_exp.local_exp[0] = [(i, -1 * j) for i, j in ret_exp.local_exp[1]]
+            if 0 in ret_exp.local_exp_stderr:
+                ret_exp.local_exp_stderr[1] = list(ret_exp.local_exp_stderr[0])
 
         return ret_exp
 
@@ -906,7 +920,7 @@ class LimeTabularExplainer:
             discretized_feature_names=None,
             feature_indexes=row.indices,
         )
-        return self._fit(
+        exp = self._fit(
             domain_mapper,
             scaled_block if k else None,
             yss,
@@ -918,18 +932,22 @@ class LimeTabularExplainer:
             model_regressor,
             sparse_columns=(nz, d, scaled),
         )
+        return self._record(exp, seed, num_samples, num_features, distance_metric, method,
+                            model_regressor)  # fmt: skip
 
 
 def _sparse_models(block, yss, weights, which, num_features, method, nz, d, _scaled):
     """Local models of a sparse neighbourhood from its non-zero columns,
     mapped back to column indices. Features lime would add beyond the
     non-zero columns (all-zero columns) get weight 0, lowest index first."""
-    models = _native.explain_with_data(block, yss, weights, which, num_features, method)
+    models = _native.explain_with_data(
+        block, yss, weights, which, num_features, method, return_stderr=True
+    )
     effective = method
     if method == "auto":
         effective = "forward_selection" if num_features <= 6 else "highest_weights"
     out = []
-    for intercept, feats, coefs, score, local_pred in models:
+    for intercept, feats, coefs, score, local_pred, se in models:
         feats = nz[feats]
         if effective == "none":
             want = d
@@ -943,7 +961,8 @@ def _sparse_models(block, yss, weights, which, num_features, method, nz, d, _sca
             pad = np.flatnonzero(~taken)[: want - len(feats)]
             feats = np.concatenate([feats, pad])
             coefs = np.concatenate([coefs, np.zeros(len(pad))])
-        out.append((intercept, feats, coefs, score, local_pred))
+            se = np.concatenate([se, np.zeros(len(pad))])  # all-zero columns: weight exactly 0
+        out.append((intercept, feats, coefs, score, local_pred, se))
     return out
 
 

@@ -757,12 +757,14 @@ class LimeTextExplainer:
 
         if model_regressor is None and columns:
             results = _native.explain_with_data(
-                data, yss, weights, columns, num_features, self.feature_selection
-            )
+                data, yss, weights, columns, num_features, self.feature_selection,
+                return_stderr=True,
+            )  # fmt: skip
             for label, column, res in zip(labels, columns, results):
-                intercept, features, coefs, score, local_pred = res
+                intercept, features, coefs, score, local_pred, se = res
                 ret_exp.intercept[label] = np.float64(intercept)
                 ret_exp.local_exp[label] = list(zip(features, coefs))
+                ret_exp.local_exp_stderr[label] = list(zip(features, se))
                 ret_exp.score[label] = float(score)
                 ret_exp.local_pred[label] = np.array([local_pred])
                 if self.base.verbose:
@@ -785,7 +787,11 @@ class LimeTextExplainer:
                     model_regressor=model_regressor,
                     feature_selection=self.feature_selection,
                 )
-        return ret_exp
+        from lime_rs.serialization import record
+
+        return record(ret_exp, self, getattr(self, "_last_seed", None), num_samples=num_samples,
+                      num_features=num_features, distance_metric=distance_metric,
+                      model_regressor=model_regressor)  # fmt: skip
 
     def _data_labels_distances(
         self, indexed_string, classifier_fn, num_samples, distance_metric="cosine"
@@ -807,7 +813,8 @@ class LimeTextExplainer:
                     matrix), times 100.
         """
         index = indexed_string._native()
-        data, cosine = index.sample(num_samples, draw_seed(self.random_state))
+        self._last_seed = draw_seed(self.random_state)  # recorded on the explanation
+        data, cosine = index.sample(num_samples, self._last_seed)
         texts = index.perturbed_strings(data)
         labels = classifier_fn(texts)
         del texts
