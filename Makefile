@@ -35,6 +35,8 @@ demo: develop
 
 test: develop
 	cargo test --no-default-features --release
+	@# tests/test_browser.py renders the HTML views in headless chromium (Debian's package).
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	$(PY) -m pytest -q
 	$(MAKE) wheel-test
 

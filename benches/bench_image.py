@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 import pytest
+
 from lime_rs.lime_image import LimeImageExplainer
 from lime_rs.wrappers.scikit_image import quickshift_rs
 

@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from lime.lime_text import LimeTextExplainer as RefExplainer
-from lime_rs.lime_text import LimeTextExplainer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+
+from lime_rs.lime_text import LimeTextExplainer
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
 NUM_SAMPLES = 5000

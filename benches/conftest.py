@@ -10,9 +10,10 @@ import pytest
 RESULTS = []
 
 
-def best_time(fn, *, min_rounds=3, max_seconds=2.0):
+def best_time(fn, *, min_rounds=3, max_seconds=2.0, warmup=True):
     """Smallest wall time of ``fn()`` over a few rounds (robust to a noisy machine)."""
-    fn()  # warm up
+    if warmup:
+        fn()
     best, start, rounds = float("inf"), time.perf_counter(), 0
     while rounds < min_rounds or (time.perf_counter() - start < max_seconds and rounds < 200):
         t = time.perf_counter()
@@ -28,13 +29,24 @@ def compare(benchmark):
     pytest-benchmark), records the ratio and checks nothing (speed is reported,
     not asserted)."""
 
-    def run(name, ours, reference, target, *, ours_overhead=None, reference_overhead=None):
-        benchmark.pedantic(ours, rounds=20, warmup_rounds=2, iterations=1)
-        t_ours = (ours_overhead or (lambda: best_time(ours)))()
-        t_ref = (reference_overhead or (lambda: best_time(reference, min_rounds=2)))()
+    def run(
+        name, ours, reference, target, *, ours_overhead=None, reference_overhead=None, slow=False
+    ):
+        """``*_overhead``: callables returning the time to compare instead of
+        the wall time (e.g. wall minus model time). ``slow``: few rounds."""
+        benchmark.pedantic(ours, rounds=3 if slow else 20, warmup_rounds=1, iterations=1)
+        budget = dict(min_rounds=1, max_seconds=0, warmup=False) if slow else {}
+        t_ours = (ours_overhead or (lambda: best_time(ours, **budget)))()
+        t_ref = (
+            reference_overhead or (lambda: best_time(reference, **(budget or dict(min_rounds=2))))
+        )()
         ratio = t_ref / t_ours
         benchmark.extra_info.update(lime_s=t_ref, lime_rs_s=t_ours, ratio=ratio, target=target)
-        RESULTS.append(dict(name=name, lime_ms=t_ref * 1e3, lime_rs_ms=t_ours * 1e3, ratio=ratio, target=target))
+        RESULTS.append(
+            dict(
+                name=name, lime_ms=t_ref * 1e3, lime_rs_ms=t_ours * 1e3, ratio=ratio, target=target
+            )
+        )
         return ratio
 
     return run
@@ -45,7 +57,9 @@ def pytest_terminal_summary(terminalreporter):
         return
     tr = terminalreporter
     tr.section("lime_rs vs lime (best of several rounds; ratio = lime / lime_rs)")
-    tr.write_line(f"{'benchmark':70s} {'lime ms':>10s} {'lime_rs ms':>11s} {'ratio':>8s} {'target':>7s}")
+    tr.write_line(
+        f"{'benchmark':70s} {'lime ms':>10s} {'lime_rs ms':>11s} {'ratio':>8s} {'target':>7s}"
+    )
     for r in RESULTS:
         ok = "ok" if r["ratio"] >= r["target"] else "MISS"
         tr.write_line(

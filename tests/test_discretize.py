@@ -3,12 +3,14 @@ bin statistics; undiscretize draws inside the bins; subclassing and pickling."""
 
 import pickle
 
-import lime_rs.discretize as rs_discretize
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+
+import lime_rs.discretize as rs_discretize
 from lime_rs import _native
 from lime_rs.discretize import (
     BaseDiscretizer,
@@ -16,7 +18,6 @@ from lime_rs.discretize import (
     QuartileDiscretizer,
     StatsDiscretizer,
 )
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 
 lime_discretize = pytest.importorskip("lime.discretize")
 
@@ -205,3 +206,23 @@ def test_discretizers_pickle():
         clone = pickle.loads(pickle.dumps(d))
         np.testing.assert_array_equal(clone.discretize(X), d.discretize(X))
         np.testing.assert_array_equal(clone.undiscretize(X[:5] * 0), d.undiscretize(X[:5] * 0))
+
+
+@pytest.mark.parametrize("kind", ["Quartile", "Decile"])
+def test_large_data_bins_match_lime(kind):
+    # enough rows for the native single-pass quantile path
+    rng = np.random.RandomState(11)
+    n = 60_000
+    X = np.c_[
+        rng.normal(size=n),
+        rng.randint(0, 7, size=n).astype(float),
+        rng.lognormal(sigma=2.0, size=n),
+        np.r_[np.zeros(n // 2), rng.uniform(size=n - n // 2)],
+    ]
+    names = ["a", "b", "c", "d"]
+    ours = getattr(rs_discretize, f"{kind}Discretizer")(X, [], names)
+    theirs = getattr(lime_discretize, f"{kind}Discretizer")(X, [], names)
+    _assert_same_discretizer(ours, theirs)
+    for f in range(4):
+        counts = np.bincount(theirs.discretize(X)[:, f].astype(int), minlength=len(ours.means[f]))
+        np.testing.assert_array_equal(ours._bin_counts[f], counts)

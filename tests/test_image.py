@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from lime_rs import _native
 from lime_rs.lime_image import (
     ImageExplanation,

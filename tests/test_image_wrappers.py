@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from lime_rs.wrappers.scikit_image import BaseWrapper, SegmentationAlgorithm, quickshift_rs
 
 skimage_data = pytest.importorskip("skimage.data")

@@ -10,9 +10,10 @@ import warnings
 
 import numpy as np
 import pytest
-from lime_rs import _native
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import lars_path
+
+from lime_rs import _native
 
 
 def sklearn_path(X, y):

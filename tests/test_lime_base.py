@@ -86,8 +86,12 @@ def test_user_model_regressor_is_fitted_in_python():
 
     x, y, dist = neighbourhood("gaussian", 300, 8, seed=1)
     kern = kernel_for(8)
-    ref = RefBase(kern).explain_instance_with_data(x, y, dist, 1, 5, "highest_weights", Lasso(alpha=0.001))
-    ours = LimeBase(kern).explain_instance_with_data(x, y, dist, 1, 5, "highest_weights", Lasso(alpha=0.001))
+    ref = RefBase(kern).explain_instance_with_data(
+        x, y, dist, 1, 5, "highest_weights", Lasso(alpha=0.001)
+    )
+    ours = LimeBase(kern).explain_instance_with_data(
+        x, y, dist, 1, 5, "highest_weights", Lasso(alpha=0.001)
+    )
     assert_same(ref, ours)
 
 
@@ -96,8 +100,12 @@ def test_sparse_neighbourhood_selects_like_lime():
     x[0, [3, 7, 11]] = 0.0  # the instance has zeros: lime ranks only its non-zero features
     kern = kernel_for(20)
     for nf in (5, 18, 20):
-        ref_feats = RefBase(kern).feature_selection(sp.csr_matrix(x), y[:, 1], kern(dist), nf, "highest_weights")
-        ours = LimeBase(kern).feature_selection(sp.csr_matrix(x), y[:, 1], kern(dist), nf, "highest_weights")
+        ref_feats = RefBase(kern).feature_selection(
+            sp.csr_matrix(x), y[:, 1], kern(dist), nf, "highest_weights"
+        )
+        ours = LimeBase(kern).feature_selection(
+            sp.csr_matrix(x), y[:, 1], kern(dist), nf, "highest_weights"
+        )
         assert sorted(ref_feats[: min(nf, 17)].tolist()) == sorted(ours[: min(nf, 17)].tolist())
         assert len(ours) == len(ref_feats)
 
@@ -106,11 +114,19 @@ def test_static_and_instance_helpers_match_lime():
     x, y, dist = neighbourhood("gaussian", 300, 10, seed=2)
     w = kernel_for(10)(dist)
     ref, ours = RefBase(kernel_for(10)), LimeBase(kernel_for(10))
-    for method, nf in [("none", 3), ("highest_weights", 4), ("forward_selection", 4), ("lasso_path", 4)]:
+    for method, nf in [
+        ("none", 3),
+        ("highest_weights", 4),
+        ("forward_selection", 4),
+        ("lasso_path", 4),
+    ]:
         np.testing.assert_array_equal(
-            ref.feature_selection(x, y[:, 0], w, nf, method), ours.feature_selection(x, y[:, 0], w, nf, method)
+            ref.feature_selection(x, y[:, 0], w, nf, method),
+            ours.feature_selection(x, y[:, 0], w, nf, method),
         )
-    np.testing.assert_array_equal(ref.forward_selection(x, y[:, 0], w, 3), ours.forward_selection(x, y[:, 0], w, 3))
+    np.testing.assert_array_equal(
+        ref.forward_selection(x, y[:, 0], w, 3), ours.forward_selection(x, y[:, 0], w, 3)
+    )
     wx = (x - np.average(x, axis=0, weights=w)) * np.sqrt(w[:, None])
     wy = (y[:, 0] - np.average(y[:, 0], weights=w)) * np.sqrt(w)
     ra, rc = RefBase.generate_lars_path(wx, wy)
@@ -147,8 +163,14 @@ def good():
 @pytest.mark.parametrize(
     "mutate, match",
     [
-        (lambda x, y, d: (np.where(np.arange(x.size).reshape(x.shape) == 5, np.nan, x), y, d), "neighborhood_data"),
-        (lambda x, y, d: (x, np.where(np.arange(y.size).reshape(y.shape) == 7, np.inf, y), d), "neighborhood_labels"),
+        (
+            lambda x, y, d: (np.where(np.arange(x.size).reshape(x.shape) == 5, np.nan, x), y, d),
+            "neighborhood_data",
+        ),
+        (
+            lambda x, y, d: (x, np.where(np.arange(y.size).reshape(y.shape) == 7, np.inf, y), d),
+            "neighborhood_labels",
+        ),
         (lambda x, y, d: (x, y, np.where(np.arange(d.size) == 3, np.nan, d)), "distances"),
         (lambda x, y, d: (x, y[:-1], d), "neighborhood_labels"),
         (lambda x, y, d: (x, y, d[:-1]), "distances|weights"),

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from lime_rs import _native
 from lime_rs.wrappers.scikit_image import SegmentationAlgorithm, quickshift_rs
 

@@ -31,7 +31,9 @@ SCRIPT = textwrap.dedent(
 
 def run_with_threads(n):
     env = dict(os.environ, LIME_RS_NUM_THREADS=str(n))
-    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=True
+    ).stdout
     result, threads = out.rsplit(" threads=", 1)
     assert int(threads) == n
     return result
@@ -52,7 +54,9 @@ def test_pool_works_in_a_forked_child():
     rs = np.random.RandomState(0)
     x = rs.randn(5000, 200)
     y = rs.rand(5000, 2)
-    parent = _native.explain_with_data(x, y, np.ones(5000), [1], 3, "none")[0][0]  # pool now running
+    parent = _native.explain_with_data(x, y, np.ones(5000), [1], 3, "none")[0][
+        0
+    ]  # pool now running
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(queue,))
@@ -62,10 +66,14 @@ def test_pool_works_in_a_forked_child():
     assert queue.get(timeout=5) == parent
 
 
-@pytest.mark.parametrize("module", ["lime_rs", "lime_rs.lime_base", "lime_rs.explanation", "lime_rs.submodular_pick"])
+@pytest.mark.parametrize(
+    "module", ["lime_rs", "lime_rs.lime_base", "lime_rs.explanation", "lime_rs.submodular_pick"]
+)
 def test_heavy_libraries_are_not_imported(module):
     code = f"import sys, {module}; print(sorted(m for m in ('sklearn', 'scipy', 'matplotlib', 'skimage') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 

@@ -74,9 +74,12 @@ def breast_cancer_setup():
 
     data = load_breast_cancer()
     model = LogisticRegression(max_iter=5000).fit(data.data, data.target)
-    make = lambda: LimeTabularExplainer(
-        data.data, feature_names=list(data.feature_names), random_state=3
-    )  # noqa: E731
+
+    def make():
+        return LimeTabularExplainer(
+            data.data, feature_names=list(data.feature_names), random_state=3
+        )
+
     return data.data[:25], model, make
 
 

@@ -13,6 +13,9 @@ from functools import partial
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+
 from lime_rs.discretize import BaseDiscretizer, QuartileDiscretizer
 from lime_rs.explanation import Explanation
 from lime_rs.lime_tabular import (
@@ -20,8 +23,6 @@ from lime_rs.lime_tabular import (
     RecurrentTabularExplainer,
     TableDomainMapper,
 )
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 N = 600  # samples per explanation in these tests
 
@@ -420,7 +421,7 @@ def test_sparse_row_and_training_data():
     assert {int(f) for f, _ in exp.local_exp[1]} <= nz
     mapper = exp.domain_mapper
     assert list(mapper.feature_indexes) == list(row.indices)
-    assert "<table>" in exp.as_html()
+    assert "<table" in exp.as_html()
     # an all-zero row
     exp = explainer.explain_instance(sp.csr_matrix((1, 20)), predict_proba, num_samples=N)
     assert all(w == 0 for _, w in exp.local_exp[1])

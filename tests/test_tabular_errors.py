@@ -4,6 +4,7 @@ own exception propagates unchanged."""
 
 import numpy as np
 import pytest
+
 from lime_rs.lime_tabular import LimeTabularExplainer, RecurrentTabularExplainer
 
 N = 300

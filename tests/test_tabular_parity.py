@@ -10,13 +10,14 @@ its own seeds.
 import itertools
 import warnings
 
-import lime_rs.lime_tabular as rs
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+
+import lime_rs.lime_tabular as rs
 
 lime_tabular = pytest.importorskip("lime.lime_tabular")
 

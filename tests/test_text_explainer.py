@@ -11,6 +11,7 @@ from contextlib import redirect_stdout
 import numpy as np
 import pytest
 from lime import lime_text as lt
+
 from lime_rs import _native
 from lime_rs import lime_text as rt
 from lime_rs.explanation import Explanation

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lime import lime_text as lt
+
 from lime_rs import lime_text as rt
 
 

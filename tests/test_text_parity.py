@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from lime import lime_text as lt
-from lime_rs import lime_text as rt
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import make_pipeline
+
+from lime_rs import lime_text as rt
 
 NUM_SAMPLES = 1000
 SEEDS = (11, 22)

@@ -17,8 +17,10 @@ rs = np.random.RandomState(0)
 x = rs.randn(500, 6)
 y = np.c_[x @ rs.randn(6), x @ rs.randn(6)]
 dist = np.linalg.norm(x - x[0], axis=1)
-intercept, exp, score, local_pred = LimeBase(lambda d: np.sqrt(np.exp(-(d**2) / 4.0))).explain_instance_with_data(
-    x, y, dist, 1, 3, "forward_selection"
-)
+intercept, exp, score, local_pred = LimeBase(
+    lambda d: np.sqrt(np.exp(-(d**2) / 4.0))
+).explain_instance_with_data(x, y, dist, 1, 3, "forward_selection")
 assert len(exp) == 3 and 0.0 <= score <= 1.0 + 1e-12
-print(f"wheel OK: lime_rs {lime_rs.__version__} on Python {sys.version.split()[0]}, top feature {int(exp[0][0])}")
+print(
+    f"wheel OK: lime_rs {lime_rs.__version__} on Python {sys.version.split()[0]}, top feature {int(exp[0][0])}"
+)

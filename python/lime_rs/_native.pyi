@@ -45,7 +45,6 @@ def num_threads() -> int: ...
 
 # --- tabular (src/bindings/tabular.rs) ---
 
-
 # --- text (src/bindings/text.rs) ---
 
 from typing import final  # noqa: E402
@@ -81,7 +80,6 @@ class TextIndex:
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
     def perturbed_strings(self, data: npt.NDArray[np.float64]) -> list[str]: ...
 
-
 # --- image (src/bindings/image.rs) ---
 
 def quickshift_segments(
@@ -108,8 +106,6 @@ class ImagePerturber:
     ) -> ImagePerturber: ...
     def fill(self, masks: npt.NDArray[np.float64], out: npt.NDArray[np.uint8]) -> None: ...
 
-
 # --- submodular pick (src/bindings/submodular.rs) ---
 
 def submodular_pick(w: npt.NDArray[np.float64], k: int) -> list[int]: ...
-

@@ -72,6 +72,8 @@ class BaseDiscretizer:
         self.random_state = check_random_state(random_state)
         # Training rows per bin (lime_rs: lets the explainer skip re-discretizing).
         self._bin_counts = {}
+        # Bin statistics computed together with the bins (quartile, decile).
+        self._fused_stats = {}
 
         # To override when implementing a custom binning
         bins = self.bins(data, labels)
@@ -100,14 +102,24 @@ class BaseDiscretizer:
             self.lambdas[feature] = partial(self.discretizer_fn, qts=qts)
 
         # If data stats are provided no need to compute the per-bin details
+        fused, self._fused_stats = self._fused_stats, {}
         if data_stats or not pairs:
             return
-        stats = _native.tabular_bin_stats(
-            data,
-            [f for f, _ in pairs],
-            [np.asarray(q, dtype=np.float64).tolist() for _, q in pairs],
-        )
-        for (feature, qts), (counts, means, stds, lo, hi) in zip(pairs, stats):
+        stats = {}
+        for feature, qts in pairs:
+            edges, found = fused.get(feature, (None, None))
+            if found is not None and np.array_equal(edges, qts):
+                stats[feature] = found
+        missing = [(f, q) for f, q in pairs if f not in stats]
+        if missing:
+            computed = _native.tabular_bin_stats(
+                data,
+                [f for f, _ in missing],
+                [np.asarray(q, dtype=np.float64).tolist() for _, q in missing],
+            )
+            stats.update((f, s) for (f, _), s in zip(missing, computed))
+        for feature, qts in pairs:
+            counts, means, stds, lo, hi = stats[feature]
             self.means[feature] = means.tolist()
             self.stds[feature] = stds.tolist()
             self.mins[feature] = [lo] + qts.tolist()
@@ -208,10 +220,16 @@ class StatsDiscretizer(BaseDiscretizer):
 
 
 def _percentile_bins(discretizer, data, q):
+    """np.percentile of every column to discretize; the statistics of the bins
+    they make come from the same native pass and are kept for __init__."""
     if not discretizer.to_discretize:
         return []
     data = _as_data(data)
-    return list(_native.tabular_percentiles(data, discretizer.to_discretize, q))
+    out = _native.tabular_quantile_bins(data, discretizer.to_discretize, q)
+    discretizer._fused_stats = {
+        f: (edges, stats) for f, (_, edges, stats) in zip(discretizer.to_discretize, out)
+    }
+    return [percentiles for percentiles, _, _ in out]
 
 
 class QuartileDiscretizer(BaseDiscretizer):

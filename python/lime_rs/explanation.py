@@ -1,8 +1,9 @@
 """
 Explanation class, with visualization functions (drop-in for ``lime.explanation``).
 
-HTML views are self-contained HTML + CSS + inline SVG (no JavaScript); they
-are rendered by :mod:`lime_rs._html`.
+HTML views are self-contained HTML with inline styles (no JavaScript, no
+outside resource; they show in JupyterLab, VS Code, nbviewer and with
+JavaScript disabled); they are rendered by :mod:`lime_rs._html`.
 """
 
 import numpy as np
@@ -164,12 +165,14 @@ class Explanation:
         Returns:
             pyplot figure (barchart).
         """
+        import warnings
+
         import matplotlib.pyplot as plt
 
         exp = self.as_list(label=label, **kwargs)
         fig = plt.figure(figsize=figsize)
         vals = [x[1] for x in exp][::-1]
-        names = [x[0] for x in exp][::-1]
+        names = [str(x[0]) for x in exp][::-1]
         colors = ["green" if x > 0 else "red" for x in vals]
         pos = np.arange(len(exp)) + 0.5
         plt.barh(pos, vals, align="center", color=colors)
@@ -179,23 +182,32 @@ class Explanation:
         else:
             title = "Local explanation"
         plt.title(title)
+        # lime leaves long feature names cut off at the figure's edge.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fig.tight_layout()
         return fig
 
     def show_in_notebook(
-        self, labels=None, predict_proba=True, show_predicted_value=True, **kwargs
+        self, labels=None, predict_proba=True, show_predicted_value=True, dark_mode=False, **kwargs
     ):
         """Shows html explanation in ipython notebook.
 
-        See as_html() for parameters.
+        See as_html() for parameters. The views are plain HTML (no JavaScript),
+        so they also show in JupyterLab, VS Code, nbviewer and GitHub.
         This will throw an error if you don't have IPython installed"""
         from IPython.display import HTML, display
 
+        from lime_rs import _html
+
         display(
             HTML(
-                self.as_html(
+                _html.explanation_fragment(
+                    self,
                     labels=labels,
                     predict_proba=predict_proba,
                     show_predicted_value=show_predicted_value,
+                    dark_mode=dark_mode,
                     **kwargs,
                 )
             )
@@ -211,18 +223,22 @@ class Explanation:
 
         See as_html() for additional parameters.
         """
+        html = self.as_html(
+            labels=labels,
+            predict_proba=predict_proba,
+            show_predicted_value=show_predicted_value,
+            **kwargs,
+        )
         with open(file_path, "w", encoding="utf8") as file_:
-            file_.write(
-                self.as_html(
-                    labels=labels,
-                    predict_proba=predict_proba,
-                    show_predicted_value=show_predicted_value,
-                    **kwargs,
-                )
-            )
+            file_.write(html)
 
-    def as_html(self, labels=None, predict_proba=True, show_predicted_value=True, **kwargs):
-        """Returns the explanation as a self-contained html page (no JavaScript).
+    def as_html(
+        self, labels=None, predict_proba=True, show_predicted_value=True, dark_mode=False, **kwargs
+    ):
+        """Returns the explanation as an html page.
+
+        The page is self-contained HTML with inline styles: no JavaScript, no
+        outside resource; every user string is escaped.
 
         Args:
             labels: desired labels to show explanations for (as barcharts).
@@ -233,7 +249,10 @@ class Explanation:
                 for the top classes. (only used for classification)
             show_predicted_value: if true, add  barchart with expected value
                 (only used for regression)
-            kwargs: keyword arguments, passed to domain_mapper
+            dark_mode: if true, text is white (for a notebook rendered in dark
+                mode; the saved page gets a dark background).
+            kwargs: keyword arguments, passed to domain_mapper (tabular:
+                show_table, show_all; text: text, opacity)
 
         Returns:
             code for an html page.
@@ -245,6 +264,7 @@ class Explanation:
             labels=labels,
             predict_proba=predict_proba,
             show_predicted_value=show_predicted_value,
+            dark_mode=dark_mode,
             **kwargs,
         )
 
@@ -283,4 +303,7 @@ class Explanation:
         return serialization.as_frame(self, label=label, **kwargs)
 
     def _repr_html_(self):
-        return self.as_html()
+        """A bare ``exp`` in a notebook cell shows the explanation."""
+        from lime_rs import _html
+
+        return _html.explanation_fragment(self)

@@ -113,6 +113,146 @@ class ImageExplanation:
             temp[region, 0 if w < 0 else 1] = brightest
         return temp, mask
 
+    # ---- views (lime leaves these to the user's own plotting code) ----------------
+
+    def _view_label(self, label):
+        if label is None:
+            top = getattr(self, "top_labels", None)
+            label = top[0] if top else next(iter(self.local_exp), None)
+        if label not in self.local_exp:
+            available = sorted(int(k) for k in self.local_exp)
+            raise KeyError(
+                f"label {label!r} was not explained; explained labels are {available} "
+                "(pass labels=... or top_labels=... to explain_instance)"
+            )
+        return label
+
+    @staticmethod
+    def _label_name(label, class_names):
+        if class_names is None:
+            return f"class {label}"
+        try:
+            return str(class_names[label])
+        except (IndexError, KeyError, TypeError):
+            return f"class {label}"
+
+    def as_html(
+        self,
+        label=None,
+        num_features=5,
+        positive_only=False,
+        negative_only=False,
+        min_weight=0.0,
+        class_names=None,
+        show_original=True,
+        dark_mode=False,
+    ):
+        """The explanation of ``label`` as a self-contained HTML fragment (no
+        JavaScript; the images are embedded PNGs): the image, the image with
+        its ``num_features`` most important superpixels outlined (green: for
+        the label, red: against it; the same superpixels get_image_and_mask
+        marks with these options) and numbered, and their weights chart.
+
+        Args:
+            label: label to show; default: the most probable of top_labels
+                (or the first explained label).
+            num_features, positive_only, negative_only, min_weight: which
+                superpixels, as in get_image_and_mask (by default both signs).
+            class_names: optional names of the classifier's outputs.
+            show_original: if False, leave out the unmarked image.
+            dark_mode: if true, text is white.
+        """
+        from lime_rs import _html
+
+        label = self._view_label(label)
+        caption = _html._caption(self, [label])
+        body = _html.image_panels(
+            self.image,
+            self.segments,
+            self.local_exp[label],
+            self._label_name(label, class_names),
+            num_features=num_features,
+            positive_only=positive_only,
+            negative_only=negative_only,
+            min_weight=min_weight,
+            caption=caption,
+            show_original=show_original,
+        )
+        return _html.root([body], dark_mode)
+
+    def save_to_file(self, file_path, **kwargs):
+        """Saves the HTML view (see as_html for the options) as a page."""
+        from lime_rs import _html
+
+        page = _html.page(self.as_html(**kwargs), dark_mode=kwargs.get("dark_mode", False))
+        with open(file_path, "w", encoding="utf8") as file_:
+            file_.write(page)
+
+    def show_in_notebook(self, **kwargs):
+        """Shows the HTML view in a notebook (see as_html for the options)."""
+        from IPython.display import HTML, display
+
+        display(HTML(self.as_html(**kwargs)))
+
+    def _repr_html_(self):
+        return self.as_html()
+
+    def as_pyplot_figure(
+        self,
+        label=None,
+        num_features=5,
+        positive_only=False,
+        negative_only=False,
+        min_weight=0.0,
+        class_names=None,
+        figsize=(4, 4),
+    ):
+        """The image with the explaining superpixels outlined (green: for the
+        label, red: against it) and numbered by importance, as a pyplot figure.
+        Options as in as_html."""
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
+
+        from lime_rs import _html
+
+        label = self._view_label(label)
+        chosen = _html.select_superpixels(
+            self.local_exp[label], num_features, positive_only, negative_only, min_weight
+        )
+        _, overlay, centres = _html.image_overlay(self.image, self.segments, chosen, target=480)
+        fig = plt.figure(figsize=figsize)
+        ax = fig.add_subplot(1, 1, 1)
+        ax.imshow(overlay)
+        h, w = overlay.shape[:2]
+        for rank, _, weight, (cy, cx) in centres:
+            color = _html.IMAGE_POSITIVE if weight > 0 else _html.IMAGE_NEGATIVE
+            ax.annotate(
+                str(rank),
+                (cx * w, cy * h),
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=8,
+                fontweight="bold",
+                bbox={"boxstyle": "circle,pad=0.25", "fc": color, "ec": "white", "lw": 1},
+            )
+        ax.set_axis_off()
+        name = self._label_name(label, class_names)
+        ax.set_title(f"Local explanation for {name}")
+        handles = [
+            Patch(color=_html.IMAGE_POSITIVE, label=f"for {name}"),
+            Patch(color=_html.IMAGE_NEGATIVE, label="against"),
+        ]
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=2,
+            frameon=False,
+            fontsize=8,
+        )
+        return fig
+
 
 def _randint(state, high):
     """``state.randint(0, high)`` for a RandomState or a Generator."""

@@ -11,7 +11,6 @@ Rust, with the GIL released.
 import numbers
 import warnings
 from functools import partial
-from html import escape
 
 import numpy as np
 
@@ -113,6 +112,10 @@ def _check_row_output(yss, num_samples):
 
 
 def _check_finite_output(yss):
+    if yss.dtype.kind not in "fc":
+        if yss.dtype.kind in "biu":
+            return
+        yss = np.asarray(yss, dtype=np.float64)
     if not np.isfinite(yss).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(yss))[0])
         raise ValueError(
@@ -183,9 +186,18 @@ class TableDomainMapper(explanation.DomainMapper):
              show_all: if True, show zero-weighted features in the table.
 
         Returns:
-             an HTML fragment: a table of feature / value, each row coloured
-             by the sign of the feature's weight.
+             a self-contained HTML fragment (no JavaScript): a Feature / Value
+             table, each row tinted by the sign of the feature's weight, in
+             lime's colours of ``label`` in a binary problem (Explanation.as_html
+             uses the colours of its charts).
         """
+        return self._instance_html(exp, label, None, None, show_table=show_table, show_all=show_all)
+
+    visualize_instance_html._lime_rs_colors = True
+
+    def _instance_html(self, exp, label, colors, names, show_table=True, show_all=False):
+        """visualize_instance_html with the (negative, positive) ``colors`` and
+        ``names`` of the sides (Explanation.as_html's charts)."""
         if not show_table:
             return ""
         weights = [0] * len(self.feature_names)
@@ -209,30 +221,9 @@ class TableDomainMapper(explanation.DomainMapper):
             out_list = list(zip(self.exp_feature_names, self.feature_values, weights))
             if not show_all:
                 out_list = [out_list[x[0]] for x in exp]
-        return _table_html(out_list)
+        from lime_rs import _html
 
-
-def _table_html(rows):
-    from lime_rs._html import NEGATIVE, POSITIVE
-
-    body = []
-    for name, value, weight in rows:
-        weight = float(weight)
-        if weight > 0:
-            style = f' style="background:{POSITIVE}33;border-left:4px solid {POSITIVE}"'
-        elif weight < 0:
-            style = f' style="background:{NEGATIVE}33;border-left:4px solid {NEGATIVE}"'
-        else:
-            style = ""
-        body.append(
-            f'<tr{style} title="weight {weight:.4f}"><td>{escape(str(name))}</td>'
-            f"<td>{escape(str(value))}</td></tr>"
-        )
-    return (
-        '<div class="panel lime-rs-table"><h3>Feature values</h3><table>'
-        "<thead><tr><th>Feature</th><th>Value</th></tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-    )
+        return _html.table_panel(out_list, colors or _html.default_colors(label), names)
 
 
 class LimeTabularExplainer:
@@ -452,6 +443,8 @@ class LimeTabularExplainer:
 
     @staticmethod
     def convert_and_round(values):
+        if isinstance(values, np.ndarray):
+            values = values.tolist()  # formats faster than numpy scalars, same strings
         return [f"{v:.2f}" for v in values]
 
     @staticmethod
@@ -693,12 +686,16 @@ class LimeTabularExplainer:
                     "https://github.com/datascienceinc/lime/issues/16"
                 )
             elif len(yss.shape) == 2:
-                _check_finite_output(yss)
+                # yss.sum(axis=1) is slow on few columns; a product is not
+                row_sums = yss @ np.ones(yss.shape[1])
+                if not np.isfinite(row_sums).all():
+                    _check_finite_output(yss)
                 if self.class_names is None:
                     self.class_names = [str(x) for x in range(yss[0].shape[0])]
                 else:
                     self.class_names = list(self.class_names)
-                if not np.allclose(yss.sum(axis=1), 1.0):
+                # np.allclose(row_sums, 1.0) without its overhead
+                if not (np.abs(row_sums - 1.0) <= 1e-8 + 1e-5).all():
                     warnings.warn(
                         """
                     Prediction probabilties do not sum to 1, and

@@ -19,7 +19,6 @@ import functools
 import numbers
 import re
 from functools import partial
-from html import escape
 
 import numpy as np
 
@@ -411,9 +410,30 @@ class IndexedCharacters(_IndexedBase):
 # --------------------------------------------------------------------------
 
 
-def _rgb(hex_color):
-    h = hex_color.lstrip("#")
-    return tuple(int(h[i : i + 2], 16) for i in (0, 2, 4))
+def _display_text(indexed):
+    """The text to show and a map from token positions to positions in it.
+
+    Positions count characters of the concatenated tokens; with a regular
+    expression (or characters) that is the raw string. A callable tokenizer may
+    drop separators: then each token is looked up in order in the raw string so
+    the raw text is shown; if one cannot be found, the concatenated tokens are.
+    """
+    raw = str(indexed.raw_string())
+    tokens = [str(t) for t in indexed.as_list]
+    joined = "".join(tokens)
+    if joined == raw:
+        return raw, lambda p: p
+    where = {}
+    cursor = 0
+    offset = 0
+    for tok in tokens:
+        found = raw.find(tok, cursor) if tok else cursor
+        if found < 0:
+            return joined, lambda p: p
+        where[offset] = found
+        cursor = found + len(tok)
+        offset += len(tok)
+    return raw, lambda p: where.get(p, p)
 
 
 class TextDomainMapper(explanation.DomainMapper):
@@ -454,9 +474,13 @@ class TextDomainMapper(explanation.DomainMapper):
     def visualize_instance_html(
         self, exp, label, div_name, exp_object_name, text=True, opacity=True
     ):
-        """The document as a self-contained HTML fragment, every occurrence of
-        an explained word (or, when bow=False, the explained occurrence)
-        highlighted: blue when it supports ``label``, orange when it opposes it.
+        """Adds text with highlighted words to visualization.
+
+        lime_rs returns a self-contained HTML fragment (no JavaScript): the
+        document, with every occurrence of an explained word (or, when
+        bow=False, the explained occurrence) highlighted in the colour of the
+        side it pushes ``label`` to (lime's colours of ``label`` in a binary
+        problem; Explanation.as_html uses the colours of its charts).
 
         Args:
              exp: list of tuples [(id, weight), (id,weight)]
@@ -466,37 +490,27 @@ class TextDomainMapper(explanation.DomainMapper):
              text: if False, return empty
              opacity: if True, fade colors according to weight
         """
+        return self._instance_html(exp, label, None, None, text=text, opacity=opacity)
+
+    visualize_instance_html._lime_rs_colors = True
+
+    def _instance_html(self, exp, label, colors, names, text=True, opacity=True):
+        """visualize_instance_html with the (negative, positive) ``colors`` and
+        ``names`` of the sides (Explanation.as_html's charts)."""
         from lime_rs import _html
 
         if not text:
             return ""
         indexed = self.indexed_string
-        doc = "".join(indexed.as_list)
+        doc, shift = _display_text(indexed)
         occurrences = []
         for fid, weight in exp:
             word = indexed.word(fid)
             for start in np.atleast_1d(indexed.string_position(fid)):
-                start = int(start)
+                start = shift(int(start))
                 occurrences.append((start, start + len(word), word, float(weight)))
-        occurrences.sort(key=lambda o: o[0])
-        scale = max((abs(o[3]) for o in occurrences), default=0.0) or 1.0
-        pieces = []
-        cursor = 0
-        for start, end, word, weight in occurrences:
-            if start < cursor:
-                continue
-            r, g, b = _rgb(_html.POSITIVE if weight > 0 else _html.NEGATIVE)
-            alpha = max(abs(weight) / scale, 0.08) if opacity else 1.0
-            pieces.append(escape(doc[cursor:start]))
-            pieces.append(
-                f'<span style="background:rgba({r},{g},{b},{alpha:.3f});border-radius:2px" '
-                f'title="{escape(str(word))}: {weight:.4f}">{escape(doc[start:end])}</span>'
-            )
-            cursor = end
-        pieces.append(escape(doc[cursor:]))
-        return (
-            f'<div class="panel" data-label="{escape(str(label))}">'
-            f'<h3>Text with highlighted words</h3><div class="doc">{"".join(pieces)}</div></div>'
+        return _html.text_panel(
+            doc, occurrences, colors or _html.default_colors(label), opacity=opacity, names=names
         )
 
 

@@ -66,7 +66,10 @@ class SubmodularPick:
             if sample_size < 1:
                 raise ValueError(f"sample_size: must be at least 1, got {sample_size}")
             if sample_size > n:
-                warnings.warn("Requested sample size larger than size of input data. Using all data", stacklevel=2)
+                warnings.warn(
+                    "Requested sample size larger than size of input data. Using all data",
+                    stacklevel=2,
+                )
                 sample_size = n
             state = check_random_state(getattr(explainer, "random_state", None))
             sample_indices = state.permutation(n)[:sample_size]
@@ -83,7 +86,9 @@ class SubmodularPick:
             )
         else:
             self.explanations = [
-                explainer.explain_instance(row, predict_fn, num_features=num_features, top_labels=top_labels, **kwargs)
+                explainer.explain_instance(
+                    row, predict_fn, num_features=num_features, top_labels=top_labels, **kwargs
+                )
                 for row in rows
             ]
 

@@ -2,13 +2,15 @@
 //! neighbourhood sampler.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
 use super::IntoPyResult;
 use crate::error::LimeError;
+use crate::sampling::mixture::Bin;
 use crate::sampling::normal::TruncNormal;
 use crate::sampling::tabular::{self, Categorical, Column, Draw, Options};
 use crate::sampling::tabular_stats;
@@ -49,6 +51,41 @@ fn tabular_percentiles<'py>(
     Ok(arr.into_pyarray(py))
 }
 
+type QuantileTuple<'py> = (F64Array<'py>, F64Array<'py>, BinTuple<'py>);
+
+/// Percentiles `q` of each listed column, their unique values (the bin edges)
+/// and the bins' statistics, in one pass: (percentiles, edges, bin stats).
+#[pyfunction]
+fn tabular_quantile_bins<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f64>,
+    features: Vec<usize>,
+    q: Vec<f64>,
+) -> PyResult<Vec<QuantileTuple<'py>>> {
+    let x = data.as_array();
+    let out = py
+        .detach(|| tabular_stats::quantile_bins(x, &features, &q))
+        .py()?;
+    Ok(out
+        .into_iter()
+        .map(|qb| {
+            let s = qb.stats;
+            let counts: Vec<i64> = s.counts.into_iter().map(|c| c as i64).collect();
+            (
+                qb.percentiles.into_pyarray(py),
+                qb.edges.into_pyarray(py),
+                (
+                    counts.into_pyarray(py),
+                    s.means.into_pyarray(py),
+                    s.stds.into_pyarray(py),
+                    s.min,
+                    s.max,
+                ),
+            )
+        })
+        .collect())
+}
+
 type BinTuple<'py> = (
     Bound<'py, PyArray1<i64>>,
     F64Array<'py>,
@@ -82,6 +119,19 @@ fn tabular_bin_stats<'py>(
             )
         })
         .collect())
+}
+
+fn bin_stats_of(
+    column: usize,
+    mins: &[f64],
+    maxs: &[f64],
+    means: &[f64],
+    stds: &[f64],
+) -> Result<Vec<Bin>, LimeError> {
+    bins_of(column, mins, maxs, means, stds)?;
+    (0..mins.len())
+        .map(|b| Bin::from_stats(mins[b], maxs[b], means[b], stds[b]))
+        .collect()
 }
 
 fn bins_of(
@@ -128,10 +178,85 @@ fn tabular_sample_bins<'py>(
 
 type BinSpec = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
 
+/// Warm buffers of one sampler. A neighbourhood's arrays are views of pooled
+/// buffers; when Python releases an array its buffer comes back here, so the
+/// next explanation writes into memory that is already mapped (fresh
+/// allocations of this size are page-faulted in on every call otherwise).
+#[derive(Default)]
+struct Pool {
+    buffers: Mutex<Vec<Vec<f64>>>,
+}
+
+/// Buffers kept per sampler, and the largest one kept.
+const POOL_BUFFERS: usize = 4;
+const POOL_MAX_LEN: usize = 4 << 20; // 32 MB of f64
+
+impl Pool {
+    fn take(&self, len: usize) -> Vec<f64> {
+        let found = {
+            let mut bufs = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+            bufs.iter()
+                .position(|b| b.len() == len)
+                .map(|i| bufs.swap_remove(i))
+        };
+        found.unwrap_or_else(|| vec![0.0; len])
+    }
+
+    fn give(&self, buffer: Vec<f64>) {
+        if buffer.len() > POOL_MAX_LEN {
+            return;
+        }
+        let mut bufs = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+        if bufs.len() < POOL_BUFFERS {
+            bufs.push(buffer);
+        }
+    }
+}
+
+/// The owner (numpy `base`) of a pooled array's memory.
+#[pyclass(frozen, module = "lime_rs._native")]
+struct PooledBuffer {
+    data: Vec<f64>,
+    pool: Arc<Pool>,
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        self.pool.give(std::mem::take(&mut self.data));
+    }
+}
+
+fn pooled_array<'py>(
+    py: Python<'py>,
+    data: Vec<f64>,
+    shape: (usize, usize),
+    pool: &Arc<Pool>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    if data.len() != shape.0 * shape.1 {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "pooled buffer has the wrong size",
+        ));
+    }
+    let owner = Bound::new(
+        py,
+        PooledBuffer {
+            data,
+            pool: pool.clone(),
+        },
+    )?;
+    let ptr = owner.get().data.as_ptr();
+    // SAFETY: `ptr` points to `shape.0 * shape.1` initialised f64 owned by
+    // `owner`, which becomes the array's base and is never reallocated while
+    // alive (its Vec is only taken back in Drop).
+    let view = unsafe { ArrayView2::from_shape_ptr(shape, ptr) };
+    Ok(unsafe { PyArray2::borrow_from_array(&view, owner.into_any()) })
+}
+
 /// The perturbation model of one explainer (built once, used per explanation).
 #[pyclass(frozen, module = "lime_rs._native")]
 struct TabularSampler {
     inner: tabular::TabularSampler,
+    pool: Arc<Pool>,
 }
 
 #[pymethods]
@@ -186,7 +311,7 @@ impl TabularSampler {
                     }
                     if let Some((mins, maxs, mu, sd)) = bins.get(&j) {
                         cat = cat
-                            .with_bins(j, bins_of(j, mins, maxs, mu, sd).py()?)
+                            .with_bins(j, &bin_stats_of(j, mins, maxs, mu, sd).py()?)
                             .py()?;
                     }
                     Column::Categorical(cat)
@@ -196,6 +321,7 @@ impl TabularSampler {
         }
         Ok(TabularSampler {
             inner: tabular::TabularSampler::new(columns).py()?,
+            pool: Arc::default(),
         })
     }
 
@@ -259,15 +385,22 @@ impl TabularSampler {
             first_row: first,
         };
         let d = self.inner.num_columns();
-        let nb = py.detach(|| self.inner.sample(x, opts)).py()?;
+        let len = num_samples.checked_mul(d).ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(
+                "num_samples: too large for the number of columns",
+            )
+        })?;
+        let mut scaled = self.pool.take(len);
+        let mut inverse = self.pool.take(len);
+        let mut distances = vec![0.0; num_samples];
+        let inner = &self.inner;
+        py.detach(|| inner.sample_into(x, opts, &mut scaled, &mut inverse, &mut distances))
+            .py()?;
         let shape = (num_samples, d);
-        let err = |e: ndarray::ShapeError| pyo3::exceptions::PyRuntimeError::new_err(e.to_string());
-        let scaled = Array2::from_shape_vec(shape, nb.scaled).map_err(err)?;
-        let inverse = Array2::from_shape_vec(shape, nb.inverse).map_err(err)?;
         Ok((
-            scaled.into_pyarray(py),
-            inverse.into_pyarray(py),
-            nb.distances.into_pyarray(py),
+            pooled_array(py, scaled, shape, &self.pool)?,
+            pooled_array(py, inverse, shape, &self.pool)?,
+            distances.into_pyarray(py),
         ))
     }
 }
@@ -276,7 +409,9 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tabular_column_moments, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_percentiles, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_bin_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(tabular_quantile_bins, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_sample_bins, m)?)?;
     m.add_class::<TabularSampler>()?;
+    m.add_class::<PooledBuffer>()?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Neighbourhood sampling: tabular, text masks, image masks.
 
+pub mod mixture;
 pub mod normal;
 pub mod tabular;
 pub mod tabular_stats;

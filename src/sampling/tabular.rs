@@ -20,6 +20,7 @@ use rayon::prelude::*;
 
 use crate::error::{ensure_finite, LimeError, Result};
 use crate::rng::stream;
+use crate::sampling::mixture::{Bin, ColumnDraw};
 use crate::sampling::normal::{ndtri, open01, TruncNormal};
 use crate::sampling::tabular_stats::bin_of;
 
@@ -42,14 +43,14 @@ pub enum Column {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Categorical {
     values: Vec<f64>,
-    /// Cumulative probabilities; the last positive one is +∞.
-    cum: Vec<f64>,
+    frequencies: Vec<f64>,
     /// The instance's value is compared in bin space when set (a discretized
     /// column): `np.searchsorted(edges, x)`.
     edges: Option<Vec<f64>>,
-    /// One truncated normal per value (a bin index) when the column is
-    /// undiscretized.
-    bins: Option<Vec<TruncNormal>>,
+    /// Whether values are bins drawn from (lime's `undiscretize`).
+    has_bins: bool,
+    /// Draws a value index (and, for bins, a value in the bin).
+    table: ColumnDraw,
 }
 
 impl Categorical {
@@ -73,28 +74,19 @@ impl Categorical {
                 format!("frequencies of feature {column} must be non-negative"),
             ));
         }
-        let total: f64 = frequencies.iter().sum();
-        if total <= 0.0 {
+        if frequencies.iter().sum::<f64>() <= 0.0 {
             return Err(LimeError::invalid(
                 "feature_frequencies",
                 format!("frequencies of feature {column} are all zero"),
             ));
         }
-        let mut acc = 0.0;
-        let mut cum: Vec<f64> = frequencies
-            .iter()
-            .map(|f| {
-                acc += f / total;
-                acc
-            })
-            .collect();
-        let last = frequencies.iter().rposition(|&f| f > 0.0).unwrap_or(0);
-        cum[last..].iter_mut().for_each(|c| *c = f64::INFINITY);
+        let table = ColumnDraw::new(&values, frequencies, None)?;
         Ok(Categorical {
             values,
-            cum,
+            frequencies: frequencies.to_vec(),
             edges: None,
-            bins: None,
+            has_bins: false,
+            table,
         })
     }
 
@@ -112,7 +104,7 @@ impl Categorical {
 
     /// Undiscretizes drawn bins: value `v` (a bin index) becomes a draw from
     /// `bins[v]`.
-    pub fn with_bins(mut self, column: usize, bins: Vec<TruncNormal>) -> Result<Categorical> {
+    pub fn with_bins(mut self, column: usize, bins: &[Bin]) -> Result<Categorical> {
         if let Some(v) = self
             .values
             .iter()
@@ -126,17 +118,32 @@ impl Categorical {
                 ),
             ));
         }
-        self.bins = Some(self.values.iter().map(|&v| bins[v as usize]).collect());
+        let per_value: Vec<Bin> = self.values.iter().map(|&v| bins[v as usize]).collect();
+        self.table = ColumnDraw::new(&self.values, &self.frequencies, Some(&per_value))?;
+        self.has_bins = true;
         Ok(self)
     }
 
+    /// (value index, undiscretized value) of one draw.
     #[inline]
-    fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> usize {
-        let u: f64 = rng.random();
-        self.cum
-            .partition_point(|&c| c <= u)
-            .min(self.cum.len() - 1)
+    fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> (usize, f64) {
+        self.table.draw(rng)
     }
+}
+
+/// What one column does per drawn row, resolved for one call.
+enum Plan<'a> {
+    Continuous {
+        scale: f64,
+        centre: f64,
+        off: f64,
+        s0: f64,
+    },
+    Categorical {
+        cat: &'a Categorical,
+        comparand: f64,
+        undiscretize: bool,
+    },
 }
 
 /// Continuous draws: independent N(0, 1), or a Latin hypercube mapped to N(0, 1).
@@ -223,6 +230,33 @@ impl TabularSampler {
     }
 
     pub fn sample(&self, instance: &[f64], opts: Options) -> Result<Neighbourhood> {
+        let (n, d) = (opts.num_samples, self.columns.len());
+        let mut nb = Neighbourhood {
+            scaled: vec![0.0; n * d],
+            inverse: vec![0.0; n * d],
+            distances: vec![0.0; n],
+        };
+        self.sample_into(
+            instance,
+            opts,
+            &mut nb.scaled,
+            &mut nb.inverse,
+            &mut nb.distances,
+        )?;
+        Ok(nb)
+    }
+
+    /// [`sample`](Self::sample) into caller-provided row-major buffers of
+    /// `num_samples × d` (scaled, inverse) and `num_samples` (distances);
+    /// every element is overwritten.
+    pub fn sample_into(
+        &self,
+        instance: &[f64],
+        opts: Options,
+        scaled: &mut [f64],
+        inverse: &mut [f64],
+        distances: &mut [f64],
+    ) -> Result<()> {
         let d = self.columns.len();
         let n = opts.num_samples;
         if instance.len() != d {
@@ -238,6 +272,12 @@ impl TabularSampler {
         if n < 1 {
             return Err(LimeError::invalid("num_samples", "must be at least 1"));
         }
+        if scaled.len() != n * d || inverse.len() != n * d || distances.len() != n {
+            return Err(LimeError::shape(
+                "buffers",
+                format!("expected {n} × {d} values"),
+            ));
+        }
         let first_row = match opts.first_row {
             Some(f) if f.len() != d => {
                 return Err(LimeError::shape(
@@ -248,7 +288,7 @@ impl TabularSampler {
             Some(f) => f.to_vec(),
             None => self.first_row(instance),
         };
-        // Row 0 and the per-column offsets of continuous columns.
+        // Row 0 (the instance, scaled) and what each column needs per draw.
         let scaled0: Vec<f64> = self
             .columns
             .iter()
@@ -258,68 +298,85 @@ impl TabularSampler {
                 Column::Categorical(_) => 1.0,
             })
             .collect();
-        let centre: Vec<(f64, f64, f64)> = self
-            .columns
-            .iter()
-            .zip(instance)
-            .map(|(c, &x)| match c {
-                Column::Continuous { mean, scale } if opts.around_instance => {
-                    (*scale, x, (x - mean) / scale)
-                }
-                Column::Continuous { mean, scale } => (*scale, *mean, 0.0),
-                Column::Categorical(_) => (1.0, 0.0, 0.0),
-            })
-            .collect();
         let lhs = match opts.draw {
             Draw::Lhs => Some(self.latin_hypercube(n, opts.seed)),
             Draw::Gaussian => None,
         };
-        let mut scaled = vec![0.0; n * d];
-        let mut inverse = vec![0.0; n * d];
-        let mut distances = vec![0.0; n];
+        let plan: Vec<Plan> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(j, c)| match c {
+                Column::Continuous { mean, scale } => {
+                    let x = instance[j];
+                    let (centre, off) = if opts.around_instance {
+                        (x, (x - mean) / scale)
+                    } else {
+                        (*mean, 0.0)
+                    };
+                    Plan::Continuous {
+                        scale: *scale,
+                        centre,
+                        off,
+                        s0: scaled0[j],
+                    }
+                }
+                Column::Categorical(cat) => Plan::Categorical {
+                    cat,
+                    comparand: first_row[j],
+                    undiscretize: opts.undiscretize && cat.has_bins,
+                },
+            })
+            .collect();
+        // One chunk of rows, filled column by column: a column's tables stay
+        // in L1 while its draws are made, the chunk's rows stay in L2.
         let fill = |chunk: usize, sc: &mut [f64], inv: &mut [f64], dist: &mut [f64]| {
             let mut rng = stream(opts.seed, &[ROW_STREAM, chunk as u64]);
-            for (r, ((srow, irow), dst)) in sc
-                .chunks_exact_mut(d)
-                .zip(inv.chunks_exact_mut(d))
-                .zip(dist.iter_mut())
-                .enumerate()
-            {
-                let row = chunk * ROWS_PER_TASK + r;
-                if row == 0 {
-                    srow.copy_from_slice(&scaled0);
-                    irow.copy_from_slice(instance);
-                    *dst = 0.0;
-                    continue;
-                }
-                let mut acc = 0.0;
-                for j in 0..d {
-                    let (s, v) = match &self.columns[j] {
-                        Column::Continuous { .. } => {
+            let rows = dist.len();
+            let first = chunk * ROWS_PER_TASK;
+            // the instance (row 0) is not drawn
+            let skip = usize::from(first == 0);
+            dist.iter_mut().for_each(|v| *v = 0.0);
+            for (j, p) in plan.iter().enumerate() {
+                match p {
+                    Plan::Continuous {
+                        scale,
+                        centre,
+                        off,
+                        s0,
+                    } => {
+                        for r in skip..rows {
                             let z = match &lhs {
-                                Some(cols) => cols[j * n + row],
+                                Some(cols) => cols[j * n + first + r],
                                 None => StandardNormal.sample(&mut rng),
                             };
-                            let (scale, centre, off) = centre[j];
-                            (z + off, z * scale + centre)
+                            let s = z + off;
+                            sc[r * d + j] = s;
+                            inv[r * d + j] = z * scale + centre;
+                            dist[r] += (s - s0) * (s - s0);
                         }
-                        Column::Categorical(cat) => {
-                            let k = cat.draw(&mut rng);
+                    }
+                    Plan::Categorical {
+                        cat,
+                        comparand,
+                        undiscretize,
+                    } => {
+                        for r in skip..rows {
+                            let (k, drawn) = cat.draw(&mut rng);
                             let value = cat.values[k];
-                            let s = if value == first_row[j] { 1.0 } else { 0.0 };
-                            let v = match &cat.bins {
-                                Some(bins) if opts.undiscretize => bins[k].sample(&mut rng),
-                                _ => value,
-                            };
-                            (s, v)
+                            let hit = value == *comparand;
+                            sc[r * d + j] = if hit { 1.0 } else { 0.0 };
+                            inv[r * d + j] = if *undiscretize { drawn } else { value };
+                            dist[r] += if hit { 0.0 } else { 1.0 };
                         }
-                    };
-                    srow[j] = s;
-                    irow[j] = v;
-                    let t = s - scaled0[j];
-                    acc += t * t;
+                    }
                 }
-                *dst = acc.sqrt();
+            }
+            dist.iter_mut().for_each(|v| *v = v.sqrt());
+            if skip == 1 {
+                sc[..d].copy_from_slice(&scaled0);
+                inv[..d].copy_from_slice(instance);
+                dist[0] = 0.0;
             }
         };
         let block = ROWS_PER_TASK * d;
@@ -342,11 +399,7 @@ impl TabularSampler {
                     .for_each(|(c, ((sc, inv), dist))| fill(c, sc, inv, dist))
             });
         }
-        Ok(Neighbourhood {
-            scaled,
-            inverse,
-            distances,
-        })
+        Ok(())
     }
 
     /// Column-major N(0, 1) values of a Latin hypercube (pyDOE2's `lhs`
@@ -422,14 +475,14 @@ mod tests {
     fn sampler() -> TabularSampler {
         let cat = Categorical::new(1, vec![0.0, 1.0, 2.0], &[0.2, 0.3, 0.5]).unwrap();
         let bins = vec![
-            TruncNormal::from_bin(0.0, 1.0, 0.5, 0.3).unwrap(),
-            TruncNormal::from_bin(1.0, 4.0, 2.0, 1.0).unwrap(),
+            Bin::from_stats(0.0, 1.0, 0.5, 0.3).unwrap(),
+            Bin::from_stats(1.0, 4.0, 2.0, 1.0).unwrap(),
         ];
         let disc = Categorical::new(2, vec![0.0, 1.0], &[1.0, 1.0])
             .unwrap()
             .with_edges(vec![1.0])
             .unwrap()
-            .with_bins(2, bins)
+            .with_bins(2, &bins)
             .unwrap();
         TabularSampler::new(vec![
             Column::Continuous {
@@ -546,7 +599,7 @@ mod tests {
         assert!(Categorical::new(0, vec![1.0, 2.0], &[1.0]).is_err());
         let c = Categorical::new(0, vec![0.0, 5.0], &[1.0, 1.0]).unwrap();
         assert!(c
-            .with_bins(0, vec![TruncNormal::from_bin(0.0, 1.0, 0.5, 1.0).unwrap()])
+            .with_bins(0, &[Bin::from_stats(0.0, 1.0, 0.5, 1.0).unwrap()])
             .is_err());
         assert!(TabularSampler::new(vec![Column::Continuous {
             mean: 0.0,
@@ -559,6 +612,152 @@ mod tests {
     fn zero_frequency_values_are_never_drawn() {
         let c = Categorical::new(0, vec![1.0, 2.0, 3.0], &[0.0, 1.0, 0.0]).unwrap();
         let mut rng = stream(1, &[]);
-        assert!((0..1000).all(|_| c.draw(&mut rng) == 1));
+        assert!((0..1000).all(|_| c.draw(&mut rng) == (1, 2.0)));
+    }
+}
+
+#[cfg(test)]
+mod perf {
+    use super::*;
+    use std::time::Instant;
+
+    fn best<F: FnMut()>(mut f: F) -> f64 {
+        let mut b = f64::INFINITY;
+        for _ in 0..30 {
+            let t = Instant::now();
+            f();
+            b = b.min(t.elapsed().as_secs_f64() * 1e3);
+        }
+        b
+    }
+
+    #[test]
+    #[ignore]
+    fn timing() {
+        let n = 5000;
+        let d = 30;
+        let mut rng = stream(1, &[]);
+        let mut v = vec![0.0; n * d];
+        println!(
+            "raw normals {:.3} ms",
+            best(|| v
+                .iter_mut()
+                .for_each(|x| *x = StandardNormal.sample(&mut rng)))
+        );
+        println!(
+            "alloc+fill 2 arrays {:.3} ms",
+            best(|| {
+                let mut a = vec![0.0; n * d];
+                let mut b = vec![0.0; n * d];
+                a.iter_mut().zip(b.iter_mut()).for_each(|(x, y)| {
+                    *x = 1.0;
+                    *y = 2.0;
+                });
+                std::hint::black_box((a, b));
+            })
+        );
+        println!(
+            "alloc+normals into 2 arrays {:.3} ms",
+            best(|| {
+                let mut a = vec![0.0; n * d];
+                let mut b = vec![0.0; n * d];
+                a.iter_mut().zip(b.iter_mut()).for_each(|(x, y)| {
+                    let z: f64 = StandardNormal.sample(&mut rng);
+                    *x = z;
+                    *y = 2.0 * z + 1.0;
+                });
+                std::hint::black_box((a, b));
+            })
+        );
+        let cont = TabularSampler::new(
+            (0..d)
+                .map(|j| Column::Continuous {
+                    mean: j as f64,
+                    scale: 1.0 + j as f64,
+                })
+                .collect(),
+        )
+        .unwrap();
+        let x: Vec<f64> = (0..d).map(|j| j as f64).collect();
+        let o = Options {
+            num_samples: n,
+            seed: 1,
+            draw: Draw::Gaussian,
+            around_instance: false,
+            undiscretize: true,
+            first_row: None,
+        };
+        let (mut a, mut b, mut c) = (vec![0.0; n * d], vec![0.0; n * d], vec![0.0; n]);
+        println!(
+            "continuous {:.3} ms",
+            best(|| {
+                cont.sample_into(&x, o, &mut a, &mut b, &mut c).unwrap();
+            })
+        );
+        let cols = (0..d)
+            .map(|j| {
+                let bins: Vec<Bin> = (0..4)
+                    .map(|b| {
+                        Bin::from_stats(
+                            b as f64,
+                            b as f64 + 1.0 + (b == 3) as u8 as f64 * 5.0,
+                            b as f64 + 0.5,
+                            0.4,
+                        )
+                        .unwrap()
+                    })
+                    .collect();
+                Column::Categorical(
+                    Categorical::new(j, vec![0.0, 1.0, 2.0, 3.0], &[0.25, 0.25, 0.25, 0.25])
+                        .unwrap()
+                        .with_edges(vec![1.0, 2.0, 3.0])
+                        .unwrap()
+                        .with_bins(j, &bins)
+                        .unwrap(),
+                )
+            })
+            .collect();
+        let disc = TabularSampler::new(cols).unwrap();
+        let xd: Vec<f64> = (0..d).map(|j| (j % 5) as f64).collect();
+        println!(
+            "discretized {:.3} ms",
+            best(|| {
+                disc.sample_into(&xd, o, &mut a, &mut b, &mut c).unwrap();
+            })
+        );
+        let o2 = Options {
+            undiscretize: false,
+            ..o
+        };
+        println!(
+            "categorical only {:.3} ms",
+            best(|| {
+                disc.sample_into(&xd, o2, &mut a, &mut b, &mut c).unwrap();
+            })
+        );
+        let cats: Vec<&Categorical> = disc
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::Categorical(c) => c,
+                _ => unreachable!(),
+            })
+            .collect();
+        println!(
+            "draws only {:.3} ms",
+            best(|| {
+                let mut acc = 0.0;
+                for chunk in 0..n.div_ceil(256) {
+                    let mut rng = stream(1, &[1, chunk as u64]);
+                    for cat in &cats {
+                        for _ in 0..256 {
+                            let (k, v) = cat.draw(&mut rng);
+                            acc += v + k as f64;
+                        }
+                    }
+                }
+                std::hint::black_box(acc);
+            })
+        );
     }
 }

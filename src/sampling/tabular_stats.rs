@@ -139,22 +139,61 @@ fn check_features(features: &[usize], d: usize) -> Result<()> {
     }
 }
 
+/// Order-preserving map of a (non-NaN) f64 to a u64: comparing keys is
+/// comparing values (with -0.0 before 0.0), and it is cheaper.
+#[inline]
+fn key(x: f64) -> u64 {
+    let b = x.to_bits();
+    // branch-free: flip every bit of negatives, only the sign bit of positives
+    let mask = ((b as i64) >> 63) as u64;
+    b ^ (mask | (1 << 63))
+}
+
+#[inline]
+fn unkey(k: u64) -> f64 {
+    let mask = ((k as i64) >> 63) as u64; // all ones for positives
+    f64::from_bits(k ^ (!mask | (1 << 63)))
+}
+
 /// Puts the order statistics at every index of `targets` (sorted, deduped,
 /// relative to `v`) in place, as a sort would.
-fn multiselect(v: &mut [f64], targets: &[usize], offset: usize) {
+fn multiselect(v: &mut [u64], targets: &[usize], offset: usize) {
     if targets.is_empty() || v.is_empty() {
         return;
     }
     let mid = targets.len() / 2;
     let k = targets[mid] - offset;
-    v.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+    v.select_nth_unstable(k);
     let (left, right) = v.split_at_mut(k);
     multiselect(left, &targets[..mid], offset);
     multiselect(&mut right[1..], &targets[mid + 1..], offset + k + 1);
 }
 
-/// `np.percentile(column, q)` (method 'linear') of one column, bit for bit.
-pub fn percentiles_of(column: &mut [f64], q: &[f64]) -> Vec<f64> {
+/// [`multiselect`] where a target right after another (k + 1 after k, as
+/// interpolation needs) is found as the minimum of the part after k.
+fn select_targets(v: &mut [u64], targets: &[usize]) {
+    let anchors: Vec<usize> = targets
+        .iter()
+        .enumerate()
+        .filter(|&(i, &t)| i == 0 || targets[i - 1] + 1 != t)
+        .map(|(_, &t)| t)
+        .collect();
+    multiselect(v, &anchors, 0);
+    for (i, &t) in targets.iter().enumerate() {
+        if i == 0 || targets[i - 1] + 1 != t {
+            continue;
+        }
+        // everything in (t - 1, next anchor) ranks above t - 1: its minimum is rank t
+        let end = anchors.iter().find(|&&a| a > t).copied().unwrap_or(v.len());
+        if let Some((pos, _)) = v[t..end].iter().enumerate().min_by_key(|&(_, &k)| k) {
+            v.swap(t, t + pos);
+        }
+    }
+}
+
+/// `np.percentile(column, q)` (method 'linear') of one column given as keys,
+/// bit for bit.
+fn percentiles_of_keys(column: &mut [u64], q: &[f64]) -> Vec<f64> {
     let n = column.len();
     let last = n - 1;
     let plan: Vec<(usize, usize, f64)> = q
@@ -174,10 +213,10 @@ pub fn percentiles_of(column: &mut [f64], q: &[f64]) -> Vec<f64> {
     let mut targets: Vec<usize> = plan.iter().flat_map(|&(a, b, _)| [a, b]).collect();
     targets.sort_unstable();
     targets.dedup();
-    multiselect(column, &targets, 0);
+    select_targets(column, &targets);
     plan.iter()
         .map(|&(i, j, gamma)| {
-            let (a, b) = (column[i], column[j]);
+            let (a, b) = (unkey(column[i]), unkey(column[j]));
             let diff = b - a;
             if gamma >= 0.5 {
                 b - diff * (1.0 - gamma)
@@ -186,6 +225,12 @@ pub fn percentiles_of(column: &mut [f64], q: &[f64]) -> Vec<f64> {
             }
         })
         .collect()
+}
+
+/// `np.percentile(column, q)` (method 'linear') of one column, bit for bit.
+pub fn percentiles_of(column: &[f64], q: &[f64]) -> Vec<f64> {
+    let mut keys: Vec<u64> = column.iter().map(|&x| key(x)).collect();
+    percentiles_of_keys(&mut keys, q)
 }
 
 /// Percentiles `q` (in [0, 100]) of each listed column.
@@ -204,21 +249,57 @@ pub fn percentiles(data: ArrayView2<f64>, features: &[usize], q: &[f64]) -> Resu
             format!("must be in [0, 100], got {bad}"),
         ));
     }
-    let work = |&f: &usize| -> Result<Vec<f64>> {
-        let mut col: Vec<f64> = data.column(f).iter().cloned().collect();
-        if col.iter().any(|v| v.is_nan()) {
-            return Err(LimeError::NonFinite {
-                name: "training_data",
-                detail: format!(" (column {f})"),
-            });
-        }
-        Ok(percentiles_of(&mut col, q))
-    };
-    if n * features.len() < 1 << 16 {
-        features.iter().map(work).collect()
-    } else {
-        crate::pool::install(|| features.par_iter().map(work).collect())
+    let k = features.len();
+    if k == 0 {
+        return Ok(vec![]);
     }
+    // One blocked pass turns the listed columns into column-major keys
+    // (gathering a column of row-major data reads a cache line per value).
+    let flat = row_major(&data);
+    let mut keys = vec![0u64; n * k];
+    let nan = std::sync::atomic::AtomicBool::new(false);
+    {
+        let mut blocks: Vec<Vec<&mut [u64]>> = (0..n.div_ceil(ROWS_PER_TASK))
+            .map(|_| Vec::with_capacity(k))
+            .collect();
+        for col in keys.chunks_mut(n) {
+            for (b, part) in col.chunks_mut(ROWS_PER_TASK).enumerate() {
+                blocks[b].push(part);
+            }
+        }
+        let fill = |(b, mut cols): (usize, Vec<&mut [u64]>)| {
+            let r0 = b * ROWS_PER_TASK;
+            let mut bad = false;
+            for (r, row) in flat[r0 * d..]
+                .chunks_exact(d)
+                .take(cols[0].len())
+                .enumerate()
+            {
+                for (col, &f) in cols.iter_mut().zip(features) {
+                    let x = row[f];
+                    bad |= x.is_nan();
+                    col[r] = key(x);
+                }
+            }
+            if bad {
+                nan.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        };
+        if n * k < 1 << 16 {
+            blocks.into_iter().enumerate().for_each(fill);
+        } else {
+            crate::pool::install(|| blocks.into_par_iter().enumerate().for_each(fill));
+        }
+    }
+    if nan.into_inner() {
+        return Err(non_finite_error("training_data", &flat, d));
+    }
+    let work = |col: &mut [u64]| percentiles_of_keys(col, q);
+    Ok(if n * k < 1 << 16 {
+        keys.chunks_mut(n).map(work).collect()
+    } else {
+        crate::pool::install(|| keys.par_chunks_mut(n).map(work).collect())
+    })
 }
 
 /// What a discretizer keeps about the bins of one column.
@@ -245,7 +326,66 @@ pub fn bin_of(edges: &[f64], x: f64) -> usize {
     }
 }
 
-/// Per-bin statistics of each listed column, binned by its sorted `edges`.
+/// Running moments of one bin within one chunk, shifted by the first value
+/// seen (so a bin of equal values has exactly zero spread).
+#[derive(Debug, Clone, Copy, Default)]
+struct Moments {
+    n: usize,
+    shift: f64,
+    s1: f64,
+    s2: f64,
+}
+
+impl Moments {
+    #[inline]
+    fn push(&mut self, x: f64) {
+        if self.n == 0 {
+            self.shift = x;
+        }
+        let t = x - self.shift;
+        self.n += 1;
+        self.s1 += t;
+        self.s2 += t * t;
+    }
+
+    /// (count, mean, sum of squared deviations).
+    fn finish(&self) -> (usize, f64, f64) {
+        if self.n == 0 {
+            return (0, 0.0, 0.0);
+        }
+        let nf = self.n as f64;
+        (
+            self.n,
+            self.shift + self.s1 / nf,
+            (self.s2 - self.s1 * self.s1 / nf).max(0.0),
+        )
+    }
+}
+
+/// Chan et al.'s merge of (count, mean, M2) summaries.
+fn merge((na, ma, qa): (usize, f64, f64), (nb, mb, qb): (usize, f64, f64)) -> (usize, f64, f64) {
+    if na == 0 {
+        return (nb, mb, qb);
+    }
+    if nb == 0 {
+        return (na, ma, qa);
+    }
+    let n = na + nb;
+    let delta = mb - ma;
+    let mean = if delta == 0.0 {
+        ma
+    } else {
+        ma + delta * nb as f64 / n as f64
+    };
+    (
+        n,
+        mean,
+        qa + qb + delta * delta * (na as f64 * nb as f64 / n as f64),
+    )
+}
+
+/// Per-bin statistics of each listed column, binned by its sorted `edges`,
+/// in one pass.
 pub fn bin_stats(
     data: ArrayView2<f64>,
     features: &[usize],
@@ -279,88 +419,487 @@ pub fn bin_stats(
         .collect();
     let total = offsets[features.len()];
     let k = features.len();
-    // Pass 1: counts, sums, min and max.
     let parts = over_row_chunks(&flat, d, |rows| {
-        let mut counts = vec![0usize; total];
-        let mut sums = vec![0.0; total];
+        let mut bins = vec![Moments::default(); total];
         let mut lo = vec![f64::INFINITY; k];
         let mut hi = vec![f64::NEG_INFINITY; k];
         for row in rows.chunks_exact(d) {
-            for (i, (&f, e)) in features.iter().zip(edges).enumerate() {
-                let x = row[f];
-                let b = offsets[i] + bin_of(e, x);
-                counts[b] += 1;
-                sums[b] += x;
+            for i in 0..k {
+                let x = row[features[i]];
+                bins[offsets[i] + bin_of(&edges[i], x)].push(x);
                 lo[i] = lo[i].min(x);
                 hi[i] = hi[i].max(x);
             }
         }
-        (counts, sums, lo, hi)
+        (bins, lo, hi)
     });
-    let mut counts = vec![0usize; total];
-    let mut means = vec![0.0; total];
+    let mut summary = vec![(0usize, 0.0, 0.0); total];
     let mut lo = vec![f64::INFINITY; k];
     let mut hi = vec![f64::NEG_INFINITY; k];
-    for (c, s, l, h) in &parts {
-        for b in 0..total {
-            counts[b] += c[b];
-            means[b] += s[b];
+    for (bins, l, h) in &parts {
+        for (acc, m) in summary.iter_mut().zip(bins) {
+            *acc = merge(*acc, m.finish());
         }
         for i in 0..k {
             lo[i] = lo[i].min(l[i]);
             hi[i] = hi[i].max(h[i]);
         }
     }
-    if lo.iter().chain(&hi).chain(&means).any(|v| !v.is_finite()) {
+    if lo.iter().chain(&hi).any(|v| !v.is_finite())
+        || summary
+            .iter()
+            .any(|(_, m, q)| !(m.is_finite() && q.is_finite()))
+    {
         return Err(non_finite_error("training_data", &flat, d));
-    }
-    for b in 0..total {
-        means[b] = if counts[b] == 0 {
-            0.0
-        } else {
-            means[b] / counts[b] as f64
-        };
-    }
-    // Pass 2: squared deviations from the bin means.
-    let parts = over_row_chunks(&flat, d, |rows| {
-        let mut ss = vec![0.0; total];
-        for row in rows.chunks_exact(d) {
-            for (i, (&f, e)) in features.iter().zip(edges).enumerate() {
-                let x = row[f];
-                let b = offsets[i] + bin_of(e, x);
-                let t = x - means[b];
-                ss[b] += t * t;
-            }
-        }
-        ss
-    });
-    let mut ss = vec![0.0; total];
-    for p in &parts {
-        for b in 0..total {
-            ss[b] += p[b];
-        }
     }
     Ok((0..k)
         .map(|i| {
             let r = offsets[i]..offsets[i + 1];
             BinStats {
-                counts: counts[r.clone()].to_vec(),
-                means: means[r.clone()].to_vec(),
-                stds: r
-                    .map(|b| {
-                        let s = if counts[b] == 0 {
-                            0.0
-                        } else {
-                            (ss[b] / counts[b] as f64).sqrt()
-                        };
-                        s + 0.000_000_000_01
-                    })
+                counts: summary[r.clone()].iter().map(|s| s.0).collect(),
+                means: summary[r.clone()].iter().map(|s| s.1).collect(),
+                stds: summary[r]
+                    .iter()
+                    .map(|&(c, _, q)| if c == 0 { 0.0 } else { (q / c as f64).sqrt() } + 0.000_000_000_01)
                     .collect(),
                 min: lo[i],
                 max: hi[i],
             }
         })
         .collect())
+}
+
+/// Percentiles of one column and the statistics of the bins they make.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantileBins {
+    /// `np.percentile(column, q)`, bit for bit.
+    pub percentiles: Vec<f64>,
+    /// `np.unique(percentiles)`: the bin edges.
+    pub edges: Vec<f64>,
+    pub stats: BinStats,
+}
+
+/// Rows sampled to bracket the order statistics, and the row count below
+/// which columns are simply gathered and selected.
+const SAMPLE_ROWS: usize = 8192;
+const BRACKET_MIN_ROWS: usize = 4 * SAMPLE_ROWS;
+
+/// numpy's 'linear' plan for each percentile: (previous rank, next rank, gamma).
+fn linear_plan(n: usize, q: &[f64]) -> Vec<(usize, usize, f64)> {
+    let last = n - 1;
+    q.iter()
+        .map(|&p| {
+            let virt = last as f64 * (p / 100.0);
+            if virt >= last as f64 {
+                (last, last, virt - last as f64)
+            } else {
+                let prev = virt.floor();
+                (prev as usize, prev as usize + 1, virt - prev)
+            }
+        })
+        .collect()
+}
+
+fn lerp_plan(plan: &[(usize, usize, f64)], value_at: impl Fn(usize) -> f64) -> Vec<f64> {
+    plan.iter()
+        .map(|&(i, j, gamma)| {
+            let (a, b) = (value_at(i), value_at(j));
+            let diff = b - a;
+            if gamma >= 0.5 {
+                b - diff * (1.0 - gamma)
+            } else {
+                a + diff * gamma
+            }
+        })
+        .collect()
+}
+
+/// `np.unique` of sorted-or-not percentiles.
+fn unique_sorted(v: &[f64]) -> Vec<f64> {
+    let mut e = v.to_vec();
+    e.sort_by(|a, b| a.total_cmp(b));
+    e.dedup_by(|a, b| a == b);
+    e
+}
+
+/// One bracket of key values [lo, hi] holding some target ranks.
+#[derive(Debug, Clone)]
+struct Bracket {
+    lo: u64,
+    hi: u64,
+    targets: Vec<usize>,
+    /// Sample positions of lo and hi (for the regions' shifts).
+    lo_pos: usize,
+    hi_pos: usize,
+}
+
+/// The brackets of one column and what its pass needs.
+#[derive(Debug, Clone)]
+struct ColumnPlan {
+    brackets: Vec<Bracket>,
+    /// lo₀, hi₀, lo₁, hi₁, …: a key's position among them is even in a region
+    /// (region p/2) and odd inside a bracket (bracket (p-1)/2).
+    bounds: Vec<u64>,
+    /// A value inside each region (from the sample), subtracted before summing.
+    shifts: Vec<f64>,
+}
+
+/// Brackets around the target ranks of one column from a sorted sample of it.
+fn brackets_for(sample: &[u64], n: usize, targets: &[usize]) -> Vec<Bracket> {
+    let m = sample.len();
+    let mut out: Vec<Bracket> = Vec::new();
+    for &r in targets {
+        let p = (r as f64 + 0.5) / n as f64;
+        let pos = p * m as f64;
+        let margin = 5.0 * (m as f64 * p * (1.0 - p)).sqrt() + 4.0;
+        let lo_i = (pos - margin).floor();
+        let hi_i = (pos + margin).ceil();
+        let lo_pos = if lo_i < 0.0 { 0 } else { lo_i as usize };
+        let hi_pos = if hi_i >= m as f64 {
+            m - 1
+        } else {
+            hi_i as usize
+        };
+        let lo = if lo_i < 0.0 { 0 } else { sample[lo_pos] };
+        let hi = if hi_i >= m as f64 {
+            u64::MAX
+        } else {
+            sample[hi_pos]
+        };
+        match out.last_mut() {
+            Some(last) if lo <= last.hi => {
+                last.hi = last.hi.max(hi);
+                last.hi_pos = last.hi_pos.max(hi_pos);
+                last.targets.push(r);
+            }
+            _ => out.push(Bracket {
+                lo,
+                hi,
+                targets: vec![r],
+                lo_pos,
+                hi_pos,
+            }),
+        }
+    }
+    out
+}
+
+fn column_plan(sample: &[u64], n: usize, targets: &[usize]) -> ColumnPlan {
+    let brackets = brackets_for(sample, n, targets);
+    let bounds = brackets.iter().flat_map(|b| [b.lo, b.hi]).collect();
+    let m = sample.len();
+    let shifts = (0..=brackets.len())
+        .map(|r| {
+            let start = if r == 0 { 0 } else { brackets[r - 1].hi_pos };
+            let end = if r == brackets.len() {
+                m - 1
+            } else {
+                brackets[r].lo_pos
+            };
+            unkey(sample[(start + end.max(start)) / 2])
+        })
+        .collect();
+    ColumnPlan {
+        brackets,
+        bounds,
+        shifts,
+    }
+}
+
+/// Most brackets the pass handles per column (deciles need 9; more
+/// percentiles take the plain path). Small, so 30 columns' states stay in L1.
+const MAX_BRACKETS: usize = 9;
+
+/// The pass's state for one column of one chunk.
+struct PassState {
+    count: usize,
+    lo: f64,
+    hi: f64,
+    bounds: [u64; 2 * MAX_BRACKETS],
+    shifts: [f64; MAX_BRACKETS + 1],
+    sums: [Shifted; MAX_BRACKETS + 1],
+    inside: Vec<Vec<u64>>,
+}
+
+impl PassState {
+    fn new(plan: &ColumnPlan) -> PassState {
+        let mut bounds = [u64::MAX; 2 * MAX_BRACKETS];
+        bounds[..plan.bounds.len()].copy_from_slice(&plan.bounds);
+        let mut shifts = [0.0; MAX_BRACKETS + 1];
+        shifts[..plan.shifts.len()].copy_from_slice(&plan.shifts);
+        PassState {
+            bounds,
+            shifts,
+            sums: [Shifted::default(); MAX_BRACKETS + 1],
+            count: plan.bounds.len(),
+            inside: vec![Vec::new(); plan.brackets.len()],
+            lo: f64::INFINITY,
+            hi: f64::NEG_INFINITY,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, x: f64) {
+        self.lo = if x < self.lo { x } else { self.lo };
+        self.hi = if x > self.hi { x } else { self.hi };
+        let kx = key(x);
+        // lo bounds (even) are inclusive, hi bounds (odd) exclusive
+        let mut pos = 0usize;
+        let mut j = 0;
+        while j < self.count {
+            pos += (kx >= self.bounds[j]) as usize + (kx > self.bounds[j + 1]) as usize;
+            j += 2;
+        }
+        if pos & 1 == 1 {
+            self.inside[pos >> 1].push(kx);
+        } else {
+            let r = pos >> 1;
+            let t = x - self.shifts[r];
+            let m = &mut self.sums[r];
+            m.n += 1;
+            m.s1 += t;
+            m.s2 += t * t;
+        }
+    }
+
+    fn into_pass(self) -> ColumnPass {
+        let regions = self.inside.len() + 1;
+        ColumnPass {
+            regions: self.sums[..regions].to_vec(),
+            inside: self.inside,
+            lo: self.lo,
+            hi: self.hi,
+        }
+    }
+}
+
+/// Sums of values less a fixed shift.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shifted {
+    n: usize,
+    s1: f64,
+    s2: f64,
+}
+
+impl Shifted {
+    /// (count, mean, sum of squared deviations) given the shift.
+    fn finish(&self, shift: f64) -> (usize, f64, f64) {
+        if self.n == 0 {
+            return (0, 0.0, 0.0);
+        }
+        let nf = self.n as f64;
+        (
+            self.n,
+            shift + self.s1 / nf,
+            (self.s2 - self.s1 * self.s1 / nf).max(0.0),
+        )
+    }
+}
+
+/// Per-column work of the bracketed pass, for one chunk of rows.
+#[derive(Debug, Clone)]
+struct ColumnPass {
+    /// Sums of the values between brackets (region i lies before bracket i).
+    regions: Vec<Shifted>,
+    /// Keys of the values inside each bracket.
+    inside: Vec<Vec<u64>>,
+    lo: f64,
+    hi: f64,
+}
+
+/// Percentiles `q` of each listed column and the per-bin statistics of the
+/// bins they make (lime's quartile and decile discretizers), in one pass over
+/// the rows: a sample of rows brackets each order statistic, the pass keeps
+/// moments of the values between brackets and the values inside them, and
+/// the exact order statistics are selected among those.
+pub fn quantile_bins(
+    data: ArrayView2<f64>,
+    features: &[usize],
+    q: &[f64],
+) -> Result<Vec<QuantileBins>> {
+    let (n, d) = data.dim();
+    if n == 0 {
+        return Err(LimeError::shape(
+            "training_data",
+            "has no rows: percentiles need at least one",
+        ));
+    }
+    check_features(features, d)?;
+    if let Some(bad) = q.iter().find(|p| !(0.0..=100.0).contains(*p)) {
+        return Err(LimeError::invalid(
+            "percentiles",
+            format!("must be in [0, 100], got {bad}"),
+        ));
+    }
+    if q.is_empty() {
+        return Err(LimeError::invalid("percentiles", "need at least one"));
+    }
+    let flat = row_major(&data);
+    let plan = linear_plan(n, q);
+    let mut targets: Vec<usize> = plan.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    let k = features.len();
+    if n < BRACKET_MIN_ROWS {
+        return plain_quantile_bins(data, features, q);
+    }
+    // 1. brackets from a strided sample of rows
+    let stride = n / SAMPLE_ROWS;
+    let plans: Vec<ColumnPlan> = {
+        let per_feature = |i: usize| -> ColumnPlan {
+            let f = features[i];
+            let mut sample: Vec<u64> = (0..SAMPLE_ROWS)
+                .map(|s| key(flat[s * stride * d + f]))
+                .collect();
+            sample.sort_unstable();
+            column_plan(&sample, n, &targets)
+        };
+        crate::pool::install(|| (0..k).into_par_iter().map(per_feature).collect())
+    };
+    // 2. the pass: each column's state in one compact record (no indirection
+    // in the inner loop)
+    if plans.iter().any(|p| p.brackets.len() > MAX_BRACKETS) {
+        return plain_quantile_bins(data, features, q);
+    }
+    let parts = over_row_chunks(&flat, d, |rows| {
+        let mut cols: Vec<PassState> = plans.iter().map(PassState::new).collect();
+        let mut nan = false;
+        for row in rows.chunks_exact(d) {
+            for (col, &f) in cols.iter_mut().zip(features) {
+                let x = row[f];
+                nan |= x.is_nan();
+                col.add(x);
+            }
+        }
+        let cols: Vec<ColumnPass> = cols.into_iter().map(PassState::into_pass).collect();
+        (cols, nan)
+    });
+    if parts.iter().any(|(_, nan)| *nan) {
+        return Err(non_finite_error("training_data", &flat, d));
+    }
+    // 3. per column: merge chunks, select, bin
+    let finish = |i: usize| -> Result<QuantileBins> {
+        let br = &plans[i].brackets;
+        let mut regions = vec![(0usize, 0.0, 0.0); br.len() + 1];
+        let mut inside: Vec<Vec<u64>> = vec![Vec::new(); br.len()];
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for (cols, _) in &parts {
+            let c = &cols[i];
+            for ((acc, m), &shift) in regions.iter_mut().zip(&c.regions).zip(&plans[i].shifts) {
+                *acc = merge(*acc, m.finish(shift));
+            }
+            for (acc, v) in inside.iter_mut().zip(&c.inside) {
+                acc.extend_from_slice(v);
+            }
+            lo = lo.min(c.lo);
+            hi = hi.max(c.hi);
+        }
+        if !(lo.is_finite() && hi.is_finite()) {
+            return Err(non_finite_error("training_data", &flat, d));
+        }
+        // rank of each target within its bracket
+        let mut below = 0usize;
+        let mut order: Vec<(usize, u64)> = Vec::with_capacity(targets.len());
+        for (b, bracket) in br.iter().enumerate() {
+            below += regions[b].0;
+            let local: Vec<usize> = bracket
+                .targets
+                .iter()
+                .map(|&r| r.wrapping_sub(below))
+                .collect();
+            if local.iter().any(|&l| l >= inside[b].len()) {
+                return fallback(&flat, n, d, features[i], q);
+            }
+            select_targets(&mut inside[b], &local);
+            order.extend(
+                bracket
+                    .targets
+                    .iter()
+                    .zip(&local)
+                    .map(|(&r, &l)| (r, inside[b][l])),
+            );
+            below += inside[b].len();
+        }
+        let value_at =
+            |r: usize| unkey(order.iter().find(|&&(t, _)| t == r).map_or(0, |&(_, v)| v));
+        let percentiles = lerp_plan(&plan, value_at);
+        let edges = unique_sorted(&percentiles);
+        // bins: regions fall wholly in one bin, values inside brackets are binned one by one
+        let mut bins = vec![(0usize, 0.0, 0.0); edges.len() + 1];
+        for (r, summary) in regions.iter().enumerate() {
+            let bin = if r == 0 {
+                0
+            } else {
+                edges.iter().filter(|&&e| key(e) <= br[r - 1].hi).count()
+            };
+            bins[bin] = merge(bins[bin], *summary);
+        }
+        let mut extra = vec![Moments::default(); edges.len() + 1];
+        for values in &inside {
+            for &kv in values {
+                let x = unkey(kv);
+                extra[bin_of(&edges, x)].push(x);
+            }
+        }
+        for (b, m) in bins.iter_mut().zip(&extra) {
+            *b = merge(*b, m.finish());
+        }
+        Ok(QuantileBins {
+            percentiles,
+            stats: summarise(&bins, lo, hi),
+            edges,
+        })
+    };
+    crate::pool::install(|| (0..k).into_par_iter().map(finish).collect())
+}
+
+/// Percentiles then bin statistics, one after the other.
+fn plain_quantile_bins(
+    data: ArrayView2<f64>,
+    features: &[usize],
+    q: &[f64],
+) -> Result<Vec<QuantileBins>> {
+    let pcts = percentiles(data, features, q)?;
+    let edges: Vec<Vec<f64>> = pcts.iter().map(|p| unique_sorted(p)).collect();
+    let stats = bin_stats(data, features, &edges)?;
+    Ok(pcts
+        .into_iter()
+        .zip(edges)
+        .zip(stats)
+        .map(|((percentiles, edges), stats)| QuantileBins {
+            percentiles,
+            edges,
+            stats,
+        })
+        .collect())
+}
+
+fn summarise(bins: &[(usize, f64, f64)], min: f64, max: f64) -> BinStats {
+    BinStats {
+        counts: bins.iter().map(|b| b.0).collect(),
+        means: bins.iter().map(|b| b.1).collect(),
+        stds: bins
+            .iter()
+            .map(|&(c, _, q)| if c == 0 { 0.0 } else { (q / c as f64).sqrt() } + 0.000_000_000_01)
+            .collect(),
+        min,
+        max,
+    }
+}
+
+/// One column the plain way (a bracket missed its target: never expected).
+fn fallback(flat: &[f64], n: usize, d: usize, f: usize, q: &[f64]) -> Result<QuantileBins> {
+    let column: Vec<f64> = (0..n).map(|r| flat[r * d + f]).collect();
+    let percentiles = percentiles_of(&column, q);
+    let edges = unique_sorted(&percentiles);
+    let view = ArrayView2::from_shape((n, 1), &column[..])
+        .map_err(|e| LimeError::Numerical(e.to_string()))?;
+    let stats = bin_stats(view, &[0], std::slice::from_ref(&edges))?.remove(0);
+    Ok(QuantileBins {
+        percentiles,
+        edges,
+        stats,
+    })
 }
 
 #[cfg(test)]
@@ -402,6 +941,46 @@ mod tests {
     }
 
     #[test]
+    fn quantile_bins_match_the_plain_path() {
+        use crate::rng::stream;
+        use rand::RngExt;
+        let mut rng = stream(5, &[]);
+        for &n in &[40_000usize, 70_001] {
+            let x = Array2::from_shape_fn((n, 4), |(_, j)| {
+                let u: f64 = rng.random();
+                match j {
+                    0 => u,
+                    1 => (u * 5.0).floor(), // heavy ties
+                    2 => (-u.ln()).powi(3), // skewed
+                    _ => 3.0,               // constant
+                }
+            });
+            let f = [0, 1, 2, 3];
+            for q in [
+                &[25.0, 50.0, 75.0][..],
+                &[10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0],
+            ] {
+                let fused = quantile_bins(x.view(), &f, q).unwrap();
+                let plain = percentiles(x.view(), &f, q).unwrap();
+                for (j, qb) in fused.iter().enumerate() {
+                    assert_eq!(qb.percentiles, plain[j], "column {j}");
+                    let stats = bin_stats(x.view(), &[j], std::slice::from_ref(&qb.edges))
+                        .unwrap()
+                        .remove(0);
+                    assert_eq!(qb.stats.counts, stats.counts, "column {j}");
+                    for (a, b) in qb.stats.means.iter().zip(&stats.means) {
+                        assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} {b}");
+                    }
+                    for (a, b) in qb.stats.stds.iter().zip(&stats.stds) {
+                        assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-6), "{a} {b}");
+                    }
+                    assert_eq!((qb.stats.min, qb.stats.max), (stats.min, stats.max));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn bins_count_and_average() {
         let x = Array2::from_shape_fn((9000, 2), |(i, j)| (i % 9) as f64 * (j + 1) as f64);
         let s = bin_stats(x.view(), &[0, 1], &[vec![2.0, 5.0], vec![4.0]]).unwrap();
@@ -411,5 +990,37 @@ mod tests {
         assert_eq!((s[1].min, s[1].max), (0.0, 16.0));
         assert_eq!(s[1].counts, vec![3000, 6000]);
         assert!(bin_stats(x.view(), &[2], &[vec![1.0]]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod perf {
+    use super::*;
+    use crate::rng::stream;
+    use ndarray::Array2;
+    use rand_distr::{Distribution, StandardNormal};
+    use std::time::Instant;
+
+    #[test]
+    #[ignore]
+    fn timing() {
+        let mut rng = stream(1, &[]);
+        let x = Array2::from_shape_simple_fn((200_000, 30), || StandardNormal.sample(&mut rng));
+        let f: Vec<usize> = (0..30).collect();
+        let which = std::env::var("PERF_WHICH").unwrap_or_default();
+        let t = Instant::now();
+        for _ in 0..10 {
+            match which.as_str() {
+                "quantile" => drop(quantile_bins(x.view(), &f, &[25.0, 50.0, 75.0]).unwrap()),
+                "percentiles" => drop(percentiles(x.view(), &f, &[25.0, 50.0, 75.0]).unwrap()),
+                "bins" => drop(bin_stats(x.view(), &f, &vec![vec![-0.6, 0.0, 0.6]; 30]).unwrap()),
+                "moments" => drop(column_moments(x.view()).unwrap()),
+                _ => {}
+            }
+        }
+        println!(
+            "{which} {:.1} ms wall per call",
+            t.elapsed().as_secs_f64() * 1e2
+        );
     }
 }
