@@ -6,6 +6,7 @@ import json
 import matplotlib
 import numpy as np
 import pytest
+
 from lime_rs import __version__
 from lime_rs.explanation import Explanation
 from lime_rs.lime_tabular import LimeTabularExplainer

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 from lime_rs.explanation import Explanation
 from lime_rs.lime_tabular import LimeTabularExplainer
 from lime_rs.lime_text import LimeTextExplainer

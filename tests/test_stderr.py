@@ -9,6 +9,7 @@ standard error each single explanation reports. Features are fixed
 import numpy as np
 import pandas as pd
 import pytest
+
 from lime_rs import _native
 from lime_rs.lime_tabular import LimeTabularExplainer
 from lime_rs.lime_text import LimeTextExplainer

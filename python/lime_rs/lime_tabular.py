@@ -14,7 +14,7 @@ from functools import partial
 
 import numpy as np
 
-from lime_rs import _native, explanation, lime_base
+from lime_rs import _native, _pandas, explanation, lime_base
 from lime_rs._random import check_random_state, draw_seed
 from lime_rs._validation import as_float_array, check_feature_selection, check_int
 from lime_rs.discretize import (
@@ -304,6 +304,11 @@ class LimeTabularExplainer:
         if mode not in ("classification", "regression"):
             raise ValueError(f'mode: expected "classification" or "regression", got {mode!r}')
         self.mode = mode
+        # pandas input (lime_rs._pandas): string columns encoded, names resolved
+        self._frame, training_data, feature_names, categorical_features, categorical_names = (
+            _pandas.prepare_training(training_data, feature_names, categorical_features,
+                                     categorical_names)
+        )  # fmt: skip
         self.categorical_names = categorical_names or {}
         self.sample_around_instance = sample_around_instance
         self.training_data_stats = training_data_stats
@@ -538,6 +543,9 @@ class LimeTabularExplainer:
             An Explanation object (see explanation.py) with the corresponding
             explanations.
         """
+        data_row, predict_fn = _pandas.prepare_row(
+            self.__dict__.get("_frame"), data_row, predict_fn
+        )
         num_samples = check_int(num_samples, "num_samples", minimum=2)
         num_features = check_int(num_features, "num_features", minimum=1)
         if top_labels is not None and not isinstance(top_labels, bool):
