@@ -81,3 +81,21 @@ def test_text_indices_and_repeat_count():
     assert vsi == 100.0 and csi > 50.0
     with pytest.raises(ValueError, match="n_repeats"):
         stability_indices(explainer, "good", predict, n_repeats=1)
+
+
+def test_batch_path_is_used_when_available():
+    class Batched(LimeTextExplainer):
+        batches = 0
+
+        def explain_instances(self, texts, classifier_fn, **kwargs):
+            Batched.batches += 1
+            return [self.explain_instance(t, classifier_fn, **kwargs) for t in texts]
+
+    def predict(texts):
+        p = np.array([0.2 + 0.6 * ("good" in t) for t in texts])
+        return np.column_stack([1 - p, p])
+
+    vsi, csi = stability_indices(
+        Batched(random_state=0), "a good film", predict, n_repeats=3, num_samples=200
+    )
+    assert Batched.batches == 1 and vsi == 100.0

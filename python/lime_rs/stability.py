@@ -31,10 +31,20 @@ from lime_rs.serialization import Z95
 __all__ = ["concordances", "stability_indices"]
 
 
-def _explanations(explainer, instance, predict_fn, n_repeats, kwargs):
+def _has_stderr(exp, label):
+    key = _label_of(exp, label)
+    return key in (getattr(exp, "local_exp_stderr", None) or {})
+
+
+def _explanations(explainer, instance, predict_fn, n_repeats, label, kwargs):
     batch = getattr(explainer, "explain_instances", None)
     if callable(batch):
-        return list(batch([instance] * n_repeats, predict_fn, **kwargs))
+        exps = list(batch([instance] * n_repeats, predict_fn, **kwargs))
+        # A batch path that does not report standard errors would make every
+        # CSI pair discordant; the single-instance path always reports them
+        # (with the default ridge).
+        if all(_has_stderr(e, label) for e in exps) or kwargs.get("model_regressor") is not None:
+            return exps
     return [explainer.explain_instance(instance, predict_fn, **kwargs) for _ in range(n_repeats)]
 
 
@@ -102,5 +112,5 @@ def stability_indices(explainer, instance, predict_fn, n_repeats=10, label=None,
     """
     if isinstance(n_repeats, bool) or not isinstance(n_repeats, int) or n_repeats < 2:
         raise ValueError(f"n_repeats: expected an integer of at least 2, got {n_repeats!r}")
-    exps = _explanations(explainer, instance, predict_fn, n_repeats, kwargs)
+    exps = _explanations(explainer, instance, predict_fn, n_repeats, label, kwargs)
     return concordances(exps, label=label)
