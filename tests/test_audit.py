@@ -232,3 +232,26 @@ def test_bad_records(iris):
         Explanation.from_json("{not json")
     with pytest.raises(TypeError, match="expected a dict"):
         Explanation.from_dict([1, 2])
+
+
+def test_image_explanation_records_settings_and_stderr():
+    from lime_rs.lime_image import LimeImageExplainer
+
+    image = np.zeros((16, 16, 3))
+    image[:8] = 1.0
+    segments = np.arange(16 * 16).reshape(16, 16) // 32  # 8 horizontal bands
+
+    def predict(batch):
+        p = batch[:, :8].mean(axis=(1, 2, 3))
+        return np.column_stack([1 - p, p])
+
+    explainer = LimeImageExplainer(random_state=0)
+    exp = explainer.explain_instance(
+        image, predict, top_labels=2, num_samples=300, segmentation_fn=lambda im: segments,
+        progress_bar=False,
+    )  # fmt: skip
+    assert isinstance(exp.seed, int)
+    assert exp.explainer_settings["num_samples"] == 300
+    assert exp.explainer_settings["kernel_width"] == 0.25
+    for label in exp.local_exp:
+        assert [f for f, _ in exp.local_exp[label]] == [f for f, _ in exp.local_exp_stderr[label]]

@@ -568,7 +568,9 @@ class LimeImageExplainer:
                     feature_selection=self.feature_selection,
                 )
                 ret_exp.local_exp[label] = [(ids[f], w) for f, w in local_exp]
-            return ret_exp
+            return self._record(
+                ret_exp, num_samples, num_features, distance_metric, model_regressor, random_seed
+            )
 
         if self.base.kernel_fn is self._native_kernel_fn:
             weights = _native.kernel(distances, self._kernel_width)
@@ -591,7 +593,17 @@ class LimeImageExplainer:
                 print("Intercept", ret_exp.intercept[label])
                 print("Prediction_local", ret_exp.local_pred[label])
                 print("Right:", labels[0, column])
-        return ret_exp
+        return self._record(
+            ret_exp, num_samples, num_features, distance_metric, model_regressor, random_seed
+        )
+
+    def _record(self, exp, num_samples, num_features, distance_metric, regressor, random_seed):
+        """Settings and seed on the explanation (lime_rs.serialization.record)."""
+        from lime_rs.serialization import record
+
+        return record(exp, self, getattr(self, "_last_seed", None), num_samples=num_samples,
+                      num_features=num_features, distance_metric=distance_metric,
+                      model_regressor=regressor, segmentation_seed=random_seed)  # fmt: skip
 
     def _neighbourhood(
         self,
@@ -608,7 +620,8 @@ class LimeImageExplainer:
         the perturbed images, built batch by batch into one reused buffer."""
         image = np.ascontiguousarray(image)
         fudged_image = np.ascontiguousarray(fudged_image)
-        data = _native.image_masks(draw_seed(self.random_state), num_samples, n_features)
+        self._last_seed = draw_seed(self.random_state)  # recorded on the explanation
+        data = _native.image_masks(self._last_seed, num_samples, n_features)
         perturber = _native.ImagePerturber(
             _as_bytes(image), _as_bytes(fudged_image), pixel_feature, n_features
         )
