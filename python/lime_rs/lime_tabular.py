@@ -257,7 +257,10 @@ class LimeTabularExplainer:
         """Init function.
 
         Args:
-            training_data: numpy 2d array
+            training_data: numpy 2d array, or a pandas DataFrame (lime_rs
+                addition: string columns become categorical features shown by
+                value, and predict_fn then receives DataFrames with the
+                original columns and dtypes; see lime_rs._pandas)
             mode: "classification" or "regression"
             training_labels: labels for training data. Not required, but may be
                 used by discretizer.
@@ -518,6 +521,7 @@ class LimeTabularExplainer:
 
         Args:
             data_row: 1d numpy array or scipy.sparse matrix, corresponding to a row
+                (or a pandas Series / one-row DataFrame, lime_rs addition)
             predict_fn: prediction function. For classifiers, this should be a
                 function that takes a numpy array and outputs prediction
                 probabilities. For regressors, this takes a numpy array and

@@ -430,7 +430,7 @@ def _pandas():
     except ImportError:
         raise ImportError(
             "Explanation.as_frame needs pandas, an optional dependency of lime_rs: "
-            "pip install pandas (or pip install 'lime_rs[pandas]')"
+            "pip install pandas (or pip install 'lime-rs[pandas]')"
         ) from None
     return pd
 
