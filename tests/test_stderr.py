@@ -147,3 +147,28 @@ def test_regression_and_user_regressor_stderr(cancer):
         data.data[3, :6], predict, num_features=4, num_samples=800, model_regressor=Ridge()
     )
     assert exp2.as_frame(label=1)["stderr"].isna().all()
+
+
+def test_stderr_does_not_depend_on_thread_count():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from lime_rs import _native\n"
+        "rs = np.random.RandomState(0)\n"
+        "x = rs.randn(9000, 12)\n"
+        "y = np.c_[np.tanh(x @ rs.randn(12)), rs.rand(9000)]\n"
+        "w = np.exp(-rs.rand(9000))\n"
+        "out = _native.explain_with_data(x, y, w, [0, 1], 12, 'none', return_stderr=True)\n"
+        "print([m[5].tobytes().hex() for m in out])\n"
+    )
+    outs = []
+    for threads in ("1", "2", "5"):
+        env = dict(os.environ, LIME_RS_NUM_THREADS=threads)
+        run = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        outs.append(run.stdout)
+    assert outs[0] == outs[1] == outs[2]
