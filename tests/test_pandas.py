@@ -75,6 +75,10 @@ def test_pipeline_with_column_transformer(frame, pipeline, discretize):
     a = e1.explain_instance(df.iloc[[4]], pipeline.predict_proba, num_samples=300)
     b = e2.explain_instance(row[["age", "colour", "size"]], pipeline.predict_proba, num_samples=300)
     assert a.as_list() == b.as_list()
+    # a plain array of the original values (strings included) works too
+    e3 = LimeTabularExplainer(df, discretize_continuous=discretize, random_state=5)
+    c = e3.explain_instance(row.to_numpy(), pipeline.predict_proba, num_samples=300)
+    assert c.as_list() == a.as_list()
     # round trip of the record keeps the original values
     assert Explanation.from_json(exp.to_json()).as_list() == exp.as_list()
 
