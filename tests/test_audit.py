@@ -255,3 +255,40 @@ def test_image_explanation_records_settings_and_stderr():
     assert exp.explainer_settings["kernel_width"] == 0.25
     for label in exp.local_exp:
         assert [f for f, _ in exp.local_exp[label]] == [f for f, _ in exp.local_exp_stderr[label]]
+
+
+def test_round_trip_property():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from lime_rs.lime_tabular import TableDomainMapper
+
+    finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        names=st.lists(st.text(max_size=12), min_size=1, max_size=6),
+        data=st.data(),
+    )
+    def check(names, data):
+        d = len(names)
+        values = [data.draw(st.text(max_size=8)) for _ in range(d)]
+        mapper = TableDomainMapper(names, values, np.zeros(d), categorical_features=[])
+        exp = Explanation(mapper, class_names=[data.draw(st.text(max_size=5)) for _ in range(2)])
+        ids = data.draw(st.permutations(range(d)))
+        exp.local_exp[1] = [(np.int64(i), np.float64(data.draw(finite))) for i in ids]
+        exp.local_exp_stderr[1] = [
+            (i, np.float64(abs(data.draw(finite)))) for i, _ in exp.local_exp[1]
+        ]
+        exp.intercept[1] = np.float64(data.draw(finite))
+        exp.score[1] = data.draw(finite)
+        exp.local_pred[1] = np.array([data.draw(finite)])
+        exp.predict_proba = np.array([0.25, 0.75])
+        loaded = Explanation.from_json(exp.to_json())
+        assert loaded.as_map() == exp.as_map()
+        assert loaded.as_list(label=1) == exp.as_list(label=1)
+        assert loaded.local_exp_stderr == exp.local_exp_stderr
+        assert loaded.intercept == exp.intercept and loaded.score == exp.score
+        assert loaded.as_html() == exp.as_html()
+
+    check()
