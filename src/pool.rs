@@ -13,12 +13,20 @@ static POOL: Mutex<Option<(u32, Arc<ThreadPool>)>> = Mutex::new(None);
 
 /// The number of threads asked for by `LIME_RS_NUM_THREADS`, if valid.
 pub fn requested_threads() -> Option<usize> {
-    std::env::var("LIME_RS_NUM_THREADS").ok()?.trim().parse::<usize>().ok().filter(|&n| n > 0)
+    std::env::var("LIME_RS_NUM_THREADS")
+        .ok()?
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|&n| n > 0)
 }
 
 fn build() -> Option<ThreadPool> {
-    let threads = requested_threads()
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let threads = requested_threads().unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("lime-rs-{i}"))

@@ -20,7 +20,9 @@ pub fn mix64(mut z: u64) -> u64 {
 
 /// The seed of the stream at `path` below `seed`.
 pub fn derive_seed(seed: u64, path: &[u64]) -> u64 {
-    path.iter().fold(mix64(seed), |acc, &id| mix64(acc ^ mix64(id.wrapping_add(0x632B_E59B_D9B4_E019))))
+    path.iter().fold(mix64(seed), |acc, &id| {
+        mix64(acc ^ mix64(id.wrapping_add(0x632B_E59B_D9B4_E019)))
+    })
 }
 
 /// A generator for the stream at `path` below `seed`.
@@ -35,8 +37,14 @@ mod tests {
 
     #[test]
     fn same_path_same_numbers() {
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(stream(7, &[1, 2]), |r, _| Some(r.random())).collect();
-        let b: Vec<u64> = (0..4).map(|_| 0).scan(stream(7, &[1, 2]), |r, _| Some(r.random())).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(stream(7, &[1, 2]), |r, _| Some(r.random()))
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(stream(7, &[1, 2]), |r, _| Some(r.random()))
+            .collect();
         assert_eq!(a, b);
     }
 

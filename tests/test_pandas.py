@@ -172,3 +172,14 @@ def test_user_model_error_propagates(frame):
     explainer = LimeTabularExplainer(df, random_state=0)
     with pytest.raises(Boom, match="model failed"):
         explainer.explain_instance(df.iloc[0], predict, num_samples=50)
+
+
+def test_explain_instances_with_a_dataframe(frame, pipeline):
+    df, _ = frame
+    a = LimeTabularExplainer(df, random_state=9)
+    b = LimeTabularExplainer(df, random_state=9)
+    batch = a.explain_instances(df.iloc[:3], pipeline.predict_proba, num_samples=300)
+    singles = [
+        b.explain_instance(df.iloc[i], pipeline.predict_proba, num_samples=300) for i in range(3)
+    ]
+    assert [e.as_list() for e in batch] == [e.as_list() for e in singles]

@@ -172,3 +172,27 @@ def test_stderr_does_not_depend_on_thread_count():
         )
         outs.append(run.stdout)
     assert outs[0] == outs[1] == outs[2]
+
+
+def test_batch_paths_report_the_same_stderr(cancer):
+    data, model = cancer
+    kwargs = dict(num_features=5, num_samples=500)
+    a = LimeTabularExplainer(data.data, random_state=4)
+    b = LimeTabularExplainer(data.data, random_state=4)
+    singles = [a.explain_instance(r, model.predict_proba, **kwargs) for r in data.data[:3]]
+    batch = b.explain_instances(data.data[:3], model.predict_proba, **kwargs)
+    for s, t in zip(singles, batch):
+        assert t.local_exp_stderr == s.local_exp_stderr and t.local_exp_stderr
+        assert t.seed == s.seed and t.explainer_settings == s.explainer_settings
+
+    def predict(texts):
+        p = np.array([0.2 + 0.6 * ("good" in t) for t in texts])
+        return np.column_stack([1 - p, p])
+
+    docs = ["a good day", "not good at all", "plain words here"]
+    a, b = LimeTextExplainer(random_state=2), LimeTextExplainer(random_state=2)
+    singles = [a.explain_instance(d, predict, num_samples=300) for d in docs]
+    batch = b.explain_instances(docs, predict, num_samples=300)
+    for s, t in zip(singles, batch):
+        assert t.local_exp_stderr == s.local_exp_stderr and t.local_exp_stderr
+        assert t.seed == s.seed and t.explainer_settings == s.explainer_settings

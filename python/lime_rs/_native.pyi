@@ -168,3 +168,16 @@ class ImagePerturber:
 # --- submodular pick (src/bindings/submodular.rs) ---
 
 def submodular_pick(w: npt.NDArray[np.float64], k: int) -> list[int]: ...
+
+# --- batch (src/bindings/batch.rs) ---
+
+def explain_with_data_many(
+    data: list[npt.NDArray[np.float64]],
+    labels: list[npt.NDArray[np.float64]],
+    weights: list[npt.NDArray[np.float64]],
+    which: list[list[int]],
+    num_features: int,
+    method: str,
+    alpha: float = 1.0,
+    return_stderr: bool = False,
+) -> list[list[tuple[Any, ...]]]: ...

@@ -259,3 +259,27 @@ def prepare_row(codec, data_row, predict_fn):
     if callable(predict_fn):
         predict_fn = codec.wrap(predict_fn)
     return row, predict_fn
+
+
+def prepare_batch(codec, data, predict_fn):
+    """explain_instances hook: (rows as a float array, predict_fn taking arrays)."""
+    if codec is None:
+        if is_frame(data):
+            data = data.to_numpy(dtype=np.float64)
+        return data, predict_fn
+    if is_frame(data):
+        rows = codec.encode(data, "data")
+    else:
+        rows = np.asarray(data)
+        if rows.dtype == object:
+            import pandas as pd
+
+            if rows.ndim != 2 or rows.shape[1] != len(codec.columns):
+                raise ValueError(
+                    f"data: expected rows of {len(codec.columns)} values (the training "
+                    f"columns), got shape {rows.shape}"
+                )
+            rows = codec.encode(pd.DataFrame(list(rows), columns=codec.columns), "data")
+    if callable(predict_fn):
+        predict_fn = codec.wrap(predict_fn)
+    return rows, predict_fn

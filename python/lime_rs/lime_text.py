@@ -708,6 +708,127 @@ class LimeTextExplainer:
         _check_str(text_instance, "text_instance")
         if not text_instance:
             raise ValueError("text_instance: is an empty string; there is nothing to explain")
+        num_features, num_samples, top_labels = self._check_call(
+            classifier_fn, num_features, num_samples, top_labels, distance_metric
+        )
+        job = self._neighbourhood(text_instance, num_samples, distance_metric)
+        yss_raw = classifier_fn(job.texts)
+        job.texts = None
+        yss = _check_predictions(yss_raw, num_samples)
+        ret_exp, fit = self._start_explanation(
+            job, yss, np.asarray(yss_raw), labels, top_labels, model_regressor
+        )
+        if fit is not None:
+            data, yss, weights, columns = fit
+            results = _native.explain_with_data(
+                data, yss, weights, columns, num_features, self.feature_selection,
+                return_stderr=True,
+            )  # fmt: skip
+            self._store_models(ret_exp, job.labels, columns, results, yss)
+        else:
+            self._fit_in_python(ret_exp, job, num_features, model_regressor)
+        return self._record(ret_exp, job, num_samples, num_features, distance_metric,
+                            model_regressor)  # fmt: skip
+
+    def _record(self, exp, job, num_samples, num_features, distance_metric, regressor):
+        """Settings and seed on the explanation (lime_rs.serialization.record)."""
+        from lime_rs.serialization import record
+
+        return record(exp, self, job.seed, num_samples=num_samples, num_features=num_features,
+                      distance_metric=distance_metric, model_regressor=regressor)  # fmt: skip
+
+    def explain_instances(
+        self,
+        texts,
+        classifier_fn,
+        *,
+        labels=(1,),
+        top_labels=None,
+        num_features=10,
+        num_samples=5000,
+        distance_metric="cosine",
+        model_regressor=None,
+        batch_size=None,
+        progress_bar=False,
+    ):
+        """Explains many texts: one Explanation per text, in order (lime_rs addition).
+
+        The neighbourhoods of several texts are generated in Rust, the
+        classifier is called once per chunk of texts (on the perturbed
+        documents of every text of the chunk, concatenated in order), and the
+        local models of the chunk are fitted in one native call, in parallel
+        over texts with the GIL released.
+
+        Determinism contract: ``explain_instances(texts, f, **kw)`` returns
+        exactly what ``[explain_instance(t, f, **kw) for t in texts]`` returns
+        on an explainer in the same state (one seed per text is drawn from
+        ``random_state`` in order, as successive ``explain_instance`` calls
+        do), whatever ``batch_size``, ``LIME_RS_NUM_THREADS`` or the chunking.
+        The explainer's ``random_state`` is advanced as by those calls.
+
+        Thread safety: explainers may be used from several threads at once
+        (heavy work releases the GIL). With one explainer per thread, results
+        equal serial ones; threads sharing one explainer share its
+        ``random_state``, so each call gets the seeds of *some* serial order
+        of the calls (results are valid, but which call gets which seeds
+        depends on scheduling).
+
+        Args:
+            texts: a list (or other sequence) of str.
+            classifier_fn: as in explain_instance; it is called on lists of up
+                to ``batch_size`` perturbed documents.
+            labels, top_labels, num_features, num_samples, distance_metric,
+                model_regressor: as in explain_instance.
+            batch_size: maximum number of perturbed documents per classifier
+                call (at least ``num_samples``: a text's neighbourhood is never
+                split). Default: 100,000 documents and at most about 256 MB
+                of document text per call.
+            progress_bar: if True, show a tqdm progress bar (texts done).
+
+        Returns:
+            A list of Explanation objects, one per text (empty for no texts).
+        """
+        items = _check_texts(texts)
+        num_features, num_samples, top_labels = self._check_call(
+            classifier_fn, num_features, num_samples, top_labels, distance_metric
+        )
+        limit, chars = _chunk_limits(batch_size, num_samples)
+        bar = _progress(progress_bar, len(items), "explain_instances")
+        out = []
+        try:
+            start = 0
+            while start < len(items):
+                stop = start + 1
+                size = len(items[start])
+                while stop < len(items) and (stop - start + 1) * num_samples <= limit:
+                    size += len(items[stop])
+                    if chars is not None and size * num_samples > chars:
+                        break
+                    stop += 1
+                out.extend(
+                    self._explain_chunk(
+                        items[start:stop],
+                        start,
+                        classifier_fn,
+                        labels,
+                        top_labels,
+                        num_features,
+                        num_samples,
+                        distance_metric,
+                        model_regressor,
+                    )
+                )
+                if bar is not None:
+                    bar.update(stop - start)
+                start = stop
+        finally:
+            if bar is not None:
+                bar.close()
+        return out
+
+    # --- the stages of one explanation, shared by explain_instance(s) ---
+
+    def _check_call(self, classifier_fn, num_features, num_samples, top_labels, distance_metric):
         if not callable(classifier_fn):
             raise TypeError(
                 "classifier_fn: expected a callable taking a list of str and returning "
@@ -721,7 +842,14 @@ class LimeTextExplainer:
             raise TypeError(
                 f"distance_metric: expected a metric name, got {type(distance_metric).__name__}"
             )
+        return num_features, num_samples, top_labels
 
+    def _neighbourhood(self, text_instance, num_samples, distance_metric):
+        """Tokenise, draw this explanation's seed, sample and render the
+        perturbed documents (everything before the classifier)."""
+        _check_str(text_instance, "text_instance")
+        if not text_instance:
+            raise ValueError("text_instance: is an empty string; there is nothing to explain")
         indexed_string = (
             IndexedCharacters(text_instance, bow=self.bow, mask_string=self.mask_string)
             if self.char_level
@@ -737,16 +865,31 @@ class LimeTextExplainer:
                 f"text_instance: has no words to explain: split_expression "
                 f"{self.split_expression!r:.80} finds only separators in {text_instance!r:.80}"
             )
-        domain_mapper = TextDomainMapper(indexed_string)
-        data, yss_raw, distances = self._data_labels_distances(
-            indexed_string, classifier_fn, num_samples, distance_metric=distance_metric
-        )
-        yss = _check_predictions(yss_raw, num_samples)
-        yss_raw = np.asarray(yss_raw)
+        index = indexed_string._native()
+        seed = draw_seed(self.random_state)
+        data, cosine = index.sample(num_samples, seed)
+        texts = index.perturbed_strings(data)
+        if distance_metric == "cosine":
+            distances = cosine
+        elif distance_metric in ("euclidean", "l2"):
+            distances = _native.distances(data, data[0], "euclidean") * 100
+        else:
+            import scipy.sparse
+            from sklearn.metrics.pairwise import pairwise_distances
+
+            x = scipy.sparse.csr_matrix(data)
+            distances = pairwise_distances(x, x[0], metric=distance_metric).ravel() * 100
+        job = _TextJob(indexed_string, data, distances, texts)
+        job.seed = seed  # recorded on the explanation
+        return job
+
+    def _start_explanation(self, job, yss, yss_raw, labels, top_labels, model_regressor):
+        """The Explanation with its labels, and (data, yss, weights, columns)
+        for the native fit (None when a model_regressor is fitted in Python)."""
         if self.class_names is None:
             self.class_names = [str(x) for x in range(yss.shape[1])]
         ret_exp = explanation.Explanation(
-            domain_mapper=domain_mapper,
+            domain_mapper=TextDomainMapper(job.indexed_string),
             class_names=self.class_names,
             random_state=self.random_state,
         )
@@ -758,54 +901,119 @@ class LimeTextExplainer:
             labels = np.argsort(yss_raw[0])[-top_labels:]
             ret_exp.top_labels = list(labels)
             ret_exp.top_labels.reverse()
-        labels, columns = _check_labels(labels, yss.shape[1])
-
+        job.labels, columns = _check_labels(labels, yss.shape[1])
+        job.yss = yss
+        num_samples = yss.shape[0]
+        distances = job.distances
         if self._native_kernel_width is not None:
-            weights = _native.kernel(distances, self._native_kernel_width)
+            job.weights = _native.kernel(distances, self._native_kernel_width)
         else:
             weights = as_float_array(self.base.kernel_fn(distances), "kernel(distances)", 1)
             if weights.shape[0] != num_samples:
                 raise ValueError(
                     f"kernel: returned {weights.shape[0]} weights for {num_samples} distances"
                 )
-
+            job.weights = weights
         if model_regressor is None and columns:
-            results = _native.explain_with_data(
-                data, yss, weights, columns, num_features, self.feature_selection,
-                return_stderr=True,
-            )  # fmt: skip
-            for label, column, res in zip(labels, columns, results):
-                intercept, features, coefs, score, local_pred, se = res
-                ret_exp.intercept[label] = np.float64(intercept)
-                ret_exp.local_exp[label] = list(zip(features, coefs))
-                ret_exp.local_exp_stderr[label] = list(zip(features, se))
-                ret_exp.score[label] = float(score)
-                ret_exp.local_pred[label] = np.array([local_pred])
-                if self.base.verbose:
-                    print("Intercept", ret_exp.intercept[label])
-                    print("Prediction_local", ret_exp.local_pred[label])
-                    print("Right:", yss[0, column])
-        else:
-            for label in labels:
-                (
-                    ret_exp.intercept[label],
-                    ret_exp.local_exp[label],
-                    ret_exp.score[label],
-                    ret_exp.local_pred[label],
-                ) = self.base.explain_instance_with_data(
-                    data,
-                    yss,
-                    distances,
-                    label,
-                    num_features,
-                    model_regressor=model_regressor,
-                    feature_selection=self.feature_selection,
-                )
-        from lime_rs.serialization import record
+            return ret_exp, (job.data, yss, job.weights, columns)
+        return ret_exp, None
 
-        return record(ret_exp, self, getattr(self, "_last_seed", None), num_samples=num_samples,
-                      num_features=num_features, distance_metric=distance_metric,
-                      model_regressor=model_regressor)  # fmt: skip
+    def _store_models(self, ret_exp, labels, columns, results, yss):
+        for label, column, res in zip(labels, columns, results):
+            intercept, features, coefs, score, local_pred, *se = res
+            ret_exp.intercept[label] = np.float64(intercept)
+            ret_exp.local_exp[label] = list(zip(features, coefs))
+            if se:
+                ret_exp.local_exp_stderr[label] = list(zip(features, se[0]))
+            ret_exp.score[label] = float(score)
+            ret_exp.local_pred[label] = np.array([local_pred])
+            if self.base.verbose:
+                print("Intercept", ret_exp.intercept[label])
+                print("Prediction_local", ret_exp.local_pred[label])
+                print("Right:", yss[0, column])
+
+    def _fit_in_python(self, ret_exp, job, num_features, model_regressor):
+        for label in job.labels:
+            (
+                ret_exp.intercept[label],
+                ret_exp.local_exp[label],
+                ret_exp.score[label],
+                ret_exp.local_pred[label],
+            ) = self.base.explain_instance_with_data(
+                job.data,
+                job.yss,
+                job.distances,
+                label,
+                num_features,
+                model_regressor=model_regressor,
+                feature_selection=self.feature_selection,
+            )
+
+    def _explain_chunk(
+        self,
+        chunk,
+        first,
+        classifier_fn,
+        labels,
+        top_labels,
+        num_features,
+        num_samples,
+        distance_metric,
+        model_regressor,
+    ):
+        """Explanations of a few texts with one classifier call and one native
+        fit. Nothing is returned unless every text of the chunk succeeded."""
+        jobs = []
+        for i, text in enumerate(chunk):
+            try:
+                jobs.append(self._neighbourhood(text, num_samples, distance_metric))
+            except (TypeError, ValueError) as exc:
+                if type(exc) in (TypeError, ValueError):
+                    raise type(exc)(f"texts[{first + i}]: {exc}") from exc
+                raise
+        docs = [doc for job in jobs for doc in job.texts]
+        for job in jobs:
+            job.texts = None
+        total = len(docs)
+        yss_raw = classifier_fn(docs)
+        del docs
+        yss_all = _check_predictions(yss_raw, total)
+        raw_all = np.asarray(yss_raw)
+        exps, fits = [], []
+        for i, job in enumerate(jobs):
+            rows = slice(i * num_samples, (i + 1) * num_samples)
+            yss = yss_all[rows]
+            try:
+                yss = _check_predictions(yss, num_samples)
+            except ValueError as exc:
+                raise ValueError(f"texts[{first + i}]: {exc}") from exc
+            ret_exp, fit = self._start_explanation(
+                job, yss, raw_all[rows], labels, top_labels, model_regressor
+            )
+            exps.append(ret_exp)
+            fits.append(fit)
+        for ret_exp in exps:
+            # a copy, not a view of the chunk's predictions (bounded memory)
+            ret_exp.predict_proba = np.array(ret_exp.predict_proba)
+        native = [i for i, fit in enumerate(fits) if fit is not None]
+        if native:
+            results = _native.explain_with_data_many(
+                [fits[i][0] for i in native],
+                [fits[i][1] for i in native],
+                [fits[i][2] for i in native],
+                [fits[i][3] for i in native],
+                num_features,
+                self.feature_selection,
+                return_stderr=True,
+            )
+            for i, res in zip(native, results):
+                self._store_models(exps[i], jobs[i].labels, fits[i][3], res, fits[i][1])
+        for i, fit in enumerate(fits):
+            if fit is None:
+                self._fit_in_python(exps[i], jobs[i], num_features, model_regressor)
+        for exp, job in zip(exps, jobs):
+            self._record(exp, job, num_samples, num_features, distance_metric, model_regressor)
+        return exps
 
     def _data_labels_distances(
         self, indexed_string, classifier_fn, num_samples, distance_metric="cosine"
@@ -827,8 +1035,7 @@ class LimeTextExplainer:
                     matrix), times 100.
         """
         index = indexed_string._native()
-        self._last_seed = draw_seed(self.random_state)  # recorded on the explanation
-        data, cosine = index.sample(num_samples, self._last_seed)
+        data, cosine = index.sample(num_samples, draw_seed(self.random_state))
         texts = index.perturbed_strings(data)
         labels = classifier_fn(texts)
         del texts
@@ -843,3 +1050,60 @@ class LimeTextExplainer:
             x = scipy.sparse.csr_matrix(data)
             distances = pairwise_distances(x, x[0], metric=distance_metric).ravel() * 100
         return data, labels, distances
+
+
+class _TextJob:
+    """One text's state between its stages."""
+
+    __slots__ = (
+        "indexed_string", "data", "distances", "texts", "labels", "weights", "yss", "seed",
+    )  # fmt: skip
+
+    def __init__(self, indexed_string, data, distances, texts):
+        self.indexed_string = indexed_string
+        self.data = data
+        self.distances = distances
+        self.texts = texts
+        self.labels = None
+        self.weights = None
+        self.yss = None
+        self.seed = None
+
+
+def _check_texts(texts):
+    if isinstance(texts, str):
+        raise TypeError(
+            "texts: expected a list of str, got a single str; use explain_instance for one "
+            "text, or pass [text]"
+        )
+    try:
+        items = list(texts)
+    except TypeError:
+        raise TypeError(
+            f"texts: expected a list of str, got {type(texts).__name__} ({texts!r:.80})"
+        ) from None
+    for i, t in enumerate(items):
+        if not isinstance(t, str):
+            raise TypeError(f"texts[{i}]: expected a str, got {type(t).__name__} ({t!r:.80})")
+    return items
+
+
+# Default bounds of one classifier call in explain_instances.
+_DEFAULT_BATCH_SAMPLES = 100_000
+_DEFAULT_BATCH_CHARS = 256 * 2**20
+
+
+def _chunk_limits(batch_size, num_samples):
+    """(max perturbed documents per call, max characters per call or None)."""
+    if batch_size is None:
+        return max(_DEFAULT_BATCH_SAMPLES, num_samples), _DEFAULT_BATCH_CHARS
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    return max(batch_size, num_samples), None
+
+
+def _progress(progress_bar, total, desc):
+    if not progress_bar:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="row")

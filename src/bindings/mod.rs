@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use crate::error::LimeError;
 
 mod base;
+mod batch;
 mod image;
 mod submodular;
 mod tabular;
@@ -31,6 +32,7 @@ impl<T> IntoPyResult<T> for Result<T, LimeError> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     base::register(m)?;
+    batch::register(m)?;
     tabular::register(m)?;
     text::register(m)?;
     image::register(m)?;

@@ -259,8 +259,8 @@ fn pooled_array<'py>(
 
 /// The perturbation model of one explainer (built once, used per explanation).
 #[pyclass(frozen, module = "lime_rs._native")]
-struct TabularSampler {
-    inner: tabular::TabularSampler,
+pub(super) struct TabularSampler {
+    pub(super) inner: tabular::TabularSampler,
     pool: Arc<Pool>,
 }
 

@@ -1,0 +1,208 @@
+"""Explaining a whole ``dask.dataframe`` on a Dask cluster (lime_rs addition).
+
+``explain_dataframe(explainer, ddf, predict_fn, **kwargs)`` explains every
+row of ``ddf`` partition by partition on the workers, with the explainer's
+batch method (``explain_instances``), and returns a lazy dask DataFrame of
+tidy rows, one per (row, label, feature)::
+
+    row        the row's index label in ``ddf``
+    label      the explained label (regression: 1, as ``Explanation.as_list``)
+    rank       0 for the most important feature of that label, 1, 2, ...
+    feature    the feature as ``Explanation.as_list`` names it
+    weight     its weight in the local model
+    intercept  the local model's intercept
+    score      the local model's R² on the neighbourhood
+
+The explainer and ``predict_fn`` are shipped to the workers once (as
+``dask.delayed`` objects shared by every partition's task), not once per
+partition. Both must pickle (lime_rs explainers do; for ``predict_fn`` a
+scikit-learn ``model.predict_proba`` does; dask uses cloudpickle for lambdas
+and local functions).
+
+Reproducibility: one seed is drawn from the explainer's ``random_state`` when
+``explain_dataframe`` is called; partition ``i`` is explained with a copy of
+the explainer whose random state is derived from (that seed, ``i``). The result
+therefore depends on the explainer's seed and on the partitioning of ``ddf``,
+never on the number of workers, threads or the order in which partitions run.
+
+``dask`` is an optional dependency (``pip install lime-rs[dask]``); importing
+``lime_rs`` never imports it.
+"""
+
+import copy
+
+import numpy as np
+
+from lime_rs._random import draw_seed
+
+__all__ = ["explain_dataframe", "TIDY_COLUMNS"]
+
+TIDY_COLUMNS = ("row", "label", "rank", "feature", "weight", "intercept", "score")
+
+
+def _require_dask():
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "lime_rs.dask needs dask: pip install 'lime-rs[dask]' (dask[dataframe,distributed])"
+        ) from exc
+    return dask, dd
+
+
+def _is_text(explainer):
+    from lime_rs.lime_text import LimeTextExplainer
+
+    return isinstance(explainer, LimeTextExplainer)
+
+
+def _meta(index_dtype):
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "row": pd.Series([], dtype=index_dtype),
+            "label": pd.Series([], dtype="int64"),
+            "rank": pd.Series([], dtype="int64"),
+            "feature": pd.Series([], dtype=object),
+            "weight": pd.Series([], dtype="float64"),
+            "intercept": pd.Series([], dtype="float64"),
+            "score": pd.Series([], dtype="float64"),
+        }
+    )
+
+
+def tidy(explanations, row_ids):
+    """The tidy rows (see the module docstring) of explanations, as a
+    pandas DataFrame; ``row_ids[i]`` identifies ``explanations[i]``."""
+    import pandas as pd
+
+    cols = {name: [] for name in TIDY_COLUMNS}
+    for row_id, exp in zip(row_ids, explanations):
+        if exp.mode == "classification":
+            labels = [int(lab) for lab in exp.available_labels()]
+        else:
+            labels = [exp.dummy_label]
+        for label in labels:
+            items = exp.as_list(label=label)
+            score = exp.score
+            if isinstance(score, dict):
+                score = score.get(label, score.get(0, np.nan) if score else np.nan)
+            intercept = float(exp.intercept.get(label, np.nan))
+            for rank, (feature, weight) in enumerate(items):
+                cols["row"].append(row_id)
+                cols["label"].append(label)
+                cols["rank"].append(rank)
+                cols["feature"].append(str(feature))
+                cols["weight"].append(float(weight))
+                cols["intercept"].append(intercept)
+                cols["score"].append(float(score))
+    return pd.DataFrame(
+        {
+            "row": pd.Series(cols["row"], dtype=object if not cols["row"] else None),
+            "label": pd.Series(cols["label"], dtype="int64"),
+            "rank": pd.Series(cols["rank"], dtype="int64"),
+            "feature": pd.Series(cols["feature"], dtype=object),
+            "weight": pd.Series(cols["weight"], dtype="float64"),
+            "intercept": pd.Series(cols["intercept"], dtype="float64"),
+            "score": pd.Series(cols["score"], dtype="float64"),
+        }
+    )
+
+
+def _partition_state(seed, number):
+    words = np.random.SeedSequence([seed, int(number)]).generate_state(4)
+    return np.random.RandomState(words)
+
+
+def _explain_partition(part, explainer, predict_fn, seed, column, kwargs, partition_info=None):
+    number = 0 if partition_info is None else partition_info["number"]
+    local = copy.copy(explainer)  # the shipped explainer is shared by the worker's tasks
+    local.random_state = _partition_state(seed, number)
+    base = getattr(local, "base", None)
+    if base is not None:
+        local.base = copy.copy(base)
+        local.base.random_state = local.random_state
+    if _is_text(local):
+        if hasattr(part, "columns"):
+            values = part[column] if column is not None else part.iloc[:, 0]
+        else:
+            values = part
+        rows = [str(v) for v in values.tolist()]
+    else:
+        frame = part[column] if column is not None else part
+        rows = np.asarray(frame.to_numpy(), dtype=np.float64)
+        if rows.ndim == 1:
+            rows = rows.reshape(-1, 1)
+    exps = local.explain_instances(rows, predict_fn, **kwargs)
+    out = tidy(exps, list(part.index))
+    if len(out) == 0:
+        return _meta(part.index.dtype)
+    out["row"] = out["row"].astype(part.index.dtype)
+    return out
+
+
+def explain_dataframe(explainer, ddf, predict_fn, *, columns=None, **kwargs):
+    """Explains every row of a dask DataFrame (or Series) on the cluster.
+
+    Args:
+        explainer: a lime_rs explainer with ``explain_instances``
+            (LimeTabularExplainer, RecurrentTabularExplainer is not supported:
+            its rows are 2-D; LimeTextExplainer).
+        ddf: a ``dask.dataframe`` DataFrame (tabular: one column per training
+            column, in order; text: one column of str) or Series (text).
+        predict_fn: the model's prediction function (``classifier_fn`` for
+            text), called on the workers once per chunk of rows.
+        columns: optional column selection of ``ddf`` (a list for tabular, a
+            column name for text) applied on each partition.
+        **kwargs: passed to ``explain_instances`` (labels, top_labels,
+            num_features, num_samples, distance_metric, model_regressor,
+            sampling_method, batch_size). ``progress_bar`` is not allowed
+            (use dask's progress tools).
+
+    Returns:
+        A lazy ``dask.dataframe.DataFrame`` with the columns ``row, label,
+        rank, feature, weight, intercept, score`` (see the module docstring).
+        Call ``.compute()`` (or ``.persist()``) to run it.
+    """
+    dask, dd = _require_dask()
+    if not hasattr(explainer, "explain_instances"):
+        raise TypeError(
+            "explainer: expected a lime_rs explainer with explain_instances "
+            f"(LimeTabularExplainer or LimeTextExplainer), got {type(explainer).__name__}"
+        )
+    from lime_rs.lime_tabular import RecurrentTabularExplainer
+
+    if isinstance(explainer, RecurrentTabularExplainer):
+        raise TypeError(
+            "explainer: RecurrentTabularExplainer rows are 2-D (n_timesteps, n_features) and "
+            "cannot be rows of a dataframe; flatten them and use a LimeTabularExplainer"
+        )
+    if not isinstance(ddf, dd.DataFrame | dd.Series):
+        raise TypeError(
+            f"ddf: expected a dask.dataframe DataFrame or Series, got {type(ddf).__name__}"
+        )
+    if not callable(predict_fn):
+        raise TypeError(f"predict_fn: expected a callable, got {type(predict_fn).__name__}")
+    if "progress_bar" in kwargs:
+        raise TypeError(
+            "progress_bar: not supported by explain_dataframe; use dask.diagnostics or the "
+            "dashboard to follow the computation"
+        )
+    if isinstance(columns, tuple):
+        columns = list(columns)
+    seed = draw_seed(explainer.random_state)
+    shipped = dask.delayed(explainer, pure=True, traverse=False)
+    model = dask.delayed(predict_fn, pure=True, traverse=False)
+    return ddf.map_partitions(
+        _explain_partition,
+        shipped,
+        model,
+        seed,
+        columns,
+        kwargs,
+        meta=_meta(ddf.index.dtype),
+        align_dataframes=False,
+        enforce_metadata=False,
+    )
