@@ -25,7 +25,7 @@ def test_engine_stderr_cost_5000x30_none(compare):
         "explain_with_data 5000x30 none, 2 labels: with stderr vs without",
         lambda: _native.explain_with_data(x, y, w, [0, 1], 30, "none", return_stderr=True),
         lambda: _native.explain_with_data(x, y, w, [0, 1], 30, "none"),
-        target=0.5,
+        target=0.2,  # worst case: every column selected (k = d), two labels
     )
 
 
