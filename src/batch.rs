@@ -27,11 +27,25 @@ pub struct Task<'a> {
 /// crate's pool; when several rows fail, the error of the first failing row
 /// (in row order) is returned, naming the row.
 pub fn explain_many(tasks: &[Task<'_>], settings: Settings) -> Result<Vec<Vec<LocalModel>>> {
+    explain_many_with_stderr(tasks, settings, false)
+}
+
+/// [`explain_many`], with each model's sandwich standard errors when `stderr`
+/// (`local_model::explain_with_stderr`).
+pub fn explain_many_with_stderr(
+    tasks: &[Task<'_>],
+    settings: Settings,
+    stderr: bool,
+) -> Result<Vec<Vec<LocalModel>>> {
     let results: Vec<Result<Vec<LocalModel>>> = crate::pool::install(|| {
         tasks
             .par_iter()
             .with_max_len(1)
-            .map(|t| local_model::explain(t.data, t.labels, t.weights, t.which, settings))
+            .map(|t| {
+                local_model::explain_with_stderr(
+                    t.data, t.labels, t.weights, t.which, settings, stderr,
+                )
+            })
             .collect()
     });
     results

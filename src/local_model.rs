@@ -17,6 +17,9 @@ pub struct LocalModel {
     pub weights: Vec<f64>,
     pub score: f64,
     pub local_pred: f64,
+    /// Sandwich (HC1) standard errors of `weights`, same order; empty unless
+    /// asked for (`explain_with_stderr`).
+    pub stderr: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +38,19 @@ pub fn explain(
     weights: &[f64],
     which: &[usize],
     settings: Settings,
+) -> Result<Vec<LocalModel>> {
+    explain_with_stderr(data, labels, weights, which, settings, false)
+}
+
+/// [`explain`], and when `stderr` is true each model's sandwich standard
+/// errors ([`RidgeFit::stderr`]): one more pass over the selected columns.
+pub fn explain_with_stderr(
+    data: ArrayView2<f64>,
+    labels: ArrayView2<f64>,
+    weights: &[f64],
+    which: &[usize],
+    settings: Settings,
+    stderr: bool,
 ) -> Result<Vec<LocalModel>> {
     if labels.nrows() != data.nrows() {
         return Err(LimeError::shape(
@@ -69,7 +85,19 @@ pub fn explain(
             )?;
             let label = &design.labels[l];
             let fit = RidgeFit::fit(&design, label, &features, settings.alpha)?;
-            Ok(finish(&design, label, fit, data.row(0)))
+            let se = if stderr {
+                fit.stderr(
+                    &design,
+                    label,
+                    data,
+                    labels.column(l),
+                    weights,
+                    settings.alpha,
+                )?
+            } else {
+                Vec::new()
+            };
+            Ok(finish(&design, label, fit, data.row(0), se))
         })
         .collect()
 }
@@ -79,6 +107,7 @@ fn finish(
     label: &crate::linear::LabelMoments,
     fit: RidgeFit,
     instance: ArrayView1<f64>,
+    stderr: Vec<f64>,
 ) -> LocalModel {
     let score = fit.score(design, label);
     let local_pred = fit.predict(instance);
@@ -89,6 +118,11 @@ fn finish(
         weights: order.iter().map(|&i| fit.coef[i]).collect(),
         score,
         local_pred,
+        stderr: if stderr.is_empty() {
+            stderr
+        } else {
+            order.iter().map(|&i| stderr[i]).collect()
+        },
     }
 }
 

@@ -8,6 +8,11 @@ __version__: str
 
 # --- engine (src/bindings/base.rs) ---
 
+from typing import Any  # noqa: E402
+
+# (intercept, features, weights, score, local_pred) per label; return_stderr=True adds
+# a 6th element: the weights' sandwich (HC1) standard errors, in the same order.
+
 def explain_with_data(
     data: npt.NDArray[np.float64],
     labels: npt.NDArray[np.float64],
@@ -16,7 +21,8 @@ def explain_with_data(
     num_features: int,
     method: str,
     alpha: float = 1.0,
-) -> list[tuple[float, npt.NDArray[np.int64], npt.NDArray[np.float64], float, float]]: ...
+    return_stderr: bool = False,
+) -> list[tuple[Any, ...]]: ...
 def select_features(
     data: npt.NDArray[np.float64],
     labels: npt.NDArray[np.float64],
@@ -173,4 +179,5 @@ def explain_with_data_many(
     num_features: int,
     method: str,
     alpha: float = 1.0,
-) -> list[list[tuple[float, npt.NDArray[np.int64], npt.NDArray[np.float64], float, float]]]: ...
+    return_stderr: bool = False,
+) -> list[list[tuple[Any, ...]]]: ...

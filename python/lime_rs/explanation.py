@@ -86,6 +86,8 @@ class Explanation:
         self.mode = mode
         self.domain_mapper = domain_mapper
         self.local_exp = {}
+        # Sandwich (HC1) standard errors of the weights: same keys and order as local_exp.
+        self.local_exp_stderr = {}
         self.intercept = {}
         # Per label, as lime's latest source (0.2.0.1 kept only the last label's).
         self.score = {}
@@ -265,6 +267,40 @@ class Explanation:
             dark_mode=dark_mode,
             **kwargs,
         )
+
+    # --- audit records (lime_rs additions; see lime_rs.serialization) ---
+    def to_dict(self):
+        """The explanation as a dict of JSON values (docs/explanation_schema.md)."""
+        from lime_rs import serialization
+
+        return serialization.to_dict(self)
+
+    @classmethod
+    def from_dict(cls, record):
+        """An explanation from :meth:`to_dict`'s output."""
+        from lime_rs import serialization
+
+        return serialization.from_dict(record)
+
+    def to_json(self, **kwargs):
+        """The explanation as a JSON string (docs/explanation_schema.md)."""
+        from lime_rs import serialization
+
+        return serialization.to_json(self, **kwargs)
+
+    @classmethod
+    def from_json(cls, s):
+        """An explanation from :meth:`to_json`'s output."""
+        from lime_rs import serialization
+
+        return serialization.from_json(s)
+
+    def as_frame(self, label=1, **kwargs):
+        """The label's weights as a pandas DataFrame: feature, weight, stderr,
+        ci_low, ci_high (95%, from the sandwich standard errors)."""
+        from lime_rs import serialization
+
+        return serialization.as_frame(self, label=label, **kwargs)
 
     def _repr_html_(self):
         """A bare ``exp`` in a notebook cell shows the explanation."""

@@ -52,6 +52,7 @@ class ImageExplanation:
         self.segments = segments
         self.intercept = {}
         self.local_exp = {}
+        self.local_exp_stderr = {}
         self.local_pred = {}
         self.score = {}
 
@@ -567,7 +568,9 @@ class LimeImageExplainer:
                     feature_selection=self.feature_selection,
                 )
                 ret_exp.local_exp[label] = [(ids[f], w) for f, w in local_exp]
-            return ret_exp
+            return self._record(
+                ret_exp, num_samples, num_features, distance_metric, model_regressor, random_seed
+            )
 
         if self.base.kernel_fn is self._native_kernel_fn:
             weights = _native.kernel(distances, self._kernel_width)
@@ -575,20 +578,32 @@ class LimeImageExplainer:
             weights = np.ascontiguousarray(self.base.kernel_fn(distances), dtype=np.float64)
         which = [int(label) % n_labels for label in top]
         models = _native.explain_with_data(
-            data, labels, weights, which, num_features, self.feature_selection
-        )
-        for label, column, (intercept, features, coefs, score, local_pred) in zip(
+            data, labels, weights, which, num_features, self.feature_selection,
+            return_stderr=True,
+        )  # fmt: skip
+        for label, column, (intercept, features, coefs, score, local_pred, se) in zip(
             top, which, models
         ):
             ret_exp.intercept[label] = np.float64(intercept)
             ret_exp.local_exp[label] = list(zip(ids[features], coefs))
+            ret_exp.local_exp_stderr[label] = list(zip(ids[features], se))
             ret_exp.score[label] = float(score)
             ret_exp.local_pred[label] = np.array([local_pred])
             if self.base.verbose:
                 print("Intercept", ret_exp.intercept[label])
                 print("Prediction_local", ret_exp.local_pred[label])
                 print("Right:", labels[0, column])
-        return ret_exp
+        return self._record(
+            ret_exp, num_samples, num_features, distance_metric, model_regressor, random_seed
+        )
+
+    def _record(self, exp, num_samples, num_features, distance_metric, regressor, random_seed):
+        """Settings and seed on the explanation (lime_rs.serialization.record)."""
+        from lime_rs.serialization import record
+
+        return record(exp, self, getattr(self, "_last_seed", None), num_samples=num_samples,
+                      num_features=num_features, distance_metric=distance_metric,
+                      model_regressor=regressor, segmentation_seed=random_seed)  # fmt: skip
 
     def _neighbourhood(
         self,
@@ -605,7 +620,8 @@ class LimeImageExplainer:
         the perturbed images, built batch by batch into one reused buffer."""
         image = np.ascontiguousarray(image)
         fudged_image = np.ascontiguousarray(fudged_image)
-        data = _native.image_masks(draw_seed(self.random_state), num_samples, n_features)
+        self._last_seed = draw_seed(self.random_state)  # recorded on the explanation
+        data = _native.image_masks(self._last_seed, num_samples, n_features)
         perturber = _native.ImagePerturber(
             _as_bytes(image), _as_bytes(fudged_image), pixel_feature, n_features
         )

@@ -15,7 +15,7 @@ from functools import partial
 
 import numpy as np
 
-from lime_rs import _native, explanation, lime_base
+from lime_rs import _native, _pandas, explanation, lime_base
 from lime_rs._random import check_random_state, draw_seed
 from lime_rs._validation import as_float_array, check_feature_selection, check_int
 from lime_rs.discretize import (
@@ -258,7 +258,10 @@ class LimeTabularExplainer:
         """Init function.
 
         Args:
-            training_data: numpy 2d array
+            training_data: numpy 2d array, or a pandas DataFrame (lime_rs
+                addition: string columns become categorical features shown by
+                value, and predict_fn then receives DataFrames with the
+                original columns and dtypes; see lime_rs._pandas)
             mode: "classification" or "regression"
             training_labels: labels for training data. Not required, but may be
                 used by discretizer.
@@ -305,6 +308,11 @@ class LimeTabularExplainer:
         if mode not in ("classification", "regression"):
             raise ValueError(f'mode: expected "classification" or "regression", got {mode!r}')
         self.mode = mode
+        # pandas input (lime_rs._pandas): string columns encoded, names resolved
+        self._frame, training_data, feature_names, categorical_features, categorical_names = (
+            _pandas.prepare_training(training_data, feature_names, categorical_features,
+                                     categorical_names)
+        )  # fmt: skip
         self.categorical_names = categorical_names or {}
         self.sample_around_instance = sample_around_instance
         self.training_data_stats = training_data_stats
@@ -514,6 +522,7 @@ class LimeTabularExplainer:
 
         Args:
             data_row: 1d numpy array or scipy.sparse matrix, corresponding to a row
+                (or a pandas Series / one-row DataFrame, lime_rs addition)
             predict_fn: prediction function. For classifiers, this should be a
                 function that takes a numpy array and outputs prediction
                 probabilities. For regressors, this takes a numpy array and
@@ -539,6 +548,9 @@ class LimeTabularExplainer:
             An Explanation object (see explanation.py) with the corresponding
             explanations.
         """
+        data_row, predict_fn = _pandas.prepare_row(
+            self.__dict__.get("_frame"), data_row, predict_fn
+        )
         num_samples = check_int(num_samples, "num_samples", minimum=2)
         num_features = check_int(num_features, "num_features", minimum=1)
         if top_labels is not None and not isinstance(top_labels, bool):
@@ -630,7 +642,7 @@ class LimeTabularExplainer:
             categorical_features=categorical_features,
             discretized_feature_names=discretized_feature_names,
         )
-        return self._fit(
+        exp = self._fit(
             domain_mapper,
             scaled,
             yss,
@@ -641,6 +653,16 @@ class LimeTabularExplainer:
             num_features,
             model_regressor,
         )
+        return self._record(exp, seed, num_samples, num_features, distance_metric, method,
+                            model_regressor)  # fmt: skip
+
+    def _record(self, exp, seed, num_samples, num_features, distance_metric, method, regressor):
+        """Settings and seed on the explanation (lime_rs.serialization.record)."""
+        from lime_rs.serialization import record
+
+        return record(exp, self, seed, num_samples=num_samples, num_features=num_features,
+                      distance_metric=distance_metric, sampling_method=method,
+                      model_regressor=regressor)  # fmt: skip
 
     def _distances(self, scaled, metric):
         if metric == "cosine":
@@ -775,8 +797,9 @@ class LimeTabularExplainer:
             which = [int(lab) % n_labels for lab in labels]
             if sparse_columns is None:
                 models = _native.explain_with_data(
-                    scaled, yss, weights, which, num_features, self.feature_selection
-                )
+                    scaled, yss, weights, which, num_features, self.feature_selection,
+                    return_stderr=True,
+                )  # fmt: skip
             else:
                 models = _sparse_models(
                     scaled,
@@ -787,11 +810,12 @@ class LimeTabularExplainer:
                     self.feature_selection,
                     *sparse_columns,
                 )
-            for label, column, (intercept, feats, coefs, score, local_pred) in zip(
+            for label, column, (intercept, feats, coefs, score, local_pred, se) in zip(
                 labels, which, models
             ):
                 ret_exp.intercept[label] = np.float64(intercept)
                 ret_exp.local_exp[label] = list(zip(feats, coefs))
+                ret_exp.local_exp_stderr[label] = list(zip(feats, se))
                 ret_exp.score[label] = float(score)
                 ret_exp.local_pred[label] = np.array([local_pred])
                 if self.base.verbose:
@@ -820,6 +844,8 @@ class LimeTabularExplainer:
             ret_exp.intercept[1] = ret_exp.intercept[0]
             ret_exp.local_exp[1] = [x for x in ret_exp.local_exp[0]]
             ret_exp.local_exp[0] = [(i, -1 * j) for i, j in ret_exp.local_exp[1]]
+            if 0 in ret_exp.local_exp_stderr:
+                ret_exp.local_exp_stderr[1] = list(ret_exp.local_exp_stderr[0])
 
         return ret_exp
 
@@ -908,7 +934,7 @@ class LimeTabularExplainer:
             discretized_feature_names=None,
             feature_indexes=row.indices,
         )
-        return self._fit(
+        exp = self._fit(
             domain_mapper,
             scaled_block if k else None,
             yss,
@@ -920,6 +946,8 @@ class LimeTabularExplainer:
             model_regressor,
             sparse_columns=(nz, d, scaled),
         )
+        return self._record(exp, seed, num_samples, num_features, distance_metric, method,
+                            model_regressor)  # fmt: skip
 
     def explain_instances(
         self,
@@ -991,6 +1019,7 @@ class LimeTabularExplainer:
                 f"predict_fn: expected a callable (e.g. model.predict_proba), got "
                 f"{type(predict_fn).__name__}"
             )
+        data, predict_fn = _pandas.prepare_batch(self.__dict__.get("_frame"), data, predict_fn)
         d = self.scaler.mean_.shape[0]
         rows = _check_batch(data, d)
         per_chunk = _rows_per_chunk(batch_size, num_samples, d)
@@ -1110,9 +1139,14 @@ class LimeTabularExplainer:
                 [f[2] for f in fits],
                 options["num_features"],
                 self.feature_selection,
+                return_stderr=True,
             )
             for (i, labs, which, _, yss, _), row_models in zip(fits, models):
                 self._batch_store(exps[i], labs, which, yss, row_models)
+        for exp, job in zip(exps, jobs):
+            self._record(exp, job.get("seed"), num_samples, options["num_features"],
+                         options["distance_metric"], options["sampling_method"],
+                         options["model_regressor"])  # fmt: skip
         return exps
 
     def _batch_sample_native(self, chunk, first, options, bufs):
@@ -1170,6 +1204,7 @@ class LimeTabularExplainer:
                 "inverse": None,
                 "distances": distances[block],
                 "first_row": sampler.first_row(rows[i]) if disc is not None else None,
+                "seed": seeds[i],
             }
             if metric not in ("euclidean", "l2"):
                 job["distances"] = self._distances(job["scaled"], metric)
@@ -1221,6 +1256,7 @@ class LimeTabularExplainer:
             "inverse": inverse,
             "distances": distances,
             "first_row": first_row,
+            "seed": seed,
         }
 
     def _batch_domain_mapper(self, job):
@@ -1254,11 +1290,13 @@ class LimeTabularExplainer:
 
     def _batch_store(self, ret_exp, labels, which, yss, models):
         """_fit's bookkeeping of native models (and regression's mirrored label)."""
-        for label, column, (intercept, feats, coefs, score, local_pred) in zip(
+        for label, column, (intercept, feats, coefs, score, local_pred, *se) in zip(
             labels, which, models
         ):
             ret_exp.intercept[label] = np.float64(intercept)
             ret_exp.local_exp[label] = list(zip(feats, coefs))
+            if se:
+                ret_exp.local_exp_stderr[label] = list(zip(feats, se[0]))
             ret_exp.score[label] = float(score)
             ret_exp.local_pred[label] = np.array([local_pred])
             if self.base.verbose:
@@ -1269,18 +1307,22 @@ class LimeTabularExplainer:
             ret_exp.intercept[1] = ret_exp.intercept[0]
             ret_exp.local_exp[1] = [x for x in ret_exp.local_exp[0]]
             ret_exp.local_exp[0] = [(i, -1 * j) for i, j in ret_exp.local_exp[1]]
+            if 0 in ret_exp.local_exp_stderr:
+                ret_exp.local_exp_stderr[1] = list(ret_exp.local_exp_stderr[0])
 
 
 def _sparse_models(block, yss, weights, which, num_features, method, nz, d, _scaled):
     """Local models of a sparse neighbourhood from its non-zero columns,
     mapped back to column indices. Features lime would add beyond the
     non-zero columns (all-zero columns) get weight 0, lowest index first."""
-    models = _native.explain_with_data(block, yss, weights, which, num_features, method)
+    models = _native.explain_with_data(
+        block, yss, weights, which, num_features, method, return_stderr=True
+    )
     effective = method
     if method == "auto":
         effective = "forward_selection" if num_features <= 6 else "highest_weights"
     out = []
-    for intercept, feats, coefs, score, local_pred in models:
+    for intercept, feats, coefs, score, local_pred, se in models:
         feats = nz[feats]
         if effective == "none":
             want = d
@@ -1294,7 +1336,8 @@ def _sparse_models(block, yss, weights, which, num_features, method, nz, d, _sca
             pad = np.flatnonzero(~taken)[: want - len(feats)]
             feats = np.concatenate([feats, pad])
             coefs = np.concatenate([coefs, np.zeros(len(pad))])
-        out.append((intercept, feats, coefs, score, local_pred))
+            se = np.concatenate([se, np.zeros(len(pad))])  # all-zero columns: weight exactly 0
+        out.append((intercept, feats, coefs, score, local_pred, se))
     return out
 
 

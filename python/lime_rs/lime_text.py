@@ -721,12 +721,21 @@ class LimeTextExplainer:
         if fit is not None:
             data, yss, weights, columns = fit
             results = _native.explain_with_data(
-                data, yss, weights, columns, num_features, self.feature_selection
-            )
+                data, yss, weights, columns, num_features, self.feature_selection,
+                return_stderr=True,
+            )  # fmt: skip
             self._store_models(ret_exp, job.labels, columns, results, yss)
         else:
             self._fit_in_python(ret_exp, job, num_features, model_regressor)
-        return ret_exp
+        return self._record(ret_exp, job, num_samples, num_features, distance_metric,
+                            model_regressor)  # fmt: skip
+
+    def _record(self, exp, job, num_samples, num_features, distance_metric, regressor):
+        """Settings and seed on the explanation (lime_rs.serialization.record)."""
+        from lime_rs.serialization import record
+
+        return record(exp, self, job.seed, num_samples=num_samples, num_features=num_features,
+                      distance_metric=distance_metric, model_regressor=regressor)  # fmt: skip
 
     def explain_instances(
         self,
@@ -857,7 +866,8 @@ class LimeTextExplainer:
                 f"{self.split_expression!r:.80} finds only separators in {text_instance!r:.80}"
             )
         index = indexed_string._native()
-        data, cosine = index.sample(num_samples, draw_seed(self.random_state))
+        seed = draw_seed(self.random_state)
+        data, cosine = index.sample(num_samples, seed)
         texts = index.perturbed_strings(data)
         if distance_metric == "cosine":
             distances = cosine
@@ -869,7 +879,9 @@ class LimeTextExplainer:
 
             x = scipy.sparse.csr_matrix(data)
             distances = pairwise_distances(x, x[0], metric=distance_metric).ravel() * 100
-        return _TextJob(indexed_string, data, distances, texts)
+        job = _TextJob(indexed_string, data, distances, texts)
+        job.seed = seed  # recorded on the explanation
+        return job
 
     def _start_explanation(self, job, yss, yss_raw, labels, top_labels, model_regressor):
         """The Explanation with its labels, and (data, yss, weights, columns)
@@ -908,9 +920,11 @@ class LimeTextExplainer:
 
     def _store_models(self, ret_exp, labels, columns, results, yss):
         for label, column, res in zip(labels, columns, results):
-            intercept, features, coefs, score, local_pred = res
+            intercept, features, coefs, score, local_pred, *se = res
             ret_exp.intercept[label] = np.float64(intercept)
             ret_exp.local_exp[label] = list(zip(features, coefs))
+            if se:
+                ret_exp.local_exp_stderr[label] = list(zip(features, se[0]))
             ret_exp.score[label] = float(score)
             ret_exp.local_pred[label] = np.array([local_pred])
             if self.base.verbose:
@@ -990,12 +1004,15 @@ class LimeTextExplainer:
                 [fits[i][3] for i in native],
                 num_features,
                 self.feature_selection,
+                return_stderr=True,
             )
             for i, res in zip(native, results):
                 self._store_models(exps[i], jobs[i].labels, fits[i][3], res, fits[i][1])
         for i, fit in enumerate(fits):
             if fit is None:
                 self._fit_in_python(exps[i], jobs[i], num_features, model_regressor)
+        for exp, job in zip(exps, jobs):
+            self._record(exp, job, num_samples, num_features, distance_metric, model_regressor)
         return exps
 
     def _data_labels_distances(
@@ -1038,7 +1055,9 @@ class LimeTextExplainer:
 class _TextJob:
     """One text's state between its stages."""
 
-    __slots__ = ("indexed_string", "data", "distances", "texts", "labels", "weights", "yss")
+    __slots__ = (
+        "indexed_string", "data", "distances", "texts", "labels", "weights", "yss", "seed",
+    )  # fmt: skip
 
     def __init__(self, indexed_string, data, distances, texts):
         self.indexed_string = indexed_string
@@ -1048,6 +1067,7 @@ class _TextJob:
         self.labels = None
         self.weights = None
         self.yss = None
+        self.seed = None
 
 
 def _check_texts(texts):

@@ -2,6 +2,7 @@
 
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 
 use super::IntoPyResult;
 use crate::distance::{distances_to, exponential_kernel, Metric};
@@ -10,21 +11,15 @@ use crate::linear::{Design, RidgeFit};
 use crate::local_model::{self, Settings};
 use crate::selection::Method;
 
-type ModelTuple<'py> = (
-    f64,
-    Bound<'py, PyArray1<i64>>,
-    Bound<'py, PyArray1<f64>>,
-    f64,
-    f64,
-);
-
 fn to_i64(v: Vec<usize>) -> Vec<i64> {
     v.into_iter().map(|x| x as i64).collect()
 }
 
-/// One local model per label index in `which`: (intercept, features, weights, score, local_pred).
+/// One local model per label index in `which`: (intercept, features, weights, score, local_pred),
+/// plus the weights' sandwich (HC1) standard errors as a 6th element when `return_stderr`.
 #[pyfunction]
-#[pyo3(signature = (data, labels, weights, which, num_features, method, alpha=1.0))]
+#[pyo3(signature = (data, labels, weights, which, num_features, method, alpha=1.0, return_stderr=false))]
+#[allow(clippy::too_many_arguments)]
 fn explain_with_data<'py>(
     py: Python<'py>,
     data: PyReadonlyArray2<'py, f64>,
@@ -34,7 +29,8 @@ fn explain_with_data<'py>(
     num_features: usize,
     method: &str,
     alpha: f64,
-) -> PyResult<Vec<ModelTuple<'py>>> {
+    return_stderr: bool,
+) -> PyResult<Vec<Bound<'py, PyTuple>>> {
     let method = Method::parse(method).py()?;
     let (x, y, w) = (data.as_array(), labels.as_array(), weights.as_slice()?);
     let settings = Settings {
@@ -43,20 +39,23 @@ fn explain_with_data<'py>(
         alpha,
     };
     let models = py
-        .detach(|| local_model::explain(x, y, w, &which, settings))
+        .detach(|| local_model::explain_with_stderr(x, y, w, &which, settings, return_stderr))
         .py()?;
-    Ok(models
+    models
         .into_iter()
         .map(|m| {
-            (
-                m.intercept,
+            let (features, weights) = (
                 to_i64(m.features).into_pyarray(py),
                 m.weights.into_pyarray(py),
-                m.score,
-                m.local_pred,
-            )
+            );
+            if return_stderr {
+                let se = m.stderr.into_pyarray(py);
+                (m.intercept, features, weights, m.score, m.local_pred, se).into_pyobject(py)
+            } else {
+                (m.intercept, features, weights, m.score, m.local_pred).into_pyobject(py)
+            }
         })
-        .collect())
+        .collect()
 }
 
 /// The features a method selects (for a user-supplied regressor).

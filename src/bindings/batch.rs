@@ -2,31 +2,24 @@
 //! fitted in parallel with the GIL released.
 
 use numpy::{
-    IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1, PyReadwriteArray2,
+    IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1, PyReadwriteArray2,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 
 use super::tabular::TabularSampler;
 use super::IntoPyResult;
-use crate::batch::{explain_many, sample_tabular_many, Task};
+use crate::batch::{explain_many_with_stderr, sample_tabular_many, Task};
 use crate::local_model::Settings;
 use crate::sampling::tabular::{Draw, Options};
 use crate::selection::Method;
-
-type ModelTuple<'py> = (
-    f64,
-    Bound<'py, PyArray1<i64>>,
-    Bound<'py, PyArray1<f64>>,
-    f64,
-    f64,
-);
 
 /// For each row i: `explain_with_data(data[i], labels[i], weights[i], which[i], ...)`,
 /// all rows in one native call (parallel over rows). Returns one list of model
 /// tuples per row.
 #[pyfunction]
-#[pyo3(signature = (data, labels, weights, which, num_features, method, alpha=1.0))]
+#[pyo3(signature = (data, labels, weights, which, num_features, method, alpha=1.0, return_stderr=false))]
 #[allow(clippy::too_many_arguments)]
 fn explain_with_data_many<'py>(
     py: Python<'py>,
@@ -37,7 +30,8 @@ fn explain_with_data_many<'py>(
     num_features: usize,
     method: &str,
     alpha: f64,
-) -> PyResult<Vec<Vec<ModelTuple<'py>>>> {
+    return_stderr: bool,
+) -> PyResult<Vec<Vec<Bound<'py, PyTuple>>>> {
     let method = Method::parse(method).py()?;
     let m = data.len();
     if labels.len() != m || weights.len() != m || which.len() != m {
@@ -64,24 +58,26 @@ fn explain_with_data_many<'py>(
         method,
         alpha,
     };
-    let models = py.detach(|| explain_many(&tasks, settings)).py()?;
-    Ok(models
+    let models = py
+        .detach(|| explain_many_with_stderr(&tasks, settings, return_stderr))
+        .py()?;
+    models
         .into_iter()
         .map(|row| {
             row.into_iter()
                 .map(|m| {
                     let feats: Vec<i64> = m.features.into_iter().map(|f| f as i64).collect();
-                    (
-                        m.intercept,
-                        feats.into_pyarray(py),
-                        m.weights.into_pyarray(py),
-                        m.score,
-                        m.local_pred,
-                    )
+                    let (feats, weights) = (feats.into_pyarray(py), m.weights.into_pyarray(py));
+                    if return_stderr {
+                        let se = m.stderr.into_pyarray(py);
+                        (m.intercept, feats, weights, m.score, m.local_pred, se).into_pyobject(py)
+                    } else {
+                        (m.intercept, feats, weights, m.score, m.local_pred).into_pyobject(py)
+                    }
                 })
                 .collect()
         })
-        .collect())
+        .collect()
 }
 
 /// The neighbourhoods of the rows of `rows` (k × d), row i with `seeds[i]`,

@@ -1,0 +1,285 @@
+"""pandas input for the tabular explainer (lime issues #554, #346).
+
+``LimeTabularExplainer(training_data=DataFrame)``:
+
+* string columns (object, ``string`` or ``category`` dtype) are categorical
+  features, encoded internally as integer codes (the sorted distinct values;
+  a ``category`` column keeps its categories' order) and shown by their values
+  (``colour=red``);
+* ``categorical_features`` may name columns (numeric columns listed there are
+  categorical too, as in lime); ``feature_names`` defaults to the columns;
+* ``data_row`` may be a Series indexed by the columns (in any order) or a
+  one-row DataFrame;
+* ``predict_fn`` receives a DataFrame with the original columns and dtypes
+  (string columns hold the original values; continuous numeric columns are
+  float64, since perturbed values are not whole numbers; categorical numeric
+  columns keep their dtype), so a scikit-learn ``Pipeline`` with a
+  ``ColumnTransformer`` works unchanged.
+
+pandas is imported only when a DataFrame is passed.
+"""
+
+import numpy as np
+
+__all__ = ["FrameCodec", "is_frame", "is_series"]
+
+
+def is_frame(x):
+    return (
+        type(x).__module__.startswith("pandas") and hasattr(x, "columns") and hasattr(x, "dtypes")
+    )
+
+
+def is_series(x):
+    return (
+        type(x).__module__.startswith("pandas")
+        and hasattr(x, "index")
+        and hasattr(x, "dtype")
+        and not hasattr(x, "columns")
+    )
+
+
+def _is_string_column(dtype):
+    import pandas as pd
+
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+    ) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def resolve_categorical(categorical_features, feature_names, name="categorical_features"):
+    """Column names in ``categorical_features`` turned into indices."""
+    if categorical_features is None:
+        return None
+    try:
+        items = list(categorical_features)
+    except TypeError:
+        return categorical_features
+    names = [str(n) for n in feature_names] if feature_names is not None else None
+    out = []
+    for f in items:
+        if isinstance(f, str):
+            if names is None or f not in names:
+                raise ValueError(f"{name}: {f!r} is not a column name; the columns are {names}")
+            out.append(names.index(f))
+        else:
+            out.append(f)
+    return out
+
+
+class FrameCodec:
+    """Encodes a training DataFrame's columns as numbers and decodes perturbed
+    samples back into a DataFrame with the original columns and dtypes."""
+
+    def __init__(self, frame, categorical_features, categorical_names):
+        import pandas as pd
+
+        if frame.ndim != 2 or frame.shape[1] == 0:
+            raise ValueError(
+                f"training_data: expected a 2-D DataFrame with columns, got shape {frame.shape}"
+            )
+        self.columns = list(frame.columns)
+        if len(set(map(str, self.columns))) != len(self.columns):
+            raise ValueError(f"training_data: column names must be unique, got {self.columns}")
+        self.dtypes = list(frame.dtypes)
+        user_cat = resolve_categorical(categorical_features, self.columns) or []
+        self.categories = {}
+        for j, (col, dtype) in enumerate(zip(self.columns, self.dtypes)):
+            if not _is_string_column(dtype):
+                continue
+            series = frame[col]
+            missing = series.isna().to_numpy()
+            if missing.any():
+                row = frame.index[int(np.flatnonzero(missing)[0])]
+                raise ValueError(
+                    f"training_data: categorical column {col!r} contains NaN/None (first at "
+                    f"row {row!r}); fill or drop missing values first (e.g. "
+                    f"df[{col!r}].fillna('missing'))"
+                )
+            if isinstance(dtype, pd.CategoricalDtype):
+                values = list(dtype.categories)
+            else:
+                values = sorted(series.unique().tolist(), key=lambda v: (type(v).__name__, v))
+            self.categories[j] = values
+        for j, dtype in enumerate(self.dtypes):
+            if j in self.categories:
+                continue
+            if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+                raise TypeError(
+                    f"training_data: column {self.columns[j]!r} has dtype {dtype}, which is "
+                    "neither numeric nor string/category"
+                )
+        self.categorical = sorted(set(int(f) for f in user_cat) | set(self.categories))
+        names = dict(categorical_names or {})
+        for j, values in self.categories.items():
+            names.setdefault(j, [str(v) for v in values])
+        self.categorical_names = names
+        self.feature_names = [str(c) for c in self.columns]
+        self._lookup = {
+            j: {v: k for k, v in enumerate(vals)} for j, vals in self.categories.items()
+        }
+
+    # --- encoding ---
+    def encode(self, frame, name="training_data"):
+        """The (n, d) float64 matrix of a DataFrame with the training columns."""
+        cols = self._match(list(frame.columns), name)
+        out = np.empty((frame.shape[0], len(self.columns)), dtype=np.float64)
+        for j, col in enumerate(cols):
+            series = frame[col]
+            if j in self.categories:
+                out[:, j] = self._codes(series.tolist(), j, name, frame.index)
+            else:
+                try:
+                    out[:, j] = series.to_numpy(dtype=np.float64)
+                except (TypeError, ValueError) as exc:
+                    raise TypeError(f"{name}: column {col!r} is not numeric: {exc}") from None
+        return out
+
+    def _codes(self, values, j, name, index):
+        lookup = self._lookup[j]
+        codes = np.empty(len(values), dtype=np.float64)
+        for i, v in enumerate(values):
+            code = lookup.get(v)
+            if code is None:
+                col = self.columns[j]
+                if v is None or (isinstance(v, float) and np.isnan(v)):
+                    raise ValueError(
+                        f"{name}: categorical column {col!r} contains NaN/None (at row "
+                        f"{index[i]!r}); fill missing values first"
+                    )
+                raise ValueError(
+                    f"{name}: column {col!r} has value {v!r}, which was not in the training "
+                    f"data (known values: {self.categories[j][:20]})"
+                )
+            codes[i] = code
+        return codes
+
+    def _match(self, columns, name):
+        """The training columns as they are named in ``columns`` (any order)."""
+        if columns == self.columns:
+            return columns
+        have = {str(c): c for c in columns}
+        missing = [c for c in self.columns if str(c) not in have]
+        extra = [c for c in columns if str(c) not in {str(k) for k in self.columns}]
+        if missing or extra or len(have) != len(columns):
+            raise ValueError(
+                f"{name}: its columns/index {list(columns)} do not match the training columns "
+                f"{self.columns} (missing: {missing}, unexpected: {extra})"
+            )
+        return [have[str(c)] for c in self.columns]
+
+    def encode_row(self, row):
+        """A Series or one-row DataFrame as a 1-D float64 array."""
+        import pandas as pd
+
+        if is_frame(row):
+            if row.shape[0] != 1:
+                raise ValueError(
+                    f"data_row: expected a Series or a one-row DataFrame, got a DataFrame with "
+                    f"{row.shape[0]} rows"
+                )
+            return self.encode(row, "data_row")[0]
+        frame = pd.DataFrame([row.tolist()], columns=list(row.index))
+        return self.encode(frame, "data_row")[0]
+
+    # --- decoding ---
+    def decode(self, x):
+        """Perturbed samples (n, d) as a DataFrame with the training columns and dtypes."""
+        import pandas as pd
+
+        x = np.asarray(x)
+        data = {}
+        for j, (col, dtype) in enumerate(zip(self.columns, self.dtypes)):
+            column = x[:, j]
+            if j in self.categories:
+                values = np.asarray(self.categories[j], dtype=object)
+                codes = np.clip(np.rint(column).astype(np.int64), 0, len(values) - 1)
+                if isinstance(dtype, pd.CategoricalDtype):
+                    data[col] = pd.Categorical.from_codes(codes, dtype=dtype)
+                else:
+                    data[col] = pd.Series(values[codes], dtype=dtype)
+            elif j in self.categorical and (
+                pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+            ):
+                data[col] = pd.Series(np.rint(column)).astype(dtype)
+            else:
+                data[col] = pd.Series(column, dtype=np.float64)
+        return pd.DataFrame(data, columns=self.columns)
+
+    def wrap(self, predict_fn):
+        """``predict_fn`` taking the explainer's arrays, calling the user's on DataFrames."""
+
+        def predict_frame(x):
+            return predict_fn(self.decode(x))
+
+        return predict_frame
+
+
+def prepare_training(training_data, feature_names, categorical_features, categorical_names):
+    """Explainer hook: (codec or None, training array, feature_names,
+    categorical_features, categorical_names)."""
+    if not is_frame(training_data):
+        resolved = categorical_features
+        if categorical_features is not None and feature_names is not None:
+            items = (
+                list(categorical_features) if not isinstance(categorical_features, str) else None
+            )
+            if items is not None and any(isinstance(f, str) for f in items):
+                resolved = resolve_categorical(items, feature_names)
+        return None, training_data, feature_names, resolved, categorical_names
+    codec = FrameCodec(training_data, categorical_features, categorical_names)
+    data = codec.encode(training_data)
+    if feature_names is None:
+        feature_names = codec.feature_names
+    return codec, data, feature_names, codec.categorical, codec.categorical_names
+
+
+def prepare_row(codec, data_row, predict_fn):
+    """Explainer hook: (data_row as a float array, predict_fn taking arrays)."""
+    if codec is None:
+        if is_series(data_row):
+            data_row = data_row.to_numpy()
+        return data_row, predict_fn
+    if is_series(data_row) or is_frame(data_row):
+        row = codec.encode_row(data_row)
+    else:
+        row = np.asarray(data_row)
+        if row.dtype == object:
+            # a plain sequence with the original (string) values
+            import pandas as pd
+
+            if row.ndim != 1 or row.shape[0] != len(codec.columns):
+                raise ValueError(
+                    f"data_row: expected {len(codec.columns)} values (the training columns), got "
+                    f"shape {row.shape}"
+                )
+            row = codec.encode_row(pd.Series(list(row), index=codec.columns))
+    if callable(predict_fn):
+        predict_fn = codec.wrap(predict_fn)
+    return row, predict_fn
+
+
+def prepare_batch(codec, data, predict_fn):
+    """explain_instances hook: (rows as a float array, predict_fn taking arrays)."""
+    if codec is None:
+        if is_frame(data):
+            data = data.to_numpy(dtype=np.float64)
+        return data, predict_fn
+    if is_frame(data):
+        rows = codec.encode(data, "data")
+    else:
+        rows = np.asarray(data)
+        if rows.dtype == object:
+            import pandas as pd
+
+            if rows.ndim != 2 or rows.shape[1] != len(codec.columns):
+                raise ValueError(
+                    f"data: expected rows of {len(codec.columns)} values (the training "
+                    f"columns), got shape {rows.shape}"
+                )
+            rows = codec.encode(pd.DataFrame(list(rows), columns=codec.columns), "data")
+    if callable(predict_fn):
+        predict_fn = codec.wrap(predict_fn)
+    return rows, predict_fn
