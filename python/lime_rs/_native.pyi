@@ -105,9 +105,7 @@ class TabularSampler:
         first_row: npt.NDArray[np.float64] | None = None,
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 
-
 # --- text (src/bindings/text.rs) ---
-
 
 @final
 class TextSplitter:
@@ -152,7 +150,6 @@ def quickshift_segments(
 ) -> npt.NDArray[np.int64]: ...
 def rgb2lab(image: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
 def image_masks(seed: int, num_samples: int, n_features: int) -> npt.NDArray[np.float64]: ...
-
 
 @final
 class ImagePerturber:

@@ -11,6 +11,13 @@ use crate::linear::{Design, RidgeFit};
 use crate::local_model::{self, Settings};
 use crate::selection::Method;
 
+/// (alphas, active, coefs) of a LARS path.
+type LarsTuple<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray2<f64>>,
+);
+
 fn to_i64(v: Vec<usize>) -> Vec<i64> {
     v.into_iter().map(|x| x as i64).collect()
 }
@@ -102,11 +109,7 @@ fn lars_path<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
     y: PyReadonlyArray1<'py, f64>,
-) -> PyResult<(
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<i64>>,
-    Bound<'py, PyArray2<f64>>,
-)> {
+) -> PyResult<LarsTuple<'py>> {
     let (xa, ya) = (x.as_array(), y.as_array());
     let path = py.detach(|| lars_lasso_path(xa, ya)).py()?;
     Ok((
