@@ -1,5 +1,5 @@
 # lime_rs: every target does its own set-up on a fresh machine.
-#   make demo   train a model, explain a prediction, write HTML
+#   make demo   train models, explain predictions, write HTML and screenshots to out/
 #   make test   cargo tests (core), pytest, wheel install check
 #   make bench  pytest-benchmark: lime_rs against lime
 #   make wheel  abi3 wheel in dist/
@@ -11,7 +11,7 @@ PROFILE ?= release
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test bench wheel wheel-test develop dev lint fmt clean
+.PHONY: demo test bench wheel wheel-test develop dev lint fmt clean chromium
 
 $(VENV)/.deps: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,13 +30,16 @@ develop: $(VENV)/.deps
 dev:
 	$(MAKE) develop PROFILE=dev-release
 
-demo: develop
-	$(PY) examples/demo.py
-
-test: develop
-	cargo test --no-default-features --release
-	@# tests/test_browser.py renders the HTML views in headless chromium (Debian's package).
+# Debian's chromium renders the HTML views (browser tests, demo screenshots).
+chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+demo: develop chromium
+	$(PY) examples/demo.py
+	$(PY) examples/views_demo.py
+
+test: develop chromium
+	cargo test --no-default-features --release
 	$(PY) -m pytest -q
 	$(MAKE) wheel-test
 
