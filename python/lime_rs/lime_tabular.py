@@ -953,9 +953,12 @@ class LimeTabularExplainer:
         Thread safety: explainers may be used from several threads at once
         (the heavy work releases the GIL). With one explainer per thread,
         results equal serial ones. Threads sharing one explainer share its
-        ``random_state``: every call gets the seeds of *some* serial order of
-        the calls (valid explanations, but which call gets which seeds depends
-        on scheduling).
+        ``random_state``: every row (every ``explain_instance`` call) draws
+        one seed from it atomically, so the rows of concurrent calls get the
+        seeds of *some* serial order of those rows; each explanation is valid
+        and equals the serial one for the seed it got, but which row gets
+        which seed depends on scheduling. For reproducible results, give each
+        thread its own explainer (``copy.deepcopy`` or a pickle round trip).
 
         Args:
             data: 2-D array (n_rows, n_columns) of rows to explain (a list of
