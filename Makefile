@@ -41,7 +41,7 @@ test: develop
 	$(MAKE) wheel-test
 
 bench: develop
-	$(PY) -m pytest benches -q --benchmark-columns=min,median,mean,rounds --benchmark-sort=name
+	$(PY) -m pytest benches -o python_files='bench_*.py' -q -s --benchmark-columns=min,median,rounds --benchmark-sort=name
 
 wheel: $(VENV)/.deps
 	$(VENV)/bin/maturin build --release --out dist

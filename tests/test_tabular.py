@@ -535,3 +535,15 @@ def test_explainers_keep_limes_attributes(cancer):
         np.testing.assert_allclose(
             explainer.scaler.transform(X[:2]), X[:2] / explainer.scaler.scale_
         )
+
+
+def test_user_discretizer_random_state_matters_as_in_lime(cancer):
+    X, y, names, model = cancer
+
+    def explain(disc_seed):
+        disc = QuartileDiscretizer(X, [], names, y, random_state=disc_seed)
+        explainer = LimeTabularExplainer(X, discretizer=disc, random_state=10)
+        return explainer.explain_instance(X[0], model.predict_proba, num_samples=N)
+
+    _same(explain(20), explain(20))
+    assert explain(20).as_map() != explain(10).as_map()

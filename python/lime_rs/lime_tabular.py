@@ -581,6 +581,10 @@ class LimeTabularExplainer:
         if disc is not None and not native_disc:
             first_row = np.ascontiguousarray(disc.discretize(row), dtype=np.float64)
         seed = draw_seed(self.random_state)
+        disc_state = getattr(disc, "random_state", None) if native_undisc else None
+        if disc_state is not None and disc_state is not self.random_state:
+            # as in lime, a discretizer's own random state drives its draws
+            seed = (seed + 0x9E3779B97F4A7C15 * draw_seed(disc_state)) % 2**64
         scaled, inverse, distances = sampler.sample(
             row,
             num_samples,
@@ -622,7 +626,7 @@ class LimeTabularExplainer:
         domain_mapper = TableDomainMapper(
             feature_names,
             values,
-            scaled[0],
+            scaled[0].copy(),  # a view would keep the whole neighbourhood alive
             categorical_features=categorical_features,
             discretized_feature_names=discretized_feature_names,
         )
@@ -716,7 +720,7 @@ class LimeTabularExplainer:
         n_labels = yss.shape[1]
         if self.mode != "classification":
             return [0]
-        ret_exp.predict_proba = yss[0]
+        ret_exp.predict_proba = yss[0].copy()
         if top_labels:
             labels = np.argsort(yss[0])[-top_labels:]
             ret_exp.top_labels = list(labels)

@@ -16,6 +16,11 @@ use crate::sampling::tabular::{self, Categorical, Column, Draw, Options};
 use crate::sampling::tabular_stats;
 
 type F64Array<'py> = Bound<'py, PyArray1<f64>>;
+type Neighbourhood<'py> = (
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    F64Array<'py>,
+);
 
 /// Column means, variances and scales (`StandardScaler(with_mean=False)`).
 #[pyfunction]
@@ -365,11 +370,7 @@ impl TabularSampler {
         around_instance: bool,
         undiscretize: bool,
         first_row: Option<PyReadonlyArray1<'py, f64>>,
-    ) -> PyResult<(
-        Bound<'py, PyArray2<f64>>,
-        Bound<'py, PyArray2<f64>>,
-        F64Array<'py>,
-    )> {
+    ) -> PyResult<Neighbourhood<'py>> {
         let draw = Draw::parse(sampling_method).py()?;
         let x = instance.as_slice()?;
         let first = match &first_row {

@@ -21,7 +21,7 @@ use crate::error::{ensure_finite, LimeError, Result};
 
 /// Rows per block: enough depth for the product to be compute-bound, small
 /// enough for the block of shifted, weighted rows to stay in cache.
-const BLOCK_ROWS: usize = 512;
+const BLOCK_ROWS: usize = 256;
 /// Number of row groups summed in parallel: a function of the shape alone,
 /// so the sums are added in the same order on 1 or 16 threads. Eight groups
 /// balance well on 1, 2, 4 or 8 threads; wide designs use fewer, since each
@@ -62,6 +62,12 @@ pub fn check_weights(w: &[f64], n: usize) -> Result<f64> {
             format!("has {} values but the data has {} rows", w.len(), n),
         ));
     }
+    let sum: f64 = w.iter().sum();
+    // One pass in the common case: a finite sum of non-negative weights.
+    let all_valid = sum.is_finite() && w.iter().all(|&v| v >= 0.0);
+    if all_valid && sum > 0.0 {
+        return Ok(sum);
+    }
     ensure_finite("weights", w.iter())?;
     if let Some(i) = w.iter().position(|&v| v < 0.0) {
         return Err(LimeError::invalid(
@@ -72,7 +78,6 @@ pub fn check_weights(w: &[f64], n: usize) -> Result<f64> {
             ),
         ));
     }
-    let sum: f64 = w.iter().sum();
     if sum <= 0.0 {
         return Err(LimeError::invalid(
             "weights",
@@ -107,10 +112,13 @@ impl Design {
         let l = y.ncols();
         let p = d + l;
         let shift: Vec<f64> = x.row(0).iter().chain(y.row(0).iter()).copied().collect();
+        // Row-major slices (a copy only when the caller passed a strided view).
+        let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
+        let (xs, ys) = (contiguous(&x)?, contiguous(&y)?);
         let groups = row_groups(n, p);
         let size = n.div_ceil(groups);
         let group = |g: usize| (g * size, ((g + 1) * size).min(n));
-        let work = |(start, end): (usize, usize)| accumulate(x, y, w, &shift, start, end);
+        let work = |(start, end): (usize, usize)| accumulate(xs, ys, w, &shift, start, end);
         let partials: Vec<Partial> = if groups == 1 {
             vec![work((0, n))]
         } else {
@@ -165,14 +173,7 @@ impl Design {
 /// `A = Σ wᵢ zᵢ zᵢᵀ` (lower triangle) over rows `start..end`, with
 /// `zᵢ = [xᵢ - x₀, yᵢ - y₀, 1]`: the trailing 1 makes the product also yield
 /// `s = Σ wᵢ zᵢ` (its last row) and `Σ wᵢ` (its corner).
-fn accumulate(
-    x: ArrayView2<f64>,
-    y: ArrayView2<f64>,
-    w: &[f64],
-    shift: &[f64],
-    start: usize,
-    end: usize,
-) -> Partial {
+fn accumulate(x: &[f64], y: &[f64], w: &[f64], shift: &[f64], start: usize, end: usize) -> Partial {
     let q = shift.len() + 1;
     let mut a = Mat::<f64>::zeros(q, q);
     let mut z = vec![0.0; BLOCK_ROWS * q];
@@ -180,7 +181,15 @@ fn accumulate(
     let mut b0 = start;
     while b0 < end {
         let rows = BLOCK_ROWS.min(end - b0);
-        simd::fill(&mut z[..rows * q], x, y, &w[b0..b0 + rows], shift, b0);
+        let (d, l) = (x.len() / w.len(), y.len() / w.len());
+        simd::fill(
+            &mut z[..rows * q],
+            &x[b0 * d..(b0 + rows) * d],
+            &y[b0 * l..(b0 + rows) * l],
+            &w[b0..b0 + rows],
+            shift,
+            d,
+        );
         let zb = MatRef::from_row_major_slice(&z[..rows * q], rows, q);
         let accum = if first { Accum::Replace } else { Accum::Add };
         matmul(
@@ -204,92 +213,58 @@ fn accumulate(
 /// for the widest vector unit found at run time (subtract then multiply,
 /// never fused: the bits do not depend on the CPU).
 mod simd {
-    use ndarray::{ArrayView1, ArrayView2};
-
     #[inline(always)]
-    fn put(out: &mut [f64], row: ArrayView1<f64>, shift: &[f64], scale: f64) {
-        match row.as_slice() {
-            Some(r) => {
-                for ((o, &v), &c) in out.iter_mut().zip(r).zip(shift) {
-                    *o = (v - c) * scale;
-                }
-            }
-            None => {
-                for ((o, &v), &c) in out.iter_mut().zip(row.iter()).zip(shift) {
-                    *o = (v - c) * scale;
-                }
-            }
-        }
-    }
-
-    #[inline(always)]
-    fn generic(
-        z: &mut [f64],
-        x: ArrayView2<f64>,
-        y: ArrayView2<f64>,
-        w: &[f64],
-        shift: &[f64],
-        start: usize,
-    ) {
-        let d = x.ncols();
+    fn generic(z: &mut [f64], x: &[f64], y: &[f64], w: &[f64], shift: &[f64], d: usize) {
         let q = shift.len() + 1;
-        for (k, (zr, &wi)) in z.chunks_exact_mut(q).zip(w).enumerate() {
+        let l = q - 1 - d;
+        let (sx, sy) = shift.split_at(d);
+        let rows = z.chunks_exact_mut(q).zip(x.chunks_exact(d.max(1))).zip(w);
+        for (k, ((zr, xr), &wi)) in rows.enumerate() {
             let sw = wi.sqrt();
             let (zx, rest) = zr.split_at_mut(d);
-            let (zy, one) = rest.split_at_mut(q - 1 - d);
-            put(zx, x.row(start + k), &shift[..d], sw);
-            put(zy, y.row(start + k), &shift[d..], sw);
+            let (zy, one) = rest.split_at_mut(l);
+            for ((o, &v), &c) in zx.iter_mut().zip(xr).zip(sx) {
+                *o = (v - c) * sw;
+            }
+            for ((o, &v), &c) in zy.iter_mut().zip(&y[k * l..(k + 1) * l]).zip(sy) {
+                *o = (v - c) * sw;
+            }
             one[0] = sw;
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn avx2(
-        z: &mut [f64],
-        x: ArrayView2<f64>,
-        y: ArrayView2<f64>,
-        w: &[f64],
-        shift: &[f64],
-        start: usize,
-    ) {
-        generic(z, x, y, w, shift, start)
+    fn avx2(z: &mut [f64], x: &[f64], y: &[f64], w: &[f64], shift: &[f64], d: usize) {
+        generic(z, x, y, w, shift, d)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    fn avx512(
-        z: &mut [f64],
-        x: ArrayView2<f64>,
-        y: ArrayView2<f64>,
-        w: &[f64],
-        shift: &[f64],
-        start: usize,
-    ) {
-        generic(z, x, y, w, shift, start)
+    fn avx512(z: &mut [f64], x: &[f64], y: &[f64], w: &[f64], shift: &[f64], d: usize) {
+        generic(z, x, y, w, shift, d)
     }
 
-    pub fn fill(
-        z: &mut [f64],
-        x: ArrayView2<f64>,
-        y: ArrayView2<f64>,
-        w: &[f64],
-        shift: &[f64],
-        start: usize,
-    ) {
+    pub fn fill(z: &mut [f64], x: &[f64], y: &[f64], w: &[f64], shift: &[f64], d: usize) {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU supports the feature the function is compiled for.
-                return unsafe { avx512(z, x, y, w, shift, start) };
+                return unsafe { avx512(z, x, y, w, shift, d) };
             }
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: as above.
-                return unsafe { avx2(z, x, y, w, shift, start) };
+                return unsafe { avx2(z, x, y, w, shift, d) };
             }
         }
-        generic(z, x, y, w, shift, start)
+        generic(z, x, y, w, shift, d)
     }
+}
+
+/// The row-major elements of a standard-layout array.
+fn contiguous<'a>(a: &'a ndarray::CowArray<'_, f64, ndarray::Ix2>) -> Result<&'a [f64]> {
+    a.as_slice()
+        .ok_or_else(|| LimeError::Numerical("internal: array not in standard layout".into()))
 }
 
 #[cfg(test)]

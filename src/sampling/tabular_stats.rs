@@ -909,16 +909,36 @@ mod tests {
 
     #[test]
     fn percentiles_match_sorted_formula() {
-        let mut v: Vec<f64> = (0..101).map(|i| ((i * 37) % 101) as f64).collect();
+        let v: Vec<f64> = (0..101).map(|i| ((i * 37) % 101) as f64).collect();
         assert_eq!(
-            percentiles_of(&mut v, &[0.0, 25.0, 50.0, 75.0, 100.0]),
+            percentiles_of(&v, &[0.0, 25.0, 50.0, 75.0, 100.0]),
             vec![0.0, 25.0, 50.0, 75.0, 100.0]
         );
-        let mut w = vec![4.0, 1.0, 3.0, 2.0];
         // virtual index 0.75 -> 1 + 0.75 * (2 - 1); 2.25 -> 3 + 0.25
-        assert_eq!(percentiles_of(&mut w, &[25.0, 75.0]), vec![1.75, 3.25]);
-        let mut one = vec![5.0];
-        assert_eq!(percentiles_of(&mut one, &[10.0, 90.0]), vec![5.0, 5.0]);
+        assert_eq!(
+            percentiles_of(&[4.0, 1.0, 3.0, 2.0], &[25.0, 75.0]),
+            vec![1.75, 3.25]
+        );
+        assert_eq!(percentiles_of(&[5.0], &[10.0, 90.0]), vec![5.0, 5.0]);
+        let w: [f64; 8] = [-3.5, 0.0, -0.0, 2.0, -1e300, 7.0, 7.0, 7.0];
+        let mut sorted = w.to_vec();
+        sorted.sort_by(|a, b| a.total_cmp(b));
+        assert_eq!(percentiles_of(&w, &[0.0])[0], sorted[0]);
+        assert_eq!(percentiles_of(&w, &[100.0])[0], sorted[7]);
+        for x in [
+            0.0,
+            -0.0,
+            1.5,
+            -1.5,
+            f64::MIN,
+            f64::MAX,
+            1e-310,
+            -1e-310,
+            f64::INFINITY,
+        ] {
+            assert_eq!(unkey(key(x)).to_bits(), x.to_bits());
+        }
+        assert!(key(-1.0) < key(-0.5) && key(-0.0) < key(0.0) && key(0.0) < key(1e-310));
     }
 
     #[test]

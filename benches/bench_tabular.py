@@ -1,0 +1,201 @@
+"""lime_rs.lime_tabular against lime.lime_tabular, timed in the same run.
+
+* explanation overhead (wall time minus the model's own time) on
+  breast_cancer (30 features), 5000 samples, a LogisticRegression model:
+  quartile num_features=10, quartile num_features=5 (forward selection),
+  continuous num_features=10;
+* explainer construction on 200,000 x 30 rows (quartile);
+* peak memory (resident set) of one explanation, each library in a fresh process.
+
+Run: ``make bench`` or ``python -m pytest benches/bench_tabular.py -s``.
+Each test prints lime's and lime_rs's numbers and the ratio, and stores them in
+``benchmark.extra_info``.
+"""
+
+import json
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+lime_tabular = pytest.importorskip("lime.lime_tabular")
+
+import lime_rs.lime_tabular as rs_tabular  # noqa: E402
+
+NUM_SAMPLES = 5000
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+
+    ds = load_breast_cancer()
+    model = LogisticRegression(max_iter=5000).fit(ds.data, ds.target)
+    return ds.data, [str(f) for f in ds.feature_names], model
+
+
+class TimedModel:
+    """predict_proba that accumulates its own time."""
+
+    def __init__(self, model):
+        self.model = model
+        self.seconds = 0.0
+
+    def __call__(self, x):
+        start = time.perf_counter()
+        out = self.model.predict_proba(x)
+        self.seconds += time.perf_counter() - start
+        return out
+
+
+def overheads(explainer, row, model, num_features, calls):
+    """Per-call overhead (seconds): wall time minus the model's time."""
+    out = []
+    for _ in range(calls + 1):  # the first call warms up
+        timed = TimedModel(model)
+        start = time.perf_counter()
+        explainer.explain_instance(row, timed, num_features=num_features, num_samples=NUM_SAMPLES)
+        out.append(time.perf_counter() - start - timed.seconds)
+    return out[1:]
+
+
+CASES = {
+    "quartile-nf10": (dict(), 10),
+    "quartile-nf5": (dict(), 5),
+    "continuous-nf10": (dict(discretize_continuous=False), 10),
+}
+
+
+def _report(name, extra, lime_value, rs_value, unit):
+    ratio = lime_value / rs_value if rs_value > 0 else float("inf")
+    extra.update({"lime_" + unit: lime_value, "lime_rs_" + unit: rs_value, "ratio": ratio})
+    print(
+        f"\n{name}: lime {lime_value:.4g} {unit}, lime_rs {rs_value:.4g} {unit}, ratio {ratio:.1f}x"
+    )
+    return ratio
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_explain_overhead(benchmark, cancer, case):
+    X, names, model = cancer
+    kwargs, num_features = CASES[case]
+    row = X[3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lime's deprecation noise
+        lime_explainer = lime_tabular.LimeTabularExplainer(
+            X, feature_names=names, random_state=0, **kwargs
+        )
+        lime_calls = 3 if num_features <= 6 else 8
+        lime_over = overheads(lime_explainer, row, model, num_features, lime_calls)
+    rs_explainer = rs_tabular.LimeTabularExplainer(X, feature_names=names, random_state=0, **kwargs)
+    rs_over = overheads(rs_explainer, row, model, num_features, 60)
+
+    extra = benchmark.extra_info
+    extra["lime_overhead_ms_median"] = 1e3 * statistics.median(lime_over)
+    extra["lime_rs_overhead_ms_median"] = 1e3 * statistics.median(rs_over)
+    extra["ratio_median"] = statistics.median(lime_over) / statistics.median(rs_over)
+    _report(
+        f"overhead {case} (best of runs)", extra, 1e3 * min(lime_over), 1e3 * min(rs_over), "ms"
+    )
+    print(
+        f"  medians: lime {extra['lime_overhead_ms_median']:.3f} ms, "
+        f"lime_rs {extra['lime_rs_overhead_ms_median']:.3f} ms, "
+        f"ratio {extra['ratio_median']:.1f}x"
+    )
+
+    timed = TimedModel(model)
+    benchmark.pedantic(
+        rs_explainer.explain_instance,
+        args=(row, timed),
+        kwargs=dict(num_features=num_features, num_samples=NUM_SAMPLES),
+        rounds=30,
+        iterations=1,
+        warmup_rounds=2,
+    )
+
+
+def test_construction_200k(benchmark):
+    X = np.random.RandomState(0).normal(size=(200_000, 30))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        lime_tabular.LimeTabularExplainer(X, random_state=0)
+        lime_seconds = time.perf_counter() - start
+    rs_times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        rs_tabular.LimeTabularExplainer(X, random_state=0)
+        rs_times.append(time.perf_counter() - start)
+    _report(
+        "construction 200000 x 30 (quartile)",
+        benchmark.extra_info,
+        lime_seconds,
+        min(rs_times),
+        "s",
+    )
+    benchmark.pedantic(
+        rs_tabular.LimeTabularExplainer, args=(X,), kwargs=dict(random_state=0), rounds=3
+    )
+
+
+_MEMORY_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, warnings
+    warnings.simplefilter("ignore")
+    import numpy as np
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    if sys.argv[1] == "lime":
+        from lime.lime_tabular import LimeTabularExplainer
+    else:
+        from lime_rs.lime_tabular import LimeTabularExplainer
+    ds = load_breast_cancer()
+    model = LogisticRegression(max_iter=5000).fit(ds.data, ds.target)
+    kw = {} if sys.argv[2] == "quartile" else {"discretize_continuous": False}
+    explainer = LimeTabularExplainer(ds.data, random_state=0, **kw)
+
+    def status(field):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])  # kB
+
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset the peak resident set size
+    before = status("VmRSS:")
+    exp = explainer.explain_instance(ds.data[3], model.predict_proba, num_samples=5000)
+    peak = status("VmHWM:")
+    print(json.dumps({"peak_increase_kb": peak - before}))
+    """
+)
+
+
+def _peak_kb(library, case):
+    out = subprocess.run(
+        [sys.executable, "-c", _MEMORY_SCRIPT, library, case],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])["peak_increase_kb"]
+
+
+@pytest.mark.parametrize("case", ["quartile", "continuous"])
+def test_peak_memory_of_one_explanation(benchmark, case):
+    lime_kb = min(_peak_kb("lime", case) for _ in range(2))
+    rs_kb = min(_peak_kb("lime_rs", case) for _ in range(2))
+    _report(
+        f"peak memory increase, one explanation ({case})",
+        benchmark.extra_info,
+        lime_kb,
+        rs_kb,
+        "kB",
+    )
+    assert rs_kb <= lime_kb, (rs_kb, lime_kb)
+    benchmark.pedantic(lambda: None, rounds=1)
