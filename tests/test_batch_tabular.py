@@ -267,3 +267,15 @@ def test_arrays_kept_by_the_model_are_never_overwritten(cancer):
     for z, snapshot in kept:
         assert np.array_equal(z, snapshot)
     assert len({id(z) for z, _ in kept}) == 3
+
+
+def test_discretizer_with_its_own_random_state(cancer):
+    from lime_rs.discretize import QuartileDiscretizer
+
+    X, model = cancer
+
+    def make():
+        disc = QuartileDiscretizer(X, [], [str(i) for i in range(30)], random_state=77)
+        return LimeTabularExplainer(X, discretizer=disc, random_state=5)
+
+    check_equal(make, X[:5], model.predict_proba, batch_size=2 * N, num_samples=N)

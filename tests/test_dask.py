@@ -22,6 +22,13 @@ from lime_rs.lime_text import LimeTextExplainer  # noqa: E402
 
 KW = {"num_samples": 300, "num_features": 5}
 
+# Starting and stopping a process cluster can leave asyncio/socket objects to
+# the garbage collector (distributed's own noise, seen rarely): not our errors.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
+
 
 @pytest.fixture(scope="module")
 def client():

@@ -102,3 +102,36 @@ def test_native_batch_releases_the_gil():
     # with the GIL held for the whole call the ticker could not run during it
     assert len(during) >= 5
     assert gaps.max() < max(0.5 * (end - start), 0.05)
+
+
+def test_shared_explainer_batch_calls_and_deepcopies(cancer):
+    import copy
+
+    X, model = cancer
+    row = np.repeat(X[7:8], 3, axis=0)
+    kw = {"num_samples": N, "batch_size": 2 * N}
+    serial_e = LimeTabularExplainer(X, random_state=4)
+    serial = signature(
+        serial_e.explain_instances(np.repeat(row, 4, axis=0), model.predict_proba, **kw)
+    )
+    shared = LimeTabularExplainer(X, random_state=4)
+    with ThreadPoolExecutor(4) as pool:
+        parts = list(
+            pool.map(
+                lambda _: signature(shared.explain_instances(row, model.predict_proba, **kw)),
+                range(4),
+            )
+        )
+    # every row drew one seed: the same explanations as serially, in some order
+    assert sorted(map(repr, sum(parts, []))) == sorted(map(repr, serial))
+    # one deep copy per thread: exactly the serial results
+    base = LimeTabularExplainer(X, random_state=8)
+    copies = [copy.deepcopy(base) for _ in range(3)]
+    want = signature(copy.deepcopy(base).explain_instances(X[:4], model.predict_proba, **kw))
+    with ThreadPoolExecutor(3) as pool:
+        got = list(
+            pool.map(
+                lambda e: signature(e.explain_instances(X[:4], model.predict_proba, **kw)), copies
+            )
+        )
+    assert got == [want] * 3

@@ -118,12 +118,18 @@ def _partition_state(seed, number):
 
 def _explain_partition(part, explainer, predict_fn, seed, column, kwargs, partition_info=None):
     number = 0 if partition_info is None else partition_info["number"]
-    local = copy.copy(explainer)  # the shipped explainer is shared by the worker's tasks
+    # The shipped explainer is shared by the worker's tasks: each partition
+    # works on a shallow copy whose random state (and that of the parts that
+    # share the explainer's state) is its own.
+    shared = explainer.random_state
+    local = copy.copy(explainer)
     local.random_state = _partition_state(seed, number)
-    base = getattr(local, "base", None)
-    if base is not None:
-        local.base = copy.copy(base)
-        local.base.random_state = local.random_state
+    for attr in ("base", "discretizer"):
+        part_obj = getattr(local, attr, None)
+        if part_obj is not None and getattr(part_obj, "random_state", None) is shared:
+            part_obj = copy.copy(part_obj)
+            part_obj.random_state = local.random_state
+            setattr(local, attr, part_obj)
     if _is_text(local):
         if hasattr(part, "columns"):
             values = part[column] if column is not None else part.iloc[:, 0]

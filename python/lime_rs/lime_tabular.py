@@ -985,9 +985,12 @@ class LimeTabularExplainer:
         Thread safety: explainers may be used from several threads at once
         (the heavy work releases the GIL). With one explainer per thread,
         results equal serial ones. Threads sharing one explainer share its
-        ``random_state``: every call gets the seeds of *some* serial order of
-        the calls (valid explanations, but which call gets which seeds depends
-        on scheduling).
+        ``random_state``: every row (every ``explain_instance`` call) draws
+        one seed from it atomically, so the rows of concurrent calls get the
+        seeds of *some* serial order of those rows; each explanation is valid
+        and equals the serial one for the seed it got, but which row gets
+        which seed depends on scheduling. For reproducible results, give each
+        thread its own explainer (``copy.deepcopy`` or a pickle round trip).
 
         Args:
             data: 2-D array (n_rows, n_columns) of rows to explain (a list of
@@ -1178,7 +1181,7 @@ class LimeTabularExplainer:
             method = "gaussian"
         k = len(rows)
         rows = np.ascontiguousarray(rows, dtype=np.float64)
-        seeds = [draw_seed(self.random_state) for _ in range(k)]
+        seeds = [self._batch_seed(native_undisc) for _ in range(k)]
         scaled = _chunk_buffer(bufs, "scaled", k * num_samples, d)
         inverse = _chunk_buffer(bufs, "inverse", k * num_samples, d)
         distances = np.empty(k * num_samples)
@@ -1211,6 +1214,15 @@ class LimeTabularExplainer:
             jobs.append(job)
         return jobs, inverse
 
+    def _batch_seed(self, native_undisc):
+        """One row's seed, drawn as explain_instance draws it."""
+        seed = draw_seed(self.random_state)
+        disc_state = getattr(self.discretizer, "random_state", None) if native_undisc else None
+        if disc_state is not None and disc_state is not self.random_state:
+            # as in lime, a discretizer's own random state drives its draws
+            seed = (seed + 0x9E3779B97F4A7C15 * draw_seed(disc_state)) % 2**64
+        return seed
+
     def _batch_neighbourhood(self, row, num_samples, sampling_method, distance_metric, index):
         """explain_instance's steps before the model call, for one dense row."""
         d = self.scaler.mean_.shape[0]
@@ -1233,7 +1245,7 @@ class LimeTabularExplainer:
         first_row = None
         if disc is not None and not native_disc:
             first_row = np.ascontiguousarray(disc.discretize(row), dtype=np.float64)
-        seed = draw_seed(self.random_state)
+        seed = self._batch_seed(native_undisc)
         scaled, inverse, distances = sampler.sample(
             row,
             num_samples,

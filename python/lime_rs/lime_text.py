@@ -768,10 +768,13 @@ class LimeTextExplainer:
 
         Thread safety: explainers may be used from several threads at once
         (heavy work releases the GIL). With one explainer per thread, results
-        equal serial ones; threads sharing one explainer share its
-        ``random_state``, so each call gets the seeds of *some* serial order
-        of the calls (results are valid, but which call gets which seeds
-        depends on scheduling).
+        results equal serial ones. Threads sharing one explainer share its
+        ``random_state``: every row (every ``explain_instance`` call) draws
+        one seed from it atomically, so the rows of concurrent calls get the
+        seeds of *some* serial order of those rows; each explanation is valid
+        and equals the serial one for the seed it got, but which row gets
+        which seed depends on scheduling. For reproducible results, give each
+        thread its own explainer (``copy.deepcopy`` or a pickle round trip).
 
         Args:
             texts: a list (or other sequence) of str.
