@@ -581,6 +581,20 @@ def _check_labels(labels, n_classes):
     return items, columns
 
 
+def _distances(data, cosine, distance_metric):
+    """Distances (x100, as lime) of every perturbed sample to the original:
+    the cosine ones come with the masks; other metrics as lime computes them."""
+    if distance_metric == "cosine":
+        return cosine
+    if distance_metric in ("euclidean", "l2"):
+        return _native.distances(data, data[0], "euclidean") * 100
+    import scipy.sparse
+    from sklearn.metrics.pairwise import pairwise_distances
+
+    x = scipy.sparse.csr_matrix(data)
+    return pairwise_distances(x, x[0], metric=distance_metric).ravel() * 100
+
+
 class LimeTextExplainer:
     """Explains text classifiers.
     Currently, we are using an exponential kernel on cosine distance, and
@@ -872,16 +886,7 @@ class LimeTextExplainer:
         seed = draw_seed(self.random_state)
         data, cosine = index.sample(num_samples, seed)
         texts = index.perturbed_strings(data)
-        if distance_metric == "cosine":
-            distances = cosine
-        elif distance_metric in ("euclidean", "l2"):
-            distances = _native.distances(data, data[0], "euclidean") * 100
-        else:
-            import scipy.sparse
-            from sklearn.metrics.pairwise import pairwise_distances
-
-            x = scipy.sparse.csr_matrix(data)
-            distances = pairwise_distances(x, x[0], metric=distance_metric).ravel() * 100
+        distances = _distances(data, cosine, distance_metric)
         job = _TextJob(indexed_string, data, distances, texts)
         job.seed = seed  # recorded on the explanation
         return job
@@ -1042,16 +1047,7 @@ class LimeTextExplainer:
         texts = index.perturbed_strings(data)
         labels = classifier_fn(texts)
         del texts
-        if distance_metric == "cosine":
-            distances = cosine
-        elif distance_metric in ("euclidean", "l2"):
-            distances = _native.distances(data, data[0], "euclidean") * 100
-        else:
-            import scipy.sparse
-            from sklearn.metrics.pairwise import pairwise_distances
-
-            x = scipy.sparse.csr_matrix(data)
-            distances = pairwise_distances(x, x[0], metric=distance_metric).ravel() * 100
+        distances = _distances(data, cosine, distance_metric)
         return data, labels, distances
 
 
