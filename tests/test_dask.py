@@ -5,15 +5,13 @@ locally, independent of the scheduler."""
 import subprocess
 import sys
 
-import numpy as np
-import pytest
-
-pytest.importorskip("dask.dataframe")
-pytest.importorskip("distributed")
-
 import dask  # noqa: E402
+import dask.dataframe  # noqa: F401  (an install problem must fail, not skip)
 import dask.dataframe as dd  # noqa: E402
+import distributed  # noqa: F401
+import numpy as np
 import pandas as pd  # noqa: E402
+import pytest
 from _batch_helpers import TEXTS, cancer_data  # noqa: E402
 
 from lime_rs import dask as lrd  # noqa: E402

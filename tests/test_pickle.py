@@ -104,8 +104,9 @@ def test_spawn_pool_gives_the_parent_results(cancer):
 
 
 def test_image_explainer_pickles_into_spawn_pool():
-    lime_image = pytest.importorskip("lime_rs.lime_image")
     from _batch_helpers import colour_model, explain_image_with, grid_segments, small_image
+
+    from lime_rs import lime_image
 
     explainer = lime_image.LimeImageExplainer(random_state=2)
     kw = {"top_labels": 1, "num_samples": 60, "segmentation_fn": grid_segments}

@@ -7,13 +7,11 @@ import sys
 
 import numpy as np
 import pytest
+from skimage import data as skimage_data
+from skimage import segmentation, transform
 
 from lime_rs import _native
 from lime_rs.wrappers.scikit_image import SegmentationAlgorithm, quickshift_rs
-
-skimage_data = pytest.importorskip("skimage.data")
-segmentation = pytest.importorskip("skimage.segmentation")
-transform = pytest.importorskip("skimage.transform")
 
 LIME_DEFAULT = {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
 
@@ -116,7 +114,8 @@ def test_same_result_on_one_thread():
 
 
 def test_rgb2lab_matches_skimage():
-    color = pytest.importorskip("skimage.color")
+    from skimage import color
+
     img = bundled("coffee", 64) / 255.0
     img[0, 0] = [1.0, 1.0, 1.0]
     img[0, 1] = [0.0, 0.0, 0.0]

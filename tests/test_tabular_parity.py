@@ -13,13 +13,12 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from lime import lime_tabular
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 import lime_rs.lime_tabular as rs
-
-lime_tabular = pytest.importorskip("lime.lime_tabular")
 
 SEEDS = (11, 22, 33, 44, 55, 66, 77, 88)
 
