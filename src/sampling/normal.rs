@@ -159,21 +159,8 @@ impl TruncNormal {
     /// The distribution of one bin: values in `[min, max]` of a normal with
     /// the bin's `mean` and `std`, standardised exactly as lime does.
     pub fn from_bin(min: f64, max: f64, mean: f64, std: f64) -> Result<TruncNormal> {
-        if !(min.is_finite() && max.is_finite() && mean.is_finite()) {
-            return Err(LimeError::invalid(
-                "discretizer",
-                format!("bin statistics must be finite, got min={min}, max={max}, mean={mean}"),
-            ));
-        }
-        if !(std.is_finite() && std > 0.0) {
-            return Err(LimeError::invalid(
-                "discretizer",
-                format!("bin standard deviations must be positive and finite, got {std}"),
-            ));
-        }
-        let a = (min - mean) / std;
-        let b = (max - mean) / std;
-        TruncNormal::standardised(a, b, mean, std)
+        let bin = super::mixture::Bin::from_stats(min, max, mean, std)?;
+        TruncNormal::standardised(bin.a, bin.b, bin.loc, bin.scale)
     }
 
     /// `loc + scale · Z`, Z truncated to [a, b] (standard units).
