@@ -392,12 +392,10 @@ def _check_predictions(preds, n_rows, n_labels):
 
 class LimeImageExplainer:
     """Explains predictions on Image (i.e. matrix) data.
-    For numerical features, perturb them by sampling from a Normal(0,1) and
-    doing the inverse operation of mean-centering and scaling, according to the
-    means and stds in the training data. For categorical features, perturb by
-    sampling according to the training distribution, and making a binary
-    feature that is 1 when the value is the same as the instance being
-    explained."""
+    The image is split into superpixels; each perturbed sample hides a random
+    subset of them (filled with ``hide_color`` or each superpixel's mean
+    colour), and a weighted linear model of the classifier's outputs on the
+    superpixels' presence is the explanation."""
 
     def __init__(
         self,

@@ -233,9 +233,9 @@ pub fn percentiles_of(column: &[f64], q: &[f64]) -> Vec<f64> {
     percentiles_of_keys(&mut keys, q)
 }
 
-/// Percentiles `q` (in [0, 100]) of each listed column.
-pub fn percentiles(data: ArrayView2<f64>, features: &[usize], q: &[f64]) -> Result<Vec<Vec<f64>>> {
-    let (n, d) = data.dim();
+/// The checks shared by the percentile entry points: rows to rank, valid
+/// columns and percentiles in [0, 100].
+fn check_percentile_args(n: usize, d: usize, features: &[usize], q: &[f64]) -> Result<()> {
     if n == 0 {
         return Err(LimeError::shape(
             "training_data",
@@ -243,12 +243,19 @@ pub fn percentiles(data: ArrayView2<f64>, features: &[usize], q: &[f64]) -> Resu
         ));
     }
     check_features(features, d)?;
-    if let Some(bad) = q.iter().find(|p| !(0.0..=100.0).contains(*p)) {
-        return Err(LimeError::invalid(
+    match q.iter().find(|p| !(0.0..=100.0).contains(*p)) {
+        Some(bad) => Err(LimeError::invalid(
             "percentiles",
             format!("must be in [0, 100], got {bad}"),
-        ));
+        )),
+        None => Ok(()),
     }
+}
+
+/// Percentiles `q` (in [0, 100]) of each listed column.
+pub fn percentiles(data: ArrayView2<f64>, features: &[usize], q: &[f64]) -> Result<Vec<Vec<f64>>> {
+    let (n, d) = data.dim();
+    check_percentile_args(n, d, features, q)?;
     let k = features.len();
     if k == 0 {
         return Ok(vec![]);
@@ -718,19 +725,7 @@ pub fn quantile_bins(
     q: &[f64],
 ) -> Result<Vec<QuantileBins>> {
     let (n, d) = data.dim();
-    if n == 0 {
-        return Err(LimeError::shape(
-            "training_data",
-            "has no rows: percentiles need at least one",
-        ));
-    }
-    check_features(features, d)?;
-    if let Some(bad) = q.iter().find(|p| !(0.0..=100.0).contains(*p)) {
-        return Err(LimeError::invalid(
-            "percentiles",
-            format!("must be in [0, 100], got {bad}"),
-        ));
-    }
+    check_percentile_args(n, d, features, q)?;
     if q.is_empty() {
         return Err(LimeError::invalid("percentiles", "need at least one"));
     }
