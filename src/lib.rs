@@ -4,6 +4,7 @@
 //! tested by `cargo test --no-default-features`.
 
 pub mod batch;
+pub mod cpu;
 pub mod distance;
 pub mod error;
 pub mod image;

@@ -206,6 +206,7 @@ fn accumulate(x: &[f64], y: &[f64], w: &[f64], shift: &[f64], start: usize, end:
         first = false;
         b0 += rows;
     }
+    crate::cpu::clear_upper_state();
     Partial { a }
 }
 

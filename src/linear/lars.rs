@@ -141,6 +141,7 @@ fn moments(x: ArrayView2<f64>, y: ArrayView1<f64>) -> (Vec<f64>, Vec<f64>) {
         1.0,
         Par::Seq,
     );
+    crate::cpu::clear_upper_state();
     let mut gram = vec![0.0; d * d];
     for i in 0..d {
         for j in 0..=i {

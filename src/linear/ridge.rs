@@ -292,6 +292,7 @@ impl RidgeFit {
             first = false;
             b0 += rows;
         }
+        crate::cpu::clear_upper_state();
         (m, s)
     }
 }
