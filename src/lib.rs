@@ -7,6 +7,7 @@ pub mod batch;
 pub mod cpu;
 pub mod distance;
 pub mod error;
+pub mod fastexp;
 pub mod image;
 pub mod linear;
 pub mod local_model;

@@ -5,7 +5,9 @@
 //! work draws the same numbers whichever thread runs it and however the work
 //! is split.
 
-use rand::SeedableRng;
+use std::convert::Infallible;
+
+use rand::{SeedableRng, TryRng};
 
 pub use rand::rngs::Xoshiro256PlusPlus as StreamRng;
 
@@ -30,6 +32,133 @@ pub fn stream(seed: u64, path: &[u64]) -> StreamRng {
     StreamRng::seed_from_u64(derive_seed(seed, path))
 }
 
+/// Generators stepped side by side in a [`FastStream`].
+const LANES: usize = 8;
+/// Words buffered per refill (16 steps of every lane).
+const BUFFERED: usize = 16 * LANES;
+
+/// A stream for hot loops: eight Xoshiro256++ generators stepped together
+/// (one vector instruction per step on AVX-512) into a buffer that is handed
+/// out word by word. A different sequence from [`stream`] for the same path,
+/// equally reproducible: the words depend only on the seed and the path.
+#[derive(Clone)]
+pub struct FastStream {
+    state: [[u64; LANES]; 4],
+    buf: [u64; BUFFERED],
+    pos: usize,
+}
+
+impl FastStream {
+    /// The stream at `path` below `seed`; lane `k` is seeded from the path
+    /// extended by `k`.
+    pub fn new(seed: u64, path: &[u64]) -> FastStream {
+        let base = derive_seed(seed, path);
+        let mut state = [[0u64; LANES]; 4];
+        for lane in 0..LANES {
+            // SplitMix64 expansion, as Xoshiro's own seed_from_u64 does
+            let mut z = mix64(base ^ mix64(lane as u64));
+            for word in state.iter_mut() {
+                z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                word[lane] = mix64(z);
+            }
+            if (0..4).all(|w| state[w][lane] == 0) {
+                state[0][lane] = 1; // the one state Xoshiro never leaves
+            }
+        }
+        FastStream {
+            state,
+            buf: [0; BUFFERED],
+            pos: BUFFERED,
+        }
+    }
+
+    #[inline(always)]
+    fn refill_generic(&mut self) {
+        // local copies: the state stays in vector registers across steps
+        let [mut s0, mut s1, mut s2, mut s3] = self.state;
+        for out in self.buf.chunks_exact_mut(LANES) {
+            let mut words = [0u64; LANES];
+            for k in 0..LANES {
+                words[k] = s0[k]
+                    .wrapping_add(s3[k])
+                    .rotate_left(23)
+                    .wrapping_add(s0[k]);
+                let t = s1[k] << 17;
+                s2[k] ^= s0[k];
+                s3[k] ^= s1[k];
+                s1[k] ^= s2[k];
+                s0[k] ^= s3[k];
+                s2[k] ^= t;
+                s3[k] = s3[k].rotate_left(45);
+            }
+            out.copy_from_slice(&words);
+        }
+        self.state = [s0, s1, s2, s3];
+        self.pos = 0;
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn refill_avx512(&mut self) {
+        self.refill_generic()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn refill_avx2(&mut self) {
+        self.refill_generic()
+    }
+
+    #[cold]
+    fn refill(&mut self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU supports the feature the function is compiled for.
+                return unsafe { self.refill_avx512() };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: as above.
+                return unsafe { self.refill_avx2() };
+            }
+        }
+        self.refill_generic()
+    }
+
+    /// The next word.
+    #[inline(always)]
+    pub fn word(&mut self) -> u64 {
+        if self.pos == BUFFERED {
+            self.refill();
+        }
+        let w = self.buf[self.pos];
+        self.pos += 1;
+        w
+    }
+}
+
+impl TryRng for FastStream {
+    type Error = Infallible;
+
+    #[inline(always)]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok((self.word() >> 32) as u32)
+    }
+
+    #[inline(always)]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(self.word())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(8) {
+            let w = self.word().to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,9 +178,68 @@ mod tests {
     }
 
     #[test]
+    fn fast_stream_lanes_are_xoshiro_and_reproducible() {
+        use rand::Rng;
+        let mut a = FastStream::new(5, &[3]);
+        let mut b = FastStream::new(5, &[3]);
+        let wa: Vec<u64> = (0..1000).map(|_| a.next_u64()).collect();
+        let wb: Vec<u64> = (0..1000).map(|_| b.next_u64()).collect();
+        assert_eq!(wa, wb);
+        assert_ne!(
+            wa,
+            (0..1000)
+                .map(|_| FastStream::new(5, &[4]).next_u64())
+                .collect::<Vec<_>>()
+        );
+        // lane 0 is a plain Xoshiro256++ from its state
+        let mut lane0 = StreamRng::from_seed({
+            let f = FastStream::new(5, &[3]);
+            let mut seed = [0u8; 32];
+            for (w, chunk) in seed.chunks_mut(8).enumerate() {
+                chunk.copy_from_slice(&f.state[w][0].to_le_bytes());
+            }
+            seed
+        });
+        let plain: Vec<u64> = (0..20).map(|_| lane0.next_u64()).collect();
+        let strided: Vec<u64> = wa.iter().step_by(LANES).take(20).copied().collect();
+        assert_eq!(plain, strided);
+        // the bits are balanced
+        let ones: u32 = wa.iter().map(|w| w.count_ones()).sum();
+        assert!((ones as f64 / 64_000.0 - 0.5).abs() < 0.01);
+    }
+
+    #[test]
     fn different_paths_differ() {
         assert_ne!(derive_seed(7, &[1, 2]), derive_seed(7, &[2, 1]));
         assert_ne!(derive_seed(7, &[1]), derive_seed(8, &[1]));
         assert_ne!(derive_seed(7, &[]), derive_seed(7, &[0]));
+    }
+}
+
+#[cfg(test)]
+mod perf {
+    use super::*;
+    use rand::Rng;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore]
+    fn words() {
+        for _ in 0..3 {
+            let mut f = FastStream::new(1, &[]);
+            let t = Instant::now();
+            let mut acc = 0u64;
+            for _ in 0..1_500_000 {
+                acc ^= f.next_u64();
+            }
+            let fast = t.elapsed().as_secs_f64() / 1.5e6 * 1e9;
+            let mut s = stream(1, &[]);
+            let t = Instant::now();
+            for _ in 0..1_500_000 {
+                acc ^= s.next_u64();
+            }
+            let plain = t.elapsed().as_secs_f64() / 1.5e6 * 1e9;
+            println!("fast {fast:.2} ns/word, plain {plain:.2} ns/word {acc}");
+        }
     }
 }

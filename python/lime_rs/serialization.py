@@ -98,11 +98,30 @@ def _kernel_settings(explainer):
     return out
 
 
-def record(exp, explainer, seed, **call):
-    """Records on ``exp`` the settings of ``explainer`` and of the call
-    (``call``: num_samples, num_features, distance_metric, ...) as
-    ``exp.explainer_settings`` (a dict of JSON values) and the 64-bit seed the
-    explanation's neighbourhood was drawn from as ``exp.seed``."""
+def _settings_key(explainer):
+    """What the explainer part of the settings depends on (compared by
+    identity or value, so a changed attribute is noticed)."""
+    base = getattr(explainer, "base", None)
+    return (
+        type(explainer),
+        getattr(base, "kernel_fn", None),
+        getattr(explainer, "feature_selection", None),
+        getattr(explainer, "discretizer", None),
+        getattr(explainer, "sample_around_instance", None),
+        getattr(explainer, "bow", None),
+        getattr(explainer, "char_level", None),
+        getattr(explainer, "mask_string", None),
+        getattr(explainer, "split_expression", None),
+    )
+
+
+def _explainer_settings(explainer):
+    """The explainer part of the recorded settings (JSON values), cached on
+    the explainer until one of its attributes changes."""
+    key = _settings_key(explainer)
+    cached = explainer.__dict__.get("_recorded_settings")
+    if cached is not None and cached[0] == key:
+        return cached[1]
     settings = {"explainer": type(explainer).__name__}
     settings.update(_kernel_settings(explainer))
     settings["feature_selection"] = getattr(explainer, "feature_selection", None)
@@ -123,11 +142,24 @@ def record(exp, explainer, seed, **call):
     if hasattr(explainer, "split_expression"):
         split = explainer.split_expression
         settings["split_expression"] = split if isinstance(split, str) else _callable_name(split)
+    settings = _plain(settings)
+    explainer.__dict__["_recorded_settings"] = (key, settings)
+    return settings
+
+
+def record(exp, explainer, seed, **call):
+    """Records on ``exp`` the settings of ``explainer`` and of the call
+    (``call``: num_samples, num_features, distance_metric, ...) as
+    ``exp.explainer_settings`` (a dict of JSON values) and the 64-bit seed the
+    explanation's neighbourhood was drawn from as ``exp.seed``."""
+    settings = dict(_explainer_settings(explainer))
     for key, value in call.items():
         if key == "model_regressor":
             value = None if value is None else repr(value)
+        elif not (value is None or type(value) in (int, str, float, bool)):
+            value = _plain(value)
         settings[key] = value
-    exp.explainer_settings = _plain(settings)
+    exp.explainer_settings = settings
     exp.seed = None if seed is None else int(seed)
     return exp
 

@@ -7,7 +7,6 @@
 //!   images they stand for, written batch by batch into one buffer.
 
 pub mod colour;
-pub mod fastexp;
 pub mod perturb;
 pub mod quickshift;
 

@@ -28,8 +28,8 @@ use ndarray::{Array2, ArrayView3};
 use rayon::prelude::*;
 
 use super::colour::rgb_to_lab_planes;
-use super::fastexp::exp_nonpositive_with;
 use crate::error::{ensure_finite, LimeError, Result};
+use crate::fastexp::exp_nonpositive_with;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QuickshiftParams {

@@ -97,7 +97,7 @@ impl Alias {
 
     /// An index from one random word: the high part of `word · n` picks the
     /// slot, the low part is the coin.
-    #[inline]
+    #[inline(always)]
     pub fn pick(&self, word: u64) -> usize {
         let wide = word as u128 * self.keep.len() as u128;
         let slot = (wide >> 64) as usize;
@@ -119,7 +119,7 @@ fn to_fraction(p: f64) -> u64 {
 }
 
 /// A uniform number in [0, 1) with 53 random bits.
-#[inline]
+#[inline(always)]
 fn unit(word: u64) -> f64 {
     (word >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
@@ -188,14 +188,57 @@ struct Piece {
     aux: u32,
 }
 
+/// One strip of a bin: its left end, the heights of its inner rectangle
+/// (`lo`) and cap (`hi`), and a line `c0 + c1·x` below the density on the
+/// strip (a chord where the density is concave, a tangent where it is
+/// convex), so most cap points are accepted without an `exp`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Strip {
+    x0: f64,
+    lo: f64,
+    hi: f64,
+    c0: f64,
+    c1: f64,
+}
+
+impl Strip {
+    fn new(x0: f64, x1: f64, lo: f64, hi: f64, g: impl Fn(f64) -> f64) -> Strip {
+        // shrunk a little so rounding never lifts the line above the curve
+        const BELOW: f64 = 1.0 - 1e-9;
+        let (c0, c1) = if x0 >= -1.0 && x1 <= 1.0 {
+            let c1 = (g(x1) - g(x0)) / (x1 - x0);
+            (g(x0) - c1 * x0, c1)
+        } else if x0 >= 1.0 || x1 <= -1.0 {
+            let m = 0.5 * (x0 + x1);
+            let c1 = -m * g(m);
+            (g(m) - c1 * m, c1)
+        } else {
+            (f64::NEG_INFINITY, 0.0)
+        };
+        Strip {
+            x0,
+            lo,
+            hi,
+            c0: c0 * BELOW - 1e-300,
+            c1: c1 * BELOW,
+        }
+    }
+
+    /// Whether `y` lies under the density at `x` (`g` evaluated only when
+    /// the line can't tell).
+    #[inline]
+    fn under(&self, x: f64, y: f64, shift: f64) -> bool {
+        y <= self.c0 + self.c1 * x || y <= (shift - 0.5 * x * x).exp()
+    }
+}
+
 /// Everything about one bin a rejection needs.
 #[derive(Debug, Clone, PartialEq)]
 struct BinTable {
     bin: Bin,
     shift: f64,
     width: f64,
-    /// (left end, lower height, upper height) of each strip.
-    strips: Vec<(f64, f64, f64)>,
+    strips: Vec<Strip>,
     /// Exponential envelopes: (start, rate, 1 - exp(-rate · length)), right then left.
     tails: [Option<(f64, f64, f64)>; 2],
     /// The bin's own pieces (global indices) and their alias table.
@@ -265,7 +308,7 @@ impl ColumnDraw {
     }
 
     /// (value index, output) of one draw.
-    #[inline]
+    #[inline(always)]
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> (usize, f64) {
         let piece = &self.pieces[self.alias.pick(rng.random::<u64>())];
         let k = piece.value as usize;
@@ -296,11 +339,11 @@ impl ColumnDraw {
                 Kind::Fixed => return piece.base,
                 Kind::Inner => return piece.base + piece.span * unit(rng.random::<u64>()),
                 Kind::Cap => {
-                    let (x0, lo, hi) = table.strips[piece.aux as usize];
-                    let x = x0 + table.width * unit(rng.random::<u64>());
-                    let y = lo + (hi - lo) * unit(rng.random::<u64>());
+                    let strip = &table.strips[piece.aux as usize];
+                    let x = strip.x0 + table.width * unit(rng.random::<u64>());
+                    let y = strip.lo + (strip.hi - strip.lo) * unit(rng.random::<u64>());
                     last = x;
-                    if y <= (table.shift - 0.5 * x * x).exp() {
+                    if strip.under(x, y, table.shift) {
                         return bin.loc + bin.scale * x.clamp(bin.a, bin.b);
                     }
                 }
@@ -393,7 +436,7 @@ fn bin_pieces(k: usize, bin: Bin, offset: usize) -> Result<(BinTable, Vec<Piece>
             };
             let (top, bottom) = (g(near), g(far));
             let s = strips.len() as u32;
-            strips.push((x0, bottom, top));
+            strips.push(Strip::new(x0, x1, bottom, top, g));
             if bottom > 0.0 {
                 pieces.push(Piece {
                     base: loc + scale * x0,

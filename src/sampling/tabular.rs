@@ -14,12 +14,12 @@
 //! Rows are drawn in fixed chunks, each from its own stream, so results never
 //! depend on the number of threads.
 
-use rand::{Rng, RngExt};
+use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 use crate::error::{ensure_finite, LimeError, Result};
-use crate::rng::stream;
+use crate::rng::{stream, FastStream};
 use crate::sampling::mixture::{Bin, ColumnDraw};
 use crate::sampling::normal::{ndtri, open01, TruncNormal};
 use crate::sampling::tabular_stats::bin_of;
@@ -122,12 +122,6 @@ impl Categorical {
         self.table = ColumnDraw::new(&self.values, &self.frequencies, Some(&per_value))?;
         self.has_bins = true;
         Ok(self)
-    }
-
-    /// (value index, undiscretized value) of one draw.
-    #[inline]
-    fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> (usize, f64) {
-        self.table.draw(rng)
     }
 }
 
@@ -328,10 +322,21 @@ impl TabularSampler {
                 },
             })
             .collect();
-        // One chunk of rows, filled column by column: a column's tables stay
-        // in L1 while its draws are made, the chunk's rows stay in L2.
-        let fill = |chunk: usize, sc: &mut [f64], inv: &mut [f64], dist: &mut [f64]| {
-            let mut rng = stream(opts.seed, &[ROW_STREAM, chunk as u64]);
+        // One chunk of rows with its own stream, filled column by column: a
+        // column's tables stay in L1 while its draws are made.
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        fn fill_chunk(
+            plan: &[Plan],
+            lhs: &Option<Vec<f64>>,
+            (seed, n, d): (u64, usize, usize),
+            (instance, scaled0): (&[f64], &[f64]),
+            chunk: usize,
+            sc: &mut [f64],
+            inv: &mut [f64],
+            dist: &mut [f64],
+        ) {
+            let mut rng = FastStream::new(seed, &[ROW_STREAM, chunk as u64]);
             let rows = dist.len();
             let first = chunk * ROWS_PER_TASK;
             // the instance (row 0) is not drawn
@@ -362,7 +367,7 @@ impl TabularSampler {
                         undiscretize,
                     } => {
                         for r in skip..rows {
-                            let (k, drawn) = cat.draw(&mut rng);
+                            let (k, drawn) = cat.table.draw(&mut rng);
                             let value = cat.values[k];
                             let hit = value == *comparand;
                             sc[r * d + j] = if hit { 1.0 } else { 0.0 };
@@ -374,10 +379,17 @@ impl TabularSampler {
             }
             dist.iter_mut().for_each(|v| *v = v.sqrt());
             if skip == 1 {
-                sc[..d].copy_from_slice(&scaled0);
+                sc[..d].copy_from_slice(scaled0);
                 inv[..d].copy_from_slice(instance);
                 dist[0] = 0.0;
             }
+        }
+        let fill = |chunk: usize, sc: &mut [f64], inv: &mut [f64], dist: &mut [f64]| {
+            let (fixed, at) = ((opts.seed, n, d), (instance, scaled0.as_slice()));
+            crate::cpu::widest(
+                #[inline(always)]
+                || fill_chunk(&plan, &lhs, fixed, at, chunk, sc, inv, dist),
+            )
         };
         let block = ROWS_PER_TASK * d;
         if n * d < 1 << 14 {
@@ -612,7 +624,7 @@ mod tests {
     fn zero_frequency_values_are_never_drawn() {
         let c = Categorical::new(0, vec![1.0, 2.0, 3.0], &[0.0, 1.0, 0.0]).unwrap();
         let mut rng = stream(1, &[]);
-        assert!((0..1000).all(|_| c.draw(&mut rng) == (1, 2.0)));
+        assert!((0..1000).all(|_| c.table.draw(&mut rng) == (1, 2.0)));
     }
 }
 
@@ -743,6 +755,32 @@ mod perf {
                 _ => unreachable!(),
             })
             .collect();
+        let cat0 = cats[0];
+        let mut out = vec![0.0; n * d];
+        for (label, binned) in [("fixed", false), ("binned", true)] {
+            let plain =
+                Categorical::new(0, vec![0.0, 1.0, 2.0, 3.0], &[0.25, 0.25, 0.25, 0.25]).unwrap();
+            let c = if binned { cat0 } else { &plain };
+            let t = best(|| {
+                let mut rng = FastStream::new(1, &[1]);
+                for o in out.iter_mut() {
+                    *o = c.table.draw(&mut rng).1;
+                }
+            });
+            println!(
+                "one column {label}: {:.2} ns/draw",
+                t * 1e6 / (n * d) as f64
+            );
+            let t = best(|| {
+                let mut rng = FastStream::new(1, &[1]);
+                for col in 0..d {
+                    for r in 0..n {
+                        out[r * d + col] = c.table.draw(&mut rng).1;
+                    }
+                }
+            });
+            println!("strided {label}: {:.2} ns/draw", t * 1e6 / (n * d) as f64);
+        }
         println!(
             "draws only {:.3} ms",
             best(|| {
@@ -751,7 +789,7 @@ mod perf {
                     let mut rng = stream(1, &[1, chunk as u64]);
                     for cat in &cats {
                         for _ in 0..256 {
-                            let (k, v) = cat.draw(&mut rng);
+                            let (k, v) = cat.table.draw(&mut rng);
                             acc += v + k as f64;
                         }
                     }
