@@ -125,6 +125,20 @@ impl FastStream {
         self.refill_generic()
     }
 
+    /// Fills `out` with the next words.
+    pub fn fill(&mut self, out: &mut [u64]) {
+        let mut at = 0;
+        while at < out.len() {
+            if self.pos == BUFFERED {
+                self.refill();
+            }
+            let take = (BUFFERED - self.pos).min(out.len() - at);
+            out[at..at + take].copy_from_slice(&self.buf[self.pos..self.pos + take]);
+            self.pos += take;
+            at += take;
+        }
+    }
+
     /// The next word.
     #[inline(always)]
     pub fn word(&mut self) -> u64 {

@@ -246,6 +246,40 @@ struct BinTable {
     alias: Alias,
 }
 
+/// Borrowed tables of a [`ColumnDraw`] for proposals.
+#[derive(Clone, Copy)]
+pub struct Proposals<'a> {
+    keep: &'a [u64],
+    alias: &'a [u32],
+    pieces: &'a [Piece],
+}
+
+impl Proposals<'_> {
+    /// See [`ColumnDraw::propose`].
+    #[inline(always)]
+    pub fn propose(self, pick: u64, point: u64) -> (usize, f64, bool) {
+        let wide = pick as u128 * self.keep.len() as u128;
+        let slot = (wide >> 64) as usize;
+        let kept = (wide as u64) < self.keep[slot];
+        let piece = &self.pieces[if kept {
+            slot
+        } else {
+            self.alias[slot] as usize
+        }];
+        let inner = piece.base + piece.span * unit(point);
+        let out = if piece.kind == Kind::Fixed {
+            piece.base
+        } else {
+            inner
+        };
+        (
+            piece.value as usize,
+            out,
+            matches!(piece.kind, Kind::Cap | Kind::Tail),
+        )
+    }
+}
+
 /// Draws for one column: a value index, its value, and what `inverse` gets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnDraw {
@@ -307,16 +341,40 @@ impl ColumnDraw {
         })
     }
 
-    /// (value index, output) of one draw.
+    /// (value index, output) of one draw: [`propose`](Self::propose) from
+    /// two words, then [`finish`](Self::finish) when it asks for it.
     #[inline(always)]
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> (usize, f64) {
-        let piece = &self.pieces[self.alias.pick(rng.random::<u64>())];
-        let k = piece.value as usize;
-        match piece.kind {
-            Kind::Fixed => (k, piece.base),
-            Kind::Inner => (k, piece.base + piece.span * unit(rng.random::<u64>())),
-            _ => (k, self.reject(piece, rng)),
+        let (pick, point) = (rng.random::<u64>(), rng.random::<u64>());
+        match self.propose(pick, point) {
+            (k, _, true) => (k, self.finish(pick, rng)),
+            (k, v, false) => (k, v),
         }
+    }
+
+    /// The value index the word `pick` selects, the output `point` places in
+    /// its piece, and whether the piece is a cap or a tail, whose output
+    /// [`finish`](Self::finish) must draw instead. Branch-free.
+    #[inline(always)]
+    pub fn propose(&self, pick: u64, point: u64) -> (usize, f64, bool) {
+        self.proposals().propose(pick, point)
+    }
+
+    /// The tables [`propose`](Self::propose) reads, as local slices (a hot
+    /// loop keeps them in registers).
+    #[inline(always)]
+    pub fn proposals(&self) -> Proposals<'_> {
+        Proposals {
+            keep: &self.alias.keep,
+            alias: &self.alias.alias,
+            pieces: &self.pieces,
+        }
+    }
+
+    /// The output of a proposal that needed a rejection step.
+    #[cold]
+    pub fn finish<R: Rng + ?Sized>(&self, pick: u64, rng: &mut R) -> f64 {
+        self.reject(&self.pieces[self.alias.pick(pick)], rng)
     }
 
     /// The value of index `k`.
@@ -326,7 +384,6 @@ impl ColumnDraw {
     }
 
     /// The slow path: a cap or a tail, repeated within the bin until accepted.
-    #[cold]
     fn reject<R: Rng + ?Sized>(&self, first: &Piece, rng: &mut R) -> f64 {
         let Some(table) = &self.bins[first.value as usize] else {
             return first.base;

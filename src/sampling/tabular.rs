@@ -337,6 +337,8 @@ impl TabularSampler {
             dist: &mut [f64],
         ) {
             let mut rng = FastStream::new(seed, &[ROW_STREAM, chunk as u64]);
+            let mut words = [0u64; 2 * ROWS_PER_TASK];
+            let mut rejects = [0u16; ROWS_PER_TASK];
             let rows = dist.len();
             let first = chunk * ROWS_PER_TASK;
             // the instance (row 0) is not drawn
@@ -366,13 +368,26 @@ impl TabularSampler {
                         comparand,
                         undiscretize,
                     } => {
-                        for r in skip..rows {
-                            let (k, drawn) = cat.table.draw(&mut rng);
-                            let value = cat.values[k];
-                            let hit = value == *comparand;
+                        // all words first and rejections last: the row
+                        // loop makes no calls and keeps its state in registers
+                        let m = rows - skip;
+                        rng.fill(&mut words[..2 * m]);
+                        let mut pending = 0;
+                        let (table, values) = (cat.table.proposals(), cat.values.as_slice());
+                        let (undiscretize, comparand) = (*undiscretize, *comparand);
+                        for (i, r) in (skip..rows).enumerate() {
+                            let (k, drawn, rare) = table.propose(words[2 * i], words[2 * i + 1]);
+                            let value = values[k];
+                            let hit = value == comparand;
                             sc[r * d + j] = if hit { 1.0 } else { 0.0 };
-                            inv[r * d + j] = if *undiscretize { drawn } else { value };
+                            inv[r * d + j] = if undiscretize { drawn } else { value };
                             dist[r] += if hit { 0.0 } else { 1.0 };
+                            rejects[pending] = i as u16;
+                            pending += usize::from(rare && undiscretize);
+                        }
+                        for &i in &rejects[..pending] {
+                            let i = usize::from(i);
+                            inv[(skip + i) * d + j] = cat.table.finish(words[2 * i], &mut rng);
                         }
                     }
                 }
