@@ -407,24 +407,17 @@ impl TabularSampler {
             )
         };
         let block = ROWS_PER_TASK * d;
+        let chunks: Vec<_> = scaled
+            .chunks_mut(block)
+            .zip(inverse.chunks_mut(block))
+            .zip(distances.chunks_mut(ROWS_PER_TASK))
+            .collect();
         if n * d < 1 << 14 {
-            for (c, ((sc, inv), dist)) in scaled
-                .chunks_mut(block)
-                .zip(inverse.chunks_mut(block))
-                .zip(distances.chunks_mut(ROWS_PER_TASK))
-                .enumerate()
-            {
+            for (c, ((sc, inv), dist)) in chunks.into_iter().enumerate() {
                 fill(c, sc, inv, dist);
             }
         } else {
-            crate::pool::install(|| {
-                scaled
-                    .par_chunks_mut(block)
-                    .zip(inverse.par_chunks_mut(block))
-                    .zip(distances.par_chunks_mut(ROWS_PER_TASK))
-                    .enumerate()
-                    .for_each(|(c, ((sc, inv), dist))| fill(c, sc, inv, dist))
-            });
+            crate::pool::for_each(chunks, |c, ((sc, inv), dist)| fill(c, sc, inv, dist));
         }
         Ok(())
     }
