@@ -329,7 +329,19 @@ class LimeTabularExplainer:
             mean, var, scale = _sparse_moments(data)
         else:
             data = as_float_array(training_data, "training_data", 2, allow_nan=True)
-            mean, var, scale = _native.tabular_column_moments(data)
+            fused = (
+                discretize_continuous
+                and not self.training_data_stats
+                and isinstance(discretizer, str)
+                and discretizer in ("quartile", "decile")
+                and not categorical_features
+                and data.size > 0
+            )
+            # quartile/decile bins of every column: the moments come from the
+            # discretizer's pass over the data (see below)
+            mean = var = scale = None
+            if not fused:
+                mean, var, scale = _native.tabular_column_moments(data)
         n_rows, d = data.shape
 
         if categorical_features is None:
@@ -390,6 +402,13 @@ class LimeTabularExplainer:
                     f"BaseDiscretizer instance (got {discretizer!r})"
                 )
             self.categorical_features = list(range(d))
+
+        if mean is None:
+            taken = getattr(self.discretizer, "__dict__", {}).pop("_fused_moments", None)
+            if taken is not None and taken[0] == list(range(d)):
+                mean, var, scale = taken[1]
+            else:
+                mean, var, scale = _native.tabular_column_moments(data)
 
         if kernel_width is None:
             kernel_width = np.sqrt(d) * 0.75
