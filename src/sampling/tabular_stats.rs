@@ -1050,9 +1050,10 @@ fn scan_chunk_best(
     features: &[usize],
     identity: bool,
     plans: &[GroupPlan],
+    simd: bool,
 ) -> ChunkPass {
     #[cfg(target_arch = "x86_64")]
-    if std::env::var("LIME_RS_SCAN").as_deref() != Ok("generic")
+    if simd
         && std::arch::is_x86_feature_detected!("avx512f")
         && std::arch::is_x86_feature_detected!("popcnt")
     {
@@ -1132,6 +1133,16 @@ pub fn quantile_bins_with_moments(
     features: &[usize],
     q: &[f64],
 ) -> Result<QuantileOutput> {
+    quantile_pass(data, features, q, true)
+}
+
+/// [`quantile_bins_with_moments`]; `simd` false forces the portable pass.
+fn quantile_pass(
+    data: ArrayView2<f64>,
+    features: &[usize],
+    q: &[f64],
+    simd: bool,
+) -> Result<QuantileOutput> {
     let (n, d) = data.dim();
     check_percentile_args(n, d, features, q)?;
     if q.is_empty() {
@@ -1168,7 +1179,7 @@ pub fn quantile_bins_with_moments(
     let groups: Vec<GroupPlan> = plans.chunks(LANES).map(GroupPlan::new).collect();
     let identity = features.len() == d && features.iter().enumerate().all(|(i, &f)| i == f);
     let parts = over_row_chunks(&flat, d, |rows| {
-        scan_chunk_best(rows, d, features, identity, &groups)
+        scan_chunk_best(rows, d, features, identity, &groups, simd)
     });
     let lane = |i: usize| (i / LANES, i % LANES);
     if parts
@@ -1463,6 +1474,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn vector_pass_equals_portable_pass_and_moments() {
+        use crate::rng::stream;
+        use rand::RngExt;
+        let mut rng = stream(9, &[]);
+        let x = Array2::from_shape_fn((50_001, 11), |(_, j)| {
+            let u: f64 = rng.random();
+            match j {
+                0 => (u * 3.0).floor() - 1.0,
+                1 => if u < 0.5 { -0.0 } else { 0.0 },
+                2 => (u - 0.5) * 1e-300,
+                3 => (-u.ln()).powi(4),
+                _ => u * j as f64,
+            }
+        });
+        let all: Vec<usize> = (0..11).collect();
+        let some = [10, 3, 0, 7];
+        for q in [
+            &[25.0, 50.0, 75.0][..],
+            &[10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0],
+        ] {
+            for f in [&all[..], &some[..]] {
+                let fast = quantile_pass(x.view(), f, q, true).unwrap();
+                let slow = quantile_pass(x.view(), f, q, false).unwrap();
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+                let m = column_moments(x.view()).unwrap();
+                for (i, &c) in f.iter().enumerate() {
+                    assert_eq!(fast.moments.mean[i], m.mean[c]);
+                    let (a, b) = (fast.moments.var[i], m.var[c]);
+                    assert!((a - b).abs() <= 1e-12 * b.max(1e-300), "{a} {b}");
+                    assert_eq!(fast.moments.scale[i] == 1.0, m.scale[c] == 1.0);
+                }
+            }
+        }
+        let mut bad = x.clone();
+        bad[(40_000, 4)] = f64::INFINITY;
+        let err = quantile_bins_with_moments(bad.view(), &all, &[50.0]).unwrap_err();
+        assert!(err.to_string().contains("row 40000, column 4"), "{err}");
+        bad[(30_000, 2)] = f64::NAN;
+        let err = quantile_bins_with_moments(bad.view(), &all, &[50.0]).unwrap_err();
+        assert!(err.to_string().contains("row 30000, column 2"), "{err}");
     }
 
     #[test]
