@@ -26,6 +26,22 @@ fn over_row_chunks<T: Send>(
     crate::pool::install(|| flat.par_chunks(chunk).map(&f).collect())
 }
 
+/// Asks the CPU to start loading `data[at..]` (no effect past the end).
+#[inline(always)]
+fn prefetch(data: &[f64], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = data.get(at) {
+        // SAFETY: SSE is part of x86_64; a prefetch reads nothing.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                x as *const f64 as *const i8,
+            )
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, at);
+}
+
 /// The row-major contents of `data` (borrowed when already standard layout).
 fn row_major<'a>(data: &'a ArrayView2<'a, f64>) -> std::borrow::Cow<'a, [f64]> {
     match data.as_slice() {
@@ -590,12 +606,36 @@ fn brackets_for(sample: &[u64], n: usize, targets: &[usize]) -> Vec<Bracket> {
 }
 
 /// Selects, in place, the order statistics of `sample` at `positions`
-/// (any order, repeats allowed).
-fn select_positions(sample: &mut [u64], mut positions: Vec<usize>) {
+/// (any order, repeats allowed); returns them sorted and deduplicated.
+fn select_positions(sample: &mut [u64], mut positions: Vec<usize>) -> Vec<usize> {
     positions.retain(|&p| p < sample.len());
     positions.sort_unstable();
     positions.dedup();
     multiselect(sample, &positions, 0);
+    positions
+}
+
+/// [`select_positions`] on a sample whose order statistics at `done`
+/// (sorted) are already in place: each new position is selected only among
+/// the values between its neighbours in `done`.
+fn select_more(sample: &mut [u64], done: &[usize], mut positions: Vec<usize>) {
+    positions.retain(|&p| p < sample.len());
+    positions.sort_unstable();
+    positions.dedup();
+    let mut rest = &positions[..];
+    while let Some(&p) = rest.first() {
+        let after = done.partition_point(|&x| x <= p);
+        if after > 0 && done[after - 1] == p {
+            rest = &rest[1..];
+            continue;
+        }
+        let start = if after == 0 { 0 } else { done[after - 1] + 1 };
+        let end = done.get(after).copied().unwrap_or(sample.len());
+        let take = rest.partition_point(|&x| x < end);
+        let local: Vec<usize> = rest[..take].iter().map(|&x| x - start).collect();
+        multiselect(&mut sample[start..end], &local, 0);
+        rest = &rest[take..];
+    }
 }
 
 /// The plan of one column from an unordered sample of it (reordered in
@@ -610,7 +650,7 @@ fn column_plan(sample: &mut [u64], n: usize, targets: &[usize]) -> ColumnPlan {
             [lo, hi]
         })
         .collect();
-    select_positions(sample, ends);
+    let done = select_positions(sample, ends);
     let brackets = brackets_for(sample, n, targets);
     let bounds = brackets.iter().flat_map(|b| [b.lo, b.hi]).collect();
     let middles: Vec<usize> = (0..=brackets.len())
@@ -624,7 +664,7 @@ fn column_plan(sample: &mut [u64], n: usize, targets: &[usize]) -> ColumnPlan {
             (start + end.max(start)) / 2
         })
         .collect();
-    select_positions(sample, middles.clone());
+    select_more(sample, &done, middles.clone());
     let shifts = middles.iter().map(|&p| unkey(sample[p])).collect();
     ColumnPlan {
         brackets,
@@ -770,15 +810,16 @@ fn add_group(
     }
 }
 
-/// Rows copied together into a padded block (a block stays in L1 while
-/// each group of columns runs over it).
+/// Rows per block: a block stays in L1 while each group of columns runs
+/// over it, and a region's count in a block fits in 8 bits.
 #[cfg(target_arch = "x86_64")]
 const BLOCK_ROWS: usize = 128;
 
-/// One group of columns over every row of a padded block, with AVX-512; `NB`
-/// is the group's bracket count. Each lane does what [`add_group`] does for
-/// its column (its sums change only by its own values, in row order), with
-/// the accumulators held in registers across the block.
+/// One group of columns over every row of a block (at most [`BLOCK_ROWS`]
+/// rows of `width` values), with AVX-512; `R` is the group's region count
+/// (brackets + 1). Each lane does what [`add_group`] does for its column (its
+/// sums change only by its own values, in row order), with the sums held in
+/// registers across the block and the region counts packed 8 bits per region.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,popcnt")]
 #[inline]
@@ -789,20 +830,24 @@ fn scan_group_avx512<const R: usize>(
     plan: &GroupPlan,
     acc: &mut GroupSums,
     hits: &mut Hits,
+    next: &[f64],
 ) {
     use std::arch::x86_64::*;
     // brackets: the group's regions less one
     let nb = R - 1;
     let lanes = width.saturating_sub(g * LANES).min(LANES);
-    if lanes == 0 || nb > MAX_BRACKETS {
+    let n_rows = block.len() / width.max(1);
+    if lanes == 0 || nb > MAX_BRACKETS || n_rows > BLOCK_ROWS {
         return;
     }
     let mask: __mmask8 = ((1u32 << lanes) - 1) as __mmask8;
+    hits.keys.reserve(n_rows * LANES);
+    hits.ids.reserve(n_rows * LANES);
     // SAFETY (all loads and stores): every array read or written as a vector
     // holds exactly LANES (8) 64-bit values; the masked loads of a row of
     // `block` (`width` values) read only its columns g * LANES + [0, lanes);
-    // `hits` reserves LANES free slots before each compressed store and sets
-    // its length to what was written.
+    // each row stores one vector at the hits' length and advances it by at
+    // most LANES, within the n_rows * LANES slots reserved above.
     unsafe {
         let none = [i64::MAX; LANES];
         let mut lo_b = [_mm512_setzero_si512(); R];
@@ -816,29 +861,44 @@ fn scan_group_avx512<const R: usize>(
         let mut shift = [_mm512_setzero_pd(); R];
         let mut s1 = [_mm512_setzero_pd(); R];
         let mut s2 = [_mm512_setzero_pd(); R];
-        let mut cnt = [_mm512_setzero_si512(); R];
         for r in 0..R {
             shift[r] = _mm512_loadu_pd(plan.shifts.get(r).unwrap_or(&zero_shift).as_ptr());
             if let Some(sums) = acc.regions.get(r) {
                 s1[r] = _mm512_loadu_pd(sums.s1.as_ptr());
                 s2[r] = _mm512_loadu_pd(sums.s2.as_ptr());
-                cnt[r] = _mm512_loadu_epi64(sums.n.as_ptr() as *const i64);
             }
         }
         let mut sum = _mm512_loadu_pd(acc.sum.as_ptr());
         let mut lo = _mm512_loadu_pd(acc.lo.as_ptr());
         let mut hi = _mm512_loadu_pd(acc.hi.as_ptr());
         let mut nan: __mmask8 = 0;
+        // region r's count of this block in bits 8r.. of `packed` (r < 8) or
+        // 8(r - 8).. of `packed_hi`
+        let mut packed = _mm512_setzero_si512();
+        let mut packed_hi = _mm512_setzero_si512();
         let one = _mm512_set1_epi64(1);
         let sign = _mm512_set1_epi64(i64::MIN);
         let last = _mm512_set1_epi64(MAX_BRACKETS as i64 - 1);
+        let sixty_four = _mm512_set1_epi64(64);
         let base = g * LANES * MAX_BRACKETS;
         let mut ids = [0i64; LANES];
         for (l, id) in ids.iter_mut().enumerate() {
             *id = (base + l * MAX_BRACKETS) as i64;
         }
         let ids = _mm512_loadu_epi64(ids.as_ptr());
+        let keys_out = hits.keys.as_mut_ptr();
+        let ids_out = hits.ids.as_mut_ptr();
+        let mut len = hits.keys.len().min(hits.ids.len());
+        // the next block's row i is prefetched with this block's row i
+        let lines = (width * 8).div_ceil(64);
+        let mut ahead = next.chunks_exact(width);
         for row in block.chunks_exact(width) {
+            if let Some(upcoming) = ahead.next() {
+                let p = upcoming.as_ptr() as *const i8;
+                for c in 0..lines {
+                    _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64 * c));
+                }
+            }
             let xv = _mm512_maskz_loadu_pd(mask, row.as_ptr().add(g * LANES));
             let bits = _mm512_castpd_si512(xv);
             let s = _mm512_xor_si512(bits, _mm512_srli_epi64::<1>(_mm512_srai_epi64::<63>(bits)));
@@ -859,29 +919,40 @@ fn scan_group_avx512<const R: usize>(
                 let t = _mm512_sub_pd(xv, shift[r]);
                 s1[r] = _mm512_mask_add_pd(s1[r], m, s1[r], t);
                 s2[r] = _mm512_mask_add_pd(s2[r], m, s2[r], _mm512_mul_pd(t, t));
-                cnt[r] = _mm512_mask_add_epi64(cnt[r], m, cnt[r], one);
             }
             let odd = _mm512_test_epi64_mask(pos, one);
+            let even = !odd;
+            // pos = 2r: 1 << 8r (shift counts of 64 and more give 0)
+            let bit = _mm512_slli_epi64::<2>(pos);
+            packed = _mm512_mask_add_epi64(packed, even, packed, _mm512_sllv_epi64(one, bit));
+            if R > 8 {
+                let high = _mm512_sllv_epi64(one, _mm512_sub_epi64(bit, sixty_four));
+                packed_hi = _mm512_mask_add_epi64(packed_hi, even, packed_hi, high);
+            }
             let bracket = _mm512_min_epi64(_mm512_srli_epi64::<1>(pos), last);
-            hits.reserve_lanes();
-            let at = hits.keys.len();
             _mm512_storeu_epi64(
-                hits.keys.as_mut_ptr().add(at) as *mut i64,
+                keys_out.add(len) as *mut i64,
                 _mm512_maskz_compress_epi64(odd, _mm512_xor_si512(s, sign)),
             );
             _mm512_storeu_epi64(
-                hits.ids.as_mut_ptr().add(at) as *mut i64,
+                ids_out.add(len) as *mut i64,
                 _mm512_maskz_compress_epi64(odd, _mm512_add_epi64(ids, bracket)),
             );
-            let len = at + odd.count_ones() as usize;
-            hits.keys.set_len(len);
-            hits.ids.set_len(len);
+            len += odd.count_ones() as usize;
         }
+        hits.keys.set_len(len);
+        hits.ids.set_len(len);
+        let mut counts = [[0u64; LANES]; 2];
+        _mm512_storeu_epi64(counts[0].as_mut_ptr() as *mut i64, packed);
+        _mm512_storeu_epi64(counts[1].as_mut_ptr() as *mut i64, packed_hi);
         for r in 0..R {
             if let Some(sums) = acc.regions.get_mut(r) {
                 _mm512_storeu_pd(sums.s1.as_mut_ptr(), s1[r]);
                 _mm512_storeu_pd(sums.s2.as_mut_ptr(), s2[r]);
-                _mm512_storeu_epi64(sums.n.as_mut_ptr() as *mut i64, cnt[r]);
+                let (word, at) = (r / 8, 8 * (r % 8));
+                for (n, &c) in sums.n.iter_mut().zip(&counts[word]) {
+                    *n += (c >> at) & 0xff;
+                }
             }
         }
         _mm512_storeu_pd(acc.sum.as_mut_ptr(), sum);
@@ -910,18 +981,6 @@ impl Hits {
     fn push(&mut self, id: usize, key: u64) {
         self.ids.push(id as u64);
         self.keys.push(key);
-    }
-
-    /// Room for one vector of hits past the length.
-    #[inline]
-    fn reserve_lanes(&mut self) {
-        if self.keys.capacity() - self.keys.len() < LANES
-            || self.ids.capacity() - self.ids.len() < LANES
-        {
-            let more = self.keys.len().max(LANES);
-            self.keys.reserve(more);
-            self.ids.reserve(more);
-        }
     }
 
     /// The keys grouped by id (stably: each group keeps the order found).
@@ -1014,8 +1073,13 @@ fn scan_chunk_avx512(
     let mut groups: Vec<GroupSums> = plans.iter().map(GroupSums::new).collect();
     let mut block = vec![0.0; if identity { 0 } else { BLOCK_ROWS * width }];
     let mut hits = Hits::with_capacity(rows.len() / 4 + 64);
-    for part in rows.chunks(BLOCK_ROWS * d) {
+    for (b, part) in rows.chunks(BLOCK_ROWS * d).enumerate() {
         let n_rows = part.len() / d;
+        let next = if identity {
+            rows.chunks(BLOCK_ROWS * d).nth(b + 1).unwrap_or(&[])
+        } else {
+            &[]
+        };
         let used = if identity {
             part
         } else {
@@ -1026,16 +1090,18 @@ fn scan_chunk_avx512(
         };
         for (g, (plan, acc)) in plans.iter().zip(groups.iter_mut()).enumerate() {
             let h = &mut hits;
+            // the first group pulls the next block in
+            let ahead = if g == 0 { next } else { &[] };
             match plan.bounds.len() {
-                1 => scan_group_avx512::<2>(used, width, g, plan, acc, h),
-                2 => scan_group_avx512::<3>(used, width, g, plan, acc, h),
-                3 => scan_group_avx512::<4>(used, width, g, plan, acc, h),
-                4 => scan_group_avx512::<5>(used, width, g, plan, acc, h),
-                5 => scan_group_avx512::<6>(used, width, g, plan, acc, h),
-                6 => scan_group_avx512::<7>(used, width, g, plan, acc, h),
-                7 => scan_group_avx512::<8>(used, width, g, plan, acc, h),
-                8 => scan_group_avx512::<9>(used, width, g, plan, acc, h),
-                _ => scan_group_avx512::<10>(used, width, g, plan, acc, h),
+                1 => scan_group_avx512::<2>(used, width, g, plan, acc, h, ahead),
+                2 => scan_group_avx512::<3>(used, width, g, plan, acc, h, ahead),
+                3 => scan_group_avx512::<4>(used, width, g, plan, acc, h, ahead),
+                4 => scan_group_avx512::<5>(used, width, g, plan, acc, h, ahead),
+                5 => scan_group_avx512::<6>(used, width, g, plan, acc, h, ahead),
+                6 => scan_group_avx512::<7>(used, width, g, plan, acc, h, ahead),
+                7 => scan_group_avx512::<8>(used, width, g, plan, acc, h, ahead),
+                8 => scan_group_avx512::<9>(used, width, g, plan, acc, h, ahead),
+                _ => scan_group_avx512::<10>(used, width, g, plan, acc, h, ahead),
             }
         }
     }
@@ -1157,19 +1223,25 @@ fn quantile_pass(
     targets.sort_unstable();
     targets.dedup();
     let k = features.len();
-    // 1. brackets from a strided sample of rows, gathered in one sweep
+    // 1. brackets from a strided sample of rows, LANES columns per task
     let stride = n / SAMPLE_ROWS;
     let mut samples = vec![0u64; SAMPLE_ROWS * k];
-    for s in 0..SAMPLE_ROWS {
-        let row = &flat[s * stride * d..(s * stride + 1) * d];
-        for (i, &f) in features.iter().enumerate() {
-            samples[i * SAMPLE_ROWS + s] = key(row[f]);
-        }
-    }
     let plans: Vec<ColumnPlan> = crate::pool::install(|| {
         samples
-            .par_chunks_mut(SAMPLE_ROWS)
-            .map(|sample| column_plan(sample, n, &targets))
+            .par_chunks_mut(SAMPLE_ROWS * LANES)
+            .zip(features.par_chunks(LANES))
+            .flat_map_iter(|(cols, fs)| {
+                for s in 0..SAMPLE_ROWS {
+                    prefetch(&flat, (s + 16) * stride * d);
+                    let row = &flat[s * stride * d..(s * stride + 1) * d];
+                    for (col, &f) in cols.chunks_exact_mut(SAMPLE_ROWS).zip(fs) {
+                        col[s] = key(row[f]);
+                    }
+                }
+                cols.chunks_exact_mut(SAMPLE_ROWS)
+                    .map(|sample| column_plan(sample, n, &targets))
+                    .collect::<Vec<_>>()
+            })
             .collect()
     });
     if plans.iter().any(|p| p.brackets.len() > MAX_BRACKETS) {
