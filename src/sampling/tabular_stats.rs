@@ -677,6 +677,10 @@ fn column_plan(sample: &mut [u64], n: usize, targets: &[usize]) -> ColumnPlan {
 /// percentiles take the plain path).
 const MAX_BRACKETS: usize = 9;
 
+/// Positions a value can take among a column's bracket bounds: a value
+/// inside bracket b has position 2b + 1, its id is column * SLOTS + 2b + 1.
+const SLOTS: usize = 2 * MAX_BRACKETS;
+
 /// Columns handled together by the pass (one AVX-512 vector of f64).
 const LANES: usize = 8;
 
@@ -761,20 +765,20 @@ impl GroupSums {
 struct ChunkPass {
     groups: Vec<GroupSums>,
     /// Keys inside brackets, grouped by (column, bracket), each group in row
-    /// order; group `c * MAX_BRACKETS + b` is `inside[offsets[i]..offsets[i + 1]]`.
+    /// order; group i = `c * SLOTS + 2b + 1` is `inside[offsets[i]..offsets[i + 1]]`.
     inside: Vec<u64>,
     offsets: Vec<usize>,
 }
 
 impl ChunkPass {
     fn inside(&self, column: usize, bracket: usize) -> &[u64] {
-        let i = column * MAX_BRACKETS + bracket;
+        let i = column * SLOTS + 2 * bracket + 1;
         &self.inside[self.offsets[i]..self.offsets[i + 1]]
     }
 }
 
 /// Adds one group of columns of one row to `acc`; inside values go to `hits`
-/// as (column * MAX_BRACKETS + bracket, key). Scalar version.
+/// as (column * SLOTS + position, key). Scalar version.
 #[inline(always)]
 fn add_group(
     x: &[f64; LANES],
@@ -804,8 +808,7 @@ fn add_group(
                 sums.n[l] += 1;
             }
         } else {
-            let bracket = (pos >> 1).min(MAX_BRACKETS - 1);
-            hits.push((first_col + l) * MAX_BRACKETS + bracket, key(xl));
+            hits.push((first_col + l) * SLOTS + pos.min(SLOTS - 1), key(xl));
         }
     }
 }
@@ -878,12 +881,11 @@ fn scan_group_avx512<const R: usize>(
         let mut packed_hi = _mm512_setzero_si512();
         let one = _mm512_set1_epi64(1);
         let sign = _mm512_set1_epi64(i64::MIN);
-        let last = _mm512_set1_epi64(MAX_BRACKETS as i64 - 1);
         let sixty_four = _mm512_set1_epi64(64);
-        let base = g * LANES * MAX_BRACKETS;
+        let base = g * LANES * SLOTS;
         let mut ids = [0i64; LANES];
         for (l, id) in ids.iter_mut().enumerate() {
-            *id = (base + l * MAX_BRACKETS) as i64;
+            *id = (base + l * SLOTS) as i64;
         }
         let ids = _mm512_loadu_epi64(ids.as_ptr());
         let keys_out = hits.keys.as_mut_ptr();
@@ -929,16 +931,15 @@ fn scan_group_avx512<const R: usize>(
                 let high = _mm512_sllv_epi64(one, _mm512_sub_epi64(bit, sixty_four));
                 packed_hi = _mm512_mask_add_epi64(packed_hi, even, packed_hi, high);
             }
-            let bracket = _mm512_min_epi64(_mm512_srli_epi64::<1>(pos), last);
             _mm512_storeu_epi64(
                 keys_out.add(len) as *mut i64,
                 _mm512_maskz_compress_epi64(odd, _mm512_xor_si512(s, sign)),
             );
             _mm512_storeu_epi64(
                 ids_out.add(len) as *mut i64,
-                _mm512_maskz_compress_epi64(odd, _mm512_add_epi64(ids, bracket)),
+                _mm512_maskz_compress_epi64(odd, _mm512_add_epi64(ids, pos)),
             );
-            len += odd.count_ones() as usize;
+            len += _popcnt32(odd as i32) as usize;
         }
         hits.keys.set_len(len);
         hits.ids.set_len(len);
@@ -962,7 +963,7 @@ fn scan_group_avx512<const R: usize>(
     }
 }
 
-/// Keys inside brackets with their (column * MAX_BRACKETS + bracket) ids,
+/// Keys inside brackets with their (column * SLOTS + position) ids,
 /// in the order found.
 struct Hits {
     ids: Vec<u64>,
@@ -985,7 +986,7 @@ impl Hits {
 
     /// The keys grouped by id (stably: each group keeps the order found).
     fn into_chunk(self, groups: Vec<GroupSums>, k: usize) -> ChunkPass {
-        let slots = k * MAX_BRACKETS;
+        let slots = k * SLOTS;
         let mut offsets = vec![0usize; slots + 1];
         for &id in &self.ids {
             if let Some(c) = offsets.get_mut(id as usize + 1) {
