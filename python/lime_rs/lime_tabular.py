@@ -430,10 +430,11 @@ class LimeTabularExplainer:
         self.feature_frequencies = {}
 
         discretized_columns = None
+        native_counts = self.discretizer is not None and _is_native_discretize(self.discretizer)
         for feature in self.categorical_features:
             if training_data_stats is None:
                 if self.discretizer is not None and feature in self.discretizer.lambdas:
-                    counts = _bin_counts(self.discretizer, feature)
+                    counts = _bin_counts(self.discretizer, feature, native_counts)
                     if counts is not None:
                         values = np.flatnonzero(counts).astype(np.float64)
                         frequencies = counts[counts > 0]
@@ -1451,11 +1452,11 @@ def _looks_like_discretizer(obj):
     return all(hasattr(obj, a) for a in ("discretize", "undiscretize", "names", "lambdas", "means"))
 
 
-def _bin_counts(discretizer, feature):
+def _bin_counts(discretizer, feature, native):
     """Training rows per bin, when the discretizer computed them natively and
-    discretizes as lime's base class does."""
+    discretizes as lime's base class does (``native``: _is_native_discretize)."""
     counts = getattr(discretizer, "_bin_counts", {}).get(feature)
-    if counts is None or not _is_native_discretize(discretizer):
+    if counts is None or not native:
         return None
     return np.asarray(counts)
 
