@@ -1558,7 +1558,13 @@ mod tests {
             let u: f64 = rng.random();
             match j {
                 0 => (u * 3.0).floor() - 1.0,
-                1 => if u < 0.5 { -0.0 } else { 0.0 },
+                1 => {
+                    if u < 0.5 {
+                        -0.0
+                    } else {
+                        0.0
+                    }
+                }
                 2 => (u - 0.5) * 1e-300,
                 3 => (-u.ln()).powi(4),
                 _ => u * j as f64,
