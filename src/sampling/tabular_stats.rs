@@ -985,7 +985,24 @@ impl Hits {
     }
 
     /// The keys grouped by id (stably: each group keeps the order found).
-    fn into_chunk(self, groups: Vec<GroupSums>, k: usize) -> ChunkPass {
+    /// Runs `f` with this thread's cleared hit buffers (kept between calls:
+    /// fresh buffers of this size cost a page fault per 4 KB every time).
+    fn with_scratch<T>(f: impl FnOnce(&mut Hits) -> T) -> T {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Hits> =
+                const { std::cell::RefCell::new(Hits { ids: Vec::new(), keys: Vec::new() }) };
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut hits) => {
+                hits.ids.clear();
+                hits.keys.clear();
+                f(&mut hits)
+            }
+            Err(_) => f(&mut Hits::with_capacity(0)),
+        })
+    }
+
+    fn to_chunk(&self, groups: Vec<GroupSums>, k: usize) -> ChunkPass {
         let slots = k * SLOTS;
         let mut offsets = vec![0usize; slots + 1];
         for &id in &self.ids {
@@ -1025,23 +1042,24 @@ fn scan_chunk(
     let k = features.len();
     let mut groups: Vec<GroupSums> = plans.iter().map(GroupSums::new).collect();
     let mut xbuf = vec![0.0; plans.len() * LANES];
-    let mut hits = Hits::with_capacity(rows.len() / 4 + 64);
-    for row in rows.chunks_exact(d) {
-        fill_row(&mut xbuf, row, features, identity);
-        for (g, ((plan, acc), x)) in plans
-            .iter()
-            .zip(groups.iter_mut())
-            .zip(xbuf.chunks_exact(LANES))
-            .enumerate()
-        {
-            let x: &[f64; LANES] = match x.try_into() {
-                Ok(x) => x,
-                Err(_) => continue, // chunks_exact: never
-            };
-            add_group(x, plan, acc, g * LANES, &mut hits);
+    Hits::with_scratch(|hits| {
+        for row in rows.chunks_exact(d) {
+            fill_row(&mut xbuf, row, features, identity);
+            for (g, ((plan, acc), x)) in plans
+                .iter()
+                .zip(groups.iter_mut())
+                .zip(xbuf.chunks_exact(LANES))
+                .enumerate()
+            {
+                let x: &[f64; LANES] = match x.try_into() {
+                    Ok(x) => x,
+                    Err(_) => continue, // chunks_exact: never
+                };
+                add_group(x, plan, acc, g * LANES, hits);
+            }
         }
-    }
-    hits.into_chunk(groups, k)
+        hits.to_chunk(groups, k)
+    })
 }
 
 /// Copies the listed features of `row` to the start of `out`.
@@ -1073,40 +1091,41 @@ fn scan_chunk_avx512(
     let width = if identity { d } else { plans.len() * LANES };
     let mut groups: Vec<GroupSums> = plans.iter().map(GroupSums::new).collect();
     let mut block = vec![0.0; if identity { 0 } else { BLOCK_ROWS * width }];
-    let mut hits = Hits::with_capacity(rows.len() / 4 + 64);
-    for (b, part) in rows.chunks(BLOCK_ROWS * d).enumerate() {
-        let n_rows = part.len() / d;
-        let next = if identity {
-            rows.chunks(BLOCK_ROWS * d).nth(b + 1).unwrap_or(&[])
-        } else {
-            &[]
-        };
-        let used = if identity {
-            part
-        } else {
-            for (out, row) in block.chunks_exact_mut(width).zip(part.chunks_exact(d)) {
-                fill_row(out, row, features, identity);
-            }
-            &block[..n_rows * width]
-        };
-        for (g, (plan, acc)) in plans.iter().zip(groups.iter_mut()).enumerate() {
-            let h = &mut hits;
-            // the first group pulls the next block in
-            let ahead = if g == 0 { next } else { &[] };
-            match plan.bounds.len() {
-                1 => scan_group_avx512::<2>(used, width, g, plan, acc, h, ahead),
-                2 => scan_group_avx512::<3>(used, width, g, plan, acc, h, ahead),
-                3 => scan_group_avx512::<4>(used, width, g, plan, acc, h, ahead),
-                4 => scan_group_avx512::<5>(used, width, g, plan, acc, h, ahead),
-                5 => scan_group_avx512::<6>(used, width, g, plan, acc, h, ahead),
-                6 => scan_group_avx512::<7>(used, width, g, plan, acc, h, ahead),
-                7 => scan_group_avx512::<8>(used, width, g, plan, acc, h, ahead),
-                8 => scan_group_avx512::<9>(used, width, g, plan, acc, h, ahead),
-                _ => scan_group_avx512::<10>(used, width, g, plan, acc, h, ahead),
+    Hits::with_scratch(|hits| {
+        for (b, part) in rows.chunks(BLOCK_ROWS * d).enumerate() {
+            let n_rows = part.len() / d;
+            let next = if identity {
+                rows.chunks(BLOCK_ROWS * d).nth(b + 1).unwrap_or(&[])
+            } else {
+                &[]
+            };
+            let used = if identity {
+                part
+            } else {
+                for (out, row) in block.chunks_exact_mut(width).zip(part.chunks_exact(d)) {
+                    fill_row(out, row, features, identity);
+                }
+                &block[..n_rows * width]
+            };
+            for (g, (plan, acc)) in plans.iter().zip(groups.iter_mut()).enumerate() {
+                let h = &mut *hits;
+                // the first group pulls the next block in
+                let ahead = if g == 0 { next } else { &[] };
+                match plan.bounds.len() {
+                    1 => scan_group_avx512::<2>(used, width, g, plan, acc, h, ahead),
+                    2 => scan_group_avx512::<3>(used, width, g, plan, acc, h, ahead),
+                    3 => scan_group_avx512::<4>(used, width, g, plan, acc, h, ahead),
+                    4 => scan_group_avx512::<5>(used, width, g, plan, acc, h, ahead),
+                    5 => scan_group_avx512::<6>(used, width, g, plan, acc, h, ahead),
+                    6 => scan_group_avx512::<7>(used, width, g, plan, acc, h, ahead),
+                    7 => scan_group_avx512::<8>(used, width, g, plan, acc, h, ahead),
+                    8 => scan_group_avx512::<9>(used, width, g, plan, acc, h, ahead),
+                    _ => scan_group_avx512::<10>(used, width, g, plan, acc, h, ahead),
+                }
             }
         }
-    }
-    hits.into_chunk(groups, k)
+        hits.to_chunk(groups, k)
+    })
 }
 
 /// [`scan_chunk`] with AVX-512 when the CPU has it (the same arithmetic:
