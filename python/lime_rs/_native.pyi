@@ -55,14 +55,21 @@ def tabular_percentiles(
 ) -> npt.NDArray[np.float64]: ...
 def tabular_quantile_bins(
     data: npt.NDArray[np.float64], features: list[int], q: list[float]
-) -> list[
-    tuple[
-        npt.NDArray[np.float64],
-        npt.NDArray[np.float64],
+) -> tuple[
+    list[
         tuple[
-            npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64], float, float
-        ],
-    ]
+            npt.NDArray[np.float64],
+            npt.NDArray[np.float64],
+            tuple[
+                npt.NDArray[np.int64],
+                npt.NDArray[np.float64],
+                npt.NDArray[np.float64],
+                float,
+                float,
+            ],
+        ]
+    ],
+    tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
 ]: ...
 def tabular_bin_stats(
     data: npt.NDArray[np.float64], features: list[int], edges: list[list[float]]

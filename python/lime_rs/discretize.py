@@ -225,10 +225,13 @@ def _percentile_bins(discretizer, data, q):
     if not discretizer.to_discretize:
         return []
     data = _as_data(data)
-    out = _native.tabular_quantile_bins(data, discretizer.to_discretize, q)
+    out, moments = _native.tabular_quantile_bins(data, discretizer.to_discretize, q)
     discretizer._fused_stats = {
         f: (edges, stats) for f, (_, edges, stats) in zip(discretizer.to_discretize, out)
     }
+    # the columns' (mean, var, scale) came from the same pass: LimeTabularExplainer
+    # takes them (and removes the attribute) instead of reading the data again
+    discretizer._fused_moments = (list(discretizer.to_discretize), moments)
     return [percentiles for percentiles, _, _ in out]
 
 

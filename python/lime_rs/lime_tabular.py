@@ -329,7 +329,19 @@ class LimeTabularExplainer:
             mean, var, scale = _sparse_moments(data)
         else:
             data = as_float_array(training_data, "training_data", 2, allow_nan=True)
-            mean, var, scale = _native.tabular_column_moments(data)
+            fused = (
+                discretize_continuous
+                and not self.training_data_stats
+                and isinstance(discretizer, str)
+                and discretizer in ("quartile", "decile")
+                and not categorical_features
+                and data.size > 0
+            )
+            # quartile/decile bins of every column: the moments come from the
+            # discretizer's pass over the data (see below)
+            mean = var = scale = None
+            if not fused:
+                mean, var, scale = _native.tabular_column_moments(data)
         n_rows, d = data.shape
 
         if categorical_features is None:
@@ -391,6 +403,13 @@ class LimeTabularExplainer:
                 )
             self.categorical_features = list(range(d))
 
+        if mean is None:
+            taken = getattr(self.discretizer, "__dict__", {}).pop("_fused_moments", None)
+            if taken is not None and taken[0] == list(range(d)):
+                mean, var, scale = taken[1]
+            else:
+                mean, var, scale = _native.tabular_column_moments(data)
+
         if kernel_width is None:
             kernel_width = np.sqrt(d) * 0.75
         kernel_width = float(kernel_width)
@@ -411,10 +430,11 @@ class LimeTabularExplainer:
         self.feature_frequencies = {}
 
         discretized_columns = None
+        native_counts = self.discretizer is not None and _is_native_discretize(self.discretizer)
         for feature in self.categorical_features:
             if training_data_stats is None:
                 if self.discretizer is not None and feature in self.discretizer.lambdas:
-                    counts = _bin_counts(self.discretizer, feature)
+                    counts = _bin_counts(self.discretizer, feature, native_counts)
                     if counts is not None:
                         values = np.flatnonzero(counts).astype(np.float64)
                         frequencies = counts[counts > 0]
@@ -1432,11 +1452,11 @@ def _looks_like_discretizer(obj):
     return all(hasattr(obj, a) for a in ("discretize", "undiscretize", "names", "lambdas", "means"))
 
 
-def _bin_counts(discretizer, feature):
+def _bin_counts(discretizer, feature, native):
     """Training rows per bin, when the discretizer computed them natively and
-    discretizes as lime's base class does."""
+    discretizes as lime's base class does (``native``: _is_native_discretize)."""
     counts = getattr(discretizer, "_bin_counts", {}).get(feature)
-    if counts is None or not _is_native_discretize(discretizer):
+    if counts is None or not native:
         return None
     return np.asarray(counts)
 

@@ -57,21 +57,24 @@ fn tabular_percentiles<'py>(
 }
 
 type QuantileTuple<'py> = (F64Array<'py>, F64Array<'py>, BinTuple<'py>);
+type MomentsTuple<'py> = (F64Array<'py>, F64Array<'py>, F64Array<'py>);
 
 /// Percentiles `q` of each listed column, their unique values (the bin edges)
-/// and the bins' statistics, in one pass: (percentiles, edges, bin stats).
+/// and the bins' statistics, in one pass: ([(percentiles, edges, bin stats)],
+/// (means, variances, scales) of the listed columns).
 #[pyfunction]
 fn tabular_quantile_bins<'py>(
     py: Python<'py>,
     data: PyReadonlyArray2<'py, f64>,
     features: Vec<usize>,
     q: Vec<f64>,
-) -> PyResult<Vec<QuantileTuple<'py>>> {
+) -> PyResult<(Vec<QuantileTuple<'py>>, MomentsTuple<'py>)> {
     let x = data.as_array();
     let out = py
-        .detach(|| tabular_stats::quantile_bins(x, &features, &q))
+        .detach(|| tabular_stats::quantile_bins_with_moments(x, &features, &q))
         .py()?;
-    Ok(out
+    let bins = out
+        .bins
         .into_iter()
         .map(|qb| {
             let s = qb.stats;
@@ -88,7 +91,16 @@ fn tabular_quantile_bins<'py>(
                 ),
             )
         })
-        .collect())
+        .collect();
+    let m = out.moments;
+    Ok((
+        bins,
+        (
+            m.mean.into_pyarray(py),
+            m.var.into_pyarray(py),
+            m.scale.into_pyarray(py),
+        ),
+    ))
 }
 
 type BinTuple<'py> = (
