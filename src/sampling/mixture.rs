@@ -246,26 +246,37 @@ struct BinTable {
     alias: Alias,
 }
 
+/// A piece's fields a proposal reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Inline {
+    base: f64,
+    span: f64,
+    value: u32,
+    kind: Kind,
+}
+
+/// One alias slot with its own piece and its alias's piece inline, so a
+/// proposal reads a single cache line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C, align(64))]
+struct Slot {
+    keep: u64,
+    pieces: [Inline; 2],
+}
+
 /// Borrowed tables of a [`ColumnDraw`] for proposals.
 #[derive(Clone, Copy)]
 pub struct Proposals<'a> {
-    keep: &'a [u64],
-    alias: &'a [u32],
-    pieces: &'a [Piece],
+    slots: &'a [Slot],
 }
 
 impl Proposals<'_> {
     /// See [`ColumnDraw::propose`].
     #[inline(always)]
     pub fn propose(self, pick: u64, point: u64) -> (usize, f64, bool) {
-        let wide = pick as u128 * self.keep.len() as u128;
-        let slot = (wide >> 64) as usize;
-        let kept = (wide as u64) < self.keep[slot];
-        let piece = &self.pieces[if kept {
-            slot
-        } else {
-            self.alias[slot] as usize
-        }];
+        let wide = pick as u128 * self.slots.len() as u128;
+        let slot = &self.slots[(wide >> 64) as usize];
+        let piece = &slot.pieces[usize::from((wide as u64) >= slot.keep)];
         let inner = piece.base + piece.span * unit(point);
         let out = if piece.kind == Kind::Fixed {
             piece.base
@@ -286,6 +297,8 @@ pub struct ColumnDraw {
     values: Vec<f64>,
     pieces: Vec<Piece>,
     alias: Alias,
+    /// The alias table with the pieces inline (what proposals read).
+    slots: Vec<Slot>,
     bins: Vec<Option<BinTable>>,
 }
 
@@ -333,10 +346,26 @@ impl ColumnDraw {
             }
         }
         let alias = Alias::new(&weights)?;
+        let inline = |i: usize| {
+            let p = &pieces[i];
+            Inline {
+                base: p.base,
+                span: p.span,
+                value: p.value,
+                kind: p.kind,
+            }
+        };
+        let slots = (0..alias.len())
+            .map(|i| Slot {
+                keep: alias.keep[i],
+                pieces: [inline(i), inline(alias.alias[i] as usize)],
+            })
+            .collect();
         Ok(ColumnDraw {
             values: values.to_vec(),
             pieces,
             alias,
+            slots,
             bins: tables,
         })
     }
@@ -364,11 +393,7 @@ impl ColumnDraw {
     /// loop keeps them in registers).
     #[inline(always)]
     pub fn proposals(&self) -> Proposals<'_> {
-        Proposals {
-            keep: &self.alias.keep,
-            alias: &self.alias.alias,
-            pieces: &self.pieces,
-        }
+        Proposals { slots: &self.slots }
     }
 
     /// The output of a proposal that needed a rejection step.

@@ -653,6 +653,48 @@ mod perf {
 
     #[test]
     #[ignore]
+    fn discretized_only() {
+        let (n, d) = (5000, 30);
+        let cols = (0..d)
+            .map(|j| {
+                let bins: Vec<Bin> = (0..4)
+                    .map(|b| {
+                        let wide = (b == 3) as u8 as f64 * 5.0;
+                        Bin::from_stats(b as f64, b as f64 + 1.0 + wide, b as f64 + 0.5, 0.4)
+                            .unwrap()
+                    })
+                    .collect();
+                Column::Categorical(
+                    Categorical::new(j, vec![0.0, 1.0, 2.0, 3.0], &[0.25; 4])
+                        .unwrap()
+                        .with_edges(vec![1.0, 2.0, 3.0])
+                        .unwrap()
+                        .with_bins(j, &bins)
+                        .unwrap(),
+                )
+            })
+            .collect();
+        let disc = TabularSampler::new(cols).unwrap();
+        let xd: Vec<f64> = (0..d).map(|j| (j % 5) as f64).collect();
+        let o = Options {
+            num_samples: n,
+            seed: 1,
+            draw: Draw::Gaussian,
+            around_instance: false,
+            undiscretize: true,
+            first_row: None,
+        };
+        let (mut a, mut b, mut c) = (vec![0.0; n * d], vec![0.0; n * d], vec![0.0; n]);
+        let t = best(|| {
+            for _ in 0..10 {
+                disc.sample_into(&xd, o, &mut a, &mut b, &mut c).unwrap();
+            }
+        });
+        println!("discretized {:.3} ms", t / 10.0);
+    }
+
+    #[test]
+    #[ignore]
     fn timing() {
         let n = 5000;
         let d = 30;
