@@ -33,6 +33,7 @@ const BIN_STREAM: u64 = 3;
 
 /// How one column is perturbed.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // one per column, built once per explainer
 pub enum Column {
     /// A continuous column with the training mean and scale.
     Continuous { mean: f64, scale: f64 },
