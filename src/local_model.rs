@@ -72,18 +72,25 @@ pub fn explain_with_stderr(
             ),
         ));
     }
-    let design = Design::new(data, labels, weights)?;
+    // Only the labels asked for enter the design (sorted, without repeats).
+    let mut cols = which.to_vec();
+    cols.sort_unstable();
+    cols.dedup();
+    let design = Design::with_labels(data, labels, weights, &cols)?;
     which
         .iter()
         .map(|&l| {
+            let k = cols.binary_search(&l).map_err(|_| {
+                LimeError::Numerical(format!("internal: label {l} missing from the design"))
+            })?;
             let features = select(
                 &design,
-                l,
+                k,
                 data.row(0),
                 settings.num_features,
                 settings.method,
             )?;
-            let label = &design.labels[l];
+            let label = &design.labels[k];
             let fit = RidgeFit::fit(&design, label, &features, settings.alpha)?;
             let se = if stderr {
                 fit.stderr(
