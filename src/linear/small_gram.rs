@@ -144,6 +144,8 @@ trait Lanes {
     /// # Safety
     /// `p..p + n` readable; the CPU has the lanes' features.
     unsafe fn load_partial(p: *const f64, n: usize) -> Self::V;
+    /// A hint to bring the cache line holding `p` closer; never faults.
+    fn prefetch(p: *const f64);
 }
 
 /// Four lanes of plain `f64` with `mul_add`.
@@ -180,6 +182,8 @@ impl Lanes for Portable {
         // SAFETY: the caller guarantees `p..p + n` readable.
         std::array::from_fn(|i| if i < n { unsafe { *p.add(i) } } else { 0.0 })
     }
+    #[inline(always)]
+    fn prefetch(_: *const f64) {}
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -226,6 +230,12 @@ mod x86 {
             // AVX-512F; masked-off lanes are not read.
             unsafe { _mm512_maskz_loadu_pd(((1u32 << n) - 1) as u8, p) }
         }
+        #[inline(always)]
+        fn prefetch(p: *const f64) {
+            // SAFETY: a prefetch is a hint (SSE, in every x86-64 CPU): it
+            // never faults, whatever the address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) }
+        }
     }
 
     impl Lanes for Avx2 {
@@ -267,6 +277,12 @@ mod x86 {
                 _mm256_maskload_pd(p, mask)
             }
         }
+        #[inline(always)]
+        fn prefetch(p: *const f64) {
+            // SAFETY: a prefetch is a hint (SSE, in every x86-64 CPU): it
+            // never faults, whatever the address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) }
+        }
     }
 
     #[target_feature(enable = "avx512f")]
@@ -293,7 +309,11 @@ fn run<S: Lanes>(rows: &Rows<'_>, start: usize, end: usize, acc: &mut [f64]) {
     let kb = block_rows(qs);
     // Columns beyond q stay zero: fill writes zeros up to d rounded to
     // whole vectors (<= qs), then the labels and √w over them.
-    let mut z = vec![0.0; kb * qs];
+    // z rows start on cache lines (qs is a multiple of 8 doubles), so no
+    // vector load or store of z straddles two lines.
+    let mut z_buf = vec![0.0; kb * qs + 8];
+    let skip = z_buf.as_ptr().align_offset(64).min(8);
+    let z = &mut z_buf[skip..skip + kb * qs];
     let mut sw = vec![0.0; kb];
     // The features' shift, padded with zeros to whole vectors.
     let mut sx = vec![0.0; qs];
@@ -301,8 +321,13 @@ fn run<S: Lanes>(rows: &Rows<'_>, start: usize, end: usize, acc: &mut [f64]) {
     let mut b0 = start;
     while b0 < end {
         let nb = kb.min(end - b0);
-        fill::<S>(rows, &sx, b0, nb, &mut z, qs, &mut sw);
-        update::<S>(&z[..nb * qs], qs, q, acc);
+        fill::<S>(rows, &sx, b0, nb, z, qs, &mut sw);
+        // While this block is multiplied, the next block's features are
+        // fetched: filling is otherwise bound by memory, not arithmetic.
+        let next = (b0 + nb) * rows.d;
+        let ahead = (kb.min(end - b0 - nb)) * rows.d;
+        let pf = rows.x[next.min(rows.x.len())..(next + ahead).min(rows.x.len())].as_ptr_range();
+        update::<S>(&z[..nb * qs], qs, q, acc, pf);
         b0 += nb;
     }
 }
@@ -324,37 +349,37 @@ fn fill<S: Lanes>(
     for (s, &w) in sw[..nb].iter_mut().zip(&rows.w[b0..b0 + nb]) {
         *s = w.sqrt();
     }
+    let (full, rem) = (d / S::W, d % S::W);
     let xs = &rows.x[b0 * d..(b0 + nb) * d];
     let ys = &rows.y[b0 * l..(b0 + nb) * l];
-    let (full, rem) = (d / S::W, d % S::W);
-    for k in 0..nb {
-        let s = sw[k];
-        let zr = &mut z[k * qs..(k + 1) * qs];
-        let xr = &xs[k * d..(k + 1) * d];
-        // SAFETY: vectors j < full read x and write z within 0..d; the
-        // partial one reads x[full·W..d] and writes z up to d rounded up to
-        // W, which is <= qs; sx holds qs values. The lanes have the CPU's
-        // features (run is only called where they were detected).
-        unsafe {
-            let sv = S::splat(s);
-            for j in 0..full {
-                let o = j * S::W;
-                let v = S::sub_mul(S::load(xr.as_ptr().add(o)), S::load(sx.as_ptr().add(o)), sv);
-                S::store(zr.as_mut_ptr().add(o), v);
-            }
-            if rem > 0 {
-                let o = full * S::W;
-                let xv = S::load_partial(xr.as_ptr().add(o), rem);
-                let v = S::sub_mul(xv, S::load(sx.as_ptr().add(o)), sv);
-                S::store(zr.as_mut_ptr().add(o), v);
+    let z = &mut z[..nb * qs];
+    let sw = &sw[..nb];
+    // SAFETY: row k reads x[k·d..(k+1)·d] (full vectors within d, the
+    // partial one masked to d), y[k·l + cols[t]] (cols[t] < l, checked by
+    // `accumulate`), shift and sx within their lengths (u and qs), and
+    // writes z[k·qs..] up to d rounded up to W (<= qs) and d + u < q <= qs;
+    // k < nb, and xs, ys, z, sw hold nb rows. The lanes have the CPU's
+    // features (run is only called where they were detected).
+    unsafe {
+        let (xp, yp, zp) = (xs.as_ptr(), ys.as_ptr(), z.as_mut_ptr());
+        // Column blocks outer, rows inner: few live values, one shift
+        // vector held per block.
+        for j in 0..full + usize::from(rem > 0) {
+            let o = j * S::W;
+            let shift = S::load(sx.as_ptr().add(o));
+            for (k, &s) in sw.iter().enumerate() {
+                let xr = xp.add(k * d + o);
+                let xv = if j < full { S::load(xr) } else { S::load_partial(xr, rem) };
+                S::store(zp.add(k * qs + o), S::sub_mul(xv, shift, S::splat(s)));
             }
         }
-        let yr = &ys[k * l..(k + 1) * l];
-        let rest = &mut zr[d..d + u + 1];
-        for ((o, &col), &c) in rest.iter_mut().zip(rows.cols).zip(sy) {
-            *o = (yr[col] - c) * s;
+        for (k, &s) in sw.iter().enumerate() {
+            let (yr, zr) = (yp.add(k * l), zp.add(k * qs));
+            for (t, (&col, &c)) in rows.cols.iter().zip(sy).enumerate() {
+                *zr.add(d + t) = (*yr.add(col) - c) * s;
+            }
+            *zr.add(d + u) = s;
         }
-        rest[u] = s;
     }
 }
 
@@ -365,7 +390,13 @@ fn fill<S: Lanes>(
 /// accumulators fit in registers, else two of 4 columns, each over groups
 /// of at most `ACC / 4` vectors.
 #[inline(always)]
-fn update<S: Lanes>(z: &[f64], qs: usize, q: usize, acc: &mut [f64]) {
+fn update<S: Lanes>(
+    z: &[f64],
+    qs: usize,
+    q: usize,
+    acc: &mut [f64],
+    mut pf: std::ops::Range<*const f64>,
+) {
     let nv = q.div_ceil(S::W);
     let mut c0 = 0;
     while c0 < q {
@@ -374,14 +405,14 @@ fn update<S: Lanes>(z: &[f64], qs: usize, q: usize, acc: &mut [f64]) {
         if m * BLOCK_COLS <= S::ACC {
             // SAFETY: rows of z hold qs >= nv·W columns, c0 + 8 <= qs (c0 < q
             // and both multiples of 8), acc is qs × qs.
-            unsafe { tiles::<S, 8>(z, qs, acc, v0, m, c0) };
+            unsafe { tiles::<S, 8>(z, qs, acc, v0, m, c0, &mut pf) };
         } else {
             for half in [c0, c0 + 4] {
                 let mut v = half / S::W;
                 while v < nv {
                     let mv = (nv - v).min(S::ACC / 4);
                     // SAFETY: as above, with half + 4 <= c0 + 8.
-                    unsafe { tiles::<S, 4>(z, qs, acc, v, mv, half) };
+                    unsafe { tiles::<S, 4>(z, qs, acc, v, mv, half, &mut pf) };
                     v += mv;
                 }
             }
@@ -402,22 +433,24 @@ unsafe fn tiles<S: Lanes, const NC: usize>(
     v0: usize,
     mv: usize,
     c0: usize,
+    pf: &mut std::ops::Range<*const f64>,
 ) {
     let r0 = v0 * S::W;
     // SAFETY: forwarded from the caller.
     unsafe {
         match mv {
-            1 => tile::<S, 1, NC>(z, qs, acc, r0, c0),
-            2 => tile::<S, 2, NC>(z, qs, acc, r0, c0),
-            3 => tile::<S, 3, NC>(z, qs, acc, r0, c0),
-            4 => tile::<S, 4, NC>(z, qs, acc, r0, c0),
-            5 => tile::<S, 5, NC>(z, qs, acc, r0, c0),
-            _ => tile::<S, 6, NC>(z, qs, acc, r0, c0),
+            1 => tile::<S, 1, NC>(z, qs, acc, r0, c0, pf),
+            2 => tile::<S, 2, NC>(z, qs, acc, r0, c0, pf),
+            3 => tile::<S, 3, NC>(z, qs, acc, r0, c0, pf),
+            4 => tile::<S, 4, NC>(z, qs, acc, r0, c0, pf),
+            5 => tile::<S, 5, NC>(z, qs, acc, r0, c0, pf),
+            _ => tile::<S, 6, NC>(z, qs, acc, r0, c0, pf),
         }
     }
 }
 
-/// `acc[r0 .. r0 + MV·W, c0 .. c0 + NC] += Σₖ z[k, r0..]ᵀ z[k, c0..]`.
+/// `acc[r0 .. r0 + MV·W, c0 .. c0 + NC] += Σₖ z[k, r0..]ᵀ z[k, c0..]`,
+/// prefetching from `pf` (advanced by what was prefetched) on the way.
 ///
 /// # Safety
 /// `z.len()` is a multiple of `qs`, `r0 + MV·W <= qs`, `c0 + NC <= qs`,
@@ -429,6 +462,7 @@ unsafe fn tile<S: Lanes, const MV: usize, const NC: usize>(
     acc: &mut [f64],
     r0: usize,
     c0: usize,
+    pf: &mut std::ops::Range<*const f64>,
 ) {
     debug_assert!(r0 + MV * S::W <= qs && c0 + NC <= qs && acc.len() >= qs * qs);
     let nk = z.len() / qs;
@@ -438,11 +472,26 @@ unsafe fn tile<S: Lanes, const MV: usize, const NC: usize>(
     // SAFETY (whole body): every offset below stays inside z (k < nk, column
     // < qs) or inside acc (column < qs, row < qs), by the contract above.
     unsafe {
-        let mut t: [[S::V; NC]; MV] =
-            std::array::from_fn(|v| std::array::from_fn(|c| S::load(ap.add(at(v, c)))));
+        // Plain loops, not closures: a closure would not inherit the
+        // caller's target features and could keep the intrinsics out of line.
+        let zero = S::splat(0.0);
+        let mut t = [[zero; NC]; MV];
+        for (v, tv) in t.iter_mut().enumerate() {
+            for (c, tc) in tv.iter_mut().enumerate() {
+                *tc = S::load(ap.add(at(v, c)));
+            }
+        }
         for k in 0..nk {
+            // One cache line of the prefetch range per row, until done.
+            if pf.start < pf.end {
+                S::prefetch(pf.start);
+                pf.start = pf.start.wrapping_add(8);
+            }
             let zr = zp.add(k * qs);
-            let a: [S::V; MV] = std::array::from_fn(|v| S::load(zr.add(r0 + v * S::W)));
+            let mut a = [zero; MV];
+            for (v, av) in a.iter_mut().enumerate() {
+                *av = S::load(zr.add(r0 + v * S::W));
+            }
             for c in 0..NC {
                 let b = S::splat(*zr.add(c0 + c));
                 for v in 0..MV {
