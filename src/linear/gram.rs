@@ -393,6 +393,41 @@ mod tests {
     }
 
     #[test]
+    fn small_kernel_agrees_with_general_product() {
+        let (n, d, l) = (1500, 30, 3);
+        let x = Array2::from_shape_fn((n, d), |(i, j)| ((i * 7919 + j * 104729) % 997) as f64 / 97.0);
+        let y = Array2::from_shape_fn((n, l), |(i, j)| ((i * 31 + j) % 17) as f64 / 3.0);
+        let w: Vec<f64> = (0..n).map(|i| 0.01 + (i % 11) as f64 / 10.0).collect();
+        let (xs, ys) = (x.as_slice().unwrap(), y.as_slice().unwrap());
+        let cols = [2, 0];
+        let shift: Vec<f64> = x.row(0).iter().copied().chain(cols.iter().map(|&c| y[(0, c)])).collect();
+        let rows = Rows { x: xs, d, y: ys, l, cols: &cols, w: &w, shift: &shift };
+        let general = accumulate(&rows, None, 100, n);
+        for kernel in [Kernel::Avx512, Kernel::Avx2, Kernel::Portable] {
+            let small = accumulate(&rows, Some(kernel), 100, n);
+            let q = rows.q();
+            for c in 0..q {
+                for r in c..q {
+                    let (a, b) = (small.a[c * small.stride + r], general.a[c * general.stride + r]);
+                    assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{kernel:?} {r} {c}: {a} {b}");
+                }
+            }
+        }
+        // The design keeps only the asked-for labels, in the order asked.
+        let des = Design::with_labels(x.view(), y.view(), &w, &cols).unwrap();
+        let all = Design::new(x.view(), y.view(), &w).unwrap();
+        assert_eq!(des.labels.len(), 2);
+        for (k, &c) in cols.iter().enumerate() {
+            let (a, b) = (&des.labels[k], &all.labels[c]);
+            assert!((a.y_mean - b.y_mean).abs() < 1e-12 && (a.yty - b.yty).abs() < 1e-9 * b.yty);
+            for j in 0..d {
+                assert!((a.xty[j] - b.xty[j]).abs() < 1e-9 * b.xty[j].abs().max(1.0));
+            }
+        }
+        assert!(Design::with_labels(x.view(), y.view(), &w, &[3]).is_err());
+    }
+
+    #[test]
     fn rejects_bad_input() {
         let x = Array2::<f64>::ones((3, 2));
         let y = Array2::<f64>::ones((3, 1));
