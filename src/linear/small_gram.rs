@@ -406,12 +406,21 @@ fn fill<S: Lanes>(
                 S::store(zp.add(k * qs + o), S::sub_mul(xv, shift, S::splat(s)));
             }
         }
-        for (k, &s) in sw.iter().enumerate() {
-            let (yr, zr) = (yp.add(k * l), zp.add(k * qs));
-            for (t, (&col, &c)) in rows.cols.iter().zip(sy).enumerate() {
-                *zr.add(d + t) = (*yr.add(col) - c) * s;
+        if let ([col], [c]) = (rows.cols, sy) {
+            // One label (the common case): no inner loop.
+            for (k, &s) in sw.iter().enumerate() {
+                let zr = zp.add(k * qs + d);
+                *zr = (*yp.add(k * l + col) - c) * s;
+                *zr.add(1) = s;
             }
-            *zr.add(d + u) = s;
+        } else {
+            for (k, &s) in sw.iter().enumerate() {
+                let (yr, zr) = (yp.add(k * l), zp.add(k * qs));
+                for (t, (&col, &c)) in rows.cols.iter().zip(sy).enumerate() {
+                    *zr.add(d + t) = (*yr.add(col) - c) * s;
+                }
+                *zr.add(d + u) = s;
+            }
         }
     }
 }
