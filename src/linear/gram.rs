@@ -199,7 +199,10 @@ impl Design {
         // Any NaN or infinity in x or y reaches `s`; name the culprit.
         if !s.iter().all(|v| v.is_finite()) {
             ensure_finite("neighborhood_data", x.iter())?;
-            ensure_finite("neighborhood_labels", cols.iter().flat_map(|&c| y.column(c)))?;
+            ensure_finite(
+                "neighborhood_labels",
+                cols.iter().flat_map(|&c| y.column(c)),
+            )?;
             return Err(LimeError::Numerical(
                 "the neighbourhood's weighted sums overflowed".into(),
             ));
@@ -395,21 +398,42 @@ mod tests {
     #[test]
     fn small_kernel_agrees_with_general_product() {
         let (n, d, l) = (1500, 30, 3);
-        let x = Array2::from_shape_fn((n, d), |(i, j)| ((i * 7919 + j * 104729) % 997) as f64 / 97.0);
+        let x = Array2::from_shape_fn((n, d), |(i, j)| {
+            ((i * 7919 + j * 104729) % 997) as f64 / 97.0
+        });
         let y = Array2::from_shape_fn((n, l), |(i, j)| ((i * 31 + j) % 17) as f64 / 3.0);
         let w: Vec<f64> = (0..n).map(|i| 0.01 + (i % 11) as f64 / 10.0).collect();
         let (xs, ys) = (x.as_slice().unwrap(), y.as_slice().unwrap());
         let cols = [2, 0];
-        let shift: Vec<f64> = x.row(0).iter().copied().chain(cols.iter().map(|&c| y[(0, c)])).collect();
-        let rows = Rows { x: xs, d, y: ys, l, cols: &cols, w: &w, shift: &shift };
+        let shift: Vec<f64> = x
+            .row(0)
+            .iter()
+            .copied()
+            .chain(cols.iter().map(|&c| y[(0, c)]))
+            .collect();
+        let rows = Rows {
+            x: xs,
+            d,
+            y: ys,
+            l,
+            cols: &cols,
+            w: &w,
+            shift: &shift,
+        };
         let general = accumulate(&rows, None, 100, n);
         for kernel in [Kernel::Avx512, Kernel::Avx2, Kernel::Portable] {
             let small = accumulate(&rows, Some(kernel), 100, n);
             let q = rows.q();
             for c in 0..q {
                 for r in c..q {
-                    let (a, b) = (small.a[c * small.stride + r], general.a[c * general.stride + r]);
-                    assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{kernel:?} {r} {c}: {a} {b}");
+                    let (a, b) = (
+                        small.a[c * small.stride + r],
+                        general.a[c * general.stride + r],
+                    );
+                    assert!(
+                        (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                        "{kernel:?} {r} {c}: {a} {b}"
+                    );
                 }
             }
         }
@@ -497,10 +521,22 @@ mod timing {
         let faer = best(&|| {
             std::hint::black_box(accumulate(&rows, None, 0, n));
         });
+        let avx2 = best(&|| {
+            std::hint::black_box(accumulate(&rows, Some(Kernel::Avx2), 0, n));
+        });
+        let portable = best(&|| {
+            std::hint::black_box(accumulate(&rows, Some(Kernel::Portable), 0, n));
+        });
+        println!(
+            "forced kernels: avx2 {:.1} us, portable {:.1} us",
+            avx2 * 1e6,
+            portable * 1e6
+        );
         // The first 640 rows only (in cache): per-row cost without memory traffic.
         let cached = best(&|| {
             std::hint::black_box(accumulate(&rows, kernel, 0, 640));
-        }) * n as f64 / 640.0;
+        }) * n as f64
+            / 640.0;
         println!(
             "5000x30, 1 label: Design {:.1} us ({} threads); one pass on 1 thread: small kernel ({kernel:?}) {:.1} us (in cache: {:.1} us), faer {:.1} us",
             design * 1e6,

@@ -29,8 +29,9 @@ pub enum Kernel {
 
 impl Kernel {
     /// The fastest kernel this CPU runs with fused multiply-adds in hardware,
-    /// or `None` (an x86-64 CPU without FMA: the caller keeps the general
-    /// product, whose bits then differ in the last place).
+    /// or `None` (an x86-64 CPU without AVX2 and FMA, or a target without
+    /// hardware FMA: the caller keeps the general product, whose bits then
+    /// differ in the last place).
     pub fn detect() -> Option<Kernel> {
         #[cfg(target_arch = "x86_64")]
         {
@@ -44,9 +45,21 @@ impl Kernel {
             }
             None
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        // `mul_add` is one instruction on these; elsewhere it may be a slow
+        // software routine, and the general product serves better.
+        #[cfg(all(
+            not(target_arch = "x86_64"),
+            any(target_arch = "aarch64", target_feature = "fma")
+        ))]
         {
             Some(Kernel::Portable)
+        }
+        #[cfg(all(
+            not(target_arch = "x86_64"),
+            not(any(target_arch = "aarch64", target_feature = "fma"))
+        ))]
+        {
+            None
         }
     }
 }
@@ -534,6 +547,8 @@ unsafe fn tile<S: Lanes, const MV: usize, const NC: usize>(
             for (v, av) in a.iter_mut().enumerate() {
                 *av = S::load(zr.add(r0 + v * S::W));
             }
+            // Indexed: the tile reads as the register block it is.
+            #[allow(clippy::needless_range_loop)]
             for c in 0..NC {
                 let b = S::splat(*zr.add(c0 + c));
                 for v in 0..MV {
@@ -554,7 +569,9 @@ mod tests {
     use super::*;
 
     fn data(n: usize, d: usize, l: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-        let x = (0..n * d).map(|i| ((i * 37 % 101) as f64 - 50.0) / 7.0).collect();
+        let x = (0..n * d)
+            .map(|i| ((i * 37 % 101) as f64 - 50.0) / 7.0)
+            .collect();
         let y = (0..n * l).map(|i| ((i * 53 % 97) as f64) / 11.0).collect();
         let w = (0..n).map(|i| 0.05 + (i % 7) as f64 / 3.0).collect();
         (x, y, w)
@@ -573,7 +590,15 @@ mod tests {
             let (x, y, w) = data(n, d, l);
             let mut shift: Vec<f64> = x[..d].to_vec();
             shift.extend(cols.iter().map(|&c| y[c]));
-            let rows = Rows { x: &x, d, y: &y, l, cols, w: &w, shift: &shift };
+            let rows = Rows {
+                x: &x,
+                d,
+                y: &y,
+                l,
+                cols,
+                w: &w,
+                shift: &shift,
+            };
             let q = rows.q();
             let qs = stride(q);
             let z = |i: usize, j: usize| {
@@ -590,7 +615,11 @@ mod tests {
             for c in 0..q {
                 for r in c..q {
                     let direct = (3.min(n)..n).fold(0.0, |a, i| z(i, r).mul_add(z(i, c), a));
-                    assert_eq!(reference[c * qs + r].to_bits(), direct.to_bits(), "{n} {d} {r} {c}");
+                    assert_eq!(
+                        reference[c * qs + r].to_bits(),
+                        direct.to_bits(),
+                        "{n} {d} {r} {c}"
+                    );
                 }
             }
             for kernel in [Kernel::Avx512, Kernel::Avx2] {
@@ -611,11 +640,27 @@ mod tests {
     fn rejects_inconsistent_rows() {
         let (x, y, w) = data(4, 70, 1);
         let shift = vec![0.0; 71];
-        let rows = Rows { x: &x, d: 70, y: &y, l: 1, cols: &[0], w: &w, shift: &shift };
+        let rows = Rows {
+            x: &x,
+            d: 70,
+            y: &y,
+            l: 1,
+            cols: &[0],
+            w: &w,
+            shift: &shift,
+        };
         assert!(accumulate(Kernel::Portable, &rows, 0, 4).is_none());
         let (x, y, w) = data(4, 3, 1);
         let shift = vec![0.0; 4];
-        let rows = Rows { x: &x, d: 3, y: &y, l: 1, cols: &[1], w: &w, shift: &shift };
+        let rows = Rows {
+            x: &x,
+            d: 3,
+            y: &y,
+            l: 1,
+            cols: &[1],
+            w: &w,
+            shift: &shift,
+        };
         assert!(accumulate(Kernel::Portable, &rows, 0, 4).is_none());
     }
 }
@@ -625,7 +670,14 @@ mod timing {
     use super::*;
 
     #[target_feature(enable = "avx512f")]
-    fn fill_many(rows: &Rows<'_>, sx: &[f64], z: &mut [f64], sw: &mut [f64], qs: usize, reps: usize) {
+    fn fill_many(
+        rows: &Rows<'_>,
+        sx: &[f64],
+        z: &mut [f64],
+        sw: &mut [f64],
+        qs: usize,
+        reps: usize,
+    ) {
         for r in 0..reps {
             fill::<x86::Avx512>(rows, sx, (r % 8) * 64, 64, z, qs, sw);
         }
@@ -643,7 +695,15 @@ mod timing {
         let y: Vec<f64> = (0..n * 2).map(|i| i as f64 * 1e-3).collect();
         let w = vec![0.5; n];
         let shift: Vec<f64> = x[..d].iter().copied().chain([y[1]]).collect();
-        let rows = Rows { x: &x, d, y: &y, l: 2, cols: &[1], w: &w, shift: &shift };
+        let rows = Rows {
+            x: &x,
+            d,
+            y: &y,
+            l: 2,
+            cols: &[1],
+            w: &w,
+            shift: &shift,
+        };
         let qs = 32;
         let mut sx = vec![0.0; qs];
         sx[..d].copy_from_slice(&shift[..d]);
@@ -658,6 +718,9 @@ mod timing {
                 t.elapsed().as_secs_f64()
             })
             .fold(f64::MAX, f64::min);
-        println!("fill: {:.2} ns per row (L1/L2 resident)", best / (reps * 64) as f64 * 1e9);
+        println!(
+            "fill: {:.2} ns per row (L1/L2 resident)",
+            best / (reps * 64) as f64 * 1e9
+        );
     }
 }
