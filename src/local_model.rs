@@ -145,3 +145,63 @@ pub fn select_features(
     let design = Design::new(data, labels, weights)?;
     select(&design, 0, data.row(0), num_features, method)
 }
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use ndarray::Array2;
+
+    /// `cargo test --profile dev-release --no-default-features engine_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn engine_timing() {
+        let (n, d) = (5000, 30);
+        let mut s = 0x9E3779B97F4A7C15u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let x = Array2::from_shape_fn((n, d), |_| next());
+        let y = Array2::from_shape_fn((n, 2), |(i, j)| x.row(i).sum() * (j as f64 + 0.5) + next());
+        let w: Vec<f64> = (0..n).map(|i| (-((i % 17) as f64) / 9.0).exp()).collect();
+        let best = |f: &dyn Fn()| {
+            (0..300)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    f();
+                    t.elapsed().as_secs_f64()
+                })
+                .fold(f64::MAX, f64::min)
+        };
+        let design = best(&|| {
+            std::hint::black_box(Design::with_labels(x.view(), y.view(), &w, &[1]).expect("ok"));
+        });
+        for method in [
+            Method::None,
+            Method::HighestWeights,
+            Method::LassoPath,
+            Method::ForwardSelection,
+        ] {
+            let settings = Settings {
+                num_features: if method == Method::ForwardSelection {
+                    6
+                } else {
+                    10
+                },
+                method,
+                alpha: 1.0,
+            };
+            let t = best(&|| {
+                std::hint::black_box(explain(x.view(), y.view(), &w, &[1], settings).expect("ok"));
+            });
+            println!(
+                "{method:?}: explain {:.1} us, of which design {:.1} us ({} threads)",
+                t * 1e6,
+                design * 1e6,
+                crate::pool::num_threads()
+            );
+        }
+    }
+}
