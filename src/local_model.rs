@@ -72,12 +72,17 @@ pub fn explain_with_stderr(
             ),
         ));
     }
+    // The calling thread may come with a dirty upper vector state (numpy's
+    // BLAS leaves one): every baseline SSE instruction of this call and of
+    // the caller's Python code after it would pay for it, and with the pool
+    // doing the heavy work nothing else on this thread clears it.
+    crate::cpu::clear_upper_state();
     // Only the labels asked for enter the design (sorted, without repeats).
     let mut cols = which.to_vec();
     cols.sort_unstable();
     cols.dedup();
     let design = Design::with_labels(data, labels, weights, &cols)?;
-    which
+    let models = which
         .iter()
         .map(|&l| {
             let k = cols.binary_search(&l).map_err(|_| {
@@ -106,7 +111,9 @@ pub fn explain_with_stderr(
             };
             Ok(finish(&design, label, fit, data.row(0), se))
         })
-        .collect()
+        .collect();
+    crate::cpu::clear_upper_state();
+    models
 }
 
 fn finish(
@@ -141,9 +148,12 @@ pub fn select_features(
     num_features: usize,
     method: Method,
 ) -> Result<Vec<usize>> {
+    crate::cpu::clear_upper_state();
     let labels = labels.insert_axis(ndarray::Axis(1));
     let design = Design::new(data, labels, weights)?;
-    select(&design, 0, data.row(0), num_features, method)
+    let selected = select(&design, 0, data.row(0), num_features, method);
+    crate::cpu::clear_upper_state();
+    selected
 }
 
 #[cfg(test)]
