@@ -17,7 +17,7 @@ use faer::{Accum, Mat, MatRef, Par};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use super::small_gram::{self, Kernel, Rows};
+use super::small_gram::{self, Kernel, Rows, Scratch};
 use crate::error::{ensure_finite, LimeError, Result};
 
 /// Rows per block: enough depth for the product to be compute-bound, small
@@ -171,14 +171,17 @@ impl Design {
         let size = n.div_ceil(groups);
         let group = |g: usize| (g * size, ((g + 1) * size).min(n));
         let kernel = Kernel::detect().filter(|_| p < small_gram::MAX_COLUMNS);
-        let work = |(start, end): (usize, usize)| accumulate(&rows, kernel, start, end);
+        let work = |scratch: &mut Scratch, (start, end): (usize, usize)| {
+            accumulate(&rows, kernel, start, end, scratch)
+        };
         let partials: Vec<Partial> = if groups == 1 || crate::pool::num_threads() == 1 {
-            (0..groups).map(|g| work(group(g))).collect()
+            let mut scratch = Scratch::default();
+            (0..groups).map(|g| work(&mut scratch, group(g))).collect()
         } else {
             crate::pool::install(|| {
                 (0..groups)
                     .into_par_iter()
-                    .map(|g| work(group(g)))
+                    .map_init(Scratch::default, |scratch, g| work(scratch, group(g)))
                     .collect()
             })
         };
@@ -232,9 +235,15 @@ impl Design {
 /// `zᵢ = [xᵢ - x₀, yᵢ - y₀, 1]`: the trailing 1 makes the product also yield
 /// `s = Σ wᵢ zᵢ` (its last row) and `Σ wᵢ` (its corner). Narrow designs use
 /// the register-blocked kernel of [`small_gram`], wide ones faer's product.
-fn accumulate(rows: &Rows<'_>, kernel: Option<Kernel>, start: usize, end: usize) -> Partial {
+fn accumulate(
+    rows: &Rows<'_>,
+    kernel: Option<Kernel>,
+    start: usize,
+    end: usize,
+    scratch: &mut Scratch,
+) -> Partial {
     let q = rows.q();
-    if let Some(a) = kernel.and_then(|k| small_gram::accumulate(k, rows, start, end)) {
+    if let Some(a) = kernel.and_then(|k| small_gram::accumulate(k, rows, start, end, scratch)) {
         return Partial {
             a,
             stride: small_gram::stride(q),
@@ -420,9 +429,9 @@ mod tests {
             w: &w,
             shift: &shift,
         };
-        let general = accumulate(&rows, None, 100, n);
+        let general = accumulate(&rows, None, 100, n, &mut Scratch::default());
         for kernel in [Kernel::Avx512, Kernel::Avx2, Kernel::Portable] {
-            let small = accumulate(&rows, Some(kernel), 100, n);
+            let small = accumulate(&rows, Some(kernel), 100, n, &mut Scratch::default());
             let q = rows.q();
             for c in 0..q {
                 for r in c..q {
@@ -516,16 +525,28 @@ mod timing {
         };
         let kernel = Kernel::detect();
         let small = best(&|| {
-            std::hint::black_box(accumulate(&rows, kernel, 0, n));
+            std::hint::black_box(accumulate(&rows, kernel, 0, n, &mut Scratch::default()));
         });
         let faer = best(&|| {
-            std::hint::black_box(accumulate(&rows, None, 0, n));
+            std::hint::black_box(accumulate(&rows, None, 0, n, &mut Scratch::default()));
         });
         let avx2 = best(&|| {
-            std::hint::black_box(accumulate(&rows, Some(Kernel::Avx2), 0, n));
+            std::hint::black_box(accumulate(
+                &rows,
+                Some(Kernel::Avx2),
+                0,
+                n,
+                &mut Scratch::default(),
+            ));
         });
         let portable = best(&|| {
-            std::hint::black_box(accumulate(&rows, Some(Kernel::Portable), 0, n));
+            std::hint::black_box(accumulate(
+                &rows,
+                Some(Kernel::Portable),
+                0,
+                n,
+                &mut Scratch::default(),
+            ));
         });
         println!(
             "forced kernels: avx2 {:.1} us, portable {:.1} us",
@@ -534,7 +555,7 @@ mod timing {
         );
         // The first 640 rows only (in cache): per-row cost without memory traffic.
         let cached = best(&|| {
-            std::hint::black_box(accumulate(&rows, kernel, 0, 640));
+            std::hint::black_box(accumulate(&rows, kernel, 0, 640, &mut Scratch::default()));
         }) * n as f64
             / 640.0;
         println!(

@@ -92,10 +92,27 @@ pub fn stride(q: usize) -> usize {
     q.div_ceil(8) * 8
 }
 
+/// Buffers reused from one group of rows to the next (one per worker): fresh
+/// allocations per group cost more than the arithmetic of a small group.
+#[derive(Default)]
+pub struct Scratch {
+    z: Vec<f64>,
+    sw: Vec<f64>,
+    sx: Vec<f64>,
+    /// The `q` the buffers were laid out for.
+    q: usize,
+}
+
 /// `A` over rows `start..end`, column-major with stride [`stride`]`(q)`;
 /// entries with row >= column are meaningful. `None` when the design is too
 /// wide or the rows are inconsistent (the caller checks shapes first).
-pub fn accumulate(kernel: Kernel, rows: &Rows<'_>, start: usize, end: usize) -> Option<Vec<f64>> {
+pub fn accumulate(
+    kernel: Kernel,
+    rows: &Rows<'_>,
+    start: usize,
+    end: usize,
+    scratch: &mut Scratch,
+) -> Option<Vec<f64>> {
     let q = rows.q();
     let n = rows.w.len();
     let consistent = q <= MAX_COLUMNS
@@ -114,7 +131,7 @@ pub fn accumulate(kernel: Kernel, rows: &Rows<'_>, start: usize, end: usize) -> 
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
             // SAFETY: the CPU supports AVX-512F, checked just above.
-            unsafe { x86::run_avx512(rows, start, end, &mut acc) }
+            unsafe { x86::run_avx512(rows, start, end, &mut acc, scratch) }
         }
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx2
@@ -122,9 +139,9 @@ pub fn accumulate(kernel: Kernel, rows: &Rows<'_>, start: usize, end: usize) -> 
                 && std::arch::is_x86_feature_detected!("fma") =>
         {
             // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-            unsafe { x86::run_avx2(rows, start, end, &mut acc) }
+            unsafe { x86::run_avx2(rows, start, end, &mut acc, scratch) }
         }
-        _ => run::<Portable>(rows, start, end, &mut acc),
+        _ => run::<Portable>(rows, start, end, &mut acc, scratch),
     }
     crate::cpu::clear_upper_state();
     Some(acc)
@@ -211,7 +228,7 @@ impl Lanes for Portable {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{run, Lanes, Rows};
+    use super::{run, Lanes, Rows, Scratch};
 
     pub(super) struct Avx512;
     pub(super) struct Avx2;
@@ -321,13 +338,25 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx512f")]
-    pub(super) fn run_avx512(rows: &Rows<'_>, start: usize, end: usize, acc: &mut [f64]) {
-        run::<Avx512>(rows, start, end, acc)
+    pub(super) fn run_avx512(
+        rows: &Rows<'_>,
+        start: usize,
+        end: usize,
+        acc: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        run::<Avx512>(rows, start, end, acc, scratch)
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) fn run_avx2(rows: &Rows<'_>, start: usize, end: usize, acc: &mut [f64]) {
-        run::<Avx2>(rows, start, end, acc)
+    pub(super) fn run_avx2(
+        rows: &Rows<'_>,
+        start: usize,
+        end: usize,
+        acc: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        run::<Avx2>(rows, start, end, acc, scratch)
     }
 }
 
@@ -338,25 +367,37 @@ fn block_rows(qs: usize) -> usize {
 
 /// The whole accumulation with one kind of lanes. `acc` is zeroed, `qs × qs`.
 #[inline(always)]
-fn run<S: Lanes>(rows: &Rows<'_>, start: usize, end: usize, acc: &mut [f64]) {
+fn run<S: Lanes>(
+    rows: &Rows<'_>,
+    start: usize,
+    end: usize,
+    acc: &mut [f64],
+    scratch: &mut Scratch,
+) {
     let q = rows.q();
     let qs = stride(q);
     let kb = block_rows(qs);
     // Columns beyond q stay zero: fill writes zeros up to d rounded to
-    // whole vectors (<= qs), then the labels and √w over them.
+    // whole vectors (<= qs), then the labels and √w over them; a buffer
+    // laid out for this q is reused as it is.
+    if scratch.q != q || scratch.z.len() != kb * qs + 8 {
+        scratch.z = vec![0.0; kb * qs + 8];
+        scratch.sw = vec![0.0; kb];
+        // The features' shift, padded with zeros to whole vectors.
+        scratch.sx = vec![0.0; qs];
+        scratch.q = q;
+    }
+    scratch.sx[..rows.d].copy_from_slice(&rows.shift[..rows.d]);
+    let Scratch { z, sw, sx, .. } = scratch;
     // z rows start on cache lines (qs is a multiple of 8 doubles), so no
     // vector load or store of z straddles two lines.
-    let mut z_buf = vec![0.0; kb * qs + 8];
-    let skip = z_buf.as_ptr().align_offset(64).min(8);
-    let z = &mut z_buf[skip..skip + kb * qs];
-    let mut sw = vec![0.0; kb];
-    // The features' shift, padded with zeros to whole vectors.
-    let mut sx = vec![0.0; qs];
-    sx[..rows.d].copy_from_slice(&rows.shift[..rows.d]);
+    let skip = z.as_ptr().align_offset(64).min(8);
+    let z = &mut z[skip..skip + kb * qs];
+    let sx = &sx[..];
     let mut b0 = start;
     while b0 < end {
         let nb = kb.min(end - b0);
-        fill::<S>(rows, &sx, b0, nb, z, qs, &mut sw);
+        fill::<S>(rows, sx, b0, nb, z, qs, sw);
         // While this block is multiplied, the next block's features are
         // fetched: filling is otherwise bound by memory, not arithmetic.
         let next = (b0 + nb) * rows.d;
@@ -611,7 +652,14 @@ mod tests {
                     s
                 }
             };
-            let reference = accumulate(Kernel::Portable, &rows, 3.min(n), n).unwrap();
+            let reference = accumulate(
+                Kernel::Portable,
+                &rows,
+                3.min(n),
+                n,
+                &mut Scratch::default(),
+            )
+            .unwrap();
             for c in 0..q {
                 for r in c..q {
                     let direct = (3.min(n)..n).fold(0.0, |a, i| z(i, r).mul_add(z(i, c), a));
@@ -622,11 +670,19 @@ mod tests {
                     );
                 }
             }
+            // A scratch reused from another range gives the same bits.
+            let mut scratch = Scratch::default();
+            let _ = accumulate(Kernel::Portable, &rows, 0, n.min(5), &mut scratch);
+            let again = accumulate(Kernel::Portable, &rows, 3.min(n), n, &mut scratch).unwrap();
+            assert!(again
+                .iter()
+                .zip(&reference)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
             for kernel in [Kernel::Avx512, Kernel::Avx2] {
                 if Kernel::detect().is_none() {
                     continue;
                 }
-                let got = accumulate(kernel, &rows, 3.min(n), n).unwrap();
+                let got = accumulate(kernel, &rows, 3.min(n), n, &mut Scratch::default()).unwrap();
                 for c in 0..q {
                     for r in c..q {
                         assert_eq!(got[c * qs + r].to_bits(), reference[c * qs + r].to_bits());
@@ -649,7 +705,7 @@ mod tests {
             w: &w,
             shift: &shift,
         };
-        assert!(accumulate(Kernel::Portable, &rows, 0, 4).is_none());
+        assert!(accumulate(Kernel::Portable, &rows, 0, 4, &mut Scratch::default()).is_none());
         let (x, y, w) = data(4, 3, 1);
         let shift = vec![0.0; 4];
         let rows = Rows {
@@ -661,7 +717,7 @@ mod tests {
             w: &w,
             shift: &shift,
         };
-        assert!(accumulate(Kernel::Portable, &rows, 0, 4).is_none());
+        assert!(accumulate(Kernel::Portable, &rows, 0, 4, &mut Scratch::default()).is_none());
     }
 }
 
