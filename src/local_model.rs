@@ -72,18 +72,30 @@ pub fn explain_with_stderr(
             ),
         ));
     }
-    let design = Design::new(data, labels, weights)?;
-    which
+    // The calling thread may come with a dirty upper vector state (numpy's
+    // BLAS leaves one): every baseline SSE instruction of this call and of
+    // the caller's Python code after it would pay for it, and with the pool
+    // doing the heavy work nothing else on this thread clears it.
+    crate::cpu::clear_upper_state();
+    // Only the labels asked for enter the design (sorted, without repeats).
+    let mut cols = which.to_vec();
+    cols.sort_unstable();
+    cols.dedup();
+    let design = Design::with_labels(data, labels, weights, &cols)?;
+    let models = which
         .iter()
         .map(|&l| {
+            let k = cols.binary_search(&l).map_err(|_| {
+                LimeError::Numerical(format!("internal: label {l} missing from the design"))
+            })?;
             let features = select(
                 &design,
-                l,
+                k,
                 data.row(0),
                 settings.num_features,
                 settings.method,
             )?;
-            let label = &design.labels[l];
+            let label = &design.labels[k];
             let fit = RidgeFit::fit(&design, label, &features, settings.alpha)?;
             let se = if stderr {
                 fit.stderr(
@@ -99,7 +111,9 @@ pub fn explain_with_stderr(
             };
             Ok(finish(&design, label, fit, data.row(0), se))
         })
-        .collect()
+        .collect();
+    crate::cpu::clear_upper_state();
+    models
 }
 
 fn finish(
@@ -134,7 +148,70 @@ pub fn select_features(
     num_features: usize,
     method: Method,
 ) -> Result<Vec<usize>> {
+    crate::cpu::clear_upper_state();
     let labels = labels.insert_axis(ndarray::Axis(1));
     let design = Design::new(data, labels, weights)?;
-    select(&design, 0, data.row(0), num_features, method)
+    let selected = select(&design, 0, data.row(0), num_features, method);
+    crate::cpu::clear_upper_state();
+    selected
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use ndarray::Array2;
+
+    /// `cargo test --profile dev-release --no-default-features engine_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn engine_timing() {
+        let (n, d) = (5000, 30);
+        let mut s = 0x9E3779B97F4A7C15u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let x = Array2::from_shape_fn((n, d), |_| next());
+        let y = Array2::from_shape_fn((n, 2), |(i, j)| x.row(i).sum() * (j as f64 + 0.5) + next());
+        let w: Vec<f64> = (0..n).map(|i| (-((i % 17) as f64) / 9.0).exp()).collect();
+        let best = |f: &dyn Fn()| {
+            (0..300)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    f();
+                    t.elapsed().as_secs_f64()
+                })
+                .fold(f64::MAX, f64::min)
+        };
+        let design = best(&|| {
+            std::hint::black_box(Design::with_labels(x.view(), y.view(), &w, &[1]).expect("ok"));
+        });
+        for method in [
+            Method::None,
+            Method::HighestWeights,
+            Method::LassoPath,
+            Method::ForwardSelection,
+        ] {
+            let settings = Settings {
+                num_features: if method == Method::ForwardSelection {
+                    6
+                } else {
+                    10
+                },
+                method,
+                alpha: 1.0,
+            };
+            let t = best(&|| {
+                std::hint::black_box(explain(x.view(), y.view(), &w, &[1], settings).expect("ok"));
+            });
+            println!(
+                "{method:?}: explain {:.1} us, of which design {:.1} us ({} threads)",
+                t * 1e6,
+                design * 1e6,
+                crate::pool::num_threads()
+            );
+        }
+    }
 }

@@ -17,6 +17,7 @@ use faer::{Accum, Mat, MatRef, Par};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
+use super::small_gram::{self, Kernel, Rows, Scratch};
 use crate::error::{ensure_finite, LimeError, Result};
 
 /// Rows per block: enough depth for the product to be compute-bound, small
@@ -62,10 +63,24 @@ pub fn check_weights(w: &[f64], n: usize) -> Result<f64> {
             format!("has {} values but the data has {} rows", w.len(), n),
         ));
     }
-    let sum: f64 = w.iter().sum();
-    // One pass in the common case: a finite sum of non-negative weights.
-    let all_valid = sum.is_finite() && w.iter().all(|&v| v >= 0.0);
-    if all_valid && sum > 0.0 {
+    // One branch-free pass in the common case (eight lanes, summed in a
+    // fixed order): a finite sum of finite, non-negative weights.
+    let mut lanes = [0.0f64; 8];
+    let mut valid = true;
+    let chunks = w.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (acc, &v) in lanes.iter_mut().zip(c) {
+            *acc += v;
+            valid &= (0.0..=f64::MAX).contains(&v);
+        }
+    }
+    for (acc, &v) in lanes.iter_mut().zip(tail) {
+        *acc += v;
+        valid &= (0.0..=f64::MAX).contains(&v);
+    }
+    let sum = lanes.iter().sum::<f64>();
+    if valid && sum.is_finite() && sum > 0.0 {
         return Ok(sum);
     }
     ensure_finite("weights", w.iter())?;
@@ -87,14 +102,28 @@ pub fn check_weights(w: &[f64], n: usize) -> Result<f64> {
     Ok(sum)
 }
 
-/// Partial sums of one group of rows: `A` (lower triangle).
+/// Partial sums of one group of rows: `A` (lower triangle), column-major
+/// with stride `stride`.
 struct Partial {
-    a: Mat<f64>,
+    a: Vec<f64>,
+    stride: usize,
 }
 
 impl Design {
-    /// The design of `x` (n × d) with the label columns `y` (n × L).
+    /// The design of `x` (n × d) with every label column of `y` (n × L).
     pub fn new(x: ArrayView2<f64>, y: ArrayView2<f64>, w: &[f64]) -> Result<Design> {
+        let all: Vec<usize> = (0..y.ncols()).collect();
+        Design::with_labels(x, y, w, &all)
+    }
+
+    /// The design of `x` (n × d) with the label columns `cols` of `y`
+    /// (n × L): `labels[k]` describes column `cols[k]`.
+    pub fn with_labels(
+        x: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+        w: &[f64],
+        cols: &[usize],
+    ) -> Result<Design> {
         let (n, d) = x.dim();
         if n == 0 || d == 0 {
             return Err(LimeError::shape(
@@ -108,48 +137,80 @@ impl Design {
                 format!("has {} rows but neighborhood_data has {n}", y.nrows()),
             ));
         }
+        if let Some(&bad) = cols.iter().find(|&&c| c >= y.ncols()) {
+            return Err(LimeError::invalid(
+                "label",
+                format!(
+                    "column {bad} does not exist: neighborhood_labels has {} columns",
+                    y.ncols()
+                ),
+            ));
+        }
         let sum_w = check_weights(w, n)?;
-        let l = y.ncols();
+        let l = cols.len();
         let p = d + l;
-        let shift: Vec<f64> = x.row(0).iter().chain(y.row(0).iter()).copied().collect();
+        let shift: Vec<f64> = x
+            .row(0)
+            .iter()
+            .copied()
+            .chain(cols.iter().map(|&c| y[(0, c)]))
+            .collect();
         // Row-major slices (a copy only when the caller passed a strided view).
         let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
         let (xs, ys) = (contiguous(&x)?, contiguous(&y)?);
+        let rows = Rows {
+            x: xs,
+            d,
+            y: ys,
+            l: y.ncols(),
+            cols,
+            w,
+            shift: &shift,
+        };
         let groups = row_groups(n, p);
         let size = n.div_ceil(groups);
         let group = |g: usize| (g * size, ((g + 1) * size).min(n));
-        let work = |(start, end): (usize, usize)| accumulate(xs, ys, w, &shift, start, end);
-        let partials: Vec<Partial> = if groups == 1 {
-            vec![work((0, n))]
+        let kernel = Kernel::detect().filter(|_| p < small_gram::MAX_COLUMNS);
+        let work = |scratch: &mut Scratch, (start, end): (usize, usize)| {
+            accumulate(&rows, kernel, start, end, scratch)
+        };
+        let partials: Vec<Partial> = if groups == 1 || crate::pool::num_threads() == 1 {
+            let mut scratch = Scratch::default();
+            (0..groups).map(|g| work(&mut scratch, group(g))).collect()
         } else {
             crate::pool::install(|| {
                 (0..groups)
                     .into_par_iter()
-                    .map(|g| work(group(g)))
+                    .map_init(Scratch::default, |scratch, g| work(scratch, group(g)))
                     .collect()
             })
         };
         let mut parts = partials.into_iter();
-        let Partial { mut a } = parts
+        let Partial { a: mut acc, stride } = parts
             .next()
             .ok_or_else(|| LimeError::Numerical("no rows".into()))?;
         for part in parts {
             for c in 0..=p {
+                let (dst, src) = (&mut acc[c * stride..], &part.a[c * stride..]);
                 for r in c..=p {
-                    a[(r, c)] += part.a[(r, c)];
+                    dst[r] += src[r];
                 }
             }
         }
-        let s: Vec<f64> = (0..p).map(|j| a[(p, j)]).collect();
+        let a = |r: usize, c: usize| acc[r.min(c) * stride + r.max(c)];
+        let s: Vec<f64> = (0..p).map(|j| a(p, j)).collect();
         // Any NaN or infinity in x or y reaches `s`; name the culprit.
         if !s.iter().all(|v| v.is_finite()) {
             ensure_finite("neighborhood_data", x.iter())?;
-            ensure_finite("neighborhood_labels", y.iter())?;
+            ensure_finite(
+                "neighborhood_labels",
+                cols.iter().flat_map(|&c| y.column(c)),
+            )?;
             return Err(LimeError::Numerical(
                 "the neighbourhood's weighted sums overflowed".into(),
             ));
         }
-        let centred = |r: usize, c: usize| a[(r.max(c), r.min(c))] - s[r] * s[c] / sum_w;
+        let centred = |r: usize, c: usize| a(r, c) - s[r] * s[c] / sum_w;
         let gram = Mat::<f64>::from_fn(d, d, centred);
         let x_mean = (0..d).map(|j| shift[j] + s[j] / sum_w).collect();
         let labels = (0..l)
@@ -172,25 +233,40 @@ impl Design {
 
 /// `A = Σ wᵢ zᵢ zᵢᵀ` (lower triangle) over rows `start..end`, with
 /// `zᵢ = [xᵢ - x₀, yᵢ - y₀, 1]`: the trailing 1 makes the product also yield
-/// `s = Σ wᵢ zᵢ` (its last row) and `Σ wᵢ` (its corner).
-fn accumulate(x: &[f64], y: &[f64], w: &[f64], shift: &[f64], start: usize, end: usize) -> Partial {
-    let q = shift.len() + 1;
+/// `s = Σ wᵢ zᵢ` (its last row) and `Σ wᵢ` (its corner). Narrow designs use
+/// the register-blocked kernel of [`small_gram`], wide ones faer's product.
+fn accumulate(
+    rows: &Rows<'_>,
+    kernel: Option<Kernel>,
+    start: usize,
+    end: usize,
+    scratch: &mut Scratch,
+) -> Partial {
+    let q = rows.q();
+    if let Some(a) = kernel.and_then(|k| small_gram::accumulate(k, rows, start, end, scratch)) {
+        return Partial {
+            a,
+            stride: small_gram::stride(q),
+        };
+    }
     let mut a = Mat::<f64>::zeros(q, q);
     let mut z = vec![0.0; BLOCK_ROWS * q];
     let mut first = true;
     let mut b0 = start;
+    let (d, l) = (rows.d, rows.l);
     while b0 < end {
-        let rows = BLOCK_ROWS.min(end - b0);
-        let (d, l) = (x.len() / w.len(), y.len() / w.len());
+        let nb = BLOCK_ROWS.min(end - b0);
         simd::fill(
-            &mut z[..rows * q],
-            &x[b0 * d..(b0 + rows) * d],
-            &y[b0 * l..(b0 + rows) * l],
-            &w[b0..b0 + rows],
-            shift,
+            &mut z[..nb * q],
+            &rows.x[b0 * d..(b0 + nb) * d],
+            &rows.y[b0 * l..(b0 + nb) * l],
+            &rows.w[b0..b0 + nb],
+            rows.shift,
+            rows.cols,
             d,
+            l,
         );
-        let zb = MatRef::from_row_major_slice(&z[..rows * q], rows, q);
+        let zb = MatRef::from_row_major_slice(&z[..nb * q], nb, q);
         let accum = if first { Accum::Replace } else { Accum::Add };
         matmul(
             a.as_mut(),
@@ -204,31 +280,41 @@ fn accumulate(x: &[f64], y: &[f64], w: &[f64], shift: &[f64], start: usize, end:
             Par::Seq,
         );
         first = false;
-        b0 += rows;
+        b0 += nb;
     }
     crate::cpu::clear_upper_state();
-    Partial { a }
+    let mut out = vec![0.0; q * q];
+    for c in 0..q {
+        for r in c..q {
+            out[c * q + r] = a[(r, c)];
+        }
+    }
+    Partial { a: out, stride: q }
 }
 
 /// Fills a block of `z` rows `[(xᵢ - x₀)·√wᵢ, (yᵢ - y₀)·√wᵢ, √wᵢ]`, compiled
 /// for the widest vector unit found at run time (subtract then multiply,
 /// never fused: the bits do not depend on the CPU).
 mod simd {
+    /// `cols` picks the label columns of `y` (rows of `l`).
+    type Args<'a> = (&'a [f64], &'a [usize], usize, usize);
+
     #[inline(always)]
-    fn generic(z: &mut [f64], x: &[f64], y: &[f64], w: &[f64], shift: &[f64], d: usize) {
+    fn generic(z: &mut [f64], x: &[f64], y: &[f64], w: &[f64], (shift, cols, d, l): Args<'_>) {
         let q = shift.len() + 1;
-        let l = q - 1 - d;
+        let u = cols.len();
         let (sx, sy) = shift.split_at(d);
         let rows = z.chunks_exact_mut(q).zip(x.chunks_exact(d.max(1))).zip(w);
         for (k, ((zr, xr), &wi)) in rows.enumerate() {
             let sw = wi.sqrt();
             let (zx, rest) = zr.split_at_mut(d);
-            let (zy, one) = rest.split_at_mut(l);
+            let (zy, one) = rest.split_at_mut(u);
             for ((o, &v), &c) in zx.iter_mut().zip(xr).zip(sx) {
                 *o = (v - c) * sw;
             }
-            for ((o, &v), &c) in zy.iter_mut().zip(&y[k * l..(k + 1) * l]).zip(sy) {
-                *o = (v - c) * sw;
+            let yr = &y[k * l..(k + 1) * l];
+            for ((o, &col), &c) in zy.iter_mut().zip(cols).zip(sy) {
+                *o = (yr[col] - c) * sw;
             }
             one[0] = sw;
         }
@@ -236,29 +322,40 @@ mod simd {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn avx2(z: &mut [f64], x: &[f64], y: &[f64], w: &[f64], shift: &[f64], d: usize) {
-        generic(z, x, y, w, shift, d)
+    fn avx2(z: &mut [f64], x: &[f64], y: &[f64], w: &[f64], args: Args<'_>) {
+        generic(z, x, y, w, args)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    fn avx512(z: &mut [f64], x: &[f64], y: &[f64], w: &[f64], shift: &[f64], d: usize) {
-        generic(z, x, y, w, shift, d)
+    fn avx512(z: &mut [f64], x: &[f64], y: &[f64], w: &[f64], args: Args<'_>) {
+        generic(z, x, y, w, args)
     }
 
-    pub fn fill(z: &mut [f64], x: &[f64], y: &[f64], w: &[f64], shift: &[f64], d: usize) {
+    #[allow(clippy::too_many_arguments)]
+    pub fn fill(
+        z: &mut [f64],
+        x: &[f64],
+        y: &[f64],
+        w: &[f64],
+        shift: &[f64],
+        cols: &[usize],
+        d: usize,
+        l: usize,
+    ) {
+        let args = (shift, cols, d, l);
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU supports the feature the function is compiled for.
-                return unsafe { avx512(z, x, y, w, shift, d) };
+                return unsafe { avx512(z, x, y, w, args) };
             }
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: as above.
-                return unsafe { avx2(z, x, y, w, shift, d) };
+                return unsafe { avx2(z, x, y, w, args) };
             }
         }
-        generic(z, x, y, w, shift, d)
+        generic(z, x, y, w, args)
     }
 }
 
@@ -308,6 +405,62 @@ mod tests {
     }
 
     #[test]
+    fn small_kernel_agrees_with_general_product() {
+        let (n, d, l) = (1500, 30, 3);
+        let x = Array2::from_shape_fn((n, d), |(i, j)| {
+            ((i * 7919 + j * 104729) % 997) as f64 / 97.0
+        });
+        let y = Array2::from_shape_fn((n, l), |(i, j)| ((i * 31 + j) % 17) as f64 / 3.0);
+        let w: Vec<f64> = (0..n).map(|i| 0.01 + (i % 11) as f64 / 10.0).collect();
+        let (xs, ys) = (x.as_slice().unwrap(), y.as_slice().unwrap());
+        let cols = [2, 0];
+        let shift: Vec<f64> = x
+            .row(0)
+            .iter()
+            .copied()
+            .chain(cols.iter().map(|&c| y[(0, c)]))
+            .collect();
+        let rows = Rows {
+            x: xs,
+            d,
+            y: ys,
+            l,
+            cols: &cols,
+            w: &w,
+            shift: &shift,
+        };
+        let general = accumulate(&rows, None, 100, n, &mut Scratch::default());
+        for kernel in [Kernel::Avx512, Kernel::Avx2, Kernel::Portable] {
+            let small = accumulate(&rows, Some(kernel), 100, n, &mut Scratch::default());
+            let q = rows.q();
+            for c in 0..q {
+                for r in c..q {
+                    let (a, b) = (
+                        small.a[c * small.stride + r],
+                        general.a[c * general.stride + r],
+                    );
+                    assert!(
+                        (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                        "{kernel:?} {r} {c}: {a} {b}"
+                    );
+                }
+            }
+        }
+        // The design keeps only the asked-for labels, in the order asked.
+        let des = Design::with_labels(x.view(), y.view(), &w, &cols).unwrap();
+        let all = Design::new(x.view(), y.view(), &w).unwrap();
+        assert_eq!(des.labels.len(), 2);
+        for (k, &c) in cols.iter().enumerate() {
+            let (a, b) = (&des.labels[k], &all.labels[c]);
+            assert!((a.y_mean - b.y_mean).abs() < 1e-12 && (a.yty - b.yty).abs() < 1e-9 * b.yty);
+            for j in 0..d {
+                assert!((a.xty[j] - b.xty[j]).abs() < 1e-9 * b.xty[j].abs().max(1.0));
+            }
+        }
+        assert!(Design::with_labels(x.view(), y.view(), &w, &[3]).is_err());
+    }
+
+    #[test]
     fn rejects_bad_input() {
         let x = Array2::<f64>::ones((3, 2));
         let y = Array2::<f64>::ones((3, 1));
@@ -323,5 +476,95 @@ mod tests {
         bad_y[(1, 0)] = f64::INFINITY;
         let err = Design::new(x.view(), bad_y.view(), &[1.0, 1.0, 1.0]).unwrap_err();
         assert!(err.to_string().contains("neighborhood_labels"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use ndarray::Array2;
+
+    /// `cargo test --profile dev-release --no-default-features gram_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn gram_timing() {
+        let (n, d) = (5000, 30);
+        let mut s = 0x9E3779B97F4A7C15u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let x = Array2::from_shape_fn((n, d), |_| next());
+        let y = Array2::from_shape_fn((n, 2), |_| next());
+        let w: Vec<f64> = (0..n).map(|i| (-((i % 17) as f64) / 9.0).exp()).collect();
+        // Best of many runs: the machine may be shared.
+        let best = |f: &dyn Fn()| {
+            (0..500)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    f();
+                    t.elapsed().as_secs_f64()
+                })
+                .fold(f64::MAX, f64::min)
+        };
+        let design = best(&|| {
+            std::hint::black_box(Design::with_labels(x.view(), y.view(), &w, &[1]).expect("ok"));
+        });
+        let (xs, ys) = (x.as_slice().expect("c"), y.as_slice().expect("c"));
+        let shift: Vec<f64> = x.row(0).iter().copied().chain([y[(0, 1)]]).collect();
+        let rows = Rows {
+            x: xs,
+            d,
+            y: ys,
+            l: 2,
+            cols: &[1],
+            w: &w,
+            shift: &shift,
+        };
+        let kernel = Kernel::detect();
+        let small = best(&|| {
+            std::hint::black_box(accumulate(&rows, kernel, 0, n, &mut Scratch::default()));
+        });
+        let faer = best(&|| {
+            std::hint::black_box(accumulate(&rows, None, 0, n, &mut Scratch::default()));
+        });
+        let avx2 = best(&|| {
+            std::hint::black_box(accumulate(
+                &rows,
+                Some(Kernel::Avx2),
+                0,
+                n,
+                &mut Scratch::default(),
+            ));
+        });
+        let portable = best(&|| {
+            std::hint::black_box(accumulate(
+                &rows,
+                Some(Kernel::Portable),
+                0,
+                n,
+                &mut Scratch::default(),
+            ));
+        });
+        println!(
+            "forced kernels: avx2 {:.1} us, portable {:.1} us",
+            avx2 * 1e6,
+            portable * 1e6
+        );
+        // The first 640 rows only (in cache): per-row cost without memory traffic.
+        let cached = best(&|| {
+            std::hint::black_box(accumulate(&rows, kernel, 0, 640, &mut Scratch::default()));
+        }) * n as f64
+            / 640.0;
+        println!(
+            "5000x30, 1 label: Design {:.1} us ({} threads); one pass on 1 thread: small kernel ({kernel:?}) {:.1} us (in cache: {:.1} us), faer {:.1} us",
+            design * 1e6,
+            crate::pool::num_threads(),
+            small * 1e6,
+            cached * 1e6,
+            faer * 1e6
+        );
     }
 }

@@ -5,6 +5,7 @@
 pub mod gram;
 pub mod lars;
 pub mod ridge;
+pub mod small_gram;
 
 pub use gram::{Design, LabelMoments};
 pub use ridge::RidgeFit;
