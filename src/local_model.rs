@@ -206,9 +206,15 @@ mod timing {
             let t = best(&|| {
                 std::hint::black_box(explain(x.view(), y.view(), &w, &[1], settings).expect("ok"));
             });
+            let t_se = best(&|| {
+                std::hint::black_box(
+                    explain_with_stderr(x.view(), y.view(), &w, &[1], settings, true).expect("ok"),
+                );
+            });
             println!(
-                "{method:?}: explain {:.1} us, of which design {:.1} us ({} threads)",
+                "{method:?}: explain {:.1} us (with stderr {:.1} us), of which design {:.1} us ({} threads)",
                 t * 1e6,
+                t_se * 1e6,
                 design * 1e6,
                 crate::pool::num_threads()
             );

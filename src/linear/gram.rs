@@ -15,7 +15,6 @@
 use faer::linalg::matmul::triangular::{matmul, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par};
 use ndarray::ArrayView2;
-use rayon::prelude::*;
 
 use super::small_gram::{self, Kernel, Rows, Scratch};
 use crate::error::{ensure_finite, LimeError, Result};
@@ -178,12 +177,11 @@ impl Design {
             let mut scratch = Scratch::default();
             (0..groups).map(|g| work(&mut scratch, group(g))).collect()
         } else {
-            crate::pool::install(|| {
-                (0..groups)
-                    .into_par_iter()
-                    .map_init(Scratch::default, |scratch, g| work(scratch, group(g)))
-                    .collect()
-            })
+            let mut slots: Vec<Option<Partial>> = (0..groups).map(|_| None).collect();
+            crate::pool::for_each(slots.iter_mut().collect(), |g, slot| {
+                *slot = Some(work(&mut Scratch::default(), group(g)));
+            });
+            slots.into_iter().flatten().collect()
         };
         let mut parts = partials.into_iter();
         let Partial { a: mut acc, stride } = parts

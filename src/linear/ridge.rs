@@ -9,6 +9,7 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
 use super::gram::{Design, LabelMoments};
+use super::small_gram;
 use crate::error::{LimeError, Result};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +138,8 @@ impl RidgeFit {
     }
 }
 
+/// Rows per group of the narrow meat pass.
+const META_SMALL_ROWS: usize = 1024;
 /// Rows per block of the meat product.
 const META_BLOCK_ROWS: usize = 512;
 /// Rows per parallel group: fixed by n alone, so partial sums are added in
@@ -193,29 +196,11 @@ impl RidgeFit {
             design.gram[(self.features[r], self.features[c])] + if r == c { alpha } else { 0.0 }
         });
         let a_inv = inverse(a)?;
-        let groups = n.div_ceil(META_GROUP_ROWS);
-        let group = |g: usize| (g * META_GROUP_ROWS, ((g + 1) * META_GROUP_ROWS).min(n));
-        let work = |(start, end): (usize, usize)| self.meat(design, label, x, y, w, start, end);
-        let partials: Vec<(Mat<f64>, Vec<f64>)> = if groups == 1 {
-            vec![work((0, n))]
-        } else {
-            crate::pool::install(|| {
-                (0..groups)
-                    .into_par_iter()
-                    .map(|g| work(group(g)))
-                    .collect()
-            })
+        let (meat_lower, s) = match (small_gram::Kernel::detect(), k < small_gram::MAX_COLUMNS) {
+            (Some(kernel), true) => self.meat_small(kernel, design, label, x, y, w),
+            _ => self.meat_general(design, label, x, y, w),
         };
-        let mut meat = Mat::<f64>::zeros(k, k);
-        let mut s = vec![0.0; k];
-        for (m, ps) in &partials {
-            for c in 0..k {
-                for r in c..k {
-                    meat[(r, c)] += m[(r, c)];
-                }
-                s[c] += ps[c];
-            }
-        }
+        let mut meat = meat_lower;
         let nf = n as f64;
         for c in 0..k {
             for r in c..k {
@@ -241,6 +226,121 @@ impl RidgeFit {
     }
 
     /// `Σ uᵢuᵢᵀ` (lower triangle) and `Σ uᵢ` over rows `start..end`.
+    /// `(Σ uᵢuᵢᵀ (lower triangle), Σ uᵢ)` with `uᵢ = wᵢeᵢ(x̃ᵢ - m)` over the
+    /// selected columns, through the narrow-design Gram kernel: one pass on
+    /// the calling thread (z = (x̃ᵢ - m)·|wᵢeᵢ|, which squares to the same
+    /// product).
+    fn meat_small(
+        &self,
+        kernel: small_gram::Kernel,
+        design: &Design,
+        label: &LabelMoments,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        w: &[f64],
+    ) -> (Mat<f64>, Vec<f64>) {
+        let (k, n, d) = (self.features.len(), x.nrows(), x.ncols());
+        let Some(flat) = x.as_slice() else {
+            return self.meat_general(design, label, x, y, w);
+        };
+        let ys: Vec<f64> = y.iter().copied().collect(); // a label column is strided
+        let means: Vec<f64> = self.features.iter().map(|&f| design.x_mean[f]).collect();
+        let (features, coef, y_mean) = (&self.features[..], &self.coef[..], label.y_mean);
+        // fixed row groups, summed in order: the same bits on any thread count
+        let groups = n.div_ceil(META_SMALL_ROWS);
+        let mut parts: Vec<Option<(Vec<f64>, Vec<f64>)>> = (0..groups).map(|_| None).collect();
+        crate::pool::for_each(parts.iter_mut().collect(), |g, slot| {
+            let (start, end) = (g * META_SMALL_ROWS, ((g + 1) * META_SMALL_ROWS).min(n));
+            let m = end - start;
+            let (mut xs, mut omega, mut s) = (vec![0.0; m * k], vec![0.0; m], vec![0.0; k]);
+            crate::cpu::widest(
+                #[inline(always)]
+                || {
+                    for (r, (xr, om)) in xs.chunks_exact_mut(k).zip(omega.iter_mut()).enumerate() {
+                        let i = start + r;
+                        let row = &flat[i * d..(i + 1) * d];
+                        let mut fitted = 0.0;
+                        for ((o, &f), (&mj, &b)) in
+                            xr.iter_mut().zip(features).zip(means.iter().zip(coef))
+                        {
+                            *o = row[f];
+                            fitted += (row[f] - mj) * b;
+                        }
+                        let scale = w[i] * ((ys[i] - y_mean) - fitted);
+                        for (sj, (&v, &mj)) in s.iter_mut().zip(xr.iter().zip(&means)) {
+                            *sj += (v - mj) * scale;
+                        }
+                        *om = scale * scale;
+                    }
+                },
+            );
+            let rows = small_gram::Rows {
+                x: &xs,
+                d: k,
+                y: &[],
+                l: 0,
+                cols: &[],
+                w: &omega,
+                shift: &means,
+            };
+            let acc =
+                small_gram::accumulate(kernel, &rows, 0, m, &mut small_gram::Scratch::default());
+            *slot = acc.map(|a| (a, s));
+        });
+        if parts.iter().any(Option::is_none) {
+            return self.meat_general(design, label, x, y, w);
+        }
+        let qs = small_gram::stride(k + 1);
+        let mut meat = Mat::<f64>::zeros(k, k);
+        let mut s = vec![0.0; k];
+        for (acc, ps) in parts.into_iter().flatten() {
+            for c in 0..k {
+                for r in c..k {
+                    meat[(r, c)] += acc[c * qs + r];
+                }
+                s[c] += ps[c];
+            }
+        }
+        (meat, s)
+    }
+
+    /// [`meat_small`](Self::meat_small) through faer's product, in fixed row
+    /// groups run in parallel (wide selections, or CPUs without FMA).
+    fn meat_general(
+        &self,
+        design: &Design,
+        label: &LabelMoments,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        w: &[f64],
+    ) -> (Mat<f64>, Vec<f64>) {
+        let (k, n) = (self.features.len(), x.nrows());
+        let groups = n.div_ceil(META_GROUP_ROWS);
+        let group = |g: usize| (g * META_GROUP_ROWS, ((g + 1) * META_GROUP_ROWS).min(n));
+        let work = |(start, end): (usize, usize)| self.meat(design, label, x, y, w, start, end);
+        let partials: Vec<(Mat<f64>, Vec<f64>)> = if groups == 1 {
+            vec![work((0, n))]
+        } else {
+            crate::pool::install(|| {
+                (0..groups)
+                    .into_par_iter()
+                    .map(|g| work(group(g)))
+                    .collect()
+            })
+        };
+        let mut meat = Mat::<f64>::zeros(k, k);
+        let mut s = vec![0.0; k];
+        for (m, ps) in &partials {
+            for c in 0..k {
+                for r in c..k {
+                    meat[(r, c)] += m[(r, c)];
+                }
+                s[c] += ps[c];
+            }
+        }
+        (meat, s)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn meat(
         &self,
