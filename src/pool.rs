@@ -69,12 +69,16 @@ pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 /// `install` pays before any work starts. Items are claimed from a shared
 /// counter and each is processed exactly once, so results never depend on
 /// who runs what. The call returns when every item is done, without waiting
-/// for helpers that had not started by then.
+/// for helpers that had not started by then. Called from a pool task, it
+/// runs the items in order on that thread.
 pub fn for_each<T: Send>(items: Vec<T>, work: impl Fn(usize, T) + Sync) {
     let n = items.len();
     let pool = pool();
+    // inside a pool task the outer work already keeps every thread busy
+    let nested = rayon::current_thread_index().is_some();
     let helpers = pool
         .as_ref()
+        .filter(|_| !nested)
         .map_or(0, |p| p.current_num_threads().saturating_sub(1))
         .min(n.saturating_sub(1));
     let (Some(pool), true) = (pool, helpers > 0) else {
