@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::error::{LimeError, Result};
 use crate::local_model::{self, LocalModel, Settings};
-use crate::sampling::tabular::{Options, TabularSampler};
+use crate::sampling::tabular::{chunks, Options, TabularSampler};
 
 /// One row's neighbourhood: scaled samples (row 0 is the instance), the
 /// model's outputs, the sample weights and the label columns to explain.
@@ -107,27 +107,31 @@ pub fn sample_tabular_many(
     if k == 0 {
         return Ok(());
     }
-    let results: Vec<Result<()>> = crate::pool::install(|| {
-        scaled
-            .par_chunks_mut(block)
-            .zip(inverse.par_chunks_mut(block))
-            .zip(distances.par_chunks_mut(n))
-            .enumerate()
-            .with_max_len(1)
-            .map(|(i, ((s, v), dist))| {
-                let row: Vec<f64> = rows.row(i).iter().copied().collect();
-                let o = Options {
-                    seed: seeds[i],
-                    ..opts
-                };
-                sampler.sample_into(&row, o, s, v, dist)
-            })
-            .collect()
+    // every (row, chunk) pair is one task: rows and their chunks in parallel
+    let prepared = (0..k)
+        .map(|i| {
+            let row: Vec<f64> = rows.row(i).iter().copied().collect();
+            let o = Options {
+                seed: seeds[i],
+                ..opts
+            };
+            sampler.prepare(&row, o).map_err(|e| in_row(i, e))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut tasks = Vec::new();
+    let per_row = scaled
+        .chunks_mut(block)
+        .zip(inverse.chunks_mut(block))
+        .zip(distances.chunks_mut(n));
+    for (i, ((s, v), dist)) in per_row.enumerate() {
+        for (c, chunk) in chunks(d, s, v, dist).into_iter().enumerate() {
+            tasks.push((i, c, chunk));
+        }
+    }
+    crate::pool::for_each(tasks, |_, (i, c, ((sc, inv), dist))| {
+        prepared[i].fill(c, sc, inv, dist)
     });
-    results
-        .into_iter()
-        .enumerate()
-        .try_for_each(|(i, r)| r.map_err(|e| in_row(i, e)))
+    Ok(())
 }
 
 fn in_row(row: usize, err: LimeError) -> LimeError {

@@ -141,6 +141,126 @@ enum Plan<'a> {
     },
 }
 
+// One chunk of rows with its own stream, filled column by column: a
+// column's tables stay in L1 while its draws are made.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn fill_chunk(
+    plan: &[Plan],
+    lhs: &Option<Vec<f64>>,
+    (seed, n, d): (u64, usize, usize),
+    (instance, scaled0): (&[f64], &[f64]),
+    chunk: usize,
+    sc: &mut [f64],
+    inv: &mut [f64],
+    dist: &mut [f64],
+) {
+    let mut rng = FastStream::new(seed, &[ROW_STREAM, chunk as u64]);
+    let mut words = [0u64; 2 * ROWS_PER_TASK];
+    let mut rejects = [0u16; ROWS_PER_TASK];
+    let rows = dist.len();
+    let first = chunk * ROWS_PER_TASK;
+    // the instance (row 0) is not drawn
+    let skip = usize::from(first == 0);
+    dist.iter_mut().for_each(|v| *v = 0.0);
+    for (j, p) in plan.iter().enumerate() {
+        match p {
+            Plan::Continuous {
+                scale,
+                centre,
+                off,
+                s0,
+            } => {
+                for r in skip..rows {
+                    let z = match &lhs {
+                        Some(cols) => cols[j * n + first + r],
+                        None => StandardNormal.sample(&mut rng),
+                    };
+                    let s = z + off;
+                    sc[r * d + j] = s;
+                    inv[r * d + j] = z * scale + centre;
+                    dist[r] += (s - s0) * (s - s0);
+                }
+            }
+            Plan::Categorical {
+                cat,
+                comparand,
+                undiscretize,
+            } => {
+                // all words first and rejections last: the row
+                // loop makes no calls and keeps its state in registers
+                let m = rows - skip;
+                rng.fill(&mut words[..2 * m]);
+                let mut pending = 0;
+                let (table, values) = (cat.table.proposals(), cat.values.as_slice());
+                let (undiscretize, comparand) = (*undiscretize, *comparand);
+                for (i, r) in (skip..rows).enumerate() {
+                    let (k, drawn, rare) = table.propose(words[2 * i], words[2 * i + 1]);
+                    let value = values[k];
+                    let hit = value == comparand;
+                    sc[r * d + j] = if hit { 1.0 } else { 0.0 };
+                    inv[r * d + j] = if undiscretize { drawn } else { value };
+                    dist[r] += if hit { 0.0 } else { 1.0 };
+                    rejects[pending] = i as u16;
+                    pending += usize::from(rare && undiscretize);
+                }
+                for &i in &rejects[..pending] {
+                    let i = usize::from(i);
+                    inv[(skip + i) * d + j] = cat.table.finish(words[2 * i], &mut rng);
+                }
+            }
+        }
+    }
+    dist.iter_mut().for_each(|v| *v = v.sqrt());
+    if skip == 1 {
+        sc[..d].copy_from_slice(scaled0);
+        inv[..d].copy_from_slice(instance);
+        dist[0] = 0.0;
+    }
+}
+
+/// A neighbourhood ready to be drawn (see [`TabularSampler::prepare`]).
+pub struct Prepared<'a> {
+    plan: Vec<Plan<'a>>,
+    lhs: Option<Vec<f64>>,
+    seed: u64,
+    n: usize,
+    d: usize,
+    instance: Vec<f64>,
+    scaled0: Vec<f64>,
+}
+
+impl Prepared<'_> {
+    /// Draws chunk `chunk` (rows `chunk · ROWS_PER_TASK ..`) into its slices
+    /// of scaled, inverse and distances (see [`chunks`]).
+    pub fn fill(&self, chunk: usize, sc: &mut [f64], inv: &mut [f64], dist: &mut [f64]) {
+        let fixed = (self.seed, self.n, self.d);
+        let at = (self.instance.as_slice(), self.scaled0.as_slice());
+        crate::cpu::widest(
+            #[inline(always)]
+            || fill_chunk(&self.plan, &self.lhs, fixed, at, chunk, sc, inv, dist),
+        )
+    }
+}
+
+/// The chunks [`Prepared::fill`] draws: row-major `n × d` scaled and inverse
+/// buffers and `n` distances cut into blocks of `ROWS_PER_TASK` rows.
+pub type Chunk<'b> = ((&'b mut [f64], &'b mut [f64]), &'b mut [f64]);
+
+pub fn chunks<'b>(
+    d: usize,
+    scaled: &'b mut [f64],
+    inverse: &'b mut [f64],
+    distances: &'b mut [f64],
+) -> Vec<Chunk<'b>> {
+    let block = ROWS_PER_TASK * d.max(1);
+    scaled
+        .chunks_mut(block)
+        .zip(inverse.chunks_mut(block))
+        .zip(distances.chunks_mut(ROWS_PER_TASK))
+        .collect()
+}
+
 /// Continuous draws: independent N(0, 1), or a Latin hypercube mapped to N(0, 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Draw {
@@ -252,6 +372,31 @@ impl TabularSampler {
         inverse: &mut [f64],
         distances: &mut [f64],
     ) -> Result<()> {
+        let prepared = self.prepare(instance, opts)?;
+        let (n, d) = (opts.num_samples, self.columns.len());
+        if scaled.len() != n * d || inverse.len() != n * d || distances.len() != n {
+            return Err(LimeError::shape(
+                "buffers",
+                format!("expected {n} × {d} values"),
+            ));
+        }
+        let chunks = chunks(d, scaled, inverse, distances);
+        if n * d < 1 << 14 {
+            for (c, ((sc, inv), dist)) in chunks.into_iter().enumerate() {
+                prepared.fill(c, sc, inv, dist);
+            }
+        } else {
+            crate::pool::for_each(chunks, |c, ((sc, inv), dist)| {
+                prepared.fill(c, sc, inv, dist)
+            });
+        }
+        Ok(())
+    }
+
+    /// Everything a neighbourhood of `instance` needs before its rows are
+    /// drawn (checked arguments, per-column plans); the rows are then drawn
+    /// chunk by chunk with [`Prepared::fill`], each chunk from its own stream.
+    pub fn prepare<'a>(&'a self, instance: &[f64], opts: Options) -> Result<Prepared<'a>> {
         let d = self.columns.len();
         let n = opts.num_samples;
         if instance.len() != d {
@@ -266,12 +411,6 @@ impl TabularSampler {
         ensure_finite("data_row", instance.iter())?;
         if n < 1 {
             return Err(LimeError::invalid("num_samples", "must be at least 1"));
-        }
-        if scaled.len() != n * d || inverse.len() != n * d || distances.len() != n {
-            return Err(LimeError::shape(
-                "buffers",
-                format!("expected {n} × {d} values"),
-            ));
         }
         let first_row = match opts.first_row {
             Some(f) if f.len() != d => {
@@ -323,104 +462,15 @@ impl TabularSampler {
                 },
             })
             .collect();
-        // One chunk of rows with its own stream, filled column by column: a
-        // column's tables stay in L1 while its draws are made.
-        #[inline(always)]
-        #[allow(clippy::too_many_arguments)]
-        fn fill_chunk(
-            plan: &[Plan],
-            lhs: &Option<Vec<f64>>,
-            (seed, n, d): (u64, usize, usize),
-            (instance, scaled0): (&[f64], &[f64]),
-            chunk: usize,
-            sc: &mut [f64],
-            inv: &mut [f64],
-            dist: &mut [f64],
-        ) {
-            let mut rng = FastStream::new(seed, &[ROW_STREAM, chunk as u64]);
-            let mut words = [0u64; 2 * ROWS_PER_TASK];
-            let mut rejects = [0u16; ROWS_PER_TASK];
-            let rows = dist.len();
-            let first = chunk * ROWS_PER_TASK;
-            // the instance (row 0) is not drawn
-            let skip = usize::from(first == 0);
-            dist.iter_mut().for_each(|v| *v = 0.0);
-            for (j, p) in plan.iter().enumerate() {
-                match p {
-                    Plan::Continuous {
-                        scale,
-                        centre,
-                        off,
-                        s0,
-                    } => {
-                        for r in skip..rows {
-                            let z = match &lhs {
-                                Some(cols) => cols[j * n + first + r],
-                                None => StandardNormal.sample(&mut rng),
-                            };
-                            let s = z + off;
-                            sc[r * d + j] = s;
-                            inv[r * d + j] = z * scale + centre;
-                            dist[r] += (s - s0) * (s - s0);
-                        }
-                    }
-                    Plan::Categorical {
-                        cat,
-                        comparand,
-                        undiscretize,
-                    } => {
-                        // all words first and rejections last: the row
-                        // loop makes no calls and keeps its state in registers
-                        let m = rows - skip;
-                        rng.fill(&mut words[..2 * m]);
-                        let mut pending = 0;
-                        let (table, values) = (cat.table.proposals(), cat.values.as_slice());
-                        let (undiscretize, comparand) = (*undiscretize, *comparand);
-                        for (i, r) in (skip..rows).enumerate() {
-                            let (k, drawn, rare) = table.propose(words[2 * i], words[2 * i + 1]);
-                            let value = values[k];
-                            let hit = value == comparand;
-                            sc[r * d + j] = if hit { 1.0 } else { 0.0 };
-                            inv[r * d + j] = if undiscretize { drawn } else { value };
-                            dist[r] += if hit { 0.0 } else { 1.0 };
-                            rejects[pending] = i as u16;
-                            pending += usize::from(rare && undiscretize);
-                        }
-                        for &i in &rejects[..pending] {
-                            let i = usize::from(i);
-                            inv[(skip + i) * d + j] = cat.table.finish(words[2 * i], &mut rng);
-                        }
-                    }
-                }
-            }
-            dist.iter_mut().for_each(|v| *v = v.sqrt());
-            if skip == 1 {
-                sc[..d].copy_from_slice(scaled0);
-                inv[..d].copy_from_slice(instance);
-                dist[0] = 0.0;
-            }
-        }
-        let fill = |chunk: usize, sc: &mut [f64], inv: &mut [f64], dist: &mut [f64]| {
-            let (fixed, at) = ((opts.seed, n, d), (instance, scaled0.as_slice()));
-            crate::cpu::widest(
-                #[inline(always)]
-                || fill_chunk(&plan, &lhs, fixed, at, chunk, sc, inv, dist),
-            )
-        };
-        let block = ROWS_PER_TASK * d;
-        let chunks: Vec<_> = scaled
-            .chunks_mut(block)
-            .zip(inverse.chunks_mut(block))
-            .zip(distances.chunks_mut(ROWS_PER_TASK))
-            .collect();
-        if n * d < 1 << 14 {
-            for (c, ((sc, inv), dist)) in chunks.into_iter().enumerate() {
-                fill(c, sc, inv, dist);
-            }
-        } else {
-            crate::pool::for_each(chunks, |c, ((sc, inv), dist)| fill(c, sc, inv, dist));
-        }
-        Ok(())
+        Ok(Prepared {
+            plan,
+            lhs,
+            seed: opts.seed,
+            n,
+            d,
+            instance: instance.to_vec(),
+            scaled0,
+        })
     }
 
     /// Column-major N(0, 1) values of a Latin hypercube (pyDOE2's `lhs`
