@@ -7,7 +7,6 @@
 //! successive single-row calls give identical results.
 
 use ndarray::ArrayView2;
-use rayon::prelude::*;
 
 use crate::error::{LimeError, Result};
 use crate::local_model::{self, LocalModel, Settings};
@@ -37,17 +36,20 @@ pub fn explain_many_with_stderr(
     settings: Settings,
     stderr: bool,
 ) -> Result<Vec<Vec<LocalModel>>> {
-    let results: Vec<Result<Vec<LocalModel>>> = crate::pool::install(|| {
-        tasks
-            .par_iter()
-            .with_max_len(1)
-            .map(|t| {
-                local_model::explain_with_stderr(
-                    t.data, t.labels, t.weights, t.which, settings, stderr,
-                )
-            })
-            .collect()
-    });
+    let one = |t: &Task<'_>| {
+        local_model::explain_with_stderr(t.data, t.labels, t.weights, t.which, settings, stderr)
+    };
+    // A few rows (a chunk of the batch API holds ~3) would leave threads idle
+    // when spread one per thread: each row then uses every thread instead.
+    let results: Vec<Result<Vec<LocalModel>>> = if tasks.len() < 2 * crate::pool::num_threads() {
+        tasks.iter().map(one).collect()
+    } else {
+        let mut out: Vec<Option<Result<Vec<LocalModel>>>> = tasks.iter().map(|_| None).collect();
+        crate::pool::for_each(out.iter_mut().collect(), |i, slot| {
+            *slot = Some(one(&tasks[i]))
+        });
+        out.into_iter().flatten().collect()
+    };
     results
         .into_iter()
         .enumerate()
