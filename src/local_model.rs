@@ -166,25 +166,11 @@ mod timing {
     #[ignore]
     fn engine_timing() {
         let (n, d) = (5000, 30);
-        let mut s = 0x9E3779B97F4A7C15u64;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut next = crate::linear::timing::noise();
         let x = Array2::from_shape_fn((n, d), |_| next());
         let y = Array2::from_shape_fn((n, 2), |(i, j)| x.row(i).sum() * (j as f64 + 0.5) + next());
         let w: Vec<f64> = (0..n).map(|i| (-((i % 17) as f64) / 9.0).exp()).collect();
-        let best = |f: &dyn Fn()| {
-            (0..300)
-                .map(|_| {
-                    let t = std::time::Instant::now();
-                    f();
-                    t.elapsed().as_secs_f64()
-                })
-                .fold(f64::MAX, f64::min)
-        };
+        let best = crate::linear::timing::best;
         let design = best(&|| {
             std::hint::black_box(Design::with_labels(x.view(), y.view(), &w, &[1]).expect("ok"));
         });

@@ -619,25 +619,10 @@ mod timing {
     fn lars_timing() {
         let (n, d) = (5000, 30);
         // Deterministic pseudo-random data (xorshift), weighted like lime's.
-        let mut s = 0x9E3779B97F4A7C15u64;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut next = crate::linear::timing::noise();
         let x = Array2::from_shape_fn((n, d), |_| next());
         let y = ndarray::Array1::from_shape_fn(n, |i| x.row(i).sum() + next());
-        // Best of many runs: the machine may be shared.
-        let best = |f: &dyn Fn()| {
-            (0..300)
-                .map(|_| {
-                    let t = std::time::Instant::now();
-                    f();
-                    t.elapsed().as_secs_f64()
-                })
-                .fold(f64::MAX, f64::min)
-        };
+        let best = crate::linear::timing::best;
         let per_x = best(&|| {
             std::hint::black_box(lars_lasso_path(x.view(), y.view()).expect("valid"));
         });

@@ -6,6 +6,8 @@ pub mod gram;
 pub mod lars;
 pub mod ridge;
 pub mod small_gram;
+#[cfg(test)]
+pub(crate) mod timing;
 
 pub use gram::{Design, LabelMoments};
 pub use ridge::RidgeFit;
