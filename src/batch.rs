@@ -112,12 +112,16 @@ pub fn sample_tabular_many(
     // every (row, chunk) pair is one task: rows and their chunks in parallel
     let prepared = (0..k)
         .map(|i| {
-            let row: Vec<f64> = rows.row(i).iter().copied().collect();
             let o = Options {
                 seed: seeds[i],
                 ..opts
             };
-            sampler.prepare(&row, o).map_err(|e| in_row(i, e))
+            let row = rows.row(i);
+            match row.as_slice() {
+                Some(r) => sampler.prepare(r, o),
+                None => sampler.prepare(&row.to_vec(), o),
+            }
+            .map_err(|e| in_row(i, e))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut tasks = Vec::new();

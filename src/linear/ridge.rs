@@ -6,7 +6,6 @@ use faer::linalg::matmul::triangular::{matmul, BlockStructure};
 use faer::linalg::solvers::Solve;
 use faer::{Accum, Mat, MatRef, Par, Side};
 use ndarray::{ArrayView1, ArrayView2};
-use rayon::prelude::*;
 
 use super::gram::{Design, LabelMoments};
 use super::small_gram;
@@ -291,17 +290,13 @@ impl RidgeFit {
             return self.meat_general(design, label, x, y, w);
         }
         let qs = small_gram::stride(k + 1);
-        let mut meat = Mat::<f64>::zeros(k, k);
-        let mut s = vec![0.0; k];
-        for (acc, ps) in parts.into_iter().flatten() {
-            for c in 0..k {
-                for r in c..k {
-                    meat[(r, c)] += acc[c * qs + r];
-                }
-                s[c] += ps[c];
-            }
-        }
-        (meat, s)
+        sum_groups(
+            k,
+            parts
+                .into_iter()
+                .flatten()
+                .map(|(acc, ps)| (move |r: usize, c: usize| acc[c * qs + r], ps)),
+        )
     }
 
     /// [`meat_small`](Self::meat_small) through faer's product, in fixed row
@@ -316,29 +311,18 @@ impl RidgeFit {
     ) -> (Mat<f64>, Vec<f64>) {
         let (k, n) = (self.features.len(), x.nrows());
         let groups = n.div_ceil(META_GROUP_ROWS);
-        let group = |g: usize| (g * META_GROUP_ROWS, ((g + 1) * META_GROUP_ROWS).min(n));
-        let work = |(start, end): (usize, usize)| self.meat(design, label, x, y, w, start, end);
-        let partials: Vec<(Mat<f64>, Vec<f64>)> = if groups == 1 {
-            vec![work((0, n))]
-        } else {
-            crate::pool::install(|| {
-                (0..groups)
-                    .into_par_iter()
-                    .map(|g| work(group(g)))
-                    .collect()
-            })
-        };
-        let mut meat = Mat::<f64>::zeros(k, k);
-        let mut s = vec![0.0; k];
-        for (m, ps) in &partials {
-            for c in 0..k {
-                for r in c..k {
-                    meat[(r, c)] += m[(r, c)];
-                }
-                s[c] += ps[c];
-            }
-        }
-        (meat, s)
+        let mut parts: Vec<Option<(Mat<f64>, Vec<f64>)>> = (0..groups).map(|_| None).collect();
+        crate::pool::for_each(parts.iter_mut().collect(), |g, slot| {
+            let (start, end) = (g * META_GROUP_ROWS, ((g + 1) * META_GROUP_ROWS).min(n));
+            *slot = Some(self.meat(design, label, x, y, w, start, end));
+        });
+        sum_groups(
+            k,
+            parts
+                .into_iter()
+                .flatten()
+                .map(|(m, ps)| (move |r: usize, c: usize| m[(r, c)], ps)),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -395,6 +379,25 @@ impl RidgeFit {
         crate::cpu::clear_upper_state();
         (m, s)
     }
+}
+
+/// The meat's lower triangle and sums over row groups, added in group order
+/// (`part(r, c)` reads a group's lower-triangle entry).
+fn sum_groups<P: Fn(usize, usize) -> f64>(
+    k: usize,
+    groups: impl Iterator<Item = (P, Vec<f64>)>,
+) -> (Mat<f64>, Vec<f64>) {
+    let mut meat = Mat::<f64>::zeros(k, k);
+    let mut s = vec![0.0; k];
+    for (part, ps) in groups {
+        for c in 0..k {
+            for r in c..k {
+                meat[(r, c)] += part(r, c);
+            }
+            s[c] += ps[c];
+        }
+    }
+    (meat, s)
 }
 
 /// The inverse of a symmetric positive semi-definite matrix: Cholesky, or the

@@ -702,10 +702,8 @@ mod perf {
         b
     }
 
-    #[test]
-    #[ignore]
-    fn discretized_only() {
-        let (n, d) = (5000, 30);
+    /// 30 quartile-like columns, each value undiscretized from its bin.
+    fn quartile_sampler(d: usize) -> TabularSampler {
         let cols = (0..d)
             .map(|j| {
                 let bins: Vec<Bin> = (0..4)
@@ -725,7 +723,14 @@ mod perf {
                 )
             })
             .collect();
-        let disc = TabularSampler::new(cols).unwrap();
+        TabularSampler::new(cols).unwrap()
+    }
+
+    #[test]
+    #[ignore]
+    fn discretized_only() {
+        let (n, d) = (5000, 30);
+        let disc = quartile_sampler(d);
         let xd: Vec<f64> = (0..d).map(|j| (j % 5) as f64).collect();
         let o = Options {
             num_samples: n,
@@ -807,30 +812,7 @@ mod perf {
                 cont.sample_into(&x, o, &mut a, &mut b, &mut c).unwrap();
             })
         );
-        let cols = (0..d)
-            .map(|j| {
-                let bins: Vec<Bin> = (0..4)
-                    .map(|b| {
-                        Bin::from_stats(
-                            b as f64,
-                            b as f64 + 1.0 + (b == 3) as u8 as f64 * 5.0,
-                            b as f64 + 0.5,
-                            0.4,
-                        )
-                        .unwrap()
-                    })
-                    .collect();
-                Column::Categorical(
-                    Categorical::new(j, vec![0.0, 1.0, 2.0, 3.0], &[0.25, 0.25, 0.25, 0.25])
-                        .unwrap()
-                        .with_edges(vec![1.0, 2.0, 3.0])
-                        .unwrap()
-                        .with_bins(j, &bins)
-                        .unwrap(),
-                )
-            })
-            .collect();
-        let disc = TabularSampler::new(cols).unwrap();
+        let disc = quartile_sampler(d);
         let xd: Vec<f64> = (0..d).map(|j| (j % 5) as f64).collect();
         println!(
             "discretized {:.3} ms",
@@ -856,32 +838,6 @@ mod perf {
                 _ => unreachable!(),
             })
             .collect();
-        let cat0 = cats[0];
-        let mut out = vec![0.0; n * d];
-        for (label, binned) in [("fixed", false), ("binned", true)] {
-            let plain =
-                Categorical::new(0, vec![0.0, 1.0, 2.0, 3.0], &[0.25, 0.25, 0.25, 0.25]).unwrap();
-            let c = if binned { cat0 } else { &plain };
-            let t = best(|| {
-                let mut rng = FastStream::new(1, &[1]);
-                for o in out.iter_mut() {
-                    *o = c.table.draw(&mut rng).1;
-                }
-            });
-            println!(
-                "one column {label}: {:.2} ns/draw",
-                t * 1e6 / (n * d) as f64
-            );
-            let t = best(|| {
-                let mut rng = FastStream::new(1, &[1]);
-                for col in 0..d {
-                    for r in 0..n {
-                        out[r * d + col] = c.table.draw(&mut rng).1;
-                    }
-                }
-            });
-            println!("strided {label}: {:.2} ns/draw", t * 1e6 / (n * d) as f64);
-        }
         println!(
             "draws only {:.3} ms",
             best(|| {
