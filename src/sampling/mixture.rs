@@ -3,15 +3,18 @@
 //! the bin's truncated normal (lime's `undiscretize`).
 //!
 //! Every bin's standard-normal density `g(x) = exp(shift - x²/2)` on its
-//! interval is covered by rectangles over equal-width strips: an inner
-//! rectangle under the curve (its points are always accepted) and a cap above
-//! it (accepted when under the curve), plus exponential envelopes for the
-//! parts beyond ±`CORE`. One alias table over all pieces of all bins, each
-//! weighted by `p_k · area / (total area of its bin)`, picks a piece with one
-//! random word; a second word places the point. After a rejection the draw is
-//! repeated within the same bin (its own alias table), so bin `k` is chosen
-//! with probability exactly `p_k` and the value follows the bin's truncated
-//! normal exactly. Most draws take two words and one multiply-add.
+//! interval is cut into equal-width strips. On each strip a line lies below
+//! `g` by at least the chord's error bound (`width²/8 · max|g''|`); the
+//! trapezoid under it is a rectangle and a triangle, whose points are always
+//! accepted, and a thin band above the line (twice the bound high) holds the
+//! rest of the curve and is accepted only under it. Exponential envelopes
+//! cover the parts beyond ±`CORE`. One alias table over all pieces of all
+//! bins, each weighted by `p_k · area / (total area of its bin)`, picks a
+//! piece with one random word; two more place the point. After a rejection
+//! the draw is repeated within the same bin (its own alias table), so bin `k`
+//! is chosen with probability exactly `p_k` and the value follows the bin's
+//! truncated normal exactly. All but a fraction of a percent of draws take
+//! three words, a table read and a multiply-add, with no branch.
 
 use rand::{Rng, RngExt};
 
@@ -21,11 +24,11 @@ use crate::error::{LimeError, Result};
 /// envelope instead of strips.
 const CORE: f64 = 8.0;
 /// Target strip width in standard units, and the strip count bounds per bin.
-const STRIP_WIDTH: f64 = 0.08;
+const STRIP_WIDTH: f64 = 0.125;
 const MIN_STRIPS: usize = 4;
 const MAX_STRIPS: usize = 128;
 /// Rejections allowed before the last proposal is clamped into the bin
-/// (acceptance is above 1/2, so this never happens in practice).
+/// (only bands and tails reject, and most of their points are accepted).
 const MAX_TRIES: usize = 1000;
 
 /// Walker/Vose alias table: one random word gives an index and a coin.
@@ -166,70 +169,65 @@ impl Bin {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What a piece is, and how a point is placed in it from two uniforms `u`, `v`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
 enum Kind {
-    /// Output `base` (a plain value, or a degenerate bin).
+    /// Output the value's base (a plain value, or a degenerate bin).
     Fixed,
-    /// Output `base + span · t`, t uniform: a point under the curve.
-    Inner,
-    /// A cap rectangle: strip `aux` of the bin, accepted under the curve.
-    Cap,
+    /// A rectangle under the curve: `t = u`.
+    Rect,
+    /// A triangle under the curve rising to the right: `t = max(u, v)`.
+    Rise,
+    /// A triangle falling to the right: `t = 1 - max(u, v)`.
+    Fall,
+    /// The band between the strip's lower line and the line `height` above
+    /// it, which holds the curve: accepted when under the curve.
+    Band,
     /// The right (`aux` = 0) or left (1) exponential envelope of the bin.
     Tail,
 }
 
+/// A piece: the value (bin) it belongs to, its strip in that bin, its kind.
+/// Its point is `base + step · (strip + t)` with the value's base and step.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C, align(8))]
 struct Piece {
-    base: f64,
-    span: f64,
-    kind: Kind,
-    /// Which value (bin) the piece belongs to.
     value: u32,
-    aux: u32,
+    strip: u16,
+    kind: Kind,
+    aux: u8,
 }
 
-/// One strip of a bin: its left end, the heights of its inner rectangle
-/// (`lo`) and cap (`hi`), and a line `c0 + c1·x` below the density on the
-/// strip (a chord where the density is concave, a tangent where it is
-/// convex), so most cap points are accepted without an `exp`.
+/// `strip + t = strip + a + b · max(u, v) + c · u` per kind, as `(a, b, c)`:
+/// arithmetic instead of branches, since kinds come in random order.
+const SHAPE: [(f64, f64, f64); 6] = [
+    (0.0, 0.0, 1.0),  // Fixed
+    (0.0, 0.0, 1.0),  // Rect
+    (0.0, 1.0, 0.0),  // Rise
+    (1.0, -1.0, 0.0), // Fall
+    (0.0, 0.0, 1.0),  // Band
+    (0.0, 0.0, 1.0),  // Tail
+];
+
+impl Piece {
+    /// `strip + t` for this piece's kind (Band and Tail: a proposal only).
+    #[inline(always)]
+    fn offset(self, u: f64, v: f64) -> f64 {
+        let top = if u > v { u } else { v };
+        let (a, b, c) = SHAPE[self.kind as usize];
+        (f64::from(self.strip) + a) + (b * top + c * u)
+    }
+}
+
+/// One strip of a bin in standard units: a line `lower(t) = l0 + (l1 - l0)·t`
+/// (t in [0, 1] across the strip) below the density, with the band from it
+/// to `lower + height` above the density.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Strip {
-    x0: f64,
-    lo: f64,
-    hi: f64,
-    c0: f64,
-    c1: f64,
-}
-
-impl Strip {
-    fn new(x0: f64, x1: f64, lo: f64, hi: f64, g: impl Fn(f64) -> f64) -> Strip {
-        // shrunk a little so rounding never lifts the line above the curve
-        const BELOW: f64 = 1.0 - 1e-9;
-        let (c0, c1) = if x0 >= -1.0 && x1 <= 1.0 {
-            let c1 = (g(x1) - g(x0)) / (x1 - x0);
-            (g(x0) - c1 * x0, c1)
-        } else if x0 >= 1.0 || x1 <= -1.0 {
-            let m = 0.5 * (x0 + x1);
-            let c1 = -m * g(m);
-            (g(m) - c1 * m, c1)
-        } else {
-            (f64::NEG_INFINITY, 0.0)
-        };
-        Strip {
-            x0,
-            lo,
-            hi,
-            c0: c0 * BELOW - 1e-300,
-            c1: c1 * BELOW,
-        }
-    }
-
-    /// Whether `y` lies under the density at `x` (`g` evaluated only when
-    /// the line can't tell).
-    #[inline]
-    fn under(&self, x: f64, y: f64, shift: f64) -> bool {
-        y <= self.c0 + self.c1 * x || y <= (shift - 0.5 * x * x).exp()
-    }
+    l0: f64,
+    l1: f64,
+    height: f64,
 }
 
 /// Everything about one bin a rejection needs.
@@ -237,6 +235,8 @@ impl Strip {
 struct BinTable {
     bin: Bin,
     shift: f64,
+    /// Left end and width of the strips (standard units).
+    start: f64,
     width: f64,
     strips: Vec<Strip>,
     /// Exponential envelopes: (start, rate, 1 - exp(-rate · length)), right then left.
@@ -246,22 +246,20 @@ struct BinTable {
     alias: Alias,
 }
 
-/// A piece's fields a proposal reads.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Inline {
-    base: f64,
-    span: f64,
-    value: u32,
-    kind: Kind,
-}
-
 /// One alias slot with its own piece and its alias's piece inline, so a
-/// proposal reads a single cache line.
+/// proposal reads a single small record.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[repr(C, align(64))]
+#[repr(C, align(8))]
 struct Slot {
     keep: u64,
-    pieces: [Inline; 2],
+    pieces: [Piece; 2],
+}
+
+/// A value's output: `base + step · (strip + t)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Place {
+    pub base: f64,
+    pub step: f64,
 }
 
 /// Borrowed tables of a [`ColumnDraw`] for proposals.
@@ -273,20 +271,14 @@ pub struct Proposals<'a> {
 impl Proposals<'_> {
     /// See [`ColumnDraw::propose`].
     #[inline(always)]
-    pub fn propose(self, pick: u64, point: u64) -> (usize, f64, bool) {
+    pub fn propose(self, pick: u64, u: u64, v: u64) -> (usize, f64, bool) {
         let wide = pick as u128 * self.slots.len() as u128;
         let slot = &self.slots[(wide >> 64) as usize];
-        let piece = &slot.pieces[usize::from((wide as u64) >= slot.keep)];
-        let inner = piece.base + piece.span * unit(point);
-        let out = if piece.kind == Kind::Fixed {
-            piece.base
-        } else {
-            inner
-        };
+        let piece = slot.pieces[usize::from((wide as u64) >= slot.keep)];
         (
             piece.value as usize,
-            out,
-            matches!(piece.kind, Kind::Cap | Kind::Tail),
+            piece.offset(unit(u), unit(v)),
+            piece.kind >= Kind::Band,
         )
     }
 }
@@ -295,6 +287,8 @@ impl Proposals<'_> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnDraw {
     values: Vec<f64>,
+    /// Where each value's draws land (bins: their standardised strips).
+    places: Vec<Place>,
     pieces: Vec<Piece>,
     alias: Alias,
     /// The alias table with the pieces inline (what proposals read).
@@ -307,7 +301,11 @@ impl ColumnDraw {
     /// given, is the truncated normal the output is drawn from.
     pub fn new(values: &[f64], freqs: &[f64], bins: Option<&[Bin]>) -> Result<ColumnDraw> {
         let total: f64 = freqs.iter().sum();
-        if values.is_empty() || values.len() != freqs.len() || !(total > 0.0 && total.is_finite()) {
+        if values.is_empty()
+            || values.len() != freqs.len()
+            || values.len() > u32::MAX as usize
+            || !(total > 0.0 && total.is_finite())
+        {
             return Err(LimeError::invalid(
                 "feature_frequencies",
                 "need one positive frequency per value",
@@ -321,48 +319,49 @@ impl ColumnDraw {
         let mut pieces = Vec::new();
         let mut weights = Vec::new();
         let mut tables = Vec::with_capacity(values.len());
+        let mut places = Vec::with_capacity(values.len());
         for (k, (&value, &freq)) in values.iter().zip(freqs).enumerate() {
             let p = freq / total;
+            let fixed = Place {
+                base: value,
+                step: 0.0,
+            };
             match bins.map(|b| b[k]) {
-                _ if p <= 0.0 => tables.push(None),
+                _ if p <= 0.0 => {
+                    tables.push(None);
+                    places.push(fixed);
+                }
                 None => {
                     pieces.push(Piece {
-                        base: value,
-                        span: 0.0,
-                        kind: Kind::Fixed,
                         value: k as u32,
+                        strip: 0,
+                        kind: Kind::Fixed,
                         aux: 0,
                     });
                     weights.push(p);
                     tables.push(None);
+                    places.push(fixed);
                 }
                 Some(bin) => {
-                    let (table, own, own_w) = bin_pieces(k, bin, pieces.len())?;
+                    let (table, place, own, own_w) = bin_pieces(k, bin, pieces.len())?;
                     let sum: f64 = own_w.iter().sum();
                     pieces.extend(own);
                     weights.extend(own_w.iter().map(|w| p * w / sum));
                     tables.push(Some(table));
+                    places.push(place);
                 }
             }
         }
         let alias = Alias::new(&weights)?;
-        let inline = |i: usize| {
-            let p = &pieces[i];
-            Inline {
-                base: p.base,
-                span: p.span,
-                value: p.value,
-                kind: p.kind,
-            }
-        };
         let slots = (0..alias.len())
             .map(|i| Slot {
                 keep: alias.keep[i],
-                pieces: [inline(i), inline(alias.alias[i] as usize)],
+                pieces: [pieces[i], pieces[alias.alias[i] as usize]],
             })
             .collect();
         Ok(ColumnDraw {
             values: values.to_vec(),
+            places,
             pieces,
             alias,
             slots,
@@ -371,22 +370,27 @@ impl ColumnDraw {
     }
 
     /// (value index, output) of one draw: [`propose`](Self::propose) from
-    /// two words, then [`finish`](Self::finish) when it asks for it.
+    /// three words, then [`finish`](Self::finish) when it asks for it.
     #[inline(always)]
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> (usize, f64) {
-        let (pick, point) = (rng.random::<u64>(), rng.random::<u64>());
-        match self.propose(pick, point) {
-            (k, _, true) => (k, self.finish(pick, rng)),
-            (k, v, false) => (k, v),
+        let words = [
+            rng.random::<u64>(),
+            rng.random::<u64>(),
+            rng.random::<u64>(),
+        ];
+        match self.propose(words[0], words[1], words[2]) {
+            (k, _, true) => (k, self.finish(words, rng)),
+            (k, at, false) => (k, self.place(k, at)),
         }
     }
 
-    /// The value index the word `pick` selects, the output `point` places in
-    /// its piece, and whether the piece is a cap or a tail, whose output
-    /// [`finish`](Self::finish) must draw instead. Branch-free.
+    /// The value index the word `pick` selects, where `u` and `v` put the
+    /// point (`strip + t`, see [`place`](Self::place)), and whether the piece
+    /// is a band or a tail, whose output [`finish`](Self::finish) must draw
+    /// instead. Branch-free.
     #[inline(always)]
-    pub fn propose(&self, pick: u64, point: u64) -> (usize, f64, bool) {
-        self.proposals().propose(pick, point)
+    pub fn propose(&self, pick: u64, u: u64, v: u64) -> (usize, f64, bool) {
+        self.proposals().propose(pick, u, v)
     }
 
     /// The tables [`propose`](Self::propose) reads, as local slices (a hot
@@ -396,10 +400,26 @@ impl ColumnDraw {
         Proposals { slots: &self.slots }
     }
 
-    /// The output of a proposal that needed a rejection step.
+    /// Where value `k`'s draws land: output `base + step · at` for a
+    /// proposal's `at` (a plain value: `base` itself).
+    #[inline]
+    pub fn places(&self) -> &[Place] {
+        &self.places
+    }
+
+    /// The output of value `k` at a proposal's `at`.
+    #[inline]
+    pub fn place(&self, k: usize, at: f64) -> f64 {
+        let p = self.places[k];
+        p.base + p.step * at
+    }
+
+    /// The output of a proposal (its three `words`) that needed a rejection
+    /// step; further words come from `rng`.
     #[cold]
-    pub fn finish<R: Rng + ?Sized>(&self, pick: u64, rng: &mut R) -> f64 {
-        self.reject(&self.pieces[self.alias.pick(pick)], rng)
+    pub fn finish<R: Rng + ?Sized>(&self, words: [u64; 3], rng: &mut R) -> f64 {
+        let first = self.pieces[self.alias.pick(words[0])];
+        self.reject(first, (unit(words[1]), unit(words[2])), rng)
     }
 
     /// The value of index `k`.
@@ -408,37 +428,36 @@ impl ColumnDraw {
         self.values[k]
     }
 
-    /// The slow path: a cap or a tail, repeated within the bin until accepted.
-    fn reject<R: Rng + ?Sized>(&self, first: &Piece, rng: &mut R) -> f64 {
-        let Some(table) = &self.bins[first.value as usize] else {
-            return first.base;
+    /// The slow path: a band or a tail, repeated within the bin until accepted.
+    fn reject<R: Rng + ?Sized>(&self, first: Piece, (u0, v0): (f64, f64), rng: &mut R) -> f64 {
+        let k = first.value as usize;
+        let Some(table) = &self.bins[k] else {
+            return self.place(k, 0.0);
         };
         let bin = &table.bin;
-        let mut piece = *first;
+        let (mut piece, mut u, mut v) = (first, u0, v0);
         let mut last = 0.5 * (bin.a + bin.b);
         for _ in 0..MAX_TRIES {
             match piece.kind {
-                Kind::Fixed => return piece.base,
-                Kind::Inner => return piece.base + piece.span * unit(rng.random::<u64>()),
-                Kind::Cap => {
-                    let strip = &table.strips[piece.aux as usize];
-                    let x = strip.x0 + table.width * unit(rng.random::<u64>());
-                    let y = strip.lo + (strip.hi - strip.lo) * unit(rng.random::<u64>());
+                Kind::Fixed | Kind::Rect | Kind::Rise | Kind::Fall => {
+                    return self.place(k, piece.offset(u, v))
+                }
+                Kind::Band => {
+                    let s = &table.strips[usize::from(piece.strip)];
+                    let x = table.start + table.width * (f64::from(piece.strip) + u);
+                    let y = s.l0 + (s.l1 - s.l0) * u + s.height * v;
                     last = x;
-                    if strip.under(x, y, table.shift) {
-                        return bin.loc + bin.scale * x.clamp(bin.a, bin.b);
+                    if y <= (table.shift - 0.5 * x * x).exp() {
+                        return self.place(k, piece.offset(u, v));
                     }
                 }
                 Kind::Tail => {
-                    if let Some((start, rate, mass)) = table.tails[piece.aux as usize] {
+                    if let Some((start, rate, mass)) = table.tails[usize::from(piece.aux)] {
                         // exponential from `start` outwards, truncated to the bin
-                        let u = unit(rng.random::<u64>());
                         let e = -(-u * mass).ln_1p() / rate;
-                        let t = e;
-                        let v = unit(rng.random::<u64>());
                         let x = if piece.aux == 0 { start + e } else { start - e };
                         last = x;
-                        if v <= (-0.5 * t * t).exp() {
+                        if v <= (-0.5 * e * e).exp() {
                             return bin.loc + bin.scale * x.clamp(bin.a, bin.b);
                         }
                     }
@@ -446,13 +465,31 @@ impl ColumnDraw {
             }
             let next = table.alias.pick(rng.random::<u64>());
             piece = self.pieces[table.pieces[next] as usize];
+            (u, v) = (unit(rng.random::<u64>()), unit(rng.random::<u64>()));
         }
         bin.loc + bin.scale * last.clamp(bin.a, bin.b)
     }
 }
 
-/// The pieces of one bin (global indices from `offset`) and their areas.
-fn bin_pieces(k: usize, bin: Bin, offset: usize) -> Result<(BinTable, Vec<Piece>, Vec<f64>)> {
+/// `max |g''|` on `[x0, x1]` for `g(x) = exp(shift - x²/2)`, where
+/// `g'' = (x² - 1) g`: at the ends or where `(x² - 1) e^{-x²/2}` peaks (0, ±√3).
+fn max_curvature(x0: f64, x1: f64, shift: f64) -> f64 {
+    let h = |x: f64| ((x * x - 1.0) * (shift - 0.5 * x * x).exp()).abs();
+    let root3 = 3f64.sqrt();
+    [x0, x1, 0.0, root3, -root3]
+        .into_iter()
+        .filter(|&x| x >= x0 && x <= x1)
+        .map(h)
+        .fold(0.0, f64::max)
+}
+
+/// The pieces of one bin (global indices from `offset`), its place and the
+/// pieces' areas.
+fn bin_pieces(
+    k: usize,
+    bin: Bin,
+    offset: usize,
+) -> Result<(BinTable, Place, Vec<Piece>, Vec<f64>)> {
     let Bin { a, b, loc, scale } = bin;
     if !(a.is_finite()
         && b.is_finite()
@@ -466,29 +503,29 @@ fn bin_pieces(k: usize, bin: Bin, offset: usize) -> Result<(BinTable, Vec<Piece>
             format!("bin {k}: expected finite bounds a <= b and a positive scale, got a={a}, b={b}, scale={scale}"),
         ));
     }
-    let mut pieces = Vec::new();
-    let mut weights = Vec::new();
-    let fixed = |base: f64| Piece {
-        base,
-        span: 0.0,
-        kind: Kind::Fixed,
+    let piece = |kind: Kind, strip: usize, aux: u8| Piece {
         value: k as u32,
-        aux: 0,
+        strip: strip as u16,
+        kind,
+        aux,
     };
-    if a == b {
-        pieces.push(fixed(a)); // lime's quirk: the standardised bound itself
-        weights.push(1.0);
-        let alias = Alias::new(&weights)?;
+    let fixed = |base: f64| -> Result<(BinTable, Place, Vec<Piece>, Vec<f64>)> {
+        let alias = Alias::new(&[1.0])?;
         let table = BinTable {
             bin,
             shift: 0.0,
+            start: 0.0,
             width: 0.0,
             strips: vec![],
             tails: [None, None],
             pieces: vec![offset as u32],
             alias,
         };
-        return Ok((table, pieces, weights));
+        let place = Place { base, step: 0.0 };
+        Ok((table, place, vec![piece(Kind::Fixed, 0, 0)], vec![1.0]))
+    };
+    if a == b {
+        return fixed(a); // lime's quirk: the standardised bound itself
     }
     // g(x) = exp(shift - x²/2) peaks at 1 over [a, b]
     let nearest = if a > 0.0 {
@@ -500,6 +537,8 @@ fn bin_pieces(k: usize, bin: Bin, offset: usize) -> Result<(BinTable, Vec<Piece>
     };
     let shift = 0.5 * nearest * nearest;
     let g = |x: f64| (shift - 0.5 * x * x).exp();
+    let mut pieces = Vec::new();
+    let mut weights = Vec::new();
     let (lo, hi) = (a.max(-CORE), b.min(CORE));
     let mut strips = Vec::new();
     let mut width = 0.0;
@@ -508,37 +547,49 @@ fn bin_pieces(k: usize, bin: Bin, offset: usize) -> Result<(BinTable, Vec<Piece>
         width = (hi - lo) / count as f64;
         for i in 0..count {
             let x0 = lo + width * i as f64;
-            let x1 = if i + 1 == count { hi } else { x0 + width };
-            let (near, far) = if x0 >= 0.0 {
-                (x0, x1)
-            } else if x1 <= 0.0 {
-                (x1, x0)
+            let x1 = lo + width * (i + 1) as f64;
+            let (g0, g1) = (g(x0), g(x1));
+            // |g - chord| <= width²/8 · max|g''| on the strip; the slack
+            // covers rounding in g0, g1 and in the lines' evaluation
+            let gap = width * width / 8.0 * max_curvature(x0, x1, shift) * (1.0 + 1e-6)
+                + 1e-12 * g0.max(g1);
+            let (l0, l1) = (g0 - gap, g1 - gap);
+            let strip = if l0 > 0.0 && l1 > 0.0 {
+                let rect = l0.min(l1) * width;
+                if rect > 0.0 {
+                    pieces.push(piece(Kind::Rect, i, 0));
+                    weights.push(rect);
+                }
+                let tri = 0.5 * (l1 - l0).abs() * width;
+                if tri > 0.0 {
+                    let kind = if l1 > l0 { Kind::Rise } else { Kind::Fall };
+                    pieces.push(piece(kind, i, 0));
+                    weights.push(tri);
+                }
+                Strip {
+                    l0,
+                    l1,
+                    height: 2.0 * gap,
+                }
             } else {
-                (0.0, if -x0 > x1 { x0 } else { x1 })
+                // the line would dip below zero: the whole strip is a band
+                // from 0 to the density's maximum on it
+                let top = if x0 <= 0.0 && x1 >= 0.0 {
+                    g(0.0)
+                } else {
+                    g0.max(g1)
+                };
+                Strip {
+                    l0: 0.0,
+                    l1: 0.0,
+                    height: top * (1.0 + 1e-12),
+                }
             };
-            let (top, bottom) = (g(near), g(far));
-            let s = strips.len() as u32;
-            strips.push(Strip::new(x0, x1, bottom, top, g));
-            if bottom > 0.0 {
-                pieces.push(Piece {
-                    base: loc + scale * x0,
-                    span: scale * (x1 - x0),
-                    kind: Kind::Inner,
-                    value: k as u32,
-                    aux: s,
-                });
-                weights.push(bottom * (x1 - x0));
+            if strip.height > 0.0 {
+                pieces.push(piece(Kind::Band, i, 0));
+                weights.push(strip.height * width);
             }
-            if top > bottom {
-                pieces.push(Piece {
-                    base: 0.0,
-                    span: 0.0,
-                    kind: Kind::Cap,
-                    value: k as u32,
-                    aux: s,
-                });
-                weights.push((top - bottom) * (x1 - x0));
-            }
+            strips.push(strip);
         }
     }
     // Exponential envelopes g(t)·exp(-t·|x - t|) beyond ±CORE (or over a bin
@@ -555,32 +606,30 @@ fn bin_pieces(k: usize, bin: Bin, offset: usize) -> Result<(BinTable, Vec<Piece>
         let area = g(start) * mass / rate;
         if area > 0.0 && area.is_finite() {
             tails[side] = Some((start, rate, mass));
-            pieces.push(Piece {
-                base: 0.0,
-                span: 0.0,
-                kind: Kind::Tail,
-                value: k as u32,
-                aux: side as u32,
-            });
+            pieces.push(piece(Kind::Tail, 0, side as u8));
             weights.push(area);
         }
     }
     if pieces.is_empty() {
-        // the bin lies beyond where exp underflows: its lower end stands in
-        pieces.push(fixed(loc + scale * if a >= 0.0 { a } else { b }));
-        weights.push(1.0);
+        // the bin lies beyond where exp underflows: its nearer end stands in
+        return fixed(loc + scale * if a >= 0.0 { a } else { b });
     }
     let alias = Alias::new(&weights)?;
     let table = BinTable {
         bin,
         shift,
+        start: lo,
         width,
         strips,
         tails,
         pieces: (offset..offset + pieces.len()).map(|i| i as u32).collect(),
         alias,
     };
-    Ok((table, pieces, weights))
+    let place = Place {
+        base: loc + scale * lo,
+        step: scale * width,
+    };
+    Ok((table, place, pieces, weights))
 }
 
 #[cfg(test)]
@@ -711,6 +760,140 @@ mod tests {
             assert!(
                 (var - ev).abs() < 0.03 * ev + 1e-12,
                 "bin {k}: var {var} vs {ev}"
+            );
+        }
+    }
+
+    /// The CDF of N(0, 1) truncated to [a, b] at `steps + 1` even points
+    /// (Simpson's rule), normalised.
+    fn quadrature_cdf(a: f64, b: f64, steps: usize) -> Vec<f64> {
+        let h = (b - a) / steps as f64;
+        let shift = if a > 0.0 {
+            a * a / 2.0
+        } else if b < 0.0 {
+            b * b / 2.0
+        } else {
+            0.0
+        };
+        let g = |x: f64| (shift - 0.5 * x * x).exp();
+        let mut cdf = vec![0.0];
+        for i in 0..steps {
+            let (x0, x1) = (a + h * i as f64, a + h * (i + 1) as f64);
+            let last = cdf[i];
+            cdf.push(last + h * (g(x0) + 4.0 * g(0.5 * (x0 + x1)) + g(x1)) / 6.0);
+        }
+        let total = cdf[steps];
+        cdf.iter_mut().for_each(|c| *c /= total);
+        cdf
+    }
+
+    /// The CDF at `x` from [`quadrature_cdf`], linearly interpolated.
+    fn cdf_at(cdf: &[f64], a: f64, b: f64, x: f64) -> f64 {
+        let steps = cdf.len() - 1;
+        let pos = ((x - a) / (b - a) * steps as f64).clamp(0.0, steps as f64);
+        let lo = (pos.floor() as usize).min(steps - 1);
+        cdf[lo] + (pos - lo as f64) * (cdf[lo + 1] - cdf[lo])
+    }
+
+    /// Kolmogorov-Smirnov distance between draws of N(0, 1) truncated to
+    /// [a, b] and its CDF.
+    fn ks_distance(a: f64, b: f64, draws: &mut [f64]) -> f64 {
+        let cdf = quadrature_cdf(a, b, 400_000);
+        draws.sort_by(|p, q| p.total_cmp(q));
+        let n = draws.len() as f64;
+        let mut worst: f64 = 0.0;
+        for (i, &x) in draws.iter().enumerate() {
+            let f = cdf_at(&cdf, a, b, x);
+            worst = worst
+                .max((f - i as f64 / n).abs())
+                .max((f - (i + 1) as f64 / n).abs());
+        }
+        worst
+    }
+
+    /// Chi-square statistic of draws over `cells` equal-width cells of
+    /// [a, b], each much narrower than a strip (so the shape of the density
+    /// inside strips is tested, not only the strips' masses).
+    fn chi_square(a: f64, b: f64, draws: &[f64], cells: usize) -> f64 {
+        let cdf = quadrature_cdf(a, b, 400_000);
+        let mut counts = vec![0usize; cells];
+        for &x in draws {
+            let c = (((x - a) / (b - a)) * cells as f64) as usize;
+            counts[c.min(cells - 1)] += 1;
+        }
+        let n = draws.len() as f64;
+        let width = (b - a) / cells as f64;
+        counts
+            .iter()
+            .enumerate()
+            .map(|(c, &k)| {
+                let p = cdf_at(&cdf, a, b, a + width * (c + 1) as f64)
+                    - cdf_at(&cdf, a, b, a + width * c as f64);
+                let expected = n * p;
+                (k as f64 - expected).powi(2) / expected
+            })
+            .sum()
+    }
+
+    #[test]
+    fn the_density_inside_strips_is_right() {
+        // cells 1/10 of a strip wide, on a falling, a rising and a
+        // two-sided bin: a triangle drawn the wrong way round fails this
+        let n = 1_000_000;
+        for (c, &(a, b)) in [(0.5, 2.0), (-2.6, -1.1), (-1.3, 1.4)].iter().enumerate() {
+            let bin = Bin {
+                a,
+                b,
+                loc: 0.0,
+                scale: 1.0,
+            };
+            let col = ColumnDraw::new(&[0.0], &[1.0], Some(&[bin])).unwrap();
+            let mut rng = stream(12, &[c as u64]);
+            let z: Vec<f64> = (0..n).map(|_| col.draw(&mut rng).1).collect();
+            let cells = ((b - a) / STRIP_WIDTH * 10.0).round() as usize;
+            let stat = chi_square(a, b, &z, cells);
+            // mean cells - 1, sd sqrt(2 (cells - 1)): 4.5 sd is far out
+            let df = (cells - 1) as f64;
+            assert!(
+                stat < df + 4.5 * (2.0 * df).sqrt(),
+                "[{a}, {b}]: chi² {stat} on {df} df"
+            );
+        }
+    }
+
+    #[test]
+    fn each_bin_matches_its_truncated_normal_cdf() {
+        // across the inflection points, one side of the mode, both sides, the
+        // edge of the strips at CORE, narrow, and far out in a tail
+        let cases = [
+            (-1.3, 1.4),
+            (0.5, 3.0),
+            (-7.0, -2.0),
+            (-2.5, 4.5),
+            (7.9, 8.6),
+            (0.01, 0.04),
+            (-40.0, -30.0),
+        ];
+        let n = 200_000;
+        for (c, &(a, b)) in cases.iter().enumerate() {
+            let bin = Bin {
+                a,
+                b,
+                loc: 3.0,
+                scale: 0.5,
+            };
+            let col = ColumnDraw::new(&[0.0], &[1.0], Some(&[bin])).unwrap();
+            let mut rng = stream(11, &[c as u64]);
+            let mut z: Vec<f64> = (0..n).map(|_| (col.draw(&mut rng).1 - 3.0) / 0.5).collect();
+            assert!(
+                z.iter().all(|&x| x >= a - 1e-9 && x <= b + 1e-9),
+                "[{a}, {b}]"
+            );
+            let ks = ks_distance(a, b, &mut z);
+            // the 0.1% critical value of the KS statistic is 1.95 / sqrt(n)
+            assert!(
+                ks < 1.95 / (n as f64).sqrt(),
+                "[{a}, {b}]: KS distance {ks}"
             );
         }
     }

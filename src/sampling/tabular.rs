@@ -136,9 +136,20 @@ enum Plan<'a> {
     },
     Categorical {
         cat: &'a Categorical,
-        comparand: f64,
+        /// Per value: what `scaled` and `inverse` get.
+        outs: Vec<Out>,
         undiscretize: bool,
     },
+}
+
+/// One categorical value's outputs in a call: `scaled` gets `hit` (1 when
+/// it is the instance's value or bin), `inverse` gets `base + step · at` for
+/// a proposal's `at` (rare proposals of undiscretized bins get the rejection
+/// step's draw instead).
+struct Out {
+    hit: f64,
+    base: f64,
+    step: f64,
 }
 
 // One chunk of rows with its own stream, filled column by column: a
@@ -156,7 +167,7 @@ fn fill_chunk(
     dist: &mut [f64],
 ) {
     let mut rng = FastStream::new(seed, &[ROW_STREAM, chunk as u64]);
-    let mut words = [0u64; 2 * ROWS_PER_TASK];
+    let mut words = [0u64; 3 * ROWS_PER_TASK];
     let mut rejects = [0u16; ROWS_PER_TASK];
     let rows = dist.len();
     let first = chunk * ROWS_PER_TASK;
@@ -184,29 +195,41 @@ fn fill_chunk(
             }
             Plan::Categorical {
                 cat,
-                comparand,
+                outs,
                 undiscretize,
             } => {
                 // all words first and rejections last: the row
                 // loop makes no calls and keeps its state in registers
                 let m = rows - skip;
-                rng.fill(&mut words[..2 * m]);
+                rng.fill(&mut words[..3 * m]);
                 let mut pending = 0;
-                let (table, values) = (cat.table.proposals(), cat.values.as_slice());
-                let (undiscretize, comparand) = (*undiscretize, *comparand);
-                for (i, r) in (skip..rows).enumerate() {
-                    let (k, drawn, rare) = table.propose(words[2 * i], words[2 * i + 1]);
-                    let value = values[k];
-                    let hit = value == comparand;
-                    sc[r * d + j] = if hit { 1.0 } else { 0.0 };
-                    inv[r * d + j] = if undiscretize { drawn } else { value };
-                    dist[r] += if hit { 0.0 } else { 1.0 };
+                let table = cat.table.proposals();
+                let outs = outs.as_slice();
+                assert!(j < d);
+                for (i, ((w, (s_row, i_row)), dr)) in words[..3 * m]
+                    .chunks_exact(3)
+                    .zip(
+                        sc[skip * d..rows * d]
+                            .chunks_exact_mut(d)
+                            .zip(inv[skip * d..rows * d].chunks_exact_mut(d)),
+                    )
+                    .zip(&mut dist[skip..rows])
+                    .enumerate()
+                {
+                    let (k, at, rare) = table.propose(w[0], w[1], w[2]);
+                    let out = &outs[k];
+                    s_row[j] = out.hit;
+                    i_row[j] = out.base + out.step * at;
+                    *dr += 1.0 - out.hit;
                     rejects[pending] = i as u16;
-                    pending += usize::from(rare && undiscretize);
+                    pending += usize::from(rare);
                 }
+                // (without undiscretizing, a rare proposal's value stands)
+                let pending = if *undiscretize { pending } else { 0 };
                 for &i in &rejects[..pending] {
                     let i = usize::from(i);
-                    inv[(skip + i) * d + j] = cat.table.finish(words[2 * i], &mut rng);
+                    let w = [words[3 * i], words[3 * i + 1], words[3 * i + 2]];
+                    inv[(skip + i) * d + j] = cat.table.finish(w, &mut rng);
                 }
             }
         }
@@ -455,11 +478,24 @@ impl TabularSampler {
                         s0: scaled0[j],
                     }
                 }
-                Column::Categorical(cat) => Plan::Categorical {
-                    cat,
-                    comparand: first_row[j],
-                    undiscretize: opts.undiscretize && cat.has_bins,
-                },
+                Column::Categorical(cat) => {
+                    let undiscretize = opts.undiscretize && cat.has_bins;
+                    let outs = cat
+                        .values
+                        .iter()
+                        .zip(cat.table.places())
+                        .map(|(&value, place)| Out {
+                            hit: if value == first_row[j] { 1.0 } else { 0.0 },
+                            base: if undiscretize { place.base } else { value },
+                            step: if undiscretize { place.step } else { 0.0 },
+                        })
+                        .collect();
+                    Plan::Categorical {
+                        cat,
+                        outs,
+                        undiscretize,
+                    }
+                }
             })
             .collect();
         Ok(Prepared {
