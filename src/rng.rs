@@ -72,11 +72,13 @@ impl FastStream {
         }
     }
 
+    /// Steps every lane `out.len() / LANES` times into `out` (a whole number
+    /// of steps).
     #[inline(always)]
-    fn refill_generic(&mut self) {
+    fn generate_generic(state: &mut [[u64; LANES]; 4], out: &mut [u64]) {
         // local copies: the state stays in vector registers across steps
-        let [mut s0, mut s1, mut s2, mut s3] = self.state;
-        for out in self.buf.chunks_exact_mut(LANES) {
+        let [mut s0, mut s1, mut s2, mut s3] = *state;
+        for out in out.chunks_exact_mut(LANES) {
             let mut words = [0u64; LANES];
             for k in 0..LANES {
                 words[k] = s0[k]
@@ -93,43 +95,56 @@ impl FastStream {
             }
             out.copy_from_slice(&words);
         }
-        self.state = [s0, s1, s2, s3];
-        self.pos = 0;
+        *state = [s0, s1, s2, s3];
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    fn refill_avx512(&mut self) {
-        self.refill_generic()
+    fn generate_avx512(state: &mut [[u64; LANES]; 4], out: &mut [u64]) {
+        Self::generate_generic(state, out)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn refill_avx2(&mut self) {
-        self.refill_generic()
+    fn generate_avx2(state: &mut [[u64; LANES]; 4], out: &mut [u64]) {
+        Self::generate_generic(state, out)
     }
 
-    #[cold]
-    fn refill(&mut self) {
+    /// [`generate_generic`](Self::generate_generic) with the widest vectors
+    /// the CPU has.
+    fn generate(state: &mut [[u64; LANES]; 4], out: &mut [u64]) {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU supports the feature the function is compiled for.
-                return unsafe { self.refill_avx512() };
+                return unsafe { Self::generate_avx512(state, out) };
             }
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: as above.
-                return unsafe { self.refill_avx2() };
+                return unsafe { Self::generate_avx2(state, out) };
             }
         }
-        self.refill_generic()
+        Self::generate_generic(state, out)
     }
 
-    /// Fills `out` with the next words.
+    #[cold]
+    fn refill(&mut self) {
+        Self::generate(&mut self.state, &mut self.buf);
+        self.pos = 0;
+    }
+
+    /// Fills `out` with the next words (whole blocks straight from the
+    /// generators, without the buffer).
     pub fn fill(&mut self, out: &mut [u64]) {
         let mut at = 0;
         while at < out.len() {
             if self.pos == BUFFERED {
+                let whole = (out.len() - at) / BUFFERED * BUFFERED;
+                if whole > 0 {
+                    Self::generate(&mut self.state, &mut out[at..at + whole]);
+                    at += whole;
+                    continue;
+                }
                 self.refill();
             }
             let take = (BUFFERED - self.pos).min(out.len() - at);
@@ -220,6 +235,21 @@ mod tests {
         // the bits are balanced
         let ones: u32 = wa.iter().map(|w| w.count_ones()).sum();
         assert!((ones as f64 / 64_000.0 - 0.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn fill_continues_the_word_sequence() {
+        let mut a = FastStream::new(2, &[9]);
+        let mut b = FastStream::new(2, &[9]);
+        let one_by_one: Vec<u64> = (0..3000).map(|_| a.word()).collect();
+        let mut filled = vec![0u64; 3000];
+        b.word();
+        filled[0] = one_by_one[0];
+        // an odd start, a run of whole blocks, a short tail
+        for range in [1..40, 40..2600, 2600..3000] {
+            b.fill(&mut filled[range]);
+        }
+        assert_eq!(one_by_one, filled);
     }
 
     #[test]

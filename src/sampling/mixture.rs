@@ -10,11 +10,11 @@
 //! rest of the curve and is accepted only under it. Exponential envelopes
 //! cover the parts beyond ±`CORE`. One alias table over all pieces of all
 //! bins, each weighted by `p_k · area / (total area of its bin)`, picks a
-//! piece with one random word; two more place the point. After a rejection
+//! piece with one random word; a second places the point. After a rejection
 //! the draw is repeated within the same bin (its own alias table), so bin `k`
 //! is chosen with probability exactly `p_k` and the value follows the bin's
 //! truncated normal exactly. All but a fraction of a percent of draws take
-//! three words, a table read and a multiply-add, with no branch.
+//! two words, a table read and a multiply-add, with no branch.
 
 use rand::{Rng, RngExt};
 
@@ -121,10 +121,12 @@ fn to_fraction(p: f64) -> u64 {
     }
 }
 
-/// A uniform number in [0, 1) with 53 random bits.
+/// Two uniform numbers in [0, 1) with 32 random bits each (a point's place
+/// within a strip needs no more).
 #[inline(always)]
-fn unit(word: u64) -> f64 {
-    (word >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+fn halves(word: u64) -> (f64, f64) {
+    const SCALE: f64 = 1.0 / (1u64 << 32) as f64;
+    ((word >> 32) as f64 * SCALE, (word as u32) as f64 * SCALE)
 }
 
 /// The truncated normal of one bin: `loc + scale · Z`, Z in [a, b]; `a == b`
@@ -213,7 +215,7 @@ const SHAPE: [(f64, f64, f64); 6] = [
 impl Piece {
     /// `strip + t` for this piece's kind (Band and Tail: a proposal only).
     #[inline(always)]
-    fn offset(self, u: f64, v: f64) -> f64 {
+    fn offset(self, (u, v): (f64, f64)) -> f64 {
         let top = if u > v { u } else { v };
         let (a, b, c) = SHAPE[self.kind as usize];
         (f64::from(self.strip) + a) + (b * top + c * u)
@@ -271,13 +273,13 @@ pub struct Proposals<'a> {
 impl Proposals<'_> {
     /// See [`ColumnDraw::propose`].
     #[inline(always)]
-    pub fn propose(self, pick: u64, u: u64, v: u64) -> (usize, f64, bool) {
+    pub fn propose(self, pick: u64, place: u64) -> (usize, f64, bool) {
         let wide = pick as u128 * self.slots.len() as u128;
         let slot = &self.slots[(wide >> 64) as usize];
         let piece = slot.pieces[usize::from((wide as u64) >= slot.keep)];
         (
             piece.value as usize,
-            piece.offset(unit(u), unit(v)),
+            piece.offset(halves(place)),
             piece.kind >= Kind::Band,
         )
     }
@@ -370,27 +372,23 @@ impl ColumnDraw {
     }
 
     /// (value index, output) of one draw: [`propose`](Self::propose) from
-    /// three words, then [`finish`](Self::finish) when it asks for it.
+    /// two words, then [`finish`](Self::finish) when it asks for it.
     #[inline(always)]
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> (usize, f64) {
-        let words = [
-            rng.random::<u64>(),
-            rng.random::<u64>(),
-            rng.random::<u64>(),
-        ];
-        match self.propose(words[0], words[1], words[2]) {
+        let words = [rng.random::<u64>(), rng.random::<u64>()];
+        match self.propose(words[0], words[1]) {
             (k, _, true) => (k, self.finish(words, rng)),
             (k, at, false) => (k, self.place(k, at)),
         }
     }
 
-    /// The value index the word `pick` selects, where `u` and `v` put the
-    /// point (`strip + t`, see [`place`](Self::place)), and whether the piece
+    /// The value index the word `pick` selects, where the word `place` puts
+    /// the point (`strip + t`, see [`place`](Self::place)), and whether the piece
     /// is a band or a tail, whose output [`finish`](Self::finish) must draw
     /// instead. Branch-free.
     #[inline(always)]
-    pub fn propose(&self, pick: u64, u: u64, v: u64) -> (usize, f64, bool) {
-        self.proposals().propose(pick, u, v)
+    pub fn propose(&self, pick: u64, place: u64) -> (usize, f64, bool) {
+        self.proposals().propose(pick, place)
     }
 
     /// The tables [`propose`](Self::propose) reads, as local slices (a hot
@@ -414,12 +412,12 @@ impl ColumnDraw {
         p.base + p.step * at
     }
 
-    /// The output of a proposal (its three `words`) that needed a rejection
+    /// The output of a proposal (its two `words`) that needed a rejection
     /// step; further words come from `rng`.
     #[cold]
-    pub fn finish<R: Rng + ?Sized>(&self, words: [u64; 3], rng: &mut R) -> f64 {
+    pub fn finish<R: Rng + ?Sized>(&self, words: [u64; 2], rng: &mut R) -> f64 {
         let first = self.pieces[self.alias.pick(words[0])];
-        self.reject(first, (unit(words[1]), unit(words[2])), rng)
+        self.reject(first, halves(words[1]), rng)
     }
 
     /// The value of index `k`.
@@ -440,7 +438,7 @@ impl ColumnDraw {
         for _ in 0..MAX_TRIES {
             match piece.kind {
                 Kind::Fixed | Kind::Rect | Kind::Rise | Kind::Fall => {
-                    return self.place(k, piece.offset(u, v))
+                    return self.place(k, piece.offset((u, v)))
                 }
                 Kind::Band => {
                     let s = &table.strips[usize::from(piece.strip)];
@@ -448,7 +446,7 @@ impl ColumnDraw {
                     let y = s.l0 + (s.l1 - s.l0) * u + s.height * v;
                     last = x;
                     if y <= (table.shift - 0.5 * x * x).exp() {
-                        return self.place(k, piece.offset(u, v));
+                        return self.place(k, piece.offset((u, v)));
                     }
                 }
                 Kind::Tail => {
@@ -465,7 +463,7 @@ impl ColumnDraw {
             }
             let next = table.alias.pick(rng.random::<u64>());
             piece = self.pieces[table.pieces[next] as usize];
-            (u, v) = (unit(rng.random::<u64>()), unit(rng.random::<u64>()));
+            (u, v) = halves(rng.random::<u64>());
         }
         bin.loc + bin.scale * last.clamp(bin.a, bin.b)
     }

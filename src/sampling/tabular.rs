@@ -167,7 +167,7 @@ fn fill_chunk(
     dist: &mut [f64],
 ) {
     let mut rng = FastStream::new(seed, &[ROW_STREAM, chunk as u64]);
-    let mut words = [0u64; 3 * ROWS_PER_TASK];
+    let mut words = [0u64; 2 * ROWS_PER_TASK];
     let mut rejects = [0u16; ROWS_PER_TASK];
     let rows = dist.len();
     let first = chunk * ROWS_PER_TASK;
@@ -201,13 +201,13 @@ fn fill_chunk(
                 // all words first and rejections last: the row
                 // loop makes no calls and keeps its state in registers
                 let m = rows - skip;
-                rng.fill(&mut words[..3 * m]);
+                rng.fill(&mut words[..2 * m]);
                 let mut pending = 0;
                 let table = cat.table.proposals();
                 let outs = outs.as_slice();
                 assert!(j < d);
-                for (i, ((w, (s_row, i_row)), dr)) in words[..3 * m]
-                    .chunks_exact(3)
+                for (i, ((w, (s_row, i_row)), dr)) in words[..2 * m]
+                    .chunks_exact(2)
                     .zip(
                         sc[skip * d..rows * d]
                             .chunks_exact_mut(d)
@@ -216,7 +216,7 @@ fn fill_chunk(
                     .zip(&mut dist[skip..rows])
                     .enumerate()
                 {
-                    let (k, at, rare) = table.propose(w[0], w[1], w[2]);
+                    let (k, at, rare) = table.propose(w[0], w[1]);
                     let out = &outs[k];
                     s_row[j] = out.hit;
                     i_row[j] = out.base + out.step * at;
@@ -228,7 +228,7 @@ fn fill_chunk(
                 let pending = if *undiscretize { pending } else { 0 };
                 for &i in &rejects[..pending] {
                     let i = usize::from(i);
-                    let w = [words[3 * i], words[3 * i + 1], words[3 * i + 2]];
+                    let w = [words[2 * i], words[2 * i + 1]];
                     inv[(skip + i) * d + j] = cat.table.finish(w, &mut rng);
                 }
             }
