@@ -202,17 +202,27 @@ struct Piece {
 }
 
 /// `strip + t = strip + a + b · max(u, v) + c · u` per kind, as `(a, b, c)`:
-/// arithmetic instead of branches, since kinds come in random order.
-const SHAPE: [(f64, f64, f64); 6] = [
+/// arithmetic instead of branches, since kinds come in random order (the
+/// vectorised placement in `sampling::columns` reads the same table).
+const SHAPE: [(f64, f64, f64); 8] = [
     (0.0, 0.0, 1.0),  // Fixed
     (0.0, 0.0, 1.0),  // Rect
     (0.0, 1.0, 0.0),  // Rise
     (1.0, -1.0, 0.0), // Fall
     (0.0, 0.0, 1.0),  // Band
     (0.0, 0.0, 1.0),  // Tail
+    (0.0, 0.0, 1.0),  // (unused: eight entries, so `kind & 7` indexes it)
+    (0.0, 0.0, 1.0),
 ];
 
 impl Piece {
+    fn bits(self) -> u64 {
+        u64::from(self.value)
+            | u64::from(self.strip) << piece_bits::STRIP_SHIFT
+            | (self.kind as u64) << piece_bits::KIND_SHIFT
+            | u64::from(self.aux) << 56
+    }
+
     /// `strip + t` for this piece's kind (Band and Tail: a proposal only).
     #[inline(always)]
     fn offset(self, (u, v): (f64, f64)) -> f64 {
@@ -254,7 +264,8 @@ struct BinTable {
 #[repr(C, align(8))]
 struct Slot {
     keep: u64,
-    pieces: [Piece; 2],
+    /// The two pieces as [`Piece::bits`].
+    pieces: [u64; 2],
 }
 
 /// A value's output: `base + step · (strip + t)`.
@@ -274,15 +285,49 @@ impl Proposals<'_> {
     /// See [`ColumnDraw::propose`].
     #[inline(always)]
     pub fn propose(self, pick: u64, place: u64) -> (usize, f64, bool) {
+        decode(self.piece(pick), place)
+    }
+
+    /// The piece the word `pick` selects, packed as [`piece_bits`] says.
+    #[inline(always)]
+    pub fn piece(self, pick: u64) -> u64 {
         let wide = pick as u128 * self.slots.len() as u128;
         let slot = &self.slots[(wide >> 64) as usize];
-        let piece = slot.pieces[usize::from((wide as u64) >= slot.keep)];
-        (
-            piece.value as usize,
-            piece.offset(halves(place)),
-            piece.kind >= Kind::Band,
-        )
+        slot.pieces[usize::from((wide as u64) >= slot.keep)]
     }
+}
+
+/// A piece packed in a word, for proposals decoded in bulk: the value index
+/// in the low 32 bits, then the strip (16 bits) and the kind (8 bits).
+pub mod piece_bits {
+    pub const STRIP_SHIFT: u32 = 32;
+    pub const KIND_SHIFT: u32 = 48;
+    /// Kinds from this one on are rare: the rejection step draws their output.
+    pub const FIRST_RARE_KIND: u64 = super::Kind::Band as u64;
+    /// `(a, b, c)` of [`super::SHAPE`] by kind, as three columns.
+    pub fn shape_columns() -> [[f64; 8]; 3] {
+        let mut cols = [[0.0; 8]; 3];
+        for (k, &(a, b, c)) in super::SHAPE.iter().enumerate() {
+            (cols[0][k], cols[1][k], cols[2][k]) = (a, b, c);
+        }
+        cols
+    }
+}
+
+/// (value index, `strip + t`, rare) of a piece (packed as [`piece_bits`]
+/// says) placed by the word `place`: [`Piece::offset`] on the packed word.
+#[inline(always)]
+pub fn decode(bits: u64, place: u64) -> (usize, f64, bool) {
+    let kind = (bits >> piece_bits::KIND_SHIFT) & 0xFF;
+    let strip = f64::from((bits >> piece_bits::STRIP_SHIFT) as u16);
+    let (u, v) = halves(place);
+    let top = if u > v { u } else { v };
+    let (a, b, c) = SHAPE[(kind & 7) as usize];
+    (
+        bits as u32 as usize,
+        (strip + a) + (b * top + c * u),
+        kind >= piece_bits::FIRST_RARE_KIND,
+    )
 }
 
 /// Draws for one column: a value index, its value, and what `inverse` gets.
@@ -358,7 +403,7 @@ impl ColumnDraw {
         let slots = (0..alias.len())
             .map(|i| Slot {
                 keep: alias.keep[i],
-                pieces: [pieces[i], pieces[alias.alias[i] as usize]],
+                pieces: [pieces[i].bits(), pieces[alias.alias[i] as usize].bits()],
             })
             .collect();
         Ok(ColumnDraw {

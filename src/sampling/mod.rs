@@ -1,5 +1,6 @@
 //! Neighbourhood sampling: tabular, text masks, image masks.
 
+pub mod columns;
 pub mod mixture;
 pub mod normal;
 pub mod tabular;

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 
 use crate::error::{ensure_finite, LimeError, Result};
 use crate::rng::{stream, FastStream};
+use crate::sampling::columns::{draw_column, to_rows, Out, Target};
 use crate::sampling::mixture::{Bin, ColumnDraw};
 use crate::sampling::normal::{ndtri, open01, TruncNormal};
 use crate::sampling::tabular_stats::bin_of;
@@ -142,16 +143,6 @@ enum Plan<'a> {
     },
 }
 
-/// One categorical value's outputs in a call: `scaled` gets `hit` (1 when
-/// it is the instance's value or bin), `inverse` gets `base + step · at` for
-/// a proposal's `at` (rare proposals of undiscretized bins get the rejection
-/// step's draw instead).
-struct Out {
-    hit: f64,
-    base: f64,
-    step: f64,
-}
-
 // One chunk of rows with its own stream, filled column by column: a
 // column's tables stay in L1 while its draws are made.
 #[inline(always)]
@@ -166,14 +157,72 @@ fn fill_chunk(
     inv: &mut [f64],
     dist: &mut [f64],
 ) {
+    let rows = dist.len();
+    let cats: Vec<usize> = (0..d)
+        .filter(|&j| matches!(plan[j], Plan::Categorical { .. }))
+        .collect();
+    SCRATCH.with_borrow_mut(|cols| {
+        cols.resize(2 * cats.len() * rows, 0.0);
+        let (sc_cols, inv_cols) = cols.split_at_mut(cats.len() * rows);
+        fill_columns(
+            plan,
+            lhs,
+            (seed, n, d),
+            chunk,
+            (&mut *sc, &mut *inv, &mut *dist),
+            (&mut *sc_cols, &mut *inv_cols),
+        );
+        if cats.len() == d {
+            to_rows(sc_cols, rows, d, sc);
+            to_rows(inv_cols, rows, d, inv);
+        } else {
+            for (slot, &j) in cats.iter().enumerate() {
+                let (sc_col, inv_col) = (&sc_cols[slot * rows..], &inv_cols[slot * rows..]);
+                for r in 0..rows {
+                    sc[r * d + j] = sc_col[r];
+                    inv[r * d + j] = inv_col[r];
+                }
+            }
+        }
+    });
+    dist.iter_mut().for_each(|v| *v = v.sqrt());
+    if chunk == 0 {
+        sc[..d].copy_from_slice(scaled0);
+        inv[..d].copy_from_slice(instance);
+        dist[0] = 0.0;
+    }
+}
+
+thread_local! {
+    /// Column-major scratch for a chunk's categorical columns: their draws
+    /// are placed eight rows at a time, and writing them straight into the
+    /// row-major buffers (one cache line per value) took twice as long.
+    static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Draws a chunk's columns: continuous ones straight into the row-major `sc`
+/// and `inv` (their draws cost more than the scattered stores), categorical
+/// ones into the column-major `sc_cols` and `inv_cols`, in order; adds the
+/// squared distances. Row 0 of chunk 0, the instance, is left alone.
+#[inline(always)]
+fn fill_columns(
+    plan: &[Plan],
+    lhs: &Option<Vec<f64>>,
+    (seed, n, d): (u64, usize, usize),
+    chunk: usize,
+    (sc, inv, dist): (&mut [f64], &mut [f64], &mut [f64]),
+    (sc_cols, inv_cols): (&mut [f64], &mut [f64]),
+) {
     let mut rng = FastStream::new(seed, &[ROW_STREAM, chunk as u64]);
     let mut words = [0u64; 2 * ROWS_PER_TASK];
     let mut rejects = [0u16; ROWS_PER_TASK];
+    let mut pieces = [0u64; ROWS_PER_TASK];
     let rows = dist.len();
     let first = chunk * ROWS_PER_TASK;
     // the instance (row 0) is not drawn
     let skip = usize::from(first == 0);
     dist.iter_mut().for_each(|v| *v = 0.0);
+    let mut slot = 0;
     for (j, p) in plan.iter().enumerate() {
         match p {
             Plan::Continuous {
@@ -198,47 +247,28 @@ fn fill_chunk(
                 outs,
                 undiscretize,
             } => {
+                let inv = &mut inv_cols[slot * rows + skip..(slot + 1) * rows];
+                let target = Target {
+                    scaled: &mut sc_cols[slot * rows + skip..(slot + 1) * rows],
+                    inverse: inv,
+                    distances: &mut dist[skip..],
+                };
+                slot += 1;
                 // all words first and rejections last: the row
                 // loop makes no calls and keeps its state in registers
                 let m = rows - skip;
                 rng.fill(&mut words[..2 * m]);
-                let mut pending = 0;
                 let table = cat.table.proposals();
-                let outs = outs.as_slice();
-                assert!(j < d);
-                for (i, ((w, (s_row, i_row)), dr)) in words[..2 * m]
-                    .chunks_exact(2)
-                    .zip(
-                        sc[skip * d..rows * d]
-                            .chunks_exact_mut(d)
-                            .zip(inv[skip * d..rows * d].chunks_exact_mut(d)),
-                    )
-                    .zip(&mut dist[skip..rows])
-                    .enumerate()
-                {
-                    let (k, at, rare) = table.propose(w[0], w[1]);
-                    let out = &outs[k];
-                    s_row[j] = out.hit;
-                    i_row[j] = out.base + out.step * at;
-                    *dr += 1.0 - out.hit;
-                    rejects[pending] = i as u16;
-                    pending += usize::from(rare);
-                }
+                let pending = draw_column(table, outs, &words, &mut pieces, target, &mut rejects);
                 // (without undiscretizing, a rare proposal's value stands)
                 let pending = if *undiscretize { pending } else { 0 };
                 for &i in &rejects[..pending] {
                     let i = usize::from(i);
                     let w = [words[2 * i], words[2 * i + 1]];
-                    inv[(skip + i) * d + j] = cat.table.finish(w, &mut rng);
+                    inv[i] = cat.table.finish(w, &mut rng);
                 }
             }
         }
-    }
-    dist.iter_mut().for_each(|v| *v = v.sqrt());
-    if skip == 1 {
-        sc[..d].copy_from_slice(scaled0);
-        inv[..d].copy_from_slice(instance);
-        dist[0] = 0.0;
     }
 }
 
