@@ -58,7 +58,7 @@ def test_tabular_batch_vs_lime_loop(compare, cancer):
 
     counted = ours()  # warm-up
     best = float("inf")
-    for _ in range(3):
+    for _ in range(7):  # best of several rounds: this machine's speed drifts
         t = time.perf_counter()
         counted = ours()
         best = min(best, time.perf_counter() - t)

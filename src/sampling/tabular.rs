@@ -158,32 +158,12 @@ fn fill_chunk(
     dist: &mut [f64],
 ) {
     let rows = dist.len();
-    let cats: Vec<usize> = (0..d)
-        .filter(|&j| matches!(plan[j], Plan::Categorical { .. }))
-        .collect();
     SCRATCH.with_borrow_mut(|cols| {
-        cols.resize(2 * cats.len() * rows, 0.0);
-        let (sc_cols, inv_cols) = cols.split_at_mut(cats.len() * rows);
-        fill_columns(
-            plan,
-            lhs,
-            (seed, n, d),
-            chunk,
-            (&mut *sc, &mut *inv, &mut *dist),
-            (&mut *sc_cols, &mut *inv_cols),
-        );
-        if cats.len() == d {
-            to_rows(sc_cols, rows, d, sc);
-            to_rows(inv_cols, rows, d, inv);
-        } else {
-            for (slot, &j) in cats.iter().enumerate() {
-                let (sc_col, inv_col) = (&sc_cols[slot * rows..], &inv_cols[slot * rows..]);
-                for r in 0..rows {
-                    sc[r * d + j] = sc_col[r];
-                    inv[r * d + j] = inv_col[r];
-                }
-            }
-        }
+        cols.resize(2 * d * rows, 0.0);
+        let (sc_cols, inv_cols) = cols.split_at_mut(d * rows);
+        fill_columns(plan, lhs, (seed, n), chunk, (sc_cols, inv_cols), dist);
+        to_rows(sc_cols, rows, d, sc);
+        to_rows(inv_cols, rows, d, inv);
     });
     dist.iter_mut().for_each(|v| *v = v.sqrt());
     if chunk == 0 {
@@ -194,36 +174,55 @@ fn fill_chunk(
 }
 
 thread_local! {
-    /// Column-major scratch for a chunk's categorical columns: their draws
-    /// are placed eight rows at a time, and writing them straight into the
-    /// row-major buffers (one cache line per value) took twice as long.
+    /// Column-major scratch of a chunk: draws are made column by column and
+    /// placed eight rows at a time; writing them straight into the row-major
+    /// buffers (one cache line per value) took twice as long.
     static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Draws a chunk's columns: continuous ones straight into the row-major `sc`
-/// and `inv` (their draws cost more than the scattered stores), categorical
-/// ones into the column-major `sc_cols` and `inv_cols`, in order; adds the
-/// squared distances. Row 0 of chunk 0, the instance, is left alone.
+/// N(0, 1) as a one-bin mixture (truncated at ±40, where the normal's
+/// mass is below what a double holds), drawn like a categorical column.
+fn standard_normal() -> Option<&'static ColumnDraw> {
+    static NORMAL: std::sync::OnceLock<Option<ColumnDraw>> = std::sync::OnceLock::new();
+    NORMAL
+        .get_or_init(|| {
+            let bin = Bin {
+                a: -40.0,
+                b: 40.0,
+                loc: 0.0,
+                scale: 1.0,
+            };
+            ColumnDraw::new(&[0.0], &[1.0], Some(&[bin])).ok()
+        })
+        .as_ref()
+}
+
+/// Draws a chunk's columns into column-major `sc_cols` and `inv_cols` and
+/// adds the squared distances. Row 0 of chunk 0, the instance, is left alone.
 #[inline(always)]
 fn fill_columns(
     plan: &[Plan],
     lhs: &Option<Vec<f64>>,
-    (seed, n, d): (u64, usize, usize),
+    (seed, n): (u64, usize),
     chunk: usize,
-    (sc, inv, dist): (&mut [f64], &mut [f64], &mut [f64]),
     (sc_cols, inv_cols): (&mut [f64], &mut [f64]),
+    dist: &mut [f64],
 ) {
     let mut rng = FastStream::new(seed, &[ROW_STREAM, chunk as u64]);
     let mut words = [0u64; 2 * ROWS_PER_TASK];
     let mut rejects = [0u16; ROWS_PER_TASK];
     let mut pieces = [0u64; ROWS_PER_TASK];
+    let mut unused = [0.0; ROWS_PER_TASK];
     let rows = dist.len();
     let first = chunk * ROWS_PER_TASK;
     // the instance (row 0) is not drawn
     let skip = usize::from(first == 0);
+    let m = rows - skip;
     dist.iter_mut().for_each(|v| *v = 0.0);
-    let mut slot = 0;
+    let dist = &mut dist[skip..];
     for (j, p) in plan.iter().enumerate() {
+        let sc = &mut sc_cols[j * rows + skip..(j + 1) * rows];
+        let inv = &mut inv_cols[j * rows + skip..(j + 1) * rows];
         match p {
             Plan::Continuous {
                 scale,
@@ -231,15 +230,40 @@ fn fill_columns(
                 off,
                 s0,
             } => {
-                for r in skip..rows {
-                    let z = match &lhs {
-                        Some(cols) => cols[j * n + first + r],
-                        None => StandardNormal.sample(&mut rng),
-                    };
+                // z first (in `inv`), then what it gives
+                match (lhs, standard_normal()) {
+                    (Some(cols), _) => inv.copy_from_slice(&cols[j * n + first + skip..][..m]),
+                    (None, Some(normal)) => {
+                        rng.fill(&mut words[..2 * m]);
+                        let place = normal.places()[0];
+                        let outs = [Out {
+                            hit: 0.0,
+                            base: place.base,
+                            step: place.step,
+                        }];
+                        let target = Target {
+                            scaled: &mut *sc,
+                            inverse: &mut *inv,
+                            distances: &mut unused[..m],
+                        };
+                        let table = normal.proposals();
+                        let pending =
+                            draw_column(table, &outs, &words, &mut pieces, target, &mut rejects);
+                        for &i in &rejects[..pending] {
+                            let i = usize::from(i);
+                            inv[i] = normal.finish([words[2 * i], words[2 * i + 1]], &mut rng);
+                        }
+                    }
+                    (None, None) => inv
+                        .iter_mut()
+                        .for_each(|z| *z = StandardNormal.sample(&mut rng)),
+                }
+                for ((s_out, i_out), dr) in sc.iter_mut().zip(inv.iter_mut()).zip(&mut *dist) {
+                    let z = *i_out;
                     let s = z + off;
-                    sc[r * d + j] = s;
-                    inv[r * d + j] = z * scale + centre;
-                    dist[r] += (s - s0) * (s - s0);
+                    *s_out = s;
+                    *i_out = z * scale + centre;
+                    *dr += (s - s0) * (s - s0);
                 }
             }
             Plan::Categorical {
@@ -247,17 +271,14 @@ fn fill_columns(
                 outs,
                 undiscretize,
             } => {
-                let inv = &mut inv_cols[slot * rows + skip..(slot + 1) * rows];
-                let target = Target {
-                    scaled: &mut sc_cols[slot * rows + skip..(slot + 1) * rows],
-                    inverse: inv,
-                    distances: &mut dist[skip..],
-                };
-                slot += 1;
                 // all words first and rejections last: the row
                 // loop makes no calls and keeps its state in registers
-                let m = rows - skip;
                 rng.fill(&mut words[..2 * m]);
+                let target = Target {
+                    scaled: sc,
+                    inverse: &mut *inv,
+                    distances: &mut *dist,
+                };
                 let table = cat.table.proposals();
                 let pending = draw_column(table, outs, &words, &mut pieces, target, &mut rejects);
                 // (without undiscretizing, a rare proposal's value stands)
@@ -676,6 +697,34 @@ mod tests {
                 .sum::<f64>()
                 .sqrt();
             assert!((d - nb.distances[i]).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn continuous_draws_are_standard_normal() {
+        let s = TabularSampler::new(vec![Column::Continuous {
+            mean: 3.0,
+            scale: 2.0,
+        }])
+        .unwrap();
+        let n = 200_000;
+        let nb = s.sample(&[1.0], opts(n, 8)).unwrap();
+        let mut z: Vec<f64> = nb.scaled[1..].to_vec();
+        z.sort_by(|a, b| a.total_cmp(b));
+        let m = z.len() as f64;
+        let ks = z
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let f = 0.5 * libm_erfc(-x / std::f64::consts::SQRT_2);
+                (f - i as f64 / m).abs().max((f - (i + 1) as f64 / m).abs())
+            })
+            .fold(0.0, f64::max);
+        // the 0.1% critical value is 1.95 / sqrt(n)
+        assert!(ks < 1.95 / m.sqrt(), "KS distance {ks}");
+        // inverse = z · scale + mean
+        for i in 1..n {
+            assert!((nb.inverse[i] - (nb.scaled[i] * 2.0 + 3.0)).abs() < 1e-12);
         }
     }
 
