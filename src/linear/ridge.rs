@@ -158,7 +158,8 @@ impl RidgeFit {
     /// of a true linear model or of constant noise is made: the local model
     /// is a misspecified approximation, which is what the sandwich allows.
     ///
-    /// One pass over the selected columns; `A⁻¹` from the Gram block. When
+    /// One pass over the selected columns of `x` and the fitted column `col`
+    /// of `labels` (n × L); `A⁻¹` from the Gram block. When
     /// `n <= k + 1` the errors are undefined and NaN is returned.
     pub fn stderr(
         &self,
