@@ -603,6 +603,8 @@ mod timing {
         let lab = &design.labels[0];
         for features in [
             vec![3usize, 17, 0, 29, 8, 11, 5, 21, 13, 2],
+            vec![3, 17, 0, 29, 8, 11, 5, 21, 13, 2, 7, 9, 25, 14, 1],
+            (0..20).collect(),
             (0..30).collect(),
         ] {
             let fit = RidgeFit::fit(&design, lab, &features, 1.0).expect("ok");
