@@ -226,3 +226,18 @@ def test_batch_paths_report_the_same_stderr(cancer):
     for s, t in zip(singles, batch):
         assert t.local_exp_stderr == s.local_exp_stderr and t.local_exp_stderr
         assert t.seed == s.seed and t.explainer_settings == s.explainer_settings
+
+
+@pytest.mark.parametrize("method, nf", [("highest_weights", 8), ("none", 24)])
+def test_engine_stderr_does_not_depend_on_memory_layout(method, nf):
+    """Fortran-ordered data or labels (other code paths) give the same errors."""
+    rng = np.random.RandomState(3)
+    x = rng.normal(size=(600, 24))
+    y = np.column_stack([np.sin(x[:, 0]), x[:, 1] * x[:, 2] + rng.normal(size=600)])
+    w = np.exp(-rng.uniform(size=600))
+    want = _native.explain_with_data(x, y, w, [1, 0], nf, method, return_stderr=True)
+    for xs, ys in [(x, np.asfortranarray(y)), (np.asfortranarray(x), y)]:
+        got = _native.explain_with_data(xs, ys, w, [1, 0], nf, method, return_stderr=True)
+        for a, b in zip(got, want):
+            assert np.array_equal(a[1], b[1])
+            assert np.allclose(a[5], b[5], rtol=1e-10, atol=0)

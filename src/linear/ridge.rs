@@ -249,8 +249,17 @@ impl RidgeFit {
         w: &[f64],
     ) -> (Mat<f64>, Vec<f64>) {
         let (k, n, d) = (self.features.len(), x.nrows(), x.ncols());
-        let (Some(flat), Some(ys)) = (x.as_slice(), labels.as_slice()) else {
+        let Some(flat) = x.as_slice() else {
             return self.meat_general(design, label, x, labels.column(col), w);
+        };
+        // Labels in another layout: their one column, copied.
+        let owned: Vec<f64>;
+        let (ys, l, col) = match labels.as_slice() {
+            Some(ys) => (ys, labels.ncols(), col),
+            None => {
+                owned = labels.column(col).to_vec();
+                (&owned[..], 1, 0)
+            }
         };
         let means: Vec<f64> = self.features.iter().map(|&f| design.x_mean[f]).collect();
         let rows = meat::MeatRows {
@@ -260,7 +269,7 @@ impl RidgeFit {
             means: &means,
             coef: &self.coef,
             y: ys,
-            l: labels.ncols(),
+            l,
             col,
             y_mean: label.y_mean,
             w,
