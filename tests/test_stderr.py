@@ -126,6 +126,36 @@ def test_engine_stderr_matches_a_direct_sandwich():
     assert np.allclose(se, want, rtol=1e-9)
 
 
+@pytest.mark.parametrize(
+    "d, method, nf", [(30, "none", 30), (30, "highest_weights", 10), (20, "lasso_path", 15)]
+)
+def test_engine_stderr_matches_a_direct_sandwich_wide(d, method, nf):
+    """Both meat paths (narrow selections gathered feature-major, wide ones
+    row-major) against the sandwich written out in numpy, two labels."""
+    rng = np.random.RandomState(2)
+    n = 700
+    x = rng.normal(size=(n, d))
+    x[:, 3] = (x[:, 3] > 0.5).astype(float)
+    t = np.tanh(x @ rng.normal(size=d) / 3)
+    y = np.column_stack([1 - t, t + 0.1 * rng.normal(size=n)])
+    w = np.exp(-0.5 * ((x - x[0]) ** 2).sum(axis=1) / d)
+    (_, feats, coefs, _, _, se), = _native.explain_with_data(
+        x, y, w, [1], nf, method, return_stderr=True
+    )  # fmt: skip
+    xs = x[:, feats]
+    mx = np.average(xs, axis=0, weights=w)
+    my = np.average(y[:, 1], weights=w)
+    xc = xs - mx
+    a = (xc * w[:, None]).T @ xc + np.eye(len(feats))
+    b = np.linalg.solve(a, (xc * w[:, None]).T @ (y[:, 1] - my))
+    assert np.allclose(b, coefs)
+    u = xc * (w * (y[:, 1] - my - xc @ b))[:, None]
+    meat = u.T @ u - np.outer(u.sum(0), u.sum(0)) / n
+    ainv = np.linalg.inv(a)
+    want = np.sqrt(np.diag(ainv @ meat @ ainv) * n / (n - len(feats) - 1))
+    assert np.allclose(se, want, rtol=1e-9)
+
+
 def test_regression_and_user_regressor_stderr(cancer):
     from sklearn.linear_model import Ridge
 
@@ -196,3 +226,18 @@ def test_batch_paths_report_the_same_stderr(cancer):
     for s, t in zip(singles, batch):
         assert t.local_exp_stderr == s.local_exp_stderr and t.local_exp_stderr
         assert t.seed == s.seed and t.explainer_settings == s.explainer_settings
+
+
+@pytest.mark.parametrize("method, nf", [("highest_weights", 8), ("none", 24)])
+def test_engine_stderr_does_not_depend_on_memory_layout(method, nf):
+    """Fortran-ordered data or labels (other code paths) give the same errors."""
+    rng = np.random.RandomState(3)
+    x = rng.normal(size=(600, 24))
+    y = np.column_stack([np.sin(x[:, 0]), x[:, 1] * x[:, 2] + rng.normal(size=600)])
+    w = np.exp(-rng.uniform(size=600))
+    want = _native.explain_with_data(x, y, w, [1, 0], nf, method, return_stderr=True)
+    for xs, ys in [(x, np.asfortranarray(y)), (np.asfortranarray(x), y)]:
+        got = _native.explain_with_data(xs, ys, w, [1, 0], nf, method, return_stderr=True)
+        for a, b in zip(got, want):
+            assert np.array_equal(a[1], b[1])
+            assert np.allclose(a[5], b[5], rtol=1e-10, atol=0)

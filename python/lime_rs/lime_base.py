@@ -16,17 +16,38 @@ def _is_sparse(x):
     return hasattr(x, "tocsr") and hasattr(x, "nnz")
 
 
+def _is_ready(a, ndim):
+    """Already a C-contiguous float64 array of ``ndim`` dimensions."""
+    return (
+        type(a) is np.ndarray and a.ndim == ndim and a.dtype == np.float64 and a.flags.c_contiguous
+    )
+
+
+def _check_finite(arr, name, ndim):
+    """``arr`` (already a float64 array) has no NaN or infinity: one sum
+    (non-finite iff some value is, or the sum overflows), and the full scan,
+    which names the first bad index, only when it is not finite."""
+    if not np.isfinite(arr.sum()):
+        as_float_array(arr, name, ndim)
+    return arr
+
+
 def _check_neighbourhood(data, labels, weights):
-    """Validated dense copies of data (n, d), labels (n, L) and weights (n,)."""
+    """Validated dense copies of data (n, d), labels (n, L) and weights (n,).
+
+    NaN/inf in data, labels and weights are reported by the core, naming the
+    argument (weights: also negative or all-zero values)."""
     if _is_sparse(data):
         data = data.toarray()
-    # NaN/inf in data and labels are reported by the core, naming the argument.
-    data = as_float_array(data, "neighborhood_data", 2, allow_nan=True)
-    labels = np.asarray(labels, dtype=np.float64)
-    if labels.ndim == 1:
-        labels = labels[:, None]
-    labels = as_float_array(labels, "neighborhood_labels", 2, allow_nan=True)
-    weights = as_float_array(weights, "weights (kernel_fn(distances))", 1)
+    if not _is_ready(data, 2):
+        data = as_float_array(data, "neighborhood_data", 2, allow_nan=True)
+    if not _is_ready(labels, 2):
+        labels = np.asarray(labels, dtype=np.float64)
+        if labels.ndim == 1:
+            labels = labels[:, None]
+        labels = as_float_array(labels, "neighborhood_labels", 2, allow_nan=True)
+    if not _is_ready(weights, 1):
+        weights = as_float_array(weights, "weights (kernel_fn(distances))", 1, allow_nan=True)
     n = data.shape[0]
     if labels.shape[0] != n:
         raise ValueError(
@@ -152,8 +173,9 @@ class LimeBase:
         """
         check_feature_selection(feature_selection)
         num_features = check_int(num_features, "num_features", minimum=1)
-        distances = as_float_array(distances, "distances", 1)
-        weights = self.kernel_fn(distances)
+        if not _is_ready(distances, 1):
+            distances = as_float_array(distances, "distances", 1, allow_nan=True)
+        weights = self.kernel_fn(_check_finite(distances, "distances", 1))
         sparse = _is_sparse(neighborhood_data)
         instance = neighborhood_data[0] if sparse else None
         data, labels, weights = _check_neighbourhood(

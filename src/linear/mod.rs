@@ -4,6 +4,7 @@
 
 pub mod gram;
 pub mod lars;
+pub mod meat;
 pub mod ridge;
 pub mod small_gram;
 #[cfg(test)]

@@ -8,7 +8,7 @@ use faer::{Accum, Mat, MatRef, Par, Side};
 use ndarray::{ArrayView1, ArrayView2};
 
 use super::gram::{Design, LabelMoments};
-use super::small_gram;
+use super::{meat, small_gram};
 use crate::error::{LimeError, Result};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -138,7 +138,7 @@ impl RidgeFit {
 }
 
 /// Rows per group of the narrow meat pass.
-const META_SMALL_ROWS: usize = 1024;
+const META_SMALL_ROWS: usize = 512;
 /// Rows per block of the meat product.
 const META_BLOCK_ROWS: usize = 512;
 /// Rows per parallel group: fixed by n alone, so partial sums are added in
@@ -158,19 +158,30 @@ impl RidgeFit {
     /// of a true linear model or of constant noise is made: the local model
     /// is a misspecified approximation, which is what the sandwich allows.
     ///
-    /// One pass over the selected columns; `A⁻¹` from the Gram block. When
+    /// One pass over the selected columns of `x` and the fitted column `col`
+    /// of `labels` (n × L); `A⁻¹` from the Gram block. When
     /// `n <= k + 1` the errors are undefined and NaN is returned.
     pub fn stderr(
         &self,
         design: &Design,
         label: &LabelMoments,
         x: ArrayView2<f64>,
-        y: ArrayView1<f64>,
+        (labels, col): (ArrayView2<f64>, usize),
         w: &[f64],
         alpha: f64,
     ) -> Result<Vec<f64>> {
         let k = self.features.len();
         let n = x.nrows();
+        if col >= labels.ncols() {
+            return Err(LimeError::invalid(
+                "label",
+                format!(
+                    "column {col} does not exist: neighborhood_labels has {} columns",
+                    labels.ncols()
+                ),
+            ));
+        }
+        let y = labels.column(col);
         if y.len() != n || w.len() != n || x.ncols() != design.d || n != design.n {
             return Err(LimeError::shape(
                 "neighborhood_data",
@@ -196,7 +207,7 @@ impl RidgeFit {
         });
         let a_inv = inverse(a)?;
         let (meat_lower, s) = match (small_gram::Kernel::detect(), k < small_gram::MAX_COLUMNS) {
-            (Some(kernel), true) => self.meat_small(kernel, design, label, x, y, w),
+            (Some(kernel), true) => self.meat_small(kernel, design, label, x, (labels, col), w),
             _ => self.meat_general(design, label, x, y, w),
         };
         let mut meat = meat_lower;
@@ -224,78 +235,61 @@ impl RidgeFit {
         Ok(out)
     }
 
-    /// `Σ uᵢuᵢᵀ` (lower triangle) and `Σ uᵢ` over rows `start..end`.
-    /// `(Σ uᵢuᵢᵀ (lower triangle), Σ uᵢ)` with `uᵢ = wᵢeᵢ(x̃ᵢ - m)` over the
-    /// selected columns, through the narrow-design Gram kernel: one pass on
-    /// the calling thread (z = (x̃ᵢ - m)·|wᵢeᵢ|, which squares to the same
-    /// product).
+    /// `(Σ uᵢuᵢᵀ (lower triangle), Σ uᵢ)` with `uᵢ = wᵢeᵢ(xᵢ - m)` over the
+    /// selected columns, through the narrow-design Gram kernel
+    /// ([`meat::accumulate_meat`]: residuals and products in one pass over
+    /// each block of rows), in fixed row groups run in parallel.
     fn meat_small(
         &self,
         kernel: small_gram::Kernel,
         design: &Design,
         label: &LabelMoments,
         x: ArrayView2<f64>,
-        y: ArrayView1<f64>,
+        (labels, col): (ArrayView2<f64>, usize),
         w: &[f64],
     ) -> (Mat<f64>, Vec<f64>) {
         let (k, n, d) = (self.features.len(), x.nrows(), x.ncols());
         let Some(flat) = x.as_slice() else {
-            return self.meat_general(design, label, x, y, w);
+            return self.meat_general(design, label, x, labels.column(col), w);
         };
-        let ys: Vec<f64> = y.iter().copied().collect(); // a label column is strided
+        // Labels in another layout: their one column, copied.
+        let owned: Vec<f64>;
+        let (ys, l, col) = match labels.as_slice() {
+            Some(ys) => (ys, labels.ncols(), col),
+            None => {
+                owned = labels.column(col).to_vec();
+                (&owned[..], 1, 0)
+            }
+        };
         let means: Vec<f64> = self.features.iter().map(|&f| design.x_mean[f]).collect();
-        let (features, coef, y_mean) = (&self.features[..], &self.coef[..], label.y_mean);
+        let rows = meat::MeatRows {
+            x: flat,
+            d,
+            features: &self.features,
+            means: &means,
+            coef: &self.coef,
+            y: ys,
+            l,
+            col,
+            y_mean: label.y_mean,
+            w,
+        };
         // fixed row groups, summed in order: the same bits on any thread count
         let groups = n.div_ceil(META_SMALL_ROWS);
         let mut parts: Vec<Option<(Vec<f64>, Vec<f64>)>> = (0..groups).map(|_| None).collect();
         crate::pool::for_each(parts.iter_mut().collect(), |g, slot| {
             let (start, end) = (g * META_SMALL_ROWS, ((g + 1) * META_SMALL_ROWS).min(n));
-            let m = end - start;
-            let (mut xs, mut omega, mut s) = (vec![0.0; m * k], vec![0.0; m], vec![0.0; k]);
-            crate::cpu::widest(
-                #[inline(always)]
-                || {
-                    for (r, (xr, om)) in xs.chunks_exact_mut(k).zip(omega.iter_mut()).enumerate() {
-                        let i = start + r;
-                        let row = &flat[i * d..(i + 1) * d];
-                        let mut fitted = 0.0;
-                        for ((o, &f), (&mj, &b)) in
-                            xr.iter_mut().zip(features).zip(means.iter().zip(coef))
-                        {
-                            *o = row[f];
-                            fitted += (row[f] - mj) * b;
-                        }
-                        let scale = w[i] * ((ys[i] - y_mean) - fitted);
-                        for (sj, (&v, &mj)) in s.iter_mut().zip(xr.iter().zip(&means)) {
-                            *sj += (v - mj) * scale;
-                        }
-                        *om = scale * scale;
-                    }
-                },
-            );
-            let rows = small_gram::Rows {
-                x: &xs,
-                d: k,
-                y: &[],
-                l: 0,
-                cols: &[],
-                w: &omega,
-                shift: &means,
-            };
-            let acc =
-                small_gram::accumulate(kernel, &rows, 0, m, &mut small_gram::Scratch::default());
-            *slot = acc.map(|a| (a, s));
+            *slot = meat::accumulate_meat(kernel, &rows, start, end);
         });
         if parts.iter().any(Option::is_none) {
-            return self.meat_general(design, label, x, y, w);
+            return self.meat_general(design, label, x, labels.column(col), w);
         }
-        let qs = small_gram::stride(k + 1);
         sum_groups(
             k,
             parts
                 .into_iter()
                 .flatten()
-                .map(|(acc, ps)| (move |r: usize, c: usize| acc[c * qs + r], ps)),
+                .map(|(acc, ps)| (move |r: usize, c: usize| acc[c * k + r], ps)),
         )
     }
 
@@ -517,7 +511,14 @@ mod tests {
         let alpha = 1.0;
         let fit = RidgeFit::fit(&des, lab, &feats, alpha).unwrap();
         let se = fit
-            .stderr(&des, lab, x.view(), y.view(), &w, alpha)
+            .stderr(
+                &des,
+                lab,
+                x.view(),
+                (y.view().insert_axis(ndarray::Axis(1)), 0),
+                &w,
+                alpha,
+            )
             .unwrap();
         // direct: A = X̃ᵀWX̃ + αI; M = Σ (wᵢeᵢ)² x̃ᵢx̃ᵢᵀ - ssᵀ/n
         let sw: f64 = w.iter().sum();
@@ -578,7 +579,102 @@ mod tests {
         let des = Design::new(x.view(), y.view().insert_axis(ndarray::Axis(1)), &w).unwrap();
         let lab = &des.labels[0];
         let fit = RidgeFit::fit(&des, lab, &[0, 1], 1.0).unwrap();
-        let se = fit.stderr(&des, lab, x.view(), y.view(), &w, 1.0).unwrap();
+        let se = fit
+            .stderr(
+                &des,
+                lab,
+                x.view(),
+                (y.view().insert_axis(ndarray::Axis(1)), 0),
+                &w,
+                1.0,
+            )
+            .unwrap();
         assert!(se.iter().all(|v| v.is_nan()));
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use ndarray::Array2;
+
+    /// `cargo test --release --no-default-features stderr_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn stderr_timing() {
+        let (n, d) = (5000, 30);
+        let mut next = crate::linear::timing::noise();
+        let x = Array2::from_shape_fn((n, d), |_| next());
+        let y = Array2::from_shape_fn((n, 2), |(i, j)| x.row(i).sum() * (j as f64 + 0.5) + next());
+        let w: Vec<f64> = (0..n).map(|i| (-((i % 17) as f64) / 9.0).exp()).collect();
+        let best = crate::linear::timing::best;
+        let design = Design::with_labels(x.view(), y.view(), &w, &[1]).expect("ok");
+        let lab = &design.labels[0];
+        for features in [
+            vec![3usize, 17, 0, 29, 8, 11, 5, 21, 13, 2],
+            vec![3, 17, 0, 29, 8, 11, 5, 21, 13, 2, 7, 9, 25, 14, 1],
+            (0..20).collect(),
+            (0..30).collect(),
+        ] {
+            let fit = RidgeFit::fit(&design, lab, &features, 1.0).expect("ok");
+            let k = features.len();
+            let total = best(&|| {
+                std::hint::black_box(
+                    fit.stderr(&design, lab, x.view(), (y.view(), 1), &w, 1.0)
+                        .expect("ok"),
+                );
+            });
+            let means: Vec<f64> = features.iter().map(|&f| design.x_mean[f]).collect();
+            let rows = meat::MeatRows {
+                x: x.as_slice().expect("c"),
+                d,
+                features: &features,
+                means: &means,
+                coef: &fit.coef,
+                y: y.as_slice().expect("c"),
+                l: 2,
+                col: 1,
+                y_mean: lab.y_mean,
+                w: &w,
+            };
+            let kernel = small_gram::Kernel::detect().expect("fma");
+            let pass = best(&|| {
+                std::hint::black_box(meat::accumulate_meat(kernel, &rows, 0, n));
+            });
+            let a = Mat::<f64>::from_fn(k, k, |r, c| {
+                design.gram[(features[r], features[c])] + if r == c { 1.0 } else { 0.0 }
+            });
+            let inv = best(&|| {
+                std::hint::black_box(inverse(a.clone()).expect("ok"));
+            });
+            // The Gram kernel on k contiguous columns: the same tiles.
+            let xk = x.slice(ndarray::s![.., ..k]).to_owned();
+            let shift = vec![0.0; k];
+            let gram_rows = small_gram::Rows {
+                x: xk.as_slice().expect("c"),
+                d: k,
+                y: &[],
+                l: 0,
+                cols: &[],
+                w: &w,
+                shift: &shift,
+            };
+            let gram = best(&|| {
+                std::hint::black_box(small_gram::accumulate(
+                    kernel,
+                    &gram_rows,
+                    0,
+                    n,
+                    &mut small_gram::Scratch::default(),
+                ));
+            });
+            println!(
+                "k={k}: stderr {:.1} us; meat pass on 1 thread {:.1} us (a Gram of as many columns: {:.1} us); inverse {:.1} us",
+                total * 1e6,
+                pass * 1e6,
+                gram * 1e6,
+                inv * 1e6
+            );
+        }
     }
 }

@@ -148,7 +148,7 @@ pub fn accumulate(
 }
 
 /// One vector type: `W` doubles, and at most `MV` vectors per tile.
-trait Lanes {
+pub(crate) trait Lanes {
     const W: usize;
     /// Accumulators a tile may hold in registers.
     const ACC: usize;
@@ -170,6 +170,14 @@ trait Lanes {
     /// # Safety
     /// The CPU has the lanes' features.
     unsafe fn sub_mul(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `a - b`.
+    /// # Safety
+    /// The CPU has the lanes' features.
+    unsafe fn sub(a: Self::V, b: Self::V) -> Self::V;
+    /// `a * b`.
+    /// # Safety
+    /// The CPU has the lanes' features.
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     /// The first `n < W` values at `p`, then zeros.
     /// # Safety
     /// `p..p + n` readable; the CPU has the lanes' features.
@@ -183,7 +191,7 @@ trait Lanes {
 }
 
 /// Four lanes of plain `f64` with `mul_add`.
-struct Portable;
+pub(crate) struct Portable;
 
 impl Lanes for Portable {
     const W: usize = 4;
@@ -212,6 +220,14 @@ impl Lanes for Portable {
         std::array::from_fn(|i| (a[i] - b[i]) * c[i])
     }
     #[inline(always)]
+    unsafe fn sub(a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
+        std::array::from_fn(|i| a[i] - b[i])
+    }
+    #[inline(always)]
+    unsafe fn mul(a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
+        std::array::from_fn(|i| a[i] * b[i])
+    }
+    #[inline(always)]
     unsafe fn load_partial(p: *const f64, n: usize) -> [f64; 4] {
         // SAFETY: the caller guarantees `p..p + n` readable.
         std::array::from_fn(|i| if i < n { unsafe { *p.add(i) } } else { 0.0 })
@@ -225,13 +241,13 @@ impl Lanes for Portable {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod x86 {
+pub(crate) mod x86 {
     use std::arch::x86_64::*;
 
     use super::{run, Lanes, Rows, Scratch};
 
-    pub(super) struct Avx512;
-    pub(super) struct Avx2;
+    pub(crate) struct Avx512;
+    pub(crate) struct Avx2;
 
     impl Lanes for Avx512 {
         const W: usize = 8;
@@ -261,6 +277,16 @@ mod x86 {
         unsafe fn sub_mul(a: __m512d, b: __m512d, c: __m512d) -> __m512d {
             // SAFETY: the caller guarantees AVX-512F.
             unsafe { _mm512_mul_pd(_mm512_sub_pd(a, b), c) }
+        }
+        #[inline(always)]
+        unsafe fn sub(a: __m512d, b: __m512d) -> __m512d {
+            // SAFETY: the caller guarantees AVX-512F.
+            unsafe { _mm512_sub_pd(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn mul(a: __m512d, b: __m512d) -> __m512d {
+            // SAFETY: the caller guarantees AVX-512F.
+            unsafe { _mm512_mul_pd(a, b) }
         }
         #[inline(always)]
         unsafe fn load_partial(p: *const f64, n: usize) -> __m512d {
@@ -309,6 +335,16 @@ mod x86 {
         unsafe fn sub_mul(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
             // SAFETY: the caller guarantees AVX.
             unsafe { _mm256_mul_pd(_mm256_sub_pd(a, b), c) }
+        }
+        #[inline(always)]
+        unsafe fn sub(a: __m256d, b: __m256d) -> __m256d {
+            // SAFETY: the caller guarantees AVX.
+            unsafe { _mm256_sub_pd(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn mul(a: __m256d, b: __m256d) -> __m256d {
+            // SAFETY: the caller guarantees AVX.
+            unsafe { _mm256_mul_pd(a, b) }
         }
         #[inline(always)]
         unsafe fn load_partial(p: *const f64, n: usize) -> __m256d {
@@ -475,6 +511,140 @@ fn fill<S: Lanes>(
                 }
                 *zr.add(d + u) = s;
             }
+        }
+    }
+}
+
+/// The meat accumulation with one kind of lanes. `acc` is zeroed,
+/// `qs × qs` with `qs = stride(k + 1)`.
+///
+/// `z` gets one more column of ones: its products with the scaled columns
+/// `x̃ᵢ·uᵢ` are the score sums `Σ uᵢ x̃ᵢ`, so the tiles yield them with the
+/// meat.
+#[inline(always)]
+pub(crate) fn run_meat<S: Lanes>(
+    rows: &super::meat::MeatRows<'_>,
+    start: usize,
+    end: usize,
+    acc: &mut [f64],
+) {
+    let k = rows.features.len();
+    let qs = stride(k + 1);
+    let kb = block_rows(qs);
+    // Means and coefficients padded with zeros to whole 8-lane groups, so
+    // lanes beyond k stay zero through every step.
+    let mut mp = vec![0.0; qs];
+    let mut bp = vec![0.0; qs];
+    mp[..k].copy_from_slice(rows.means);
+    bp[..k].copy_from_slice(rows.coef);
+    let mut buf = vec![0.0; kb * qs + 8];
+    let mut u = vec![0.0; kb];
+    let skip = buf.as_ptr().align_offset(64).min(8);
+    let z = &mut buf[skip..skip + kb * qs];
+    let mut b0 = start;
+    while b0 < end {
+        let nb = kb.min(end - b0);
+        // SAFETY: rows b0..b0 + nb exist (end <= n), z and u hold kb >= nb
+        // rows, mp and bp qs values.
+        unsafe { fill_meat::<S>(rows, &mp, &bp, b0, nb, z, qs, &mut u) };
+        let next = (b0 + nb) * rows.d;
+        let ahead = (kb.min(end - b0 - nb)) * rows.d;
+        let pf = rows.x[next.min(rows.x.len())..(next + ahead).min(rows.x.len())].as_ptr_range();
+        update::<S>(&z[..nb * qs], qs, k + 1, acc, pf);
+        b0 += nb;
+    }
+}
+
+/// Writes rows `b0..b0 + nb` of the meat's `z` (stride `qs`):
+/// `[x̃ᵢ·uᵢ, 1]`, zeros beyond.
+///
+/// In three sweeps over the block, so that no vector load waits on the
+/// scalar stores of a gathered row: gather, then centre and take the
+/// residual (a dot product of a fixed 8-lane shape: the same bits for
+/// every kernel), then scale.
+///
+/// # Safety
+/// Rows `b0..b0 + nb` exist in `rows` (checked consistent by
+/// `meat::accumulate_meat`), `z` holds `nb` rows of `qs = stride(k + 1)` and
+/// `u` `nb` values, `mp` and `bp` hold `qs` values, and the CPU has the
+/// lanes' features.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn fill_meat<S: Lanes>(
+    rows: &super::meat::MeatRows<'_>,
+    mp: &[f64],
+    bp: &[f64],
+    b0: usize,
+    nb: usize,
+    z: &mut [f64],
+    qs: usize,
+    u: &mut [f64],
+) {
+    let (k, d) = (rows.features.len(), rows.d);
+    let per8 = 8 / S::W;
+    let nv = k.div_ceil(8) * per8;
+    let (xp, zp) = (rows.x.as_ptr(), z.as_mut_ptr());
+    let f0 = rows.features[0];
+    let contiguous = rows.features.iter().enumerate().all(|(j, &f)| f == f0 + j);
+    // SAFETY (whole body): row i < n reads x[i·d + f] for f < d (features
+    // checked); z row r < nb is accessed at offsets below nv·W <= qs
+    // (k < nv·W, so the sign column k too); mp, bp below nv·W; y[i·l + col]
+    // with col < l; u[r] with r < nb.
+    unsafe {
+        if !contiguous {
+            for r in 0..nb {
+                let (row, zr) = (xp.add((b0 + r) * d), zp.add(r * qs));
+                for (j, &f) in rows.features.iter().enumerate() {
+                    *zr.add(j) = *row.add(f);
+                }
+            }
+        }
+        let zero = S::splat(0.0);
+        let (full, rem) = (k / S::W, k % S::W);
+        let x_len = rows.x.len();
+        for r in 0..nb {
+            let i = b0 + r;
+            let zr = zp.add(r * qs);
+            // contiguous: straight from the row (vectors ending past the
+            // selection cleared beyond it, read masked at the end of x)
+            let (src, at) = if contiguous {
+                (xp.add(i * d + f0), i * d + f0)
+            } else {
+                (zr.cast_const(), 0)
+            };
+            let mut dot = [zero; 2];
+            for v in 0..nv {
+                let o = v * S::W;
+                let raw = if v < full {
+                    S::load(src.add(o))
+                } else if v > full || rem == 0 {
+                    zero
+                } else if !contiguous || at + o + S::W <= x_len {
+                    S::keep_first(S::load(src.add(o)), rem)
+                } else {
+                    S::load_partial(src.add(o), rem)
+                };
+                let xv = S::sub(raw, S::load(mp.as_ptr().add(o)));
+                S::store(zr.add(o), xv);
+                let h = v % per8;
+                dot[h] = S::fma(xv, S::load(bp.as_ptr().add(o)), dot[h]);
+            }
+            let mut t = [0.0f64; 8];
+            for (h, &dv) in dot.iter().enumerate().take(per8) {
+                S::store(t.as_mut_ptr().add(h * S::W), dv);
+            }
+            let fitted = ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]));
+            let e = (*rows.y.as_ptr().add(i * rows.l + rows.col) - rows.y_mean) - fitted;
+            *u.as_mut_ptr().add(r) = *rows.w.as_ptr().add(i) * e;
+        }
+        for r in 0..nb {
+            let zr = zp.add(r * qs);
+            let uv = S::splat(*u.as_ptr().add(r));
+            for v in 0..nv {
+                let o = v * S::W;
+                S::store(zr.add(o), S::mul(S::load(zr.add(o)), uv));
+            }
+            *zr.add(k) = 1.0;
         }
     }
 }
