@@ -61,6 +61,33 @@ pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// How many times [`for_each`] has posted work (what [`prewake`]'s spinning
+/// helpers watch for).
+static POSTED: AtomicUsize = AtomicUsize::new(0);
+
+/// How long a [`prewake`] keeps the pool's threads spinning for work.
+const PREWAKE: std::time::Duration = std::time::Duration::from_micros(250);
+
+/// Wakes the pool's threads ahead of parallel work the caller is about to
+/// post (while it does something serial first): each spins until
+/// [`for_each`] posts work or `PREWAKE` passes, so it starts at once instead
+/// of after the tens of microseconds a sleeping thread takes to wake.
+pub fn prewake() {
+    if rayon::current_thread_index().is_some() {
+        return;
+    }
+    let Some(pool) = pool() else { return };
+    let seen = POSTED.load(Ordering::Acquire);
+    for _ in 1..pool.current_num_threads() {
+        pool.spawn(move || {
+            let start = std::time::Instant::now();
+            while POSTED.load(Ordering::Acquire) == seen && start.elapsed() < PREWAKE {
+                std::hint::spin_loop();
+            }
+        });
+    }
+}
+
 /// `work(i, item)` for every item, on the calling thread and the pool's
 /// threads together (as many threads as the pool has, counting the caller).
 ///
@@ -114,6 +141,7 @@ pub fn for_each<T: Send>(items: Vec<T>, work: impl Fn(usize, T) + Sync) {
         let shared = shared.clone();
         pool.spawn(move || shared.run());
     }
+    POSTED.fetch_add(1, Ordering::AcqRel);
     shared.run();
     let mut spins = 0u32;
     while shared.done.load(Ordering::Acquire) < n {
@@ -166,6 +194,21 @@ pub fn num_threads() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prewoken_threads_take_posted_work_and_stop_spinning() {
+        for _ in 0..3 {
+            prewake();
+            let mut out = vec![0usize; 64];
+            let items: Vec<&mut usize> = out.iter_mut().collect();
+            for_each(items, |i, slot| *slot = i * i);
+            assert!(out.iter().enumerate().all(|(i, &v)| v == i * i));
+        }
+        // with nothing posted, the spinners give up on their own
+        prewake();
+        std::thread::sleep(PREWAKE * 4);
+        install(|| ());
+    }
 
     #[test]
     fn for_each_runs_every_item_once() {

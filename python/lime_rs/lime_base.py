@@ -171,6 +171,8 @@ class LimeBase:
             score is the R^2 value of the returned explanation
             local_pred is the prediction of the explanation model on the original instance
         """
+        if model_regressor is None:
+            _native.prewake()  # the pool wakes while the kernel runs in Python
         check_feature_selection(feature_selection)
         num_features = check_int(num_features, "num_features", minimum=1)
         if not _is_ready(distances, 1):

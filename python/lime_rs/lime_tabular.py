@@ -636,6 +636,8 @@ class LimeTabularExplainer:
             distances = self._distances(scaled, distance_metric)
 
         yss = predict_fn(inverse)
+        if model_regressor is None:
+            _native.prewake()  # the pool wakes while the output is checked
         yss, predicted = self._check_predictions(yss, num_samples)
 
         feature_names = list(self.feature_names)
@@ -944,6 +946,8 @@ class LimeTabularExplainer:
             distances = pairwise_distances(scaled, scaled[0], metric=distance_metric).ravel()
 
         yss = predict_fn(inverse)
+        if model_regressor is None:
+            _native.prewake()  # the pool wakes while the output is checked
         yss, predicted = self._check_predictions(yss, num_samples)
 
         domain_mapper = TableDomainMapper(
@@ -1111,6 +1115,7 @@ class LimeTabularExplainer:
             job["inverse"] = None
             jobs.append(job)
         yss_all = predict_fn(inverse)
+        _native.prewake()  # the pool wakes while the outputs are checked
         del inverse
         if bufs["inverse"] is not None and sys.getrefcount(bufs["inverse"]) > 2:
             # predict_fn kept (a view of) its input: never overwrite it

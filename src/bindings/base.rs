@@ -155,6 +155,13 @@ fn num_threads() -> usize {
     crate::pool::num_threads()
 }
 
+/// Wakes the pool's threads ahead of a native call that follows some
+/// Python work (`crate::pool::prewake`).
+#[pyfunction]
+fn prewake() {
+    crate::pool::prewake()
+}
+
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(explain_with_data, m)?)?;
     m.add_function(wrap_pyfunction!(select_features, m)?)?;
@@ -163,5 +170,6 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(distances, m)?)?;
     m.add_function(wrap_pyfunction!(kernel, m)?)?;
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(prewake, m)?)?;
     Ok(())
 }
