@@ -159,10 +159,7 @@ mod timing {
     #[ignore]
     fn engine_timing() {
         let (n, d) = (5000, 30);
-        let mut next = crate::linear::timing::noise();
-        let x = Array2::from_shape_fn((n, d), |_| next());
-        let y = Array2::from_shape_fn((n, 2), |(i, j)| x.row(i).sum() * (j as f64 + 0.5) + next());
-        let w: Vec<f64> = (0..n).map(|i| (-((i % 17) as f64) / 9.0).exp()).collect();
+        let (x, y, w) = crate::linear::timing::problem(n, d);
         let best = crate::linear::timing::best;
         let design = best(&|| {
             std::hint::black_box(Design::with_labels(x.view(), y.view(), &w, &[1]).expect("ok"));
@@ -223,7 +220,7 @@ mod timing {
             })
             .collect();
         let yb = Array2::from_shape_fn((n, 2), |(i, j)| {
-            let p = 1.0 / (1.0 + (-(xb.row(i).sum() - 7.5) * 0.3 + next()).exp());
+            let p = 1.0 / (1.0 + (-(xb.row(i).sum() - 7.5) * 0.3 + bits()).exp());
             if j == 0 {
                 1.0 - p
             } else {

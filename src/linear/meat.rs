@@ -368,14 +368,7 @@ unsafe fn tile<S: Lanes, const TS: usize, const DIAG: bool>(
 mod tests {
     use super::*;
 
-    fn data(n: usize, d: usize, l: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-        let x = (0..n * d)
-            .map(|i| ((i * 37 % 101) as f64 - 50.0) / 7.0)
-            .collect();
-        let y = (0..n * l).map(|i| ((i * 53 % 97) as f64) / 11.0).collect();
-        let w = (0..n).map(|i| 0.05 + (i % 7) as f64 / 3.0).collect();
-        (x, y, w)
-    }
+    use crate::linear::timing::patterned as data;
 
     /// The meat pass: every kernel gives the same bits, which match a
     /// direct sum to rounding, for gathered and contiguous selections.

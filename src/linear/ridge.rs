@@ -438,6 +438,24 @@ mod tests {
     use super::*;
     use ndarray::{Array1, Array2};
 
+    /// The ridge on `feats` of one label `y` and its standard errors.
+    fn fit_with_stderr(
+        x: &Array2<f64>,
+        y: &Array1<f64>,
+        w: &[f64],
+        feats: &[usize],
+        alpha: f64,
+    ) -> (RidgeFit, Vec<f64>) {
+        let labels = y.view().insert_axis(ndarray::Axis(1));
+        let des = Design::new(x.view(), labels, w).unwrap();
+        let lab = &des.labels[0];
+        let fit = RidgeFit::fit(&des, lab, feats, alpha).unwrap();
+        let se = fit
+            .stderr(&des, lab, x.view(), (labels, 0), w, alpha)
+            .unwrap();
+        (fit, se)
+    }
+
     #[test]
     fn exact_linear_data_is_recovered() {
         let n = 40;
@@ -505,21 +523,9 @@ mod tests {
             .map(|(i, r)| 0.3 + r[0] - 0.5 * r[1] + ((i * 31 % 7) as f64 - 3.0) * 0.1 * r[0])
             .collect();
         let w: Vec<f64> = (0..n).map(|i| 0.2 + (i % 5) as f64 * 0.3).collect();
-        let des = Design::new(x.view(), y.view().insert_axis(ndarray::Axis(1)), &w).unwrap();
-        let lab = &des.labels[0];
         let feats = [2usize, 0];
         let alpha = 1.0;
-        let fit = RidgeFit::fit(&des, lab, &feats, alpha).unwrap();
-        let se = fit
-            .stderr(
-                &des,
-                lab,
-                x.view(),
-                (y.view().insert_axis(ndarray::Axis(1)), 0),
-                &w,
-                alpha,
-            )
-            .unwrap();
+        let (fit, se) = fit_with_stderr(&x, &y, &w, &feats, alpha);
         // direct: A = X̃ᵀWX̃ + αI; M = Σ (wᵢeᵢ)² x̃ᵢx̃ᵢᵀ - ssᵀ/n
         let sw: f64 = w.iter().sum();
         let mx: Vec<f64> = feats
@@ -576,19 +582,7 @@ mod tests {
         let x = Array2::from_shape_fn((3, 2), |(i, j)| (i * (j + 1)) as f64);
         let y = Array1::from_vec(vec![1.0, 2.0, 0.5]);
         let w = vec![1.0; 3];
-        let des = Design::new(x.view(), y.view().insert_axis(ndarray::Axis(1)), &w).unwrap();
-        let lab = &des.labels[0];
-        let fit = RidgeFit::fit(&des, lab, &[0, 1], 1.0).unwrap();
-        let se = fit
-            .stderr(
-                &des,
-                lab,
-                x.view(),
-                (y.view().insert_axis(ndarray::Axis(1)), 0),
-                &w,
-                1.0,
-            )
-            .unwrap();
+        let (_, se) = fit_with_stderr(&x, &y, &w, &[0, 1], 1.0);
         assert!(se.iter().all(|v| v.is_nan()));
     }
 }
@@ -596,17 +590,13 @@ mod tests {
 #[cfg(test)]
 mod timing {
     use super::*;
-    use ndarray::Array2;
 
     /// `cargo test --release --no-default-features stderr_timing -- --ignored --nocapture`
     #[test]
     #[ignore]
     fn stderr_timing() {
         let (n, d) = (5000, 30);
-        let mut next = crate::linear::timing::noise();
-        let x = Array2::from_shape_fn((n, d), |_| next());
-        let y = Array2::from_shape_fn((n, 2), |(i, j)| x.row(i).sum() * (j as f64 + 0.5) + next());
-        let w: Vec<f64> = (0..n).map(|i| (-((i % 17) as f64) / 9.0).exp()).collect();
+        let (x, y, w) = crate::linear::timing::problem(n, d);
         let best = crate::linear::timing::best;
         let design = Design::with_labels(x.view(), y.view(), &w, &[1]).expect("ok");
         let lab = &design.labels[0];

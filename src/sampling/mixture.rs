@@ -514,6 +514,13 @@ impl ColumnDraw {
     }
 }
 
+/// The `shift` that makes `g(x) = exp(shift - x²/2)` peak at 1 over
+/// `[a, b]` (at the point of the interval nearest 0).
+fn peak_shift(a: f64, b: f64) -> f64 {
+    let nearest = 0f64.max(a).min(b);
+    0.5 * nearest * nearest
+}
+
 /// `max |g''|` on `[x0, x1]` for `g(x) = exp(shift - x²/2)`, where
 /// `g'' = (x² - 1) g`: at the ends or where `(x² - 1) e^{-x²/2}` peaks (0, ±√3).
 fn max_curvature(x0: f64, x1: f64, shift: f64) -> f64 {
@@ -570,15 +577,7 @@ fn bin_pieces(
     if a == b {
         return fixed(a); // lime's quirk: the standardised bound itself
     }
-    // g(x) = exp(shift - x²/2) peaks at 1 over [a, b]
-    let nearest = if a > 0.0 {
-        a
-    } else if b < 0.0 {
-        b
-    } else {
-        0.0
-    };
-    let shift = 0.5 * nearest * nearest;
+    let shift = peak_shift(a, b);
     let g = |x: f64| (shift - 0.5 * x * x).exp();
     let mut pieces = Vec::new();
     let mut weights = Vec::new();
@@ -706,13 +705,7 @@ mod tests {
         let steps = 200_000;
         let h = (b - a) / steps as f64;
         let (mut z, mut m1, mut m2) = (0.0, 0.0, 0.0);
-        let shift = if a > 0.0 {
-            a * a / 2.0
-        } else if b < 0.0 {
-            b * b / 2.0
-        } else {
-            0.0
-        };
+        let shift = peak_shift(a, b);
         for i in 0..=steps {
             let x = a + h * i as f64;
             let w = if i == 0 || i == steps { 0.5 } else { 1.0 };
@@ -811,13 +804,7 @@ mod tests {
     /// (Simpson's rule), normalised.
     fn quadrature_cdf(a: f64, b: f64, steps: usize) -> Vec<f64> {
         let h = (b - a) / steps as f64;
-        let shift = if a > 0.0 {
-            a * a / 2.0
-        } else if b < 0.0 {
-            b * b / 2.0
-        } else {
-            0.0
-        };
+        let shift = peak_shift(a, b);
         let g = |x: f64| (shift - 0.5 * x * x).exp();
         let mut cdf = vec![0.0];
         for i in 0..steps {
