@@ -701,6 +701,42 @@ mod tests {
     }
 
     #[test]
+    fn many_valued_columns_follow_their_frequencies() {
+        // 40 values: more than the vectorised placement's 16, so the
+        // scalar placement runs; beside a 12-valued column that takes the
+        // vectorised one
+        let (many, few) = (40usize, 12usize);
+        let freqs = |k: usize| -> Vec<f64> { (0..k).map(|v| 1.0 + (v % 5) as f64).collect() };
+        let column = |j: usize, k: usize| {
+            Column::Categorical(
+                Categorical::new(j, (0..k).map(|v| v as f64 * 3.0).collect(), &freqs(k)).unwrap(),
+            )
+        };
+        let s = TabularSampler::new(vec![column(0, many), column(1, few)]).unwrap();
+        let n = 120_000;
+        let x = [21.0, 6.0]; // values 7 and 2
+        let nb = s.sample(&x, opts(n, 3)).unwrap();
+        for (j, k) in [(0usize, many), (1, few)] {
+            let f = freqs(k);
+            let total: f64 = f.iter().sum();
+            let mut counts = vec![0usize; k];
+            for i in 1..n {
+                let v = nb.inverse[i * 2 + j];
+                counts[(v / 3.0) as usize] += 1;
+                assert_eq!(nb.scaled[i * 2 + j], f64::from(u8::from(v == x[j])));
+            }
+            for (c, fv) in counts.iter().zip(&f) {
+                let p = fv / total;
+                let sd = (p * (1.0 - p) / n as f64).sqrt();
+                assert!(
+                    (*c as f64 / (n - 1) as f64 - p).abs() < 5.0 * sd,
+                    "column {j}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn continuous_draws_are_standard_normal() {
         let s = TabularSampler::new(vec![Column::Continuous {
             mean: 3.0,
