@@ -225,11 +225,18 @@ impl Piece {
 
     /// `strip + t` for this piece's kind (Band and Tail: a proposal only).
     #[inline(always)]
-    fn offset(self, (u, v): (f64, f64)) -> f64 {
-        let top = if u > v { u } else { v };
-        let (a, b, c) = SHAPE[self.kind as usize];
-        (f64::from(self.strip) + a) + (b * top + c * u)
+    fn offset(self, uv: (f64, f64)) -> f64 {
+        strip_offset(f64::from(self.strip), self.kind as usize, uv)
     }
+}
+
+/// `strip + a + b · max(u, v) + c · u` with the kind's [`SHAPE`], in the
+/// order the vectorised placement (`sampling::columns`) computes it too.
+#[inline(always)]
+fn strip_offset(strip: f64, kind: usize, (u, v): (f64, f64)) -> f64 {
+    let top = if u > v { u } else { v };
+    let (a, b, c) = SHAPE[kind & 7];
+    (strip + a) + (b * top + c * u)
 }
 
 /// One strip of a bin in standard units: a line `lower(t) = l0 + (l1 - l0)·t`
@@ -282,12 +289,6 @@ pub struct Proposals<'a> {
 }
 
 impl Proposals<'_> {
-    /// See [`ColumnDraw::propose`].
-    #[inline(always)]
-    pub fn propose(self, pick: u64, place: u64) -> (usize, f64, bool) {
-        decode(self.piece(pick), place)
-    }
-
     /// The piece the word `pick` selects, packed as [`piece_bits`] says.
     #[inline(always)]
     pub fn piece(self, pick: u64) -> u64 {
@@ -320,12 +321,9 @@ pub mod piece_bits {
 pub fn decode(bits: u64, place: u64) -> (usize, f64, bool) {
     let kind = (bits >> piece_bits::KIND_SHIFT) & 0xFF;
     let strip = f64::from((bits >> piece_bits::STRIP_SHIFT) as u16);
-    let (u, v) = halves(place);
-    let top = if u > v { u } else { v };
-    let (a, b, c) = SHAPE[(kind & 7) as usize];
     (
         bits as u32 as usize,
-        (strip + a) + (b * top + c * u),
+        strip_offset(strip, kind as usize, halves(place)),
         kind >= piece_bits::FIRST_RARE_KIND,
     )
 }
@@ -433,7 +431,7 @@ impl ColumnDraw {
     /// instead. Branch-free.
     #[inline(always)]
     pub fn propose(&self, pick: u64, place: u64) -> (usize, f64, bool) {
-        self.proposals().propose(pick, place)
+        decode(self.proposals().piece(pick), place)
     }
 
     /// The tables [`propose`](Self::propose) reads, as local slices (a hot
