@@ -26,6 +26,16 @@ const BLOCK_ROWS: usize = 256;
 /// so the sums are added in the same order on 1 or 16 threads. Eight groups
 /// balance well on 1, 2, 4 or 8 threads; wide designs use fewer, since each
 /// group holds a (d + L)² partial Gram.
+/// Row 0 (the instance) of the data and of the labels in `cols`: the
+/// shift every row is taken relative to, so sums stay well conditioned.
+fn row_zero(x: ArrayView2<f64>, y: ArrayView2<f64>, cols: &[usize]) -> Vec<f64> {
+    x.row(0)
+        .iter()
+        .copied()
+        .chain(cols.iter().map(|&c| y[(0, c)]))
+        .collect()
+}
+
 fn row_groups(n: usize, p: usize) -> usize {
     let cap = if p >= 256 { 4 } else { 8 };
     (n / 512).clamp(1, cap)
@@ -148,12 +158,7 @@ impl Design {
         let sum_w = check_weights(w, n)?;
         let l = cols.len();
         let p = d + l;
-        let shift: Vec<f64> = x
-            .row(0)
-            .iter()
-            .copied()
-            .chain(cols.iter().map(|&c| y[(0, c)]))
-            .collect();
+        let shift = row_zero(x.view(), y.view(), cols);
         // Row-major slices (a copy only when the caller passed a strided view).
         let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
         let (xs, ys) = (contiguous(&x)?, contiguous(&y)?);
@@ -412,12 +417,7 @@ mod tests {
         let w: Vec<f64> = (0..n).map(|i| 0.01 + (i % 11) as f64 / 10.0).collect();
         let (xs, ys) = (x.as_slice().unwrap(), y.as_slice().unwrap());
         let cols = [2, 0];
-        let shift: Vec<f64> = x
-            .row(0)
-            .iter()
-            .copied()
-            .chain(cols.iter().map(|&c| y[(0, c)]))
-            .collect();
+        let shift = row_zero(x.view(), y.view(), &cols);
         let rows = Rows {
             x: xs,
             d,
@@ -496,7 +496,7 @@ mod timing {
             std::hint::black_box(Design::with_labels(x.view(), y.view(), &w, &[1]).expect("ok"));
         });
         let (xs, ys) = (x.as_slice().expect("c"), y.as_slice().expect("c"));
-        let shift: Vec<f64> = x.row(0).iter().copied().chain([y[(0, 1)]]).collect();
+        let shift = row_zero(x.view(), y.view(), &[1]);
         let rows = Rows {
             x: xs,
             d,

@@ -653,7 +653,7 @@ mod tests {
         .unwrap()
     }
 
-    fn opts(n: usize, seed: u64) -> Options<'static> {
+    pub(super) fn opts(n: usize, seed: u64) -> Options<'static> {
         Options {
             num_samples: n,
             seed,
@@ -883,14 +883,7 @@ mod perf {
         let (n, d) = (5000, 30);
         let disc = quartile_sampler(d);
         let xd: Vec<f64> = (0..d).map(|j| (j % 5) as f64).collect();
-        let o = Options {
-            num_samples: n,
-            seed: 1,
-            draw: Draw::Gaussian,
-            around_instance: false,
-            undiscretize: true,
-            first_row: None,
-        };
+        let o = super::tests::opts(n, 1);
         let (mut a, mut b, mut c) = (vec![0.0; n * d], vec![0.0; n * d], vec![0.0; n]);
         let t = best(|| {
             for _ in 0..10 {
@@ -948,14 +941,7 @@ mod perf {
         )
         .unwrap();
         let x: Vec<f64> = (0..d).map(|j| j as f64).collect();
-        let o = Options {
-            num_samples: n,
-            seed: 1,
-            draw: Draw::Gaussian,
-            around_instance: false,
-            undiscretize: true,
-            first_row: None,
-        };
+        let o = super::tests::opts(n, 1);
         let (mut a, mut b, mut c) = (vec![0.0; n * d], vec![0.0; n * d], vec![0.0; n]);
         println!(
             "continuous {:.3} ms",
