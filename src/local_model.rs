@@ -3,11 +3,18 @@
 //! ridge on them, report its R² on the neighbourhood and its prediction at the
 //! instance (row 0).
 
-use ndarray::{ArrayView1, ArrayView2};
+use ndarray::{ArrayView1, ArrayView2, Axis};
 
 use crate::error::{LimeError, Result};
+use crate::linear::binary::BitRows;
+use crate::linear::gram::check_weights;
 use crate::linear::{Design, RidgeFit};
-use crate::selection::{rank_by_magnitude, select, Method};
+use crate::selection::{highest_weights_binary, rank_by_magnitude, select, Method};
+
+/// Columns from which `highest_weights` on 0/1 data ranks by conjugate
+/// gradients instead of from the Gram matrix: below it the Gram matrix is
+/// about as cheap as the iterations.
+const WIDE: usize = 512;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalModel {
@@ -78,6 +85,27 @@ pub fn explain_with_stderr(
     // doing the heavy work nothing else on this thread clears it.
     crate::cpu::clear_upper_state();
     // Only the labels asked for enter the design (sorted, without repeats).
+    if let Some(selected) = wide_selection(data, labels, weights, which, settings)? {
+        // Each label's model is then the plain ridge on its own features.
+        let plain = Settings {
+            method: Method::None,
+            ..settings
+        };
+        return which
+            .iter()
+            .zip(selected)
+            .map(|(&l, features)| {
+                let sub = data.select(Axis(1), &features);
+                let mut models =
+                    explain_with_stderr(sub.view(), labels, weights, &[l], plain, stderr)?;
+                let mut model = models
+                    .pop()
+                    .ok_or_else(|| LimeError::Numerical("internal: no model".into()))?;
+                model.features = model.features.iter().map(|&i| features[i]).collect();
+                Ok(model)
+            })
+            .collect();
+    }
     let mut cols = which.to_vec();
     cols.sort_unstable();
     cols.dedup();
@@ -107,6 +135,32 @@ pub fn explain_with_stderr(
         .collect();
     crate::cpu::clear_upper_state();
     models
+}
+
+/// The features `highest_weights` selects for each label of `which`, when
+/// the data are wide and 0/1 and every ranking is certain without the Gram
+/// matrix ([`highest_weights_binary`]); `None` sends the caller down the
+/// exact path.
+fn wide_selection(
+    data: ArrayView2<f64>,
+    labels: ArrayView2<f64>,
+    weights: &[f64],
+    which: &[usize],
+    settings: Settings,
+) -> Result<Option<Vec<Vec<usize>>>> {
+    let nf = settings.num_features;
+    let (n, d) = data.dim();
+    if settings.method.resolve(nf) != Method::HighestWeights || d < WIDE || nf >= d || n == 0 {
+        return Ok(None);
+    }
+    check_weights(weights, n)?;
+    let Some(bits) = BitRows::pack(data) else {
+        return Ok(None);
+    };
+    Ok(which
+        .iter()
+        .map(|&l| highest_weights_binary(&bits, data.row(0), weights, labels.column(l), nf))
+        .collect())
 }
 
 fn finish(
@@ -142,7 +196,17 @@ pub fn select_features(
     method: Method,
 ) -> Result<Vec<usize>> {
     crate::cpu::clear_upper_state();
-    let labels = labels.insert_axis(ndarray::Axis(1));
+    let labels = labels.insert_axis(Axis(1));
+    let settings = Settings {
+        num_features,
+        method,
+        alpha: 1.0,
+    };
+    if let Some(mut selected) = wide_selection(data, labels, weights, &[0], settings)? {
+        return selected
+            .pop()
+            .ok_or_else(|| LimeError::Numerical("internal: no selection".into()));
+    }
     let design = Design::new(data, labels, weights)?;
     let selected = select(&design, 0, data.row(0), num_features, method);
     crate::cpu::clear_upper_state();
@@ -249,5 +313,67 @@ mod timing {
             t_se * 1e6,
             design * 1e6,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linear::binary::tests::document;
+
+    fn settings(num_features: usize) -> Settings {
+        Settings {
+            num_features,
+            method: Method::HighestWeights,
+            alpha: 1.0,
+        }
+    }
+
+    #[test]
+    fn wide_binary_data_are_ranked_without_the_gram_as_with_it() {
+        let (x, y, w) = document(1500, 600);
+        let y = y.insert_axis(Axis(1));
+        let design = Design::new(x.view(), y.view(), &w).expect("ok");
+        for nf in [1, 10, 100] {
+            let wide = wide_selection(x.view(), y.view(), &w, &[0], settings(nf))
+                .expect("ok")
+                .expect("certified");
+            let exact = select(&design, 0, x.row(0), nf, Method::HighestWeights).expect("ok");
+            assert_eq!(wide, vec![exact], "nf={nf}");
+            let fast = explain(x.view(), y.view(), &w, &[0], settings(nf)).expect("ok");
+            let plain = Settings {
+                method: Method::None,
+                ..settings(nf)
+            };
+            let sub = x.select(Axis(1), &wide[0]);
+            let slow = explain(sub.view(), y.view(), &w, &[0], plain).expect("ok");
+            assert_eq!(fast[0].weights, slow[0].weights);
+        }
+    }
+
+    #[test]
+    fn uncertain_or_unsuited_rankings_take_the_exact_path() {
+        let (mut x, y, w) = document(2000, 600);
+        let y = y.insert_axis(Axis(1));
+        // Zeros in the instance tie their features at 0: a cut among them is uncertain.
+        x.row_mut(0).slice_mut(ndarray::s![100..]).fill(0.0);
+        let wide = |x: &ndarray::Array2<f64>, s| wide_selection(x.view(), y.view(), &w, &[0], s);
+        assert!(wide(&x, settings(50)).expect("ok").is_some());
+        assert!(wide(&x, settings(150)).expect("ok").is_none());
+        // Narrow, not 0/1, not highest_weights, or every feature asked for.
+        let narrow = x.slice(ndarray::s![.., ..511]).to_owned();
+        assert!(wide(&narrow, settings(10)).expect("ok").is_none());
+        let mut dense = x.clone();
+        dense[(9, 9)] = 0.5;
+        assert!(wide(&dense, settings(10)).expect("ok").is_none());
+        let lasso = Settings {
+            method: Method::LassoPath,
+            ..settings(10)
+        };
+        assert!(wide(&x, lasso).expect("ok").is_none());
+        assert!(wide(&x, settings(600)).expect("ok").is_none());
+        // Bad weights are reported as on the exact path.
+        let zero = vec![0.0; 2000];
+        assert!(wide_selection(x.view(), y.view(), &zero, &[0], settings(10)).is_err());
     }
 }

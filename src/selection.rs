@@ -3,6 +3,7 @@
 use ndarray::{Array2, ArrayView1};
 
 use crate::error::{LimeError, Result};
+use crate::linear::binary::{self, BitRows};
 use crate::linear::lars::lars_lasso_path_gram;
 use crate::linear::ridge::r2_from;
 use crate::linear::{Design, LabelMoments, RidgeFit};
@@ -90,6 +91,37 @@ pub fn select(
 pub fn highest_weights_coef(design: &Design, label: &LabelMoments) -> Result<Vec<f64>> {
     let all: Vec<usize> = (0..design.d).collect();
     Ok(RidgeFit::fit(design, label, &all, 0.01)?.coef)
+}
+
+/// `highest_weights` on 0/1 data from conjugate gradients
+/// ([`binary::ridge`]), without the Gram matrix: the selected features, or
+/// `None` when the iterations did not converge or the cut between the last
+/// feature kept and the first left out is closer than the solution's error
+/// bound (the caller then takes the exact path).
+pub fn highest_weights_binary(
+    bits: &BitRows,
+    instance: ArrayView1<f64>,
+    weights: &[f64],
+    labels: ArrayView1<f64>,
+    num_features: usize,
+) -> Option<Vec<usize>> {
+    if num_features == 0 || num_features >= bits.d {
+        return None;
+    }
+    // Past ~d/8 iterations the Gram matrix would have been cheaper.
+    let solution = binary::ridge(bits, weights, labels, 0.01, (bits.d / 8).max(32))?;
+    let weighted: Vec<f64> = solution
+        .coef
+        .iter()
+        .zip(instance)
+        .map(|(c, x)| c * x)
+        .collect();
+    let order = rank_by_magnitude(&weighted);
+    let kept = weighted[order[num_features - 1]].abs();
+    let next = weighted[order[num_features]].abs();
+    // The instance's values are 0 or 1: each weighted value lies within the
+    // bound of its exact value, so a gap wider than twice it is certain.
+    (kept - next > 2.0 * solution.error).then(|| order[..num_features].to_vec())
 }
 
 /// Indices sorted by decreasing |value|, ties in index order (Python's stable

@@ -110,6 +110,74 @@ def test_sparse_neighbourhood_selects_like_lime():
         assert len(ours) == len(ref_feats)
 
 
+def document(n, d, seed):
+    """A long document's neighbourhood, as lime's text explainer draws it."""
+    rs = np.random.RandomState(seed)
+    x = np.ones((n, d))
+    for i, k in enumerate(rs.randint(1, d, n - 1), start=1):
+        x[i, rs.choice(d, k, replace=False)] = 0.0
+    logits = (x - 0.5) @ rs.randn(d, 2) * 0.1
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    distances = (1 - x.sum(axis=1) / (np.linalg.norm(x, axis=1) * np.sqrt(d))) * 100
+    return x, proba, distances
+
+
+def doc_kernel(z):
+    return np.sqrt(np.exp(-(z**2) / 25.0**2))
+
+
+# Wide 0/1 data take the conjugate-gradient ranking (d >= 512); a ranking it
+# cannot certify falls back to the Gram matrix. Both must select as lime does.
+@pytest.mark.parametrize("n, d", [(2000, 600), (4000, 1000)])
+@pytest.mark.parametrize("method", ["highest_weights", "auto"])
+def test_wide_binary_parity(n, d, method):
+    x, y, dist = document(n, d, seed=d)
+    ref, ours = RefBase(doc_kernel), LimeBase(doc_kernel)
+    for nf in (1, 10, 60):
+        for label in (0, 1):
+            assert_same(
+                ref.explain_instance_with_data(x, y, dist, label, nf, method),
+                ours.explain_instance_with_data(x, y, dist, label, nf, method),
+            )
+
+
+def test_wide_binary_ties_and_zeros_in_the_instance_match_lime():
+    x, y, dist = document(1200, 600, seed=7)
+    x[:, 40] = x[:, 3]  # an exact duplicate: tied coefficients
+    x[:, 41] = x[:, 3]
+    x[0, 200:] = 0.0  # the instance lacks 400 words: their weighted values tie at 0
+    ref, ours = RefBase(doc_kernel), LimeBase(doc_kernel)
+    for nf in (2, 3, 150, 205, 250):
+        r = ref.explain_instance_with_data(x, y, dist, 1, nf, "highest_weights")
+        o = ours.explain_instance_with_data(x, y, dist, 1, nf, "highest_weights")
+        # The three copies get equal weights: their order is rounding's, in lime too.
+        assert {f for f, _ in o[1]} == {f for f, _ in r[1]}
+        assert_same(r, o, check_features=False)
+
+
+def test_wide_binary_with_user_regressor_and_feature_selection():
+    from sklearn.linear_model import Ridge
+
+    x, y, dist = document(1000, 600, seed=3)
+    ref, ours = RefBase(doc_kernel), LimeBase(doc_kernel)
+    assert_same(
+        ref.explain_instance_with_data(x, y, dist, 1, 12, "highest_weights", Ridge(alpha=0.5)),
+        ours.explain_instance_with_data(x, y, dist, 1, 12, "highest_weights", Ridge(alpha=0.5)),
+    )
+    w = doc_kernel(dist)
+    np.testing.assert_array_equal(
+        ref.feature_selection(x, y[:, 0], w, 25, "highest_weights"),
+        ours.feature_selection(x, y[:, 0], w, 25, "highest_weights"),
+    )
+
+
+def test_wide_binary_bad_labels_are_named():
+    x, y, dist = document(600, 600, seed=1)
+    y[5, 1] = np.nan
+    with pytest.raises(ValueError, match="neighborhood_labels"):
+        LimeBase(doc_kernel).explain_instance_with_data(x, y, dist, 1, 10, "highest_weights")
+
+
 def test_static_and_instance_helpers_match_lime():
     x, y, dist = neighbourhood("gaussian", 300, 10, seed=2)
     w = kernel_for(10)(dist)

@@ -2,6 +2,7 @@
 //! explanation is solved from, ridge regression with scikit-learn's `Ridge`
 //! semantics, and the LARS-lasso path.
 
+pub mod binary;
 pub mod gram;
 pub mod lars;
 pub mod meat;
