@@ -14,7 +14,7 @@ use crate::selection::{highest_weights_binary, rank_by_magnitude, select, Method
 /// Columns from which `highest_weights` on 0/1 data ranks by conjugate
 /// gradients instead of from the Gram matrix: below it the Gram matrix is
 /// about as cheap as the iterations.
-const WIDE: usize = 512;
+const WIDE: usize = 256;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalModel {
@@ -361,7 +361,7 @@ mod tests {
         assert!(wide(&x, settings(50)).expect("ok").is_some());
         assert!(wide(&x, settings(150)).expect("ok").is_none());
         // Narrow, not 0/1, not highest_weights, or every feature asked for.
-        let narrow = x.slice(ndarray::s![.., ..511]).to_owned();
+        let narrow = x.slice(ndarray::s![.., ..255]).to_owned();
         assert!(wide(&narrow, settings(10)).expect("ok").is_none());
         let mut dense = x.clone();
         dense[(9, 9)] = 0.5;

@@ -109,7 +109,7 @@ pub fn highest_weights_binary(
         return None;
     }
     // Past ~d/8 iterations the Gram matrix would have been cheaper.
-    let solution = binary::ridge(bits, weights, labels, 0.01, (bits.d / 8).max(32))?;
+    let solution = binary::ridge(bits, weights, labels, 0.01, (bits.d / 5).max(32))?;
     let weighted: Vec<f64> = solution
         .coef
         .iter()

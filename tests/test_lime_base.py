@@ -126,9 +126,9 @@ def doc_kernel(z):
     return np.sqrt(np.exp(-(z**2) / 25.0**2))
 
 
-# Wide 0/1 data take the conjugate-gradient ranking (d >= 512); a ranking it
+# Wide 0/1 data take the conjugate-gradient ranking (d >= 256); a ranking it
 # cannot certify falls back to the Gram matrix. Both must select as lime does.
-@pytest.mark.parametrize("n, d", [(2000, 600), (4000, 1000)])
+@pytest.mark.parametrize("n, d", [(3000, 300), (4000, 1000)])
 @pytest.mark.parametrize("method", ["highest_weights", "auto"])
 def test_wide_binary_parity(n, d, method):
     x, y, dist = document(n, d, seed=d)
