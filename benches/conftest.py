@@ -11,11 +11,14 @@ RESULTS = []
 
 
 def best_time(fn, *, min_rounds=3, max_seconds=2.0, warmup=True):
-    """Smallest wall time of ``fn()`` over a few rounds (robust to a noisy machine)."""
+    """Smallest wall time of ``fn()`` over rounds filling ``max_seconds`` (at
+    least ``min_rounds``, at most 10,000): a window long enough that a slow
+    spell of this shared machine does not cover every round, even for a
+    function that takes 0.1 ms."""
     if warmup:
         fn()
     best, start, rounds = float("inf"), time.perf_counter(), 0
-    while rounds < min_rounds or (time.perf_counter() - start < max_seconds and rounds < 200):
+    while rounds < min_rounds or (time.perf_counter() - start < max_seconds and rounds < 10_000):
         t = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - t)
