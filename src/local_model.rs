@@ -84,7 +84,6 @@ pub fn explain_with_stderr(
     // the caller's Python code after it would pay for it, and with the pool
     // doing the heavy work nothing else on this thread clears it.
     crate::cpu::clear_upper_state();
-    // Only the labels asked for enter the design (sorted, without repeats).
     if let Some(selected) = wide_selection(data, labels, weights, which, settings)? {
         // Each label's model is then the plain ridge on its own features.
         let plain = Settings {
@@ -106,6 +105,7 @@ pub fn explain_with_stderr(
             })
             .collect();
     }
+    // Only the labels asked for enter the design (sorted, without repeats).
     let mut cols = which.to_vec();
     cols.sort_unstable();
     cols.dedup();

@@ -41,7 +41,7 @@ impl BitRows {
         let xs = x.as_slice()?;
         // A row 0 that is not 0/1 (dense data) costs one row, not a pass.
         let mut first = vec![0u8; stride];
-        if !pack_rows(&xs[..d], &mut first, d) {
+        if !pack_rows(&xs[..d], &mut first, d, stride) {
             return None;
         }
         let mut bits = vec![0u8; n * stride];
@@ -52,7 +52,7 @@ impl BitRows {
             .zip(bits.chunks_mut(per * stride))
             .collect();
         crate::pool::for_each(items, |_, (x, b)| {
-            if binary.load(Ordering::Relaxed) && !pack_rows(x, b, d) {
+            if binary.load(Ordering::Relaxed) && !pack_rows(x, b, d, stride) {
                 binary.store(false, Ordering::Relaxed);
             }
         });
@@ -93,19 +93,18 @@ impl BitRows {
     }
 }
 
-/// Packs rows of `x` (row-major, `d` columns) into `bits`; false when a
-/// value is not 0 or 1.
-fn pack_rows(x: &[f64], bits: &mut [u8], d: usize) -> bool {
+/// Packs rows of `x` (row-major, `d` columns) into `bits` (`stride` bytes a
+/// row); false when a value is not 0 or 1.
+fn pack_rows(x: &[f64], bits: &mut [u8], d: usize, stride: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports the feature the function is compiled for.
-        return unsafe { pack_rows_avx512(x, bits, d) };
+        return unsafe { pack_rows_avx512(x, bits, d, stride) };
     }
-    pack_rows_portable(x, bits, d)
+    pack_rows_portable(x, bits, d, stride)
 }
 
-fn pack_rows_portable(x: &[f64], bits: &mut [u8], d: usize) -> bool {
-    let stride = bits.len() / (x.len() / d).max(1);
+fn pack_rows_portable(x: &[f64], bits: &mut [u8], d: usize, stride: usize) -> bool {
     for (row, out) in x.chunks_exact(d).zip(bits.chunks_exact_mut(stride)) {
         let mut binary = true;
         for (chunk, byte) in row.chunks(8).zip(out.iter_mut()) {
@@ -125,9 +124,8 @@ fn pack_rows_portable(x: &[f64], bits: &mut [u8], d: usize) -> bool {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn pack_rows_avx512(x: &[f64], bits: &mut [u8], d: usize) -> bool {
+unsafe fn pack_rows_avx512(x: &[f64], bits: &mut [u8], d: usize, stride: usize) -> bool {
     use std::arch::x86_64::*;
-    let stride = bits.len() / (x.len() / d).max(1);
     let (zero, one) = (_mm512_setzero_pd(), _mm512_set1_pd(1.0));
     let whole = d / 8;
     let tail: __mmask8 = (1u8 << (d % 8)).wrapping_sub(1);
@@ -420,6 +418,11 @@ pub(crate) mod tests {
         for d in [1, 7, 8, 63, 64, 65, 300] {
             let x = Array2::from_shape_fn((5, d), |(i, j)| f64::from((i * 7 + j * 3) % 5 < 2));
             let bits = BitRows::pack(x.view()).expect("0/1 data packs");
+            // The vector and the portable packing agree.
+            let xs = x.as_slice().expect("standard layout");
+            let mut portable = vec![0u8; bits.bits.len()];
+            assert!(pack_rows_portable(xs, &mut portable, d, bits.stride));
+            assert_eq!(portable, bits.bits, "d={d}");
             let ones = bits.combine(&[1.0; 5], None);
             for (j, one) in ones.iter().enumerate() {
                 assert_eq!(*one, x.column(j).sum(), "d={d} column {j}");
@@ -432,6 +435,8 @@ pub(crate) mod tests {
                         BitRows::pack(y.view()).is_none(),
                         "d={d} {bad} in row {row}"
                     );
+                    let ys = y.as_slice().expect("standard layout");
+                    assert!(!pack_rows_portable(ys, &mut portable, d, bits.stride));
                 }
             }
         }
