@@ -108,20 +108,20 @@ pub fn highest_weights_binary(
     if num_features == 0 || num_features >= bits.d {
         return None;
     }
-    // Past ~d/8 iterations the Gram matrix would have been cheaper.
-    let solution = binary::ridge(bits, weights, labels, 0.01, (bits.d / 5).max(32))?;
-    let weighted: Vec<f64> = solution
-        .coef
-        .iter()
-        .zip(instance)
-        .map(|(c, x)| c * x)
-        .collect();
-    let order = rank_by_magnitude(&weighted);
-    let kept = weighted[order[num_features - 1]].abs();
-    let next = weighted[order[num_features]].abs();
-    // The instance's values are 0 or 1: each weighted value lies within the
-    // bound of its exact value, so a gap wider than twice it is certain.
-    (kept - next > 2.0 * solution.error).then(|| order[..num_features].to_vec())
+    // The ranking of `coef · instance`, and the gap at the cut. The
+    // instance's values are 0 or 1: each weighted value lies within the
+    // error bound of its exact value, so a gap wider than twice it is certain.
+    let cut = |coef: &[f64]| {
+        let weighted: Vec<f64> = coef.iter().zip(instance).map(|(c, x)| c * x).collect();
+        let order = rank_by_magnitude(&weighted);
+        let gap = weighted[order[num_features - 1]].abs() - weighted[order[num_features]].abs();
+        (order, gap)
+    };
+    let certain = |s: &binary::Solution| cut(&s.coef).1 > 2.0 * s.error;
+    // Past ~d/5 iterations the Gram matrix would have been cheaper.
+    let solution = binary::ridge(bits, weights, labels, 0.01, (bits.d / 5).max(32), certain)?;
+    let (order, gap) = cut(&solution.coef);
+    (gap > 2.0 * solution.error).then(|| order[..num_features].to_vec())
 }
 
 /// Indices sorted by decreasing |value|, ties in index order (Python's stable
