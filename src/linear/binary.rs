@@ -513,6 +513,31 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn ridge_iterates_on_until_the_caller_is_satisfied() {
+        let (x, y, w) = document(1500, 300);
+        let bits = BitRows::pack(x.view()).expect("0/1");
+        let first = ridge(&bits, &w, y.view(), 0.01, 500, |_| true).expect("converges");
+        let last = ridge(&bits, &w, y.view(), 0.01, 500, |_| false).expect("converges");
+        assert!(last.iterations > first.iterations, "{last:?}");
+        assert!(
+            last.error < first.error / 10.0,
+            "{} vs {}",
+            last.error,
+            first.error
+        );
+        let asked = std::cell::Cell::new(0);
+        ridge(&bits, &w, y.view(), 0.01, 500, |_| {
+            asked.set(asked.get() + 1);
+            false
+        });
+        assert_eq!(
+            asked.get(),
+            CHECKPOINTS.len() - 1,
+            "the last checkpoint is not asked"
+        );
+    }
+
+    #[test]
     fn ridge_gives_up_rather_than_guess() {
         let (x, y, w) = document(300, 260);
         let bits = BitRows::pack(x.view()).expect("0/1");
