@@ -225,9 +225,22 @@ mod timing {
         let (n, d) = (5000, 30);
         let (x, y, w) = crate::linear::timing::problem(n, d);
         let best = crate::linear::timing::best;
-        let design = best(&|| {
-            std::hint::black_box(Design::with_labels(x.view(), y.view(), &w, &[1]).expect("ok"));
-        });
+        // The design alone, then the whole explanation without and with
+        // standard errors, in seconds.
+        let time = |x: &Array2<f64>, y: &Array2<f64>, w: &[f64], settings: Settings| {
+            let design = best(&|| {
+                std::hint::black_box(Design::with_labels(x.view(), y.view(), w, &[1]).expect("ok"));
+            });
+            let t = best(&|| {
+                std::hint::black_box(explain(x.view(), y.view(), w, &[1], settings).expect("ok"));
+            });
+            let t_se = best(&|| {
+                std::hint::black_box(
+                    explain_with_stderr(x.view(), y.view(), w, &[1], settings, true).expect("ok"),
+                );
+            });
+            (design, t, t_se)
+        };
         for method in [
             Method::None,
             Method::HighestWeights,
@@ -243,14 +256,7 @@ mod timing {
                 method,
                 alpha: 1.0,
             };
-            let t = best(&|| {
-                std::hint::black_box(explain(x.view(), y.view(), &w, &[1], settings).expect("ok"));
-            });
-            let t_se = best(&|| {
-                std::hint::black_box(
-                    explain_with_stderr(x.view(), y.view(), &w, &[1], settings, true).expect("ok"),
-                );
-            });
+            let (design, t, t_se) = time(&x, &y, &w, settings);
             println!(
                 "{method:?}: explain {:.1} us (with stderr {:.1} us), of which design {:.1} us ({} threads)",
                 t * 1e6,
@@ -296,17 +302,7 @@ mod timing {
             method: Method::Auto,
             alpha: 1.0,
         };
-        let design = best(&|| {
-            std::hint::black_box(Design::with_labels(xb.view(), yb.view(), &wb, &[1]).expect("ok"));
-        });
-        let t = best(&|| {
-            std::hint::black_box(explain(xb.view(), yb.view(), &wb, &[1], settings).expect("ok"));
-        });
-        let t_se = best(&|| {
-            std::hint::black_box(
-                explain_with_stderr(xb.view(), yb.view(), &wb, &[1], settings, true).expect("ok"),
-            );
-        });
+        let (design, t, t_se) = time(&xb, &yb, &wb, settings);
         println!(
             "Quartile (binary, auto nf=10): explain {:.1} us (with stderr {:.1} us), of which design {:.1} us",
             t * 1e6,

@@ -14,6 +14,8 @@
 use ndarray::{ArrayView1, ArrayView2};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::lars::dot;
+
 /// Row groups whose sums are added in a fixed order: results do not depend
 /// on the number of threads.
 const GROUPS: usize = 8;
@@ -296,10 +298,6 @@ pub struct Solution {
 /// Relative residuals at which the solution is offered to the caller's
 /// test, in turn: most rankings are certain at the first.
 const CHECKPOINTS: [f64; 3] = [1e-10, 1e-12, 1e-14];
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
 
 /// The coefficients of scikit-learn's `Ridge(alpha, fit_intercept=True)`
 /// fitted to the rows of `bits` and the labels `y` under weights `w`

@@ -428,7 +428,7 @@ fn py_min(a: f64, b: f64) -> f64 {
 
 /// `a·b` over the common length, with four partial sums: the serial sum
 /// would be bound by addition latency in the triangular solves.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0; 4];
