@@ -240,6 +240,8 @@ def good():
             "neighborhood_labels",
         ),
         (lambda x, y, d: (x, y, np.where(np.arange(d.size) == 3, np.nan, d)), "distances"),
+        # an infinite distance gives a zero weight, but is still an error
+        (lambda x, y, d: (x, y, np.where(np.arange(d.size) == 3, np.inf, d)), "distances"),
         (lambda x, y, d: (x, y[:-1], d), "neighborhood_labels"),
         (lambda x, y, d: (x, y, d[:-1]), "distances|weights"),
         (lambda x, y, d: (x[0], y, d), "neighborhood_data"),
@@ -249,6 +251,22 @@ def test_bad_arrays_raise_value_error(good, mutate, match):
     x, y, d = mutate(*good)
     with pytest.raises(ValueError, match=match):
         LimeBase(kernel_for(4)).explain_instance_with_data(x, y, d, 1, 2, "none")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("path", ["native", "regressor", "sparse"])
+def test_non_finite_distances_are_named_on_every_path(good, bad, path):
+    from sklearn.linear_model import Ridge
+
+    x, y, d = good
+    d = d.copy()
+    d[7] = bad
+    regressor = Ridge(alpha=1.0) if path == "regressor" else None
+    data = sp.csr_matrix(x) if path == "sparse" else x
+    with pytest.raises(ValueError, match=r"distances.*first at (flat )?index \(?7"):
+        LimeBase(kernel_for(4)).explain_instance_with_data(
+            data, y, d, 1, 2, "highest_weights", model_regressor=regressor
+        )
 
 
 def test_bad_scalars(good):

@@ -22,6 +22,7 @@ def explain_with_data(
     method: str,
     alpha: float = 1.0,
     return_stderr: bool = False,
+    distances: npt.NDArray[np.float64] | None = None,
 ) -> list[tuple[Any, ...]]: ...
 def select_features(
     data: npt.NDArray[np.float64],

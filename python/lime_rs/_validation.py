@@ -35,6 +35,10 @@ def as_float_array(value, name, ndim, *, allow_nan=False):
 
 
 def check_int(value, name, *, minimum=None):
+    if type(value) is int:  # the common case, without the abstract-class check
+        if minimum is not None and value < minimum:
+            raise ValueError(f"{name}: must be at least {minimum}, got {value}")
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__} ({value!r})")
     value = int(value)

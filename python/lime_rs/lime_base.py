@@ -12,14 +12,20 @@ from lime_rs._random import check_random_state
 from lime_rs._validation import as_float_array, check_feature_selection, check_int
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def _is_sparse(x):
-    return hasattr(x, "tocsr") and hasattr(x, "nnz")
+    return type(x) is not np.ndarray and hasattr(x, "tocsr") and hasattr(x, "nnz")
 
 
 def _is_ready(a, ndim):
     """Already a C-contiguous float64 array of ``ndim`` dimensions."""
     return (
-        type(a) is np.ndarray and a.ndim == ndim and a.dtype == np.float64 and a.flags.c_contiguous
+        type(a) is np.ndarray
+        and a.ndim == ndim
+        and a.dtype is _FLOAT64
+        and a.flags.c_contiguous
     )
 
 
@@ -171,25 +177,37 @@ class LimeBase:
             score is the R^2 value of the returned explanation
             local_pred is the prediction of the explanation model on the original instance
         """
-        if model_regressor is None:
-            _native.prewake()  # the pool wakes while the kernel runs in Python
         check_feature_selection(feature_selection)
         num_features = check_int(num_features, "num_features", minimum=1)
+        sparse = _is_sparse(neighborhood_data)
+        # The default model on dense data (or sparse data without
+        # highest_weights) is fitted in one native call, which also checks
+        # the distances; the other paths check them here.
+        native = model_regressor is None and not (
+            sparse and _uses_highest_weights(feature_selection, num_features)
+        )
+        if native:
+            _native.prewake()  # the pool wakes while the kernel runs in Python
         if not _is_ready(distances, 1):
             distances = as_float_array(distances, "distances", 1, allow_nan=True)
-        weights = self.kernel_fn(_check_finite(distances, "distances", 1))
-        sparse = _is_sparse(neighborhood_data)
+        if not native:
+            _check_finite(distances, "distances", 1)
+        weights = self.kernel_fn(distances)
         instance = neighborhood_data[0] if sparse else None
         data, labels, weights = _check_neighbourhood(
             neighborhood_data, neighborhood_labels, weights
         )
         label = _label_index(label, labels.shape[1])
 
-        if model_regressor is None and not (
-            sparse and _uses_highest_weights(feature_selection, num_features)
-        ):
+        if native:
             intercept, features, coefs, score, local_pred = _native.explain_with_data(
-                data, labels, weights, [label], num_features, feature_selection
+                data,
+                labels,
+                weights,
+                [label],
+                num_features,
+                feature_selection,
+                distances=distances,
             )[0]
             result = (
                 np.float64(intercept),

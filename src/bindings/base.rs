@@ -6,6 +6,7 @@ use pyo3::types::PyTuple;
 
 use super::IntoPyResult;
 use crate::distance::{distances_to, exponential_kernel, Metric};
+use crate::error::ensure_finite_slice;
 use crate::linear::lars::lars_lasso_path;
 use crate::linear::{Design, RidgeFit};
 use crate::local_model::{self, Settings};
@@ -24,8 +25,9 @@ fn to_i64(v: Vec<usize>) -> Vec<i64> {
 
 /// One local model per label index in `which`: (intercept, features, weights, score, local_pred),
 /// plus the weights' sandwich (HC1) standard errors as a 6th element when `return_stderr`.
+/// `distances`, when given, are only checked to be finite (the weights came from them).
 #[pyfunction]
-#[pyo3(signature = (data, labels, weights, which, num_features, method, alpha=1.0, return_stderr=false))]
+#[pyo3(signature = (data, labels, weights, which, num_features, method, alpha=1.0, return_stderr=false, distances=None))]
 #[allow(clippy::too_many_arguments)]
 fn explain_with_data<'py>(
     py: Python<'py>,
@@ -37,16 +39,23 @@ fn explain_with_data<'py>(
     method: &str,
     alpha: f64,
     return_stderr: bool,
+    distances: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
     let method = Method::parse(method).py()?;
     let (x, y, w) = (data.as_array(), labels.as_array(), weights.as_slice()?);
+    let distances = distances.as_ref().map(|d| d.as_slice()).transpose()?;
     let settings = Settings {
         num_features,
         method,
         alpha,
     };
     let models = py
-        .detach(|| local_model::explain_with_stderr(x, y, w, &which, settings, return_stderr))
+        .detach(|| {
+            if let Some(d) = distances {
+                ensure_finite_slice("distances", d)?;
+            }
+            local_model::explain_with_stderr(x, y, w, &which, settings, return_stderr)
+        })
         .py()?;
     models
         .into_iter()

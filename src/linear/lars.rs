@@ -457,7 +457,7 @@ fn forward_solve(l: &[f64], s: usize, n: usize, b: &mut [f64]) {
 }
 
 /// Solves `L Lᵀ x = b` in place (LAPACK `potrs` with a lower factor).
-fn chol_solve(l: &[f64], s: usize, n: usize, b: &mut [f64]) {
+pub(super) fn chol_solve(l: &[f64], s: usize, n: usize, b: &mut [f64]) {
     forward_solve(l, s, n, b);
     // Lᵀ x = y by columns of Lᵀ, i.e. contiguous rows of L.
     for i in (0..n).rev() {
