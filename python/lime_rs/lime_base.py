@@ -11,7 +11,6 @@ from lime_rs import _native
 from lime_rs._random import check_random_state
 from lime_rs._validation import as_float_array, check_feature_selection, check_int
 
-
 _FLOAT64 = np.dtype(np.float64)
 
 
@@ -21,12 +20,7 @@ def _is_sparse(x):
 
 def _is_ready(a, ndim):
     """Already a C-contiguous float64 array of ``ndim`` dimensions."""
-    return (
-        type(a) is np.ndarray
-        and a.ndim == ndim
-        and a.dtype is _FLOAT64
-        and a.flags.c_contiguous
-    )
+    return type(a) is np.ndarray and a.ndim == ndim and a.dtype is _FLOAT64 and a.flags.c_contiguous
 
 
 def _check_finite(arr, name, ndim):
