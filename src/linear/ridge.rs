@@ -166,11 +166,9 @@ impl RidgeFit {
         let (f, b) = (&self.features, &self.coef);
         let mut quad = 0.0;
         for (r, &fr) in f.iter().enumerate() {
-            let row: f64 = f
-                .iter()
-                .enumerate()
-                .map(|(c, &fc)| design.gram[(fr, fc)] * b[c])
-                .sum();
+            // Row fr of the symmetric Gram, read as its column.
+            let col = design.gram.col_as_slice(fr);
+            let row: f64 = f.iter().zip(b).map(|(&fc, bc)| col[fc] * bc).sum();
             quad += b[r] * row;
         }
         let cross: f64 = f.iter().zip(b).map(|(&fi, bi)| label.xty[fi] * bi).sum();
