@@ -35,13 +35,11 @@ def as_float_array(value, name, ndim, *, allow_nan=False):
 
 
 def check_int(value, name, *, minimum=None):
-    if type(value) is int:  # the common case, without the abstract-class check
-        if minimum is not None and value < minimum:
-            raise ValueError(f"{name}: must be at least {minimum}, got {value}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__} ({value!r})")
-    value = int(value)
+    # A plain int (the common case) skips the abstract-class check.
+    if type(value) is not int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name}: expected an integer, got {type(value).__name__} ({value!r})")
+        value = int(value)
     if minimum is not None and value < minimum:
         raise ValueError(f"{name}: must be at least {minimum}, got {value}")
     return value

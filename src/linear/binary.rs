@@ -14,7 +14,7 @@
 use ndarray::{ArrayView1, ArrayView2};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::lars::dot;
+use super::cholesky::dot;
 
 /// Row groups whose sums are added in a fixed order: results do not depend
 /// on the number of threads.

@@ -13,6 +13,7 @@ use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
+use super::cholesky::{dot, forward_solve, solve as chol_solve};
 use crate::error::{ensure_finite, LimeError, Result};
 
 /// scikit-learn's default `max_iter`.
@@ -423,48 +424,6 @@ fn py_min(a: f64, b: f64) -> f64 {
         b
     } else {
         a
-    }
-}
-
-/// `a·b` over the common length, with four partial sums: the serial sum
-/// would be bound by addition latency in the triangular solves.
-pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// Solves `L x = b` in place for the leading n × n block of `l`.
-fn forward_solve(l: &[f64], s: usize, n: usize, b: &mut [f64]) {
-    for i in 0..n {
-        let row = &l[i * s..i * s + i];
-        let acc = dot(row, &b[..i]);
-        b[i] = (b[i] - acc) / l[i * s + i];
-    }
-}
-
-/// Solves `L Lᵀ x = b` in place (LAPACK `potrs` with a lower factor).
-pub(super) fn chol_solve(l: &[f64], s: usize, n: usize, b: &mut [f64]) {
-    forward_solve(l, s, n, b);
-    // Lᵀ x = y by columns of Lᵀ, i.e. contiguous rows of L.
-    for i in (0..n).rev() {
-        let xi = b[i] / l[i * s + i];
-        b[i] = xi;
-        let (head, row) = (&mut b[..i], &l[i * s..i * s + i]);
-        head.iter_mut().zip(row).for_each(|(bk, lk)| *bk -= lk * xi);
     }
 }
 

@@ -3,6 +3,7 @@
 //! semantics, and the LARS-lasso path.
 
 pub mod binary;
+pub mod cholesky;
 pub mod gram;
 pub mod lars;
 pub mod meat;

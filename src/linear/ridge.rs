@@ -6,8 +6,8 @@ use faer::linalg::matmul::triangular::{matmul, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par, Side};
 use ndarray::{ArrayView1, ArrayView2};
 
+use super::cholesky;
 use super::gram::{Design, LabelMoments};
-use super::lars::chol_solve;
 use super::{meat, small_gram};
 use crate::error::{LimeError, Result};
 
@@ -52,15 +52,17 @@ pub fn solve(
     }
     let a = system(design, features, alpha);
     let mut sol: Vec<f64> = features.iter().map(|&f| label.xty[f]).collect();
-    if let Some(l) = cholesky(&a, k) {
-        chol_solve(&l, k, k, &mut sol);
+    if let Some(l) = cholesky::factor(&a, k) {
+        cholesky::solve(&l, k, k, &mut sol);
         if sol.iter().all(|v| v.is_finite()) {
             return Ok(sol);
         }
     }
-    let a = Mat::<f64>::from_fn(k, k, |r, c| a[r * k + c]);
-    let rhs = Mat::<f64>::from_fn(k, 1, |r, _| label.xty[features[r]]);
-    min_norm_solve(a, rhs)
+    // Singular: the minimum-norm solution.
+    let pinv = pseudo_inverse(&a, k)?;
+    Ok((0..k)
+        .map(|r| (0..k).map(|c| pinv[(r, c)] * label.xty[features[c]]).sum())
+        .collect())
 }
 
 /// `G[S,S] + alpha·I`, row-major `k × k`, lower triangle only (the upper
@@ -77,65 +79,6 @@ fn system(design: &Design, features: &[usize], alpha: f64) -> Vec<f64> {
         a[r * k + r] += alpha;
     }
     a
-}
-
-/// The lower Cholesky factor (row-major, stride `k`, zero above the
-/// diagonal) of the symmetric `k × k` matrix `a` (row-major; only its lower
-/// triangle is read), or `None` when `a` is not numerically positive
-/// definite.
-///
-/// Right-looking, as LAPACK's unblocked `potf2`: each step scales a column
-/// by the reciprocal of its pivot and updates the trailing triangle row by
-/// row with contiguous axpys. The dot-product form would chain a division
-/// into every entry; at a few dozen columns that latency, not arithmetic,
-/// was the cost (~6 us against ~1 us at k = 30).
-pub fn cholesky(a: &[f64], k: usize) -> Option<Vec<f64>> {
-    let mut l = a.to_vec();
-    let mut col = vec![0.0; k];
-    for j in 0..k {
-        let p = l[j * k + j];
-        if !(p > 0.0 && p.is_finite()) {
-            return None;
-        }
-        let d = p.sqrt();
-        l[j * k + j] = d;
-        let inv = 1.0 / d;
-        for i in j + 1..k {
-            l[i * k + j] *= inv;
-            col[i] = l[i * k + j];
-        }
-        for i in j + 1..k {
-            let lij = col[i];
-            let row = &mut l[i * k + j + 1..=i * k + i];
-            for (v, &c) in row.iter_mut().zip(&col[j + 1..=i]) {
-                *v -= lij * c;
-            }
-        }
-    }
-    for i in 0..k {
-        l[i * k + i + 1..(i + 1) * k].fill(0.0);
-    }
-    Some(l)
-}
-
-fn min_norm_solve(a: Mat<f64>, rhs: Mat<f64>) -> Result<Vec<f64>> {
-    let k = a.nrows();
-    let eig = a.self_adjoint_eigen(Side::Lower).map_err(|_| {
-        LimeError::Numerical("the local model's normal equations could not be solved".into())
-    })?;
-    let (u, s) = (eig.U(), eig.S());
-    let lmax = (0..k).map(|i| s[i].abs()).fold(0.0, f64::max);
-    let cutoff = lmax * 1e-12;
-    let mut sol = vec![0.0; k];
-    for i in 0..k {
-        if s[i] > cutoff && s[i] > 0.0 {
-            let proj: f64 = (0..k).map(|r| u[(r, i)] * rhs[(r, 0)]).sum::<f64>() / s[i];
-            for (r, v) in sol.iter_mut().enumerate() {
-                *v += u[(r, i)] * proj;
-            }
-        }
-    }
-    Ok(sol)
 }
 
 impl RidgeFit {
@@ -446,25 +389,31 @@ fn sum_groups<P: Fn(usize, usize) -> f64>(
 /// pseudo-inverse (eigenvalues below `1e-12 · max` dropped) when singular, as
 /// the fit itself falls back to the minimum-norm solution.
 fn inverse(a: &[f64], k: usize) -> Result<Mat<f64>> {
-    if let Some(l) = cholesky(a, k) {
+    if let Some(l) = cholesky::factor(a, k) {
         let mut inv = Mat::<f64>::zeros(k, k);
         let mut e = vec![0.0; k];
         for c in 0..k {
             e.iter_mut()
                 .enumerate()
                 .for_each(|(r, v)| *v = f64::from(r == c));
-            chol_solve(&l, k, k, &mut e);
+            cholesky::solve(&l, k, k, &mut e);
             inv.col_as_slice_mut(c).copy_from_slice(&e);
         }
         if (0..k).all(|c| inv.col_as_slice(c).iter().all(|v| v.is_finite())) {
             return Ok(inv);
         }
     }
-    // The lower triangle of this matrix is `a`'s, which is all the
-    // eigendecomposition reads.
+    pseudo_inverse(a, k)
+}
+
+/// The pseudo-inverse of the symmetric `k × k` matrix `a` (row-major, only
+/// its lower triangle read), eigenvalues below `1e-12 · max` dropped: the
+/// minimum-norm answer where Cholesky fails, as scikit-learn falls back to
+/// its SVD solver.
+fn pseudo_inverse(a: &[f64], k: usize) -> Result<Mat<f64>> {
     let a = Mat::<f64>::from_fn(k, k, |r, c| a[r * k + c]);
     let eig = a.self_adjoint_eigen(Side::Lower).map_err(|_| {
-        LimeError::Numerical("the local model's normal equations could not be inverted".into())
+        LimeError::Numerical("the local model's normal equations could not be solved".into())
     })?;
     let (u, s) = (eig.U(), eig.S());
     let lmax = (0..k).map(|i| s[i].abs()).fold(0.0, f64::max);
@@ -642,49 +591,6 @@ mod tests {
         let w = vec![1.0; 3];
         let (_, se) = fit_with_stderr(&x, &y, &w, &[0, 1], 1.0);
         assert!(se.iter().all(|v| v.is_nan()));
-    }
-}
-
-#[cfg(test)]
-mod cholesky_tests {
-    use super::cholesky;
-
-    #[test]
-    fn factor_reproduces_the_matrix() {
-        let k = 13;
-        let mut next = crate::linear::timing::noise();
-        let b: Vec<f64> = (0..k * k).map(|_| next()).collect();
-        // A = B Bᵀ + I: symmetric positive definite.
-        let a: Vec<f64> = (0..k * k)
-            .map(|i| {
-                let (r, c) = (i / k, i % k);
-                (0..k).map(|t| b[r * k + t] * b[c * k + t]).sum::<f64>() + f64::from(r == c)
-            })
-            .collect();
-        let l = cholesky(&a, k).expect("positive definite");
-        for r in 0..k {
-            assert!(l[r * k + r] > 0.0);
-            assert!(l[r * k + r + 1..(r + 1) * k].iter().all(|&v| v == 0.0));
-            for c in 0..=r {
-                let llt: f64 = (0..=c).map(|t| l[r * k + t] * l[c * k + t]).sum();
-                assert!((llt - a[r * k + c]).abs() < 1e-12, "({r}, {c})");
-            }
-        }
-    }
-
-    #[test]
-    fn upper_triangle_is_not_read() {
-        let a = [4.0, f64::NAN, 2.0, 5.0];
-        let l = cholesky(&a, 2).expect("positive definite");
-        assert_eq!(l, vec![2.0, 0.0, 1.0, 2.0]);
-    }
-
-    #[test]
-    fn not_positive_definite_is_none() {
-        assert!(cholesky(&[1.0, 0.0, 2.0, 1.0], 2).is_none());
-        assert!(cholesky(&[0.0], 1).is_none());
-        assert!(cholesky(&[1.0, 0.0, f64::NAN, 1.0], 2).is_none());
-        assert!(cholesky(&[f64::INFINITY], 1).is_none());
     }
 }
 
