@@ -30,7 +30,7 @@ PAGES = {
 # lengths cycle so that short (150-250 words) and long (~650) documents both occur
 TARGETS, LOW, HIGH = (200, 350, 500, 650), 150, 800
 
-ROLE = re.compile(r":[a-z:]+:`~?!?([^`<]*?)(?:\s*<[^>]*>)?`")
+ROLE = re.compile(r":[A-Za-z:]+:`~?!?([^`<]*?)(?:\s*<[^>]*>)?`")
 # directives whose body is running text: keep the body, drop the directive line
 KEEP = re.compile(
     r"\.\. (function|method|class|attribute|data|exception|note|warning|seealso|"
@@ -38,7 +38,7 @@ KEEP = re.compile(
     r"decorator|abstractmethod|coroutinefunction|coroutinemethod|availability)::"
 )
 LINK = re.compile(r"`([^`<]+?)\s*<[^>]*>`_+")
-REF = re.compile(r"`([^`<]+)`_+")
+REF = re.compile(r"`([^`<]+)`_+|\b([A-Za-z0-9]+(?:-[A-Za-z0-9]+)+)_\b")
 
 
 def prose(rst: str) -> list[str]:
@@ -52,7 +52,11 @@ def prose(rst: str) -> list[str]:
                 skip_indent = None
             else:
                 continue
-        if not stripped or stripped.startswith(".. ") or re.fullmatch(r"([=\-~^*#+\"'])\1+", stripped):
+        if (
+            not stripped
+            or stripped.startswith(".. ")
+            or re.fullmatch(r"([=\-~^*#+\"'])\1+", stripped)
+        ):
             if block:
                 paragraphs.append(" ".join(block))
                 block = []
@@ -71,7 +75,11 @@ def prose(rst: str) -> list[str]:
             skip_indent = indent  # the literal block that follows
     out = []
     for p in paragraphs:
-        p = REF.sub(r"\1", LINK.sub(r"\1", ROLE.sub(r"\1", p))).replace("``", "").replace("**", "")
+        p = (
+            REF.sub(lambda m: m[1] or m[2], LINK.sub(r"\1", ROLE.sub(r"\1", p)))
+            .replace("``", "")
+            .replace("**", "")
+        )
         p = re.sub(r"\s+", " ", p).strip()
         if len(p.split()) >= 8 and not p.startswith(":"):
             out.append(p)
