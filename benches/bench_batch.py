@@ -156,7 +156,7 @@ def test_text_batch_vs_lime_loop(compare):
 
     from lime_rs.lime_text import LimeTextExplainer
 
-    data = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+    data = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data"
     df = pd.read_csv(data / "sms_spam.tsv", sep="\t")
     pipe = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))
     pipe.fit(df.sms_message, df.label)

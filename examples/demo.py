@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "out"
-SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
 def timed(fn):
@@ -83,7 +83,7 @@ def text_demo():
 
     rows = [
         line.split("\t", 1)
-        for line in (SHARED / "sms_spam.tsv").read_text(encoding="utf8").splitlines()[1:]
+        for line in (DATA / "sms_spam.tsv").read_text(encoding="utf8").splitlines()[1:]
     ]
     labels = np.array([r[0] == "spam" for r in rows], dtype=int)
     texts = [r[1] for r in rows]

@@ -70,12 +70,12 @@ def test_tabular_stderr_matches_spread_across_seeds(cancer, discretize):
     assert 0.5 < median < 2.0, (median, ratios)
 
 
-def test_text_stderr_matches_spread_across_seeds(shared_data):
+def test_text_stderr_matches_spread_across_seeds(data_dir):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    df = pd.read_csv(shared_data / "sms_spam.tsv", sep="\t")
+    df = pd.read_csv(data_dir / "sms_spam.tsv", sep="\t")
     y = (df.label == "spam").astype(int).to_numpy()
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(C=10, max_iter=1000))
     model.fit(df.sms_message.tolist()[:3000], y[:3000])

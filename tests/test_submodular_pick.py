@@ -188,14 +188,14 @@ def test_tabular_multiclass_and_regression():
     assert sp.V == numpy_greedy(explanation_matrix(sp.explanations), 2)
 
 
-def test_text_documents(shared_data):
+def test_text_documents(data_dir):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
     from lime_rs.lime_text import LimeTextExplainer
 
-    lines = (shared_data / "sms_spam.tsv").read_text(encoding="utf8").splitlines()[1:400]
+    lines = (data_dir / "sms_spam.tsv").read_text(encoding="utf8").splitlines()[1:400]
     labels = [int(line.split("\t", 1)[0] == "spam") for line in lines]
     docs = [line.split("\t", 1)[1] for line in lines]
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(docs, labels)

@@ -18,13 +18,13 @@ from lime_rs.explanation import Explanation
 
 
 @pytest.fixture(scope="module")
-def sms(shared_data):
+def sms(data_dir):
     import pandas as pd
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    df = pd.read_csv(shared_data / "sms_spam.tsv", sep="\t")
+    df = pd.read_csv(data_dir / "sms_spam.tsv", sep="\t")
     pipe = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))
     pipe.fit(df.sms_message, df.label)
     return df, pipe

@@ -98,10 +98,10 @@ def test_native_batch_releases_the_gil():
         done.set()
         t.join()
     during = [x for x in ticks if start <= x <= end]
-    gaps = np.diff([start, *during, end])
-    # with the GIL held for the whole call the ticker could not run during it
-    assert len(during) >= 5
-    assert gaps.max() < max(0.5 * (end - start), 0.05)
+    # With the GIL held for the whole call the ticker could not run during it
+    # (a tick or two at its edges at most). A count, not a duration: the gap
+    # between ticks that this test used to bound depends on the machine's load.
+    assert len(during) >= 5, f"{len(during)} ticks during the call"
 
 
 def test_shared_explainer_batch_calls_and_deepcopies(cancer):
