@@ -109,9 +109,14 @@ def _category(name, flags, limit):
     return ("[^" if negate else "[") + body + "]"
 
 
+try:  # Python's own pattern parser: its tree is what gets translated
+    from re import _parser as _sre_parser  # type: ignore[attr-defined]
+except ImportError:  # Python 3.10
+    import sre_parse as _sre_parser
+
+
 class _Translator:
-    def __init__(self, parser, limit):
-        self.maxrepeat = parser.MAXREPEAT
+    def __init__(self, limit: int) -> None:
         self.limit = limit
 
     def seq(self, items, flags):
@@ -133,7 +138,7 @@ class _Translator:
             return "(?:" + "|".join(self.seq(alt, flags) for alt in av[1]) + ")"
         if name in ("MAX_REPEAT", "MIN_REPEAT"):
             lo, hi, item = av
-            rep = f"{{{lo},}}" if hi == self.maxrepeat else f"{{{lo},{hi}}}"
+            rep = f"{{{lo},}}" if hi == _sre_parser.MAXREPEAT else f"{{{lo},{hi}}}"
             return "(?:" + self.seq(item, flags) + ")" + rep + ("?" if name == "MIN_REPEAT" else "")
         if name == "SUBPATTERN":
             group, add, delete, item = av
@@ -182,29 +187,16 @@ class _Translator:
         return ("[^" if negate else "[") + "".join(parts) + "]"
 
 
-def _parser_module():
-    parser = getattr(re, "_parser", None)
-    if parser is None:  # Python 3.10
-        import sre_parse as parser
-    return parser
-
-
-def _translate(expr, ascii_input):
+def _translate(expr: str, ascii_input: bool) -> str | None:
     """A Rust pattern matching exactly what ``expr`` matches in Python (on ASCII
     text only when ``ascii_input``), or None. The pattern must not match the
     empty string and must not capture (either would change ``re.split``)."""
     try:
-        parser = _parser_module()
-        tree = parser.parse(expr)
-        if tree.state.flags & ~re.UNICODE or tree.state.groups != 1:
+        tree = _sre_parser.parse(expr)
+        if tree.state.flags & ~re.UNICODE or tree.state.groups != 1 or tree.getwidth()[0] == 0:
             return None
-        if tree.getwidth()[0] == 0:
-            return None
-        limit = 0x80 if ascii_input else 0x110000
-        return _Translator(parser, limit).seq(tree, re.UNICODE)
-    except _Untranslatable:
-        return None
-    except Exception:  # an unexpected parse tree: Python's re stays the reference
+        return _Translator(0x80 if ascii_input else 0x110000).seq(tree, re.UNICODE)
+    except Exception:  # _Untranslatable, or a tree we do not know: Python's re decides
         return None
 
 
@@ -291,57 +283,62 @@ class _IndexedBase:
     """Shared state of IndexedString / IndexedCharacters: lime's attributes
     plus the native index (rebuilt after unpickling)."""
 
-    def _set_index(self, index):
+    positions: Any  # lime's: a list of lists (bow) or an array of token positions
+    string_start: np.ndarray
+
+    def __init__(self, raw_string: str, bow: bool, mask_string: str | None, default_mask: str):
+        self.raw = _check_str(raw_string, "raw_string")
+        self.mask_string = _check_str(default_mask if mask_string is None else mask_string,
+                                      "mask_string")  # fmt: skip
+        self.bow = bool(bow)
+
+    def _set_index(self, index: _native.TextIndex) -> None:
         self._index = index
         self.as_list = index.tokens()
         self.as_np = np.array(self.as_list)
         self.inverse_vocab = index.words()
         flat, offsets = index.positions()
         if self.bow:
-            flat, offsets = flat.tolist(), offsets.tolist()
-            self.positions = [flat[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+            items, cuts = flat.tolist(), offsets.tolist()
+            self.positions = [items[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
         else:
             self.positions = np.array(flat.tolist())
 
-    def _native(self):
+    def _native(self) -> _native.TextIndex:
         index = self.__dict__.get("_index")
         if index is None:
             index = _native.TextIndex.from_tokens(
-                list(self.as_list), list(self._is_word), self.bow, self.mask_string
+                list(self.as_list), list(self.__dict__["_is_word"]), self.bow, self.mask_string
             )
             self._index = index
         return index
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         index = state.pop("_index", None)
         if index is not None:
             state["_is_word"] = (index.token_features() >= 0).tolist()
         return state
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
-    def raw_string(self):
+    def raw_string(self) -> str:
         """Returns the original raw string"""
         return self.raw
 
-    def num_words(self):
+    def num_words(self) -> int:
         """Returns the number of tokens in the vocabulary for this document."""
         return len(self.inverse_vocab)
 
-    def word(self, id_):
+    def word(self, id_: int) -> str:
         """Returns the word that corresponds to id_ (int)"""
         return self.inverse_vocab[id_]
 
-    def string_position(self, id_):
+    def string_position(self, id_: int) -> np.ndarray:
         """Returns a np array with indices to id_ (int) occurrences"""
         if self.bow:
             return self.string_start[self.positions[id_]]
-        else:
-            return self.string_start[[self.positions[id_]]]
+        return self.string_start[[self.positions[id_]]]
 
-    def inverse_removing(self, words_to_remove):
+    def inverse_removing(self, words_to_remove: Iterable[int]) -> str:
         """Returns a string after removing the appropriate words.
 
         If self.bow is false, replaces word with UNKWORDZ instead of removing
@@ -360,7 +357,13 @@ class _IndexedBase:
 class IndexedString(_IndexedBase):
     """String with various indexes."""
 
-    def __init__(self, raw_string, split_expression=r"\W+", bow=True, mask_string=None):
+    def __init__(
+        self,
+        raw_string: str,
+        split_expression: str | Callable[[str], list[str]] = r"\W+",
+        bow: bool = True,
+        mask_string: str | None = None,
+    ) -> None:
         """Initializer.
 
         Args:
@@ -374,11 +377,7 @@ class IndexedString(_IndexedBase):
             mask_string: If not None, replace words with this if bow=False
                 if None, default value is UNKWORDZ
         """
-        _check_str(raw_string, "raw_string")
-        self.raw = raw_string
-        self.mask_string = "UNKWORDZ" if mask_string is None else mask_string
-        _check_str(self.mask_string, "mask_string")
-        self.bow = bool(bow)
+        super().__init__(raw_string, bow, mask_string, "UNKWORDZ")
         if callable(split_expression):
             tokens = _call_tokenizer(split_expression, raw_string)
             index = _native.TextIndex.from_tokenizer(raw_string, tokens, self.bow, self.mask_string)
@@ -393,7 +392,7 @@ class IndexedString(_IndexedBase):
             self.string_start = np.array([0.0])
 
     @staticmethod
-    def _segment_with_tokens(text, tokens):
+    def _segment_with_tokens(text: str, tokens: list[str]) -> list[str]:
         """Segment a string around the tokens created by a passed-in tokenizer"""
         return _native.TextIndex.from_tokenizer(
             _check_str(text, "text"), _call_tokenizer(lambda _: tokens, text), True, ""
@@ -403,7 +402,7 @@ class IndexedString(_IndexedBase):
 class IndexedCharacters(_IndexedBase):
     """String with various indexes."""
 
-    def __init__(self, raw_string, bow=True, mask_string=None):
+    def __init__(self, raw_string: str, bow: bool = True, mask_string: str | None = None) -> None:
         """Initializer.
 
         Args:
@@ -415,11 +414,7 @@ class IndexedCharacters(_IndexedBase):
             mask_string: If not None, replace characters with this if bow=False
                 if None, default value is chr(0)
         """
-        _check_str(raw_string, "raw_string")
-        self.raw = raw_string
-        self.mask_string = chr(0) if mask_string is None else mask_string
-        _check_str(self.mask_string, "mask_string")
-        self.bow = bool(bow)
+        super().__init__(raw_string, bow, mask_string, chr(0))
         self._set_index(_native.TextIndex.from_chars(raw_string, self.bow, self.mask_string))
         self.string_start = np.arange(len(self.raw))
 
