@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import numbers
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -222,12 +222,15 @@ def _check_text(text: object) -> None:
         raise ValueError("text_instance: is an empty string; there is nothing to explain")
 
 
-def _regex_index(raw, expr, bow, mask):
-    if not isinstance(expr, str):
+def _check_split_expression(expr: object) -> None:
+    if not (isinstance(expr, str) or callable(expr)):
         raise TypeError(
             "split_expression: expected a regular expression string or a callable returning "
             f"a list of str tokens, got {type(expr).__name__} ({expr!r:.80})"
         )
+
+
+def _regex_index(raw: str, expr: str, bow: bool, mask: str) -> _native.TextIndex:
     splitter = re.compile("(" + expr + ")|$")  # lime's pattern, and lime's errors
     native = _native_splitter(expr, raw.isascii())
     if native is not None:
@@ -378,6 +381,7 @@ class IndexedString(_IndexedBase):
                 if None, default value is UNKWORDZ
         """
         super().__init__(raw_string, bow, mask_string, "UNKWORDZ")
+        _check_split_expression(split_expression)
         if callable(split_expression):
             tokens = _call_tokenizer(split_expression, raw_string)
             index = _native.TextIndex.from_tokenizer(raw_string, tokens, self.bow, self.mask_string)
@@ -628,7 +632,7 @@ _DEFAULT_BATCH_SAMPLES = 100_000
 _DEFAULT_BATCH_CHARS = 256 * 2**20
 
 
-def _chunks(items: list[str], batch_size: int | None, num_samples: int) -> Iterator[range]:
+def _chunks(items: list[str], batch_size: int | None, num_samples: int) -> list[range]:
     """Consecutive ranges of texts whose perturbed documents make one
     classifier call: at most ``batch_size`` documents (default 100,000 and
     about 256 MB of text), but never less than one whole text."""
@@ -636,7 +640,7 @@ def _chunks(items: list[str], batch_size: int | None, num_samples: int) -> Itera
         limit, chars = max(_DEFAULT_BATCH_SAMPLES, num_samples), _DEFAULT_BATCH_CHARS
     else:
         limit, chars = max(check_int(batch_size, "batch_size", minimum=1), num_samples), None
-    start = 0
+    out, start = [], 0
     while start < len(items):
         stop, size = start + 1, len(items[start])
         while stop < len(items) and (stop - start + 1) * num_samples <= limit:
@@ -644,8 +648,9 @@ def _chunks(items: list[str], batch_size: int | None, num_samples: int) -> Itera
             if chars is not None and size * num_samples > chars:
                 break
             stop += 1
-        yield range(start, stop)
+        out.append(range(start, stop))
         start = stop
+    return out
 
 
 class LimeTextExplainer:
@@ -669,18 +674,14 @@ class LimeTextExplainer:
         """Init function.
 
         Args:
-            kernel_width: kernel width for the exponential kernel.
-            kernel: similarity kernel that takes euclidean distances and kernel
-                width as input and outputs weights in (0,1). If None, defaults to
-                an exponential kernel.
-            verbose: if true, print local prediction values from linear model
-            class_names: list of class names, ordered according to whatever the
-                classifier is using. If not present, class names will be '0',
-                '1', ...
-            feature_selection: feature selection method. can be
-                'forward_selection', 'lasso_path', 'none' or 'auto'.
-                See function 'explain_instance_with_data' in lime_base.py for
-                details on what each of the options does.
+            kernel_width: width of the exponential kernel.
+            kernel: a similarity kernel ``kernel(d, kernel_width)`` turning
+                distances into weights in (0, 1); None for the exponential one.
+            verbose: if True, print the local models' intercepts and predictions.
+            class_names: the classifier's class names, in its order (default
+                '0', '1', ...).
+            feature_selection: 'auto', 'none', 'forward_selection',
+                'highest_weights' or 'lasso_path' (see lime_base.LimeBase).
             split_expression: Regex string or callable. If regex string, will be used with re.split.
                 If callable, the function should return a list of tokens.
             bow: if True (bag of words), will perturb input data by removing
@@ -700,11 +701,7 @@ class LimeTextExplainer:
                 as an independent occurence in the string
         """
         check_feature_selection(feature_selection)
-        if not (isinstance(split_expression, str) or callable(split_expression)):
-            raise TypeError(
-                "split_expression: expected a regular expression string or a callable "
-                f"returning a list of str tokens, got {type(split_expression).__name__}"
-            )
+        _check_split_expression(split_expression)
         if mask_string is not None:
             _check_str(mask_string, "mask_string")
         if kernel is None:
@@ -744,10 +741,9 @@ class LimeTextExplainer:
     ) -> explanation.Explanation:
         """Generates explanations for a prediction.
 
-        First, we generate neighborhood data by randomly hiding features from
-        the instance (see __data_labels_distance_mapping). We then learn
-        locally weighted linear models on this neighborhood data to explain
-        each of the classes in an interpretable way (see lime_base.py).
+        We generate neighborhood data by randomly hiding words of the instance,
+        then learn locally weighted linear models on it to explain each of the
+        classes in an interpretable way (see lime_base.py).
 
         Args:
             text_instance: raw text string to be explained.
