@@ -18,6 +18,7 @@ Positions are Python string indices (code points).
 from __future__ import annotations
 
 import functools
+import itertools
 import numbers
 import re
 from collections.abc import Callable, Iterable
@@ -746,25 +747,20 @@ class LimeTextExplainer:
         classes in an interpretable way (see lime_base.py).
 
         Args:
-            text_instance: raw text string to be explained.
-            classifier_fn: classifier prediction probability function, which
-                takes a list of d strings and outputs a (d, k) numpy array with
-                prediction probabilities, where k is the number of classes.
-                For ScikitClassifiers , this is classifier.predict_proba.
-            labels: iterable with labels to be explained.
-            top_labels: if not None, ignore labels and produce explanations for
-                the K labels with highest prediction probabilities, where K is
-                this parameter.
-            num_features: maximum number of features present in explanation
-            num_samples: size of the neighborhood to learn the linear model
-            distance_metric: the distance metric to use for sample weighting,
-                defaults to cosine similarity
-            model_regressor: sklearn regressor to use in explanation. Defaults
-            to Ridge regression in LimeBase. Must have model_regressor.coef_
-            and 'sample_weight' as a parameter to model_regressor.fit()
+            text_instance: the text (str) to explain.
+            classifier_fn: takes a list of d strings and returns a (d, k) array
+                of class probabilities (for scikit-learn, ``predict_proba``).
+            labels: the labels (class indices) to explain.
+            top_labels: if not None, explain the ``top_labels`` most probable
+                classes instead of ``labels``.
+            num_features: maximum number of features in the explanation.
+            num_samples: size of the neighbourhood the linear model learns from.
+            distance_metric: the metric behind the sample weights (default cosine).
+            model_regressor: a scikit-learn regressor whose ``fit`` takes
+                ``sample_weight`` and that has ``coef_``; default Ridge (LimeBase).
+
         Returns:
-            An Explanation object (see explanation.py) with the corresponding
-            explanations.
+            An Explanation (see explanation.py).
         """
         _check_text(text_instance)
         call = self._check_call(classifier_fn, labels, top_labels, num_features, num_samples,
@@ -899,7 +895,10 @@ class LimeTextExplainer:
                 if first is None or type(exc) not in (TypeError, ValueError):
                     raise
                 raise type(exc)(f"texts[{first + i}]: {exc}") from exc
-        docs = [doc for s in samples for doc in s.texts or ()]
+        if len(samples) == 1:
+            docs = samples[0].texts or []
+        else:
+            docs = list(itertools.chain.from_iterable(s.texts or () for s in samples))
         for s in samples:
             s.texts = None  # the documents live once, in docs, until the model has run
         raw = call.classifier_fn(docs)
