@@ -71,7 +71,7 @@ class _Untranslatable(Exception):
     """The pattern has a construct whose meaning differs in Rust's regex."""
 
 
-def _esc(cp):
+def _esc(cp: int) -> str:
     if 0xD800 <= cp <= 0xDFFF:
         raise _Untranslatable("surrogate")
     ch = chr(cp)
@@ -79,7 +79,7 @@ def _esc(cp):
 
 
 @functools.cache
-def _category_body(name, limit):
+def _category_body(name: str, limit: int) -> str:
     """Body of a Rust character class holding the code points below ``limit``
     that Python's ``re`` (Unicode mode) puts in category ``name``."""
     cps = np.arange(min(limit, 0xD800), dtype=np.uint32)
@@ -87,7 +87,7 @@ def _category_body(name, limit):
         cps = np.concatenate([cps, np.arange(0xE000, limit, dtype=np.uint32)])
     text = cps.tobytes().decode("utf-32-le")
 
-    def code_point(i):
+    def code_point(i: int) -> int:
         return i if i < 0xD800 else i + 0x800
 
     parts = []
@@ -100,7 +100,7 @@ def _category_body(name, limit):
     return "".join(parts)
 
 
-def _category(name, flags, limit):
+def _category(name: str, flags: int, limit: int) -> str:
     """A Rust class for a category item of a Python pattern."""
     negate = name in _NEGATED_CATEGORIES
     base = _NEGATED_CATEGORIES.get(name, name)
@@ -120,10 +120,10 @@ class _Translator:
     def __init__(self, limit: int) -> None:
         self.limit = limit
 
-    def seq(self, items, flags):
+    def seq(self, items: Any, flags: int) -> str:
         return "".join(self.node(op, av, flags) for op, av in items)
 
-    def node(self, op, av, flags):
+    def node(self, op: Any, av: Any, flags: int) -> str:
         name = op.name
         if name == "LITERAL":
             return _esc(av)
@@ -153,7 +153,7 @@ class _Translator:
             return self.anchor(av.name, flags)
         raise _Untranslatable(name)
 
-    def anchor(self, name, flags):
+    def anchor(self, name: str, flags: int) -> str:
         if name == "AT_BEGINNING":
             return "(?m:^)" if flags & re.MULTILINE else r"\A"
         if name == "AT_BEGINNING_STRING":
@@ -168,7 +168,7 @@ class _Translator:
         # and Unicode `\b` uses Python's definition of a word character.
         raise _Untranslatable(name)
 
-    def charset(self, items, flags):
+    def charset(self, items: Any, flags: int) -> str:
         negate = False
         parts = []
         for op, av in items:
@@ -202,7 +202,7 @@ def _translate(expr: str, ascii_input: bool) -> str | None:
 
 
 @functools.lru_cache(maxsize=128)
-def _native_splitter(expr, ascii_input):
+def _native_splitter(expr: str, ascii_input: bool) -> _native.TextSplitter | None:
     pattern = _translate(expr, ascii_input)
     if pattern is None:
         return None
@@ -246,7 +246,7 @@ def _regex_index(raw: str, expr: str, bow: bool, mask: str) -> _native.TextIndex
     return _native.TextIndex.from_tokens(tokens, is_word, bow, mask)
 
 
-def _call_tokenizer(tokenizer, raw):
+def _call_tokenizer(tokenizer: Callable[[str], Any], raw: str) -> list[str]:
     tokens = tokenizer(raw)
     if isinstance(tokens, str) or not hasattr(tokens, "__iter__"):
         raise TypeError(
@@ -263,7 +263,7 @@ def _call_tokenizer(tokenizer, raw):
     return tokens
 
 
-def _feature_ids(words, d):
+def _feature_ids(words: Any, d: int) -> list[int]:
     """Feature ids as non-negative ints (negative ids count from the end, as
     lime's list indexing)."""
     ids = np.asarray(words)
