@@ -15,16 +15,31 @@ backreferences, ``\\b`` on non-ASCII text, case-insensitive groups, ...).
 Positions are Python string indices (code points).
 """
 
+from __future__ import annotations
+
 import functools
+import itertools
 import numbers
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 
 from lime_rs import _native, explanation, lime_base
+from lime_rs._pipeline import (
+    FitOptions,
+    Neighbourhood,
+    choose_labels,
+    exponential_kernel,
+    fit,
+    kernel_weights,
+    store_models,
+)
 from lime_rs._random import check_random_state, draw_seed
-from lime_rs._validation import as_float_array, check_feature_selection, check_int
+from lime_rs._validation import check_feature_selection, check_int
 
 __all__ = [
     "IndexedCharacters",
@@ -56,7 +71,7 @@ class _Untranslatable(Exception):
     """The pattern has a construct whose meaning differs in Rust's regex."""
 
 
-def _esc(cp):
+def _esc(cp: int) -> str:
     if 0xD800 <= cp <= 0xDFFF:
         raise _Untranslatable("surrogate")
     ch = chr(cp)
@@ -64,7 +79,7 @@ def _esc(cp):
 
 
 @functools.cache
-def _category_body(name, limit):
+def _category_body(name: str, limit: int) -> str:
     """Body of a Rust character class holding the code points below ``limit``
     that Python's ``re`` (Unicode mode) puts in category ``name``."""
     cps = np.arange(min(limit, 0xD800), dtype=np.uint32)
@@ -72,7 +87,7 @@ def _category_body(name, limit):
         cps = np.concatenate([cps, np.arange(0xE000, limit, dtype=np.uint32)])
     text = cps.tobytes().decode("utf-32-le")
 
-    def code_point(i):
+    def code_point(i: int) -> int:
         return i if i < 0xD800 else i + 0x800
 
     parts = []
@@ -85,7 +100,7 @@ def _category_body(name, limit):
     return "".join(parts)
 
 
-def _category(name, flags, limit):
+def _category(name: str, flags: int, limit: int) -> str:
     """A Rust class for a category item of a Python pattern."""
     negate = name in _NEGATED_CATEGORIES
     base = _NEGATED_CATEGORIES.get(name, name)
@@ -95,15 +110,20 @@ def _category(name, flags, limit):
     return ("[^" if negate else "[") + body + "]"
 
 
+try:  # Python's own pattern parser: its tree is what gets translated
+    from re import _parser as _sre_parser  # type: ignore[attr-defined]
+except ImportError:  # Python 3.10
+    import sre_parse as _sre_parser
+
+
 class _Translator:
-    def __init__(self, parser, limit):
-        self.maxrepeat = parser.MAXREPEAT
+    def __init__(self, limit: int) -> None:
         self.limit = limit
 
-    def seq(self, items, flags):
+    def seq(self, items: Any, flags: int) -> str:
         return "".join(self.node(op, av, flags) for op, av in items)
 
-    def node(self, op, av, flags):
+    def node(self, op: Any, av: Any, flags: int) -> str:
         name = op.name
         if name == "LITERAL":
             return _esc(av)
@@ -119,7 +139,7 @@ class _Translator:
             return "(?:" + "|".join(self.seq(alt, flags) for alt in av[1]) + ")"
         if name in ("MAX_REPEAT", "MIN_REPEAT"):
             lo, hi, item = av
-            rep = f"{{{lo},}}" if hi == self.maxrepeat else f"{{{lo},{hi}}}"
+            rep = f"{{{lo},}}" if hi == _sre_parser.MAXREPEAT else f"{{{lo},{hi}}}"
             return "(?:" + self.seq(item, flags) + ")" + rep + ("?" if name == "MIN_REPEAT" else "")
         if name == "SUBPATTERN":
             group, add, delete, item = av
@@ -133,7 +153,7 @@ class _Translator:
             return self.anchor(av.name, flags)
         raise _Untranslatable(name)
 
-    def anchor(self, name, flags):
+    def anchor(self, name: str, flags: int) -> str:
         if name == "AT_BEGINNING":
             return "(?m:^)" if flags & re.MULTILINE else r"\A"
         if name == "AT_BEGINNING_STRING":
@@ -148,7 +168,7 @@ class _Translator:
         # and Unicode `\b` uses Python's definition of a word character.
         raise _Untranslatable(name)
 
-    def charset(self, items, flags):
+    def charset(self, items: Any, flags: int) -> str:
         negate = False
         parts = []
         for op, av in items:
@@ -168,34 +188,21 @@ class _Translator:
         return ("[^" if negate else "[") + "".join(parts) + "]"
 
 
-def _parser_module():
-    parser = getattr(re, "_parser", None)
-    if parser is None:  # Python 3.10
-        import sre_parse as parser
-    return parser
-
-
-def _translate(expr, ascii_input):
+def _translate(expr: str, ascii_input: bool) -> str | None:
     """A Rust pattern matching exactly what ``expr`` matches in Python (on ASCII
     text only when ``ascii_input``), or None. The pattern must not match the
     empty string and must not capture (either would change ``re.split``)."""
     try:
-        parser = _parser_module()
-        tree = parser.parse(expr)
-        if tree.state.flags & ~re.UNICODE or tree.state.groups != 1:
+        tree = _sre_parser.parse(expr)
+        if tree.state.flags & ~re.UNICODE or tree.state.groups != 1 or tree.getwidth()[0] == 0:
             return None
-        if tree.getwidth()[0] == 0:
-            return None
-        limit = 0x80 if ascii_input else 0x110000
-        return _Translator(parser, limit).seq(tree, re.UNICODE)
-    except _Untranslatable:
-        return None
-    except Exception:  # an unexpected parse tree: Python's re stays the reference
+        return _Translator(0x80 if ascii_input else 0x110000).seq(tree, re.UNICODE)
+    except Exception:  # _Untranslatable, or a tree we do not know: Python's re decides
         return None
 
 
 @functools.lru_cache(maxsize=128)
-def _native_splitter(expr, ascii_input):
+def _native_splitter(expr: str, ascii_input: bool) -> _native.TextSplitter | None:
     pattern = _translate(expr, ascii_input)
     if pattern is None:
         return None
@@ -205,18 +212,26 @@ def _native_splitter(expr, ascii_input):
         return None
 
 
-def _check_str(value, name):
+def _check_str(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name}: expected a str, got {type(value).__name__} ({value!r:.80})")
     return value
 
 
-def _regex_index(raw, expr, bow, mask):
-    if not isinstance(expr, str):
+def _check_text(text: object) -> None:
+    if not _check_str(text, "text_instance"):
+        raise ValueError("text_instance: is an empty string; there is nothing to explain")
+
+
+def _check_split_expression(expr: object) -> None:
+    if not (isinstance(expr, str) or callable(expr)):
         raise TypeError(
             "split_expression: expected a regular expression string or a callable returning "
             f"a list of str tokens, got {type(expr).__name__} ({expr!r:.80})"
         )
+
+
+def _regex_index(raw: str, expr: str, bow: bool, mask: str) -> _native.TextIndex:
     splitter = re.compile("(" + expr + ")|$")  # lime's pattern, and lime's errors
     native = _native_splitter(expr, raw.isascii())
     if native is not None:
@@ -231,7 +246,7 @@ def _regex_index(raw, expr, bow, mask):
     return _native.TextIndex.from_tokens(tokens, is_word, bow, mask)
 
 
-def _call_tokenizer(tokenizer, raw):
+def _call_tokenizer(tokenizer: Callable[[str], Any], raw: str) -> list[str]:
     tokens = tokenizer(raw)
     if isinstance(tokens, str) or not hasattr(tokens, "__iter__"):
         raise TypeError(
@@ -248,7 +263,7 @@ def _call_tokenizer(tokenizer, raw):
     return tokens
 
 
-def _feature_ids(words, d):
+def _feature_ids(words: Any, d: int) -> list[int]:
     """Feature ids as non-negative ints (negative ids count from the end, as
     lime's list indexing)."""
     ids = np.asarray(words)
@@ -272,57 +287,62 @@ class _IndexedBase:
     """Shared state of IndexedString / IndexedCharacters: lime's attributes
     plus the native index (rebuilt after unpickling)."""
 
-    def _set_index(self, index):
+    positions: Any  # lime's: a list of lists (bow) or an array of token positions
+    string_start: np.ndarray
+
+    def __init__(self, raw_string: str, bow: bool, mask_string: str | None, default_mask: str):
+        self.raw = _check_str(raw_string, "raw_string")
+        self.mask_string = _check_str(default_mask if mask_string is None else mask_string,
+                                      "mask_string")  # fmt: skip
+        self.bow = bool(bow)
+
+    def _set_index(self, index: _native.TextIndex) -> None:
         self._index = index
         self.as_list = index.tokens()
         self.as_np = np.array(self.as_list)
         self.inverse_vocab = index.words()
         flat, offsets = index.positions()
         if self.bow:
-            flat, offsets = flat.tolist(), offsets.tolist()
-            self.positions = [flat[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+            items, cuts = flat.tolist(), offsets.tolist()
+            self.positions = [items[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
         else:
             self.positions = np.array(flat.tolist())
 
-    def _native(self):
+    def _native(self) -> _native.TextIndex:
         index = self.__dict__.get("_index")
         if index is None:
             index = _native.TextIndex.from_tokens(
-                list(self.as_list), list(self._is_word), self.bow, self.mask_string
+                list(self.as_list), list(self.__dict__["_is_word"]), self.bow, self.mask_string
             )
             self._index = index
         return index
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         index = state.pop("_index", None)
         if index is not None:
             state["_is_word"] = (index.token_features() >= 0).tolist()
         return state
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
-    def raw_string(self):
+    def raw_string(self) -> str:
         """Returns the original raw string"""
         return self.raw
 
-    def num_words(self):
+    def num_words(self) -> int:
         """Returns the number of tokens in the vocabulary for this document."""
         return len(self.inverse_vocab)
 
-    def word(self, id_):
+    def word(self, id_: int) -> str:
         """Returns the word that corresponds to id_ (int)"""
         return self.inverse_vocab[id_]
 
-    def string_position(self, id_):
+    def string_position(self, id_: int) -> np.ndarray:
         """Returns a np array with indices to id_ (int) occurrences"""
         if self.bow:
             return self.string_start[self.positions[id_]]
-        else:
-            return self.string_start[[self.positions[id_]]]
+        return self.string_start[[self.positions[id_]]]
 
-    def inverse_removing(self, words_to_remove):
+    def inverse_removing(self, words_to_remove: Iterable[int]) -> str:
         """Returns a string after removing the appropriate words.
 
         If self.bow is false, replaces word with UNKWORDZ instead of removing
@@ -341,7 +361,13 @@ class _IndexedBase:
 class IndexedString(_IndexedBase):
     """String with various indexes."""
 
-    def __init__(self, raw_string, split_expression=r"\W+", bow=True, mask_string=None):
+    def __init__(
+        self,
+        raw_string: str,
+        split_expression: str | Callable[[str], list[str]] = r"\W+",
+        bow: bool = True,
+        mask_string: str | None = None,
+    ) -> None:
         """Initializer.
 
         Args:
@@ -355,11 +381,8 @@ class IndexedString(_IndexedBase):
             mask_string: If not None, replace words with this if bow=False
                 if None, default value is UNKWORDZ
         """
-        _check_str(raw_string, "raw_string")
-        self.raw = raw_string
-        self.mask_string = "UNKWORDZ" if mask_string is None else mask_string
-        _check_str(self.mask_string, "mask_string")
-        self.bow = bool(bow)
+        super().__init__(raw_string, bow, mask_string, "UNKWORDZ")
+        _check_split_expression(split_expression)
         if callable(split_expression):
             tokens = _call_tokenizer(split_expression, raw_string)
             index = _native.TextIndex.from_tokenizer(raw_string, tokens, self.bow, self.mask_string)
@@ -374,7 +397,7 @@ class IndexedString(_IndexedBase):
             self.string_start = np.array([0.0])
 
     @staticmethod
-    def _segment_with_tokens(text, tokens):
+    def _segment_with_tokens(text: str, tokens: list[str]) -> list[str]:
         """Segment a string around the tokens created by a passed-in tokenizer"""
         return _native.TextIndex.from_tokenizer(
             _check_str(text, "text"), _call_tokenizer(lambda _: tokens, text), True, ""
@@ -384,7 +407,7 @@ class IndexedString(_IndexedBase):
 class IndexedCharacters(_IndexedBase):
     """String with various indexes."""
 
-    def __init__(self, raw_string, bow=True, mask_string=None):
+    def __init__(self, raw_string: str, bow: bool = True, mask_string: str | None = None) -> None:
         """Initializer.
 
         Args:
@@ -396,11 +419,7 @@ class IndexedCharacters(_IndexedBase):
             mask_string: If not None, replace characters with this if bow=False
                 if None, default value is chr(0)
         """
-        _check_str(raw_string, "raw_string")
-        self.raw = raw_string
-        self.mask_string = chr(0) if mask_string is None else mask_string
-        _check_str(self.mask_string, "mask_string")
-        self.bow = bool(bow)
+        super().__init__(raw_string, bow, mask_string, chr(0))
         self._set_index(_native.TextIndex.from_chars(raw_string, self.bow, self.mask_string))
         self.string_start = np.arange(len(self.raw))
 
@@ -515,15 +534,57 @@ class TextDomainMapper(explanation.DomainMapper):
 
 
 # --------------------------------------------------------------------------
-# Explainer
+# Explainer: explain_instance is explain_instances on one text; both run
+# _explain_chunk's stages (index and sample each text, one classifier call,
+# check its output, choose labels, fit, record).
 # --------------------------------------------------------------------------
 
-
-def _exponential_kernel(d, kernel_width):
-    return np.sqrt(np.exp(-(d**2) / kernel_width**2))
+_Indexed = IndexedString | IndexedCharacters
 
 
-def _check_predictions(yss, num_samples):
+@dataclass
+class _Call:
+    """One explain call's checked options, shared by every text of the call."""
+
+    classifier_fn: Callable[[list[str]], Any]
+    labels: Any
+    top_labels: int | None
+    num_samples: int
+    distance_metric: str
+    fit: FitOptions
+
+
+@dataclass
+class _Sample:
+    """One text's neighbourhood before the classifier: the masks (row 0 is the
+    original), their distances (x100, as lime) and the perturbed documents."""
+
+    indexed: _Indexed
+    seed: int
+    data: np.ndarray
+    distances: np.ndarray
+    texts: list[str] | None
+
+
+def _check_texts(texts: Iterable[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError(
+            "texts: expected a list of str, got a single str; use explain_instance for one "
+            "text, or pass [text]"
+        )
+    try:
+        items = list(texts)
+    except TypeError:
+        raise TypeError(
+            f"texts: expected a list of str, got {type(texts).__name__} ({texts!r:.80})"
+        ) from None
+    for i, t in enumerate(items):
+        if not isinstance(t, str):
+            raise TypeError(f"texts[{i}]: expected a str, got {type(t).__name__} ({t!r:.80})")
+    return items
+
+
+def _check_predictions(yss: Any, num_samples: int) -> np.ndarray:
     try:
         arr = np.asarray(yss, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -532,15 +593,10 @@ def _check_predictions(yss, num_samples):
             f"(for scikit-learn, pass predict_proba); got {type(yss).__name__}: {exc}"
         ) from None
     if arr.ndim != 2:
-        hint = (
-            " (a 1-D output looks like predict(); pass predict_proba, or reshape to (-1, 1) "
-            "for a single score)"
-            if arr.ndim == 1
-            else ""
-        )
+        hint = " (a 1-D output looks like predict(); pass predict_proba, or reshape to (-1, 1) "
         raise ValueError(
             "classifier_fn: must return a 2-D array of shape (num_samples, n_classes), got an "
-            f"array of shape {arr.shape}{hint}"
+            f"array of shape {arr.shape}" + (hint + "for a single score)" if arr.ndim == 1 else "")
         )
     if arr.shape[0] != num_samples:
         raise ValueError(
@@ -558,30 +614,7 @@ def _check_predictions(yss, num_samples):
     return np.ascontiguousarray(arr)
 
 
-def _check_labels(labels, n_classes):
-    try:
-        items = list(labels)
-    except TypeError:
-        raise TypeError(
-            f"labels: expected an iterable of class indices, got {type(labels).__name__} "
-            f"({labels!r:.80})"
-        ) from None
-    columns = []
-    for label in items:
-        if isinstance(label, bool) or not isinstance(label, numbers.Integral):
-            raise TypeError(
-                f"labels: expected integer class indices, got {type(label).__name__} ({label!r:.80})"
-            )
-        if not -n_classes <= int(label) < n_classes:
-            raise ValueError(
-                f"labels: {int(label)} is not a class of the classifier; classifier_fn returns "
-                f"{n_classes} classes (labels 0..{n_classes - 1})"
-            )
-        columns.append(int(label) % n_classes)
-    return items, columns
-
-
-def _distances(data, cosine, distance_metric):
+def _distances(data: np.ndarray, cosine: np.ndarray, distance_metric: str) -> np.ndarray:
     """Distances (x100, as lime) of every perturbed sample to the original:
     the cosine ones come with the masks; other metrics as lime computes them."""
     if distance_metric == "cosine":
@@ -595,6 +628,32 @@ def _distances(data, cosine, distance_metric):
     return pairwise_distances(x, x[0], metric=distance_metric).ravel() * 100
 
 
+# Default bounds of one classifier call in explain_instances.
+_DEFAULT_BATCH_SAMPLES = 100_000
+_DEFAULT_BATCH_CHARS = 256 * 2**20
+
+
+def _chunks(items: list[str], batch_size: int | None, num_samples: int) -> list[range]:
+    """Consecutive ranges of texts whose perturbed documents make one
+    classifier call: at most ``batch_size`` documents (default 100,000 and
+    about 256 MB of text), but never less than one whole text."""
+    if batch_size is None:
+        limit, chars = max(_DEFAULT_BATCH_SAMPLES, num_samples), _DEFAULT_BATCH_CHARS
+    else:
+        limit, chars = max(check_int(batch_size, "batch_size", minimum=1), num_samples), None
+    out, start = [], 0
+    while start < len(items):
+        stop, size = start + 1, len(items[start])
+        while stop < len(items) and (stop - start + 1) * num_samples <= limit:
+            size += len(items[stop])
+            if chars is not None and size * num_samples > chars:
+                break
+            stop += 1
+        out.append(range(start, stop))
+        start = stop
+    return out
+
+
 class LimeTextExplainer:
     """Explains text classifiers.
     Currently, we are using an exponential kernel on cosine distance, and
@@ -602,32 +661,28 @@ class LimeTextExplainer:
 
     def __init__(
         self,
-        kernel_width=25,
-        kernel=None,
-        verbose=False,
-        class_names=None,
-        feature_selection="auto",
-        split_expression=r"\W+",
-        bow=True,
-        mask_string=None,
-        random_state=None,
-        char_level=False,
-    ):
+        kernel_width: float = 25,
+        kernel: Callable[..., Any] | None = None,
+        verbose: bool = False,
+        class_names: list[str] | None = None,
+        feature_selection: str = "auto",
+        split_expression: str | Callable[[str], list[str]] = r"\W+",
+        bow: bool = True,
+        mask_string: str | None = None,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
+        char_level: bool = False,
+    ) -> None:
         """Init function.
 
         Args:
-            kernel_width: kernel width for the exponential kernel.
-            kernel: similarity kernel that takes euclidean distances and kernel
-                width as input and outputs weights in (0,1). If None, defaults to
-                an exponential kernel.
-            verbose: if true, print local prediction values from linear model
-            class_names: list of class names, ordered according to whatever the
-                classifier is using. If not present, class names will be '0',
-                '1', ...
-            feature_selection: feature selection method. can be
-                'forward_selection', 'lasso_path', 'none' or 'auto'.
-                See function 'explain_instance_with_data' in lime_base.py for
-                details on what each of the options does.
+            kernel_width: width of the exponential kernel.
+            kernel: a similarity kernel ``kernel(d, kernel_width)`` turning
+                distances into weights in (0, 1); None for the exponential one.
+            verbose: if True, print the local models' intercepts and predictions.
+            class_names: the classifier's class names, in its order (default
+                '0', '1', ...).
+            feature_selection: 'auto', 'none', 'forward_selection',
+                'highest_weights' or 'lasso_path' (see lime_base.LimeBase).
             split_expression: Regex string or callable. If regex string, will be used with re.split.
                 If callable, the function should return a list of tokens.
             bow: if True (bag of words), will perturb input data by removing
@@ -647,11 +702,7 @@ class LimeTextExplainer:
                 as an independent occurence in the string
         """
         check_feature_selection(feature_selection)
-        if not (isinstance(split_expression, str) or callable(split_expression)):
-            raise TypeError(
-                "split_expression: expected a regular expression string or a callable "
-                f"returning a list of str tokens, got {type(split_expression).__name__}"
-            )
+        _check_split_expression(split_expression)
         if mask_string is not None:
             _check_str(mask_string, "mask_string")
         if kernel is None:
@@ -664,10 +715,8 @@ class LimeTextExplainer:
                 raise ValueError(
                     f"kernel_width: must be a non-zero finite number, got {kernel_width}"
                 )
-            kernel = _exponential_kernel
-            self._native_kernel_width = abs(float(kernel_width))
-        else:
-            self._native_kernel_width = None
+            # the kernel reads only width**2; the Rust kernel wants it positive
+            kernel, kernel_width = exponential_kernel, abs(kernel_width)
         kernel_fn = partial(kernel, kernel_width=kernel_width)
 
         self.random_state = check_random_state(random_state)
@@ -682,113 +731,76 @@ class LimeTextExplainer:
 
     def explain_instance(
         self,
-        text_instance,
-        classifier_fn,
-        labels=(1,),
-        top_labels=None,
-        num_features=10,
-        num_samples=5000,
-        distance_metric="cosine",
-        model_regressor=None,
-    ):
+        text_instance: str,
+        classifier_fn: Callable[[list[str]], Any],
+        labels: Iterable[int] = (1,),
+        top_labels: int | None = None,
+        num_features: int = 10,
+        num_samples: int = 5000,
+        distance_metric: str = "cosine",
+        model_regressor: Any = None,
+    ) -> explanation.Explanation:
         """Generates explanations for a prediction.
 
-        First, we generate neighborhood data by randomly hiding features from
-        the instance (see __data_labels_distance_mapping). We then learn
-        locally weighted linear models on this neighborhood data to explain
-        each of the classes in an interpretable way (see lime_base.py).
+        We generate neighborhood data by randomly hiding words of the instance,
+        then learn locally weighted linear models on it to explain each of the
+        classes in an interpretable way (see lime_base.py).
 
         Args:
-            text_instance: raw text string to be explained.
-            classifier_fn: classifier prediction probability function, which
-                takes a list of d strings and outputs a (d, k) numpy array with
-                prediction probabilities, where k is the number of classes.
-                For ScikitClassifiers , this is classifier.predict_proba.
-            labels: iterable with labels to be explained.
-            top_labels: if not None, ignore labels and produce explanations for
-                the K labels with highest prediction probabilities, where K is
-                this parameter.
-            num_features: maximum number of features present in explanation
-            num_samples: size of the neighborhood to learn the linear model
-            distance_metric: the distance metric to use for sample weighting,
-                defaults to cosine similarity
-            model_regressor: sklearn regressor to use in explanation. Defaults
-            to Ridge regression in LimeBase. Must have model_regressor.coef_
-            and 'sample_weight' as a parameter to model_regressor.fit()
+            text_instance: the text (str) to explain.
+            classifier_fn: takes a list of d strings and returns a (d, k) array
+                of class probabilities (for scikit-learn, ``predict_proba``).
+            labels: the labels (class indices) to explain.
+            top_labels: if not None, explain the ``top_labels`` most probable
+                classes instead of ``labels``.
+            num_features: maximum number of features in the explanation.
+            num_samples: size of the neighbourhood the linear model learns from.
+            distance_metric: the metric behind the sample weights (default cosine).
+            model_regressor: a scikit-learn regressor whose ``fit`` takes
+                ``sample_weight`` and that has ``coef_``; default Ridge (LimeBase).
+
         Returns:
-            An Explanation object (see explanation.py) with the corresponding
-            explanations.
+            An Explanation (see explanation.py).
         """
-        _check_str(text_instance, "text_instance")
-        if not text_instance:
-            raise ValueError("text_instance: is an empty string; there is nothing to explain")
-        num_features, num_samples, top_labels = self._check_call(
-            classifier_fn, num_features, num_samples, top_labels, distance_metric
-        )
-        job = self._neighbourhood(text_instance, num_samples, distance_metric)
-        yss_raw = classifier_fn(job.texts)
-        job.texts = None
-        yss = _check_predictions(yss_raw, num_samples)
-        ret_exp, fit = self._start_explanation(
-            job, yss, np.asarray(yss_raw), labels, top_labels, model_regressor
-        )
-        if fit is not None:
-            data, yss, weights, columns = fit
-            results = _native.explain_with_data(
-                data, yss, weights, columns, num_features, self.feature_selection,
-                return_stderr=True,
-            )  # fmt: skip
-            self._store_models(ret_exp, job.labels, columns, results, yss)
-        else:
-            self._fit_in_python(ret_exp, job, num_features, model_regressor)
-        return self._record(ret_exp, job, num_samples, num_features, distance_metric,
-                            model_regressor)  # fmt: skip
-
-    def _record(self, exp, job, num_samples, num_features, distance_metric, regressor):
-        """Settings and seed on the explanation (lime_rs.serialization.record)."""
-        from lime_rs.serialization import record
-
-        return record(exp, self, job.seed, num_samples=num_samples, num_features=num_features,
-                      distance_metric=distance_metric, model_regressor=regressor)  # fmt: skip
+        _check_text(text_instance)
+        call = self._check_call(classifier_fn, labels, top_labels, num_features, num_samples,
+                                distance_metric, model_regressor)  # fmt: skip
+        return self._explain_chunk([text_instance], call, None)[0]
 
     def explain_instances(
         self,
-        texts,
-        classifier_fn,
+        texts: Iterable[str],
+        classifier_fn: Callable[[list[str]], Any],
         *,
-        labels=(1,),
-        top_labels=None,
-        num_features=10,
-        num_samples=5000,
-        distance_metric="cosine",
-        model_regressor=None,
-        batch_size=None,
-        progress_bar=False,
-    ):
+        labels: Iterable[int] = (1,),
+        top_labels: int | None = None,
+        num_features: int = 10,
+        num_samples: int = 5000,
+        distance_metric: str = "cosine",
+        model_regressor: Any = None,
+        batch_size: int | None = None,
+        progress_bar: bool = False,
+    ) -> list[explanation.Explanation]:
         """Explains many texts: one Explanation per text, in order (lime_rs addition).
 
-        The neighbourhoods of several texts are generated in Rust, the
-        classifier is called once per chunk of texts (on the perturbed
-        documents of every text of the chunk, concatenated in order), and the
+        The classifier is called once per chunk of texts (on the perturbed
+        documents of every text of the chunk, concatenated in order) and the
         local models of the chunk are fitted in one native call, in parallel
         over texts with the GIL released.
 
         Determinism contract: ``explain_instances(texts, f, **kw)`` returns
         exactly what ``[explain_instance(t, f, **kw) for t in texts]`` returns
         on an explainer in the same state (one seed per text is drawn from
-        ``random_state`` in order, as successive ``explain_instance`` calls
-        do), whatever ``batch_size``, ``LIME_RS_NUM_THREADS`` or the chunking.
-        The explainer's ``random_state`` is advanced as by those calls.
+        ``random_state`` in order), whatever ``batch_size``,
+        ``LIME_RS_NUM_THREADS`` or the chunking; ``random_state`` is advanced
+        as by those calls.
 
-        Thread safety: explainers may be used from several threads at once
-        (heavy work releases the GIL). With one explainer per thread, results
-        results equal serial ones. Threads sharing one explainer share its
-        ``random_state``: every row (every ``explain_instance`` call) draws
-        one seed from it atomically, so the rows of concurrent calls get the
-        seeds of *some* serial order of those rows; each explanation is valid
-        and equals the serial one for the seed it got, but which row gets
-        which seed depends on scheduling. For reproducible results, give each
-        thread its own explainer (``copy.deepcopy`` or a pickle round trip).
+        Thread safety: heavy work releases the GIL. Threads sharing one
+        explainer share its ``random_state``: each text draws one seed from it
+        atomically, so each explanation equals the serial one for the seed it
+        got, but which text gets which seed depends on scheduling. For
+        reproducible results give each thread its own explainer
+        (``copy.deepcopy`` or a pickle round trip).
 
         Args:
             texts: a list (or other sequence) of str.
@@ -806,46 +818,29 @@ class LimeTextExplainer:
             A list of Explanation objects, one per text (empty for no texts).
         """
         items = _check_texts(texts)
-        num_features, num_samples, top_labels = self._check_call(
-            classifier_fn, num_features, num_samples, top_labels, distance_metric
-        )
-        limit, chars = _chunk_limits(batch_size, num_samples)
-        bar = _progress(progress_bar, len(items), "explain_instances")
-        out = []
+        call = self._check_call(classifier_fn, labels, top_labels, num_features, num_samples,
+                                distance_metric, model_regressor)  # fmt: skip
+        chunks = _chunks(items, batch_size, call.num_samples)
+        bar = None
+        if progress_bar:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(items), desc="explain_instances", unit="row")
+        out: list[explanation.Explanation] = []
         try:
-            start = 0
-            while start < len(items):
-                stop = start + 1
-                size = len(items[start])
-                while stop < len(items) and (stop - start + 1) * num_samples <= limit:
-                    size += len(items[stop])
-                    if chars is not None and size * num_samples > chars:
-                        break
-                    stop += 1
-                out.extend(
-                    self._explain_chunk(
-                        items[start:stop],
-                        start,
-                        classifier_fn,
-                        labels,
-                        top_labels,
-                        num_features,
-                        num_samples,
-                        distance_metric,
-                        model_regressor,
-                    )
-                )
+            for rows in chunks:
+                out.extend(self._explain_chunk(items[rows.start : rows.stop], call, rows.start))
                 if bar is not None:
-                    bar.update(stop - start)
-                start = stop
+                    bar.update(len(rows))
         finally:
             if bar is not None:
                 bar.close()
         return out
 
-    # --- the stages of one explanation, shared by explain_instance(s) ---
+    # --- the stages ---
 
-    def _check_call(self, classifier_fn, num_features, num_samples, top_labels, distance_metric):
+    def _check_call(self, classifier_fn: Any, labels: Any, top_labels: Any, num_features: Any,
+                    num_samples: Any, distance_metric: Any, model_regressor: Any) -> _Call:  # fmt: skip
         if not callable(classifier_fn):
             raise TypeError(
                 "classifier_fn: expected a callable taking a list of str and returning "
@@ -859,250 +854,109 @@ class LimeTextExplainer:
             raise TypeError(
                 f"distance_metric: expected a metric name, got {type(distance_metric).__name__}"
             )
-        return num_features, num_samples, top_labels
+        options = FitOptions(num_features, self.feature_selection, model_regressor,
+                             self.base.verbose)  # fmt: skip
+        return _Call(classifier_fn, labels, top_labels, num_samples, distance_metric, options)
 
-    def _neighbourhood(self, text_instance, num_samples, distance_metric):
-        """Tokenise, draw this explanation's seed, sample and render the
-        perturbed documents (everything before the classifier)."""
-        _check_str(text_instance, "text_instance")
-        if not text_instance:
-            raise ValueError("text_instance: is an empty string; there is nothing to explain")
-        indexed_string = (
-            IndexedCharacters(text_instance, bow=self.bow, mask_string=self.mask_string)
-            if self.char_level
-            else IndexedString(
-                text_instance,
-                bow=self.bow,
-                split_expression=self.split_expression,
-                mask_string=self.mask_string,
-            )
-        )
-        if indexed_string.num_words() == 0:
+    def _index(self, text_instance: str) -> _Indexed:
+        _check_text(text_instance)
+        indexed: _Indexed
+        if self.char_level:
+            indexed = IndexedCharacters(text_instance, bow=self.bow, mask_string=self.mask_string)
+        else:
+            indexed = IndexedString(text_instance, split_expression=self.split_expression,
+                                    bow=self.bow, mask_string=self.mask_string)  # fmt: skip
+        if indexed.num_words() == 0:
             raise ValueError(
                 f"text_instance: has no words to explain: split_expression "
                 f"{self.split_expression!r:.80} finds only separators in {text_instance!r:.80}"
             )
-        index = indexed_string._native()
+        return indexed
+
+    def _sample(self, indexed: _Indexed, num_samples: int, distance_metric: str) -> _Sample:
+        """Draw this text's seed, its masks and the perturbed documents."""
+        index = indexed._native()
         seed = draw_seed(self.random_state)
         data, cosine = index.sample(num_samples, seed)
-        texts = index.perturbed_strings(data)
         distances = _distances(data, cosine, distance_metric)
-        job = _TextJob(indexed_string, data, distances, texts)
-        job.seed = seed  # recorded on the explanation
-        return job
+        return _Sample(indexed, seed, data, distances, index.perturbed_strings(data))
 
-    def _start_explanation(self, job, yss, yss_raw, labels, top_labels, model_regressor):
-        """The Explanation with its labels, and (data, yss, weights, columns)
-        for the native fit (None when a model_regressor is fitted in Python)."""
-        if self.class_names is None:
-            self.class_names = [str(x) for x in range(yss.shape[1])]
-        ret_exp = explanation.Explanation(
-            domain_mapper=TextDomainMapper(job.indexed_string),
-            class_names=self.class_names,
-            random_state=self.random_state,
-        )
-        # lime's latest source keeps score and local_pred per label
-        ret_exp.score = {}
-        ret_exp.local_pred = {}
-        ret_exp.predict_proba = yss_raw[0]
-        if top_labels:
-            labels = np.argsort(yss_raw[0])[-top_labels:]
-            ret_exp.top_labels = list(labels)
-            ret_exp.top_labels.reverse()
-        job.labels, columns = _check_labels(labels, yss.shape[1])
-        job.yss = yss
-        num_samples = yss.shape[0]
-        distances = job.distances
-        if self._native_kernel_width is not None:
-            job.weights = _native.kernel(distances, self._native_kernel_width)
-        else:
-            weights = as_float_array(self.base.kernel_fn(distances), "kernel(distances)", 1)
-            if weights.shape[0] != num_samples:
-                raise ValueError(
-                    f"kernel: returned {weights.shape[0]} weights for {num_samples} distances"
-                )
-            job.weights = weights
-        if model_regressor is None and columns:
-            return ret_exp, (job.data, yss, job.weights, columns)
-        return ret_exp, None
-
-    def _store_models(self, ret_exp, labels, columns, results, yss):
-        for label, column, res in zip(labels, columns, results):
-            intercept, features, coefs, score, local_pred, *se = res
-            ret_exp.intercept[label] = np.float64(intercept)
-            ret_exp.local_exp[label] = list(zip(features, coefs))
-            if se:
-                ret_exp.local_exp_stderr[label] = list(zip(features, se[0]))
-            ret_exp.score[label] = float(score)
-            ret_exp.local_pred[label] = np.array([local_pred])
-            if self.base.verbose:
-                print("Intercept", ret_exp.intercept[label])
-                print("Prediction_local", ret_exp.local_pred[label])
-                print("Right:", yss[0, column])
-
-    def _fit_in_python(self, ret_exp, job, num_features, model_regressor):
-        for label in job.labels:
-            (
-                ret_exp.intercept[label],
-                ret_exp.local_exp[label],
-                ret_exp.score[label],
-                ret_exp.local_pred[label],
-            ) = self.base.explain_instance_with_data(
-                job.data,
-                job.yss,
-                job.distances,
-                label,
-                num_features,
-                model_regressor=model_regressor,
-                feature_selection=self.feature_selection,
-            )
-
-    def _explain_chunk(
-        self,
-        chunk,
-        first,
-        classifier_fn,
-        labels,
-        top_labels,
-        num_features,
-        num_samples,
-        distance_metric,
-        model_regressor,
-    ):
-        """Explanations of a few texts with one classifier call and one native
-        fit. Nothing is returned unless every text of the chunk succeeded."""
-        jobs = []
+    def _explain_chunk(self, chunk: list[str], call: _Call,
+                       first: int | None) -> list[explanation.Explanation]:  # fmt: skip
+        """Explanations of a few texts with one classifier call and one fit.
+        ``first`` is the index of the chunk's first text in ``texts`` (named in
+        errors), None for explain_instance."""
+        samples = []
         for i, text in enumerate(chunk):
             try:
-                jobs.append(self._neighbourhood(text, num_samples, distance_metric))
+                indexed = self._index(text)
+                samples.append(self._sample(indexed, call.num_samples, call.distance_metric))
             except (TypeError, ValueError) as exc:
-                if type(exc) in (TypeError, ValueError):
-                    raise type(exc)(f"texts[{first + i}]: {exc}") from exc
-                raise
-        docs = [doc for job in jobs for doc in job.texts]
-        for job in jobs:
-            job.texts = None
-        total = len(docs)
-        yss_raw = classifier_fn(docs)
+                if first is None or type(exc) not in (TypeError, ValueError):
+                    raise
+                raise type(exc)(f"texts[{first + i}]: {exc}") from exc
+        if len(samples) == 1:
+            docs = samples[0].texts or []
+        else:
+            docs = list(itertools.chain.from_iterable(s.texts or () for s in samples))
+        for s in samples:
+            s.texts = None  # the documents live once, in docs, until the model has run
+        raw = call.classifier_fn(docs)
         del docs
-        yss_all = _check_predictions(yss_raw, total)
-        raw_all = np.asarray(yss_raw)
-        exps, fits = [], []
-        for i, job in enumerate(jobs):
-            rows = slice(i * num_samples, (i + 1) * num_samples)
-            yss = yss_all[rows]
-            try:
-                yss = _check_predictions(yss, num_samples)
-            except ValueError as exc:
-                raise ValueError(f"texts[{first + i}]: {exc}") from exc
-            ret_exp, fit = self._start_explanation(
-                job, yss, raw_all[rows], labels, top_labels, model_regressor
+        n = call.num_samples
+        yss = _check_predictions(raw, n * len(samples))
+        raw = np.asarray(raw)
+        if self.class_names is None:
+            self.class_names = [str(x) for x in range(yss.shape[1])]
+        exps, hoods, labels = [], [], []
+        for i, s in enumerate(samples):
+            exp = explanation.Explanation(
+                domain_mapper=TextDomainMapper(s.indexed),
+                class_names=self.class_names,
+                random_state=self.random_state,
             )
-            exps.append(ret_exp)
-            fits.append(fit)
-        for ret_exp in exps:
-            # a copy, not a view of the chunk's predictions (bounded memory)
-            ret_exp.predict_proba = np.array(ret_exp.predict_proba)
-        native = [i for i, fit in enumerate(fits) if fit is not None]
-        if native:
-            results = _native.explain_with_data_many(
-                [fits[i][0] for i in native],
-                [fits[i][1] for i in native],
-                [fits[i][2] for i in native],
-                [fits[i][3] for i in native],
-                num_features,
-                self.feature_selection,
-                return_stderr=True,
-            )
-            for i, res in zip(native, results):
-                self._store_models(exps[i], jobs[i].labels, fits[i][3], res, fits[i][1])
-        for i, fit in enumerate(fits):
-            if fit is None:
-                self._fit_in_python(exps[i], jobs[i], num_features, model_regressor)
-        for exp, job in zip(exps, jobs):
-            self._record(exp, job, num_samples, num_features, distance_metric, model_regressor)
+            exp.score, exp.local_pred = {}, {}  # per label, as lime's latest source
+            exp.predict_proba = np.array(raw[i * n])  # a copy: frees the chunk's outputs
+            labels.append(choose_labels(exp, raw[i * n], call.labels, call.top_labels,
+                                        "classifier_fn"))  # fmt: skip
+            hoods.append(Neighbourhood(s.data, yss[i * n : (i + 1) * n], s.distances))
+            exps.append(exp)
+        self._fit(exps, hoods, labels, call.fit)
+        from lime_rs.serialization import record
+
+        for exp, s in zip(exps, samples):
+            record(exp, self, s.seed, num_samples=n, num_features=call.fit.num_features,
+                   distance_metric=call.distance_metric,
+                   model_regressor=call.fit.model_regressor)  # fmt: skip
         return exps
 
-    def _data_labels_distances(
-        self, indexed_string, classifier_fn, num_samples, distance_metric="cosine"
-    ):
-        """Generates a neighborhood around a prediction.
-
-        Generates neighborhood data by randomly removing words from
-        the instance, and predicting with the classifier. Uses cosine distance
-        to compute distances between original and perturbed instances.
-
-        Returns:
-            A tuple (data, labels, distances), where:
-                data: dense num_samples * K binary matrix, where K is the
-                    number of tokens in indexed_string. The first row is the
-                    original instance, and thus a row of ones.
-                labels: what classifier_fn returned for the num_samples texts
-                distances: cosine distance between the original instance and
-                    each perturbed instance (computed in the binary 'data'
-                    matrix), times 100.
-        """
-        index = indexed_string._native()
-        data, cosine = index.sample(num_samples, draw_seed(self.random_state))
-        texts = index.perturbed_strings(data)
-        labels = classifier_fn(texts)
-        del texts
-        distances = _distances(data, cosine, distance_metric)
-        return data, labels, distances
-
-
-class _TextJob:
-    """One text's state between its stages."""
-
-    __slots__ = (
-        "indexed_string", "data", "distances", "texts", "labels", "weights", "yss", "seed",
-    )  # fmt: skip
-
-    def __init__(self, indexed_string, data, distances, texts):
-        self.indexed_string = indexed_string
-        self.data = data
-        self.distances = distances
-        self.texts = texts
-        self.labels = None
-        self.weights = None
-        self.yss = None
-        self.seed = None
-
-
-def _check_texts(texts):
-    if isinstance(texts, str):
-        raise TypeError(
-            "texts: expected a list of str, got a single str; use explain_instance for one "
-            "text, or pass [text]"
+    def _fit(self, exps: list[Any], hoods: list[Neighbourhood], labels: list[list[int]],
+             options: FitOptions) -> None:  # fmt: skip
+        """The local models of a chunk: one native call for all of its texts
+        (in parallel over texts); one text or a model_regressor through fit."""
+        if len(hoods) == 1 or options.model_regressor is not None:
+            for exp, hood, labs in zip(exps, hoods, labels):
+                fit(exp, self.base, hood, labs, options)
+            return
+        weights = [kernel_weights(self.base.kernel_fn, hood.distances) for hood in hoods]
+        results = _native.explain_with_data_many(
+            [hood.data for hood in hoods],
+            [hood.yss for hood in hoods],
+            weights,
+            [
+                [int(label) % hood.yss.shape[1] for label in labs]
+                for hood, labs in zip(hoods, labels)
+            ],
+            options.num_features,
+            options.feature_selection,
+            return_stderr=True,
         )
-    try:
-        items = list(texts)
-    except TypeError:
-        raise TypeError(
-            f"texts: expected a list of str, got {type(texts).__name__} ({texts!r:.80})"
-        ) from None
-    for i, t in enumerate(items):
-        if not isinstance(t, str):
-            raise TypeError(f"texts[{i}]: expected a str, got {type(t).__name__} ({t!r:.80})")
-    return items
+        for exp, hood, labs, models in zip(exps, hoods, labels, results):
+            store_models(exp, labs, models, hood.yss, None, options.verbose)
 
-
-# Default bounds of one classifier call in explain_instances.
-_DEFAULT_BATCH_SAMPLES = 100_000
-_DEFAULT_BATCH_CHARS = 256 * 2**20
-
-
-def _chunk_limits(batch_size, num_samples):
-    """(max perturbed documents per call, max characters per call or None)."""
-    if batch_size is None:
-        return max(_DEFAULT_BATCH_SAMPLES, num_samples), _DEFAULT_BATCH_CHARS
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    return max(batch_size, num_samples), None
-
-
-def _progress(progress_bar, total, desc):
-    if not progress_bar:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="row")
+    def _data_labels_distances(self, indexed_string: _Indexed, classifier_fn: Callable[..., Any],
+                               num_samples: int, distance_metric: str = "cosine") -> tuple:  # fmt: skip
+        """lime's neighbourhood: (masks, classifier_fn's outputs, distances x100),
+        row 0 the original."""
+        s = self._sample(indexed_string, num_samples, distance_metric)
+        return s.data, classifier_fn(s.texts), s.distances
