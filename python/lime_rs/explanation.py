@@ -6,6 +6,13 @@ outside resource; they show in JupyterLab, VS Code, nbviewer and with
 JavaScript disabled); they are rendered by :mod:`lime_rs._html`.
 """
 
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from lime_rs.exceptions import LimeError
@@ -21,18 +28,332 @@ def id_generator(size=15, random_state=None):
     return "".join(check_random_state(random_state).choice(chars, size, replace=True))
 
 
+# --------------------------------------------------------------------------
+# score and local_pred: lime master's dict per label, and lime 0.2.0.1's value
+# --------------------------------------------------------------------------
+#
+# lime 0.2.0.1 (PyPI) keeps one ``score`` (a float, the R² of the last label
+# explained) and one ``local_pred`` (an ndarray of shape (1,)); lime's master
+# keeps a dict of each keyed by label. Code written against either reads the
+# same attribute, so both are one object: a dict (master's reads: ``[label]``,
+# ``items()``, ``in``, ``len``, iteration, JSON) that acts, as a value, as the
+# last label assigned (0.2.0.1's reads: arithmetic, comparison, formatting,
+# ``float``, ``min``/``max``/``sorted``, numpy). ``repr`` and truthiness stay
+# the dict's, so printing shows every label.
+
+
+class _LastLabel(dict):
+    """A dict keyed by label that remembers the label assigned last."""
+
+    _last: Any
+    _what = "value"
+
+    def __setitem__(self, label: Any, value: Any) -> None:
+        dict.__setitem__(self, label, value)
+        self._last = label
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for label, value in dict(*args, **kwargs).items():
+            self[label] = value
+
+    def setdefault(self, label: Any, default: Any = None) -> Any:
+        if label not in self:
+            self[label] = default
+        return dict.__getitem__(self, label)
+
+    def copy(self) -> Any:
+        out = type(self)()
+        dict.update(out, self)
+        if self:
+            out._last = self.last_label()
+        return out
+
+    def last_label(self) -> Any:
+        """The label assigned last (0.2.0.1's single value is its value)."""
+        last = self.__dict__.get("_last", _NO_LABEL)
+        if last is _NO_LABEL or not dict.__contains__(self, last):
+            if not self:
+                raise TypeError(f"{self._what}: no label explained yet (lime 0.2.0.1 left it None)")
+            last = next(reversed(self))  # deleted, or restored without __setitem__
+        return last
+
+    def last(self) -> Any:
+        return dict.__getitem__(self, self.last_label())
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as both a dict and lime's array
+
+
+_NO_LABEL = object()
+
+
+def _number(other: Any) -> bool:
+    return isinstance(other, numbers.Number | np.generic)
+
+
+class LabelScores(_LastLabel, numbers.Real):
+    """``Explanation.score``: the R² of each label's local model, keyed by label
+    (lime master); as a number, the last explained label's R² (lime 0.2.0.1)."""
+
+    _what = "score"
+
+    def __float__(self) -> float:
+        return float(self.last())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(float(self), dtype=dtype)
+
+    def __format__(self, spec: str) -> str:
+        return format(float(self), spec) if spec else str(self)
+
+    # comparisons: with a mapping as dicts compare, else as the number
+    def __eq__(self, other: object) -> Any:
+        if isinstance(other, Mapping):
+            return dict.__eq__(self, other)
+        return float(self) == other if _number(other) else NotImplemented
+
+    def __ne__(self, other: object) -> Any:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __lt__(self, other: Any) -> Any:
+        return float(self) < _value(other)
+
+    def __le__(self, other: Any) -> Any:
+        return float(self) <= _value(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return float(self) > _value(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return float(self) >= _value(other)
+
+    # arithmetic: the number's (a float, or numpy's result with an array)
+    def __add__(self, other: Any) -> Any:
+        return float(self) + _value(other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _value(other) + float(self)
+
+    def __sub__(self, other: Any) -> Any:
+        return float(self) - _value(other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _value(other) - float(self)
+
+    def __mul__(self, other: Any) -> Any:
+        return float(self) * _value(other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _value(other) * float(self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return float(self) / _value(other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _value(other) / float(self)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return float(self) // _value(other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return _value(other) // float(self)
+
+    def __mod__(self, other: Any) -> Any:
+        return float(self) % _value(other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return _value(other) % float(self)
+
+    def __divmod__(self, other: Any) -> Any:
+        return divmod(float(self), _value(other))
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return divmod(_value(other), float(self))
+
+    def __pow__(self, other: Any, mod: Any = None) -> Any:
+        return pow(float(self), _value(other), mod)
+
+    def __rpow__(self, other: Any, mod: Any = None) -> Any:
+        return pow(_value(other), float(self), mod)
+
+    def __neg__(self) -> float:
+        return -float(self)
+
+    def __pos__(self) -> float:
+        return float(self)
+
+    def __abs__(self) -> float:
+        return abs(float(self))
+
+    def __trunc__(self) -> int:
+        return math.trunc(float(self))
+
+    def __int__(self) -> int:
+        return int(float(self))
+
+    def __floor__(self) -> int:
+        return math.floor(float(self))
+
+    def __ceil__(self) -> int:
+        return math.ceil(float(self))
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return round(float(self), ndigits)
+
+
+def _value(other: Any) -> Any:
+    """``other`` as the number (or array) it stands for in arithmetic."""
+    if isinstance(other, LabelScores):
+        return float(other)
+    if isinstance(other, LocalPredictions):
+        return np.asarray(other)
+    return other
+
+
+class Prediction(np.ndarray):
+    """One label's local prediction, an array of shape (1,) (lime master) that
+    ``float()`` and format specs read as its one number (what 0.2.0.1 code does
+    with ``local_pred[0]``, which is label 0's array when label 0 was explained)."""
+
+    def __float__(self) -> float:
+        return float(self.reshape(-1)[0]) if self.size == 1 else np.ndarray.__float__(self)
+
+    def __format__(self, spec: str) -> str:
+        if spec and self.size == 1:
+            return format(self.reshape(-1)[0].item(), spec)
+        return np.ndarray.__format__(self, spec)
+
+
+class LocalPredictions(_LastLabel):
+    """``Explanation.local_pred``: each label's local-model prediction at the
+    instance (an array of shape (1,)), keyed by label (lime master); as an
+    array, the last explained label's (lime 0.2.0.1).
+
+    A key that is an explained label selects that label (master); any other
+    index or slice indexes the last label's array (0.2.0.1's ``local_pred[0]``
+    when label 0 was not explained). Array attributes (``shape``, ``item``,
+    ``tolist``, ...) are the last label's array's; ``len``, iteration and
+    ``copy`` are the dict's."""
+
+    _what = "local_pred"
+
+    def __setitem__(self, label: Any, value: Any) -> None:
+        _LastLabel.__setitem__(self, label, np.asarray(value).view(Prediction))
+
+    def _array(self) -> Prediction:
+        return self.last()
+
+    def __getitem__(self, key: Any) -> Any:
+        try:
+            return dict.__getitem__(self, key)
+        except (KeyError, TypeError):
+            if not self or isinstance(key, str):
+                raise
+            try:
+                return self._array()[key]
+            except (IndexError, TypeError, ValueError):
+                pass
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        # Only public ndarray attributes: private lookups (pickle's, copy's)
+        # must not reach last() on a half-built object.
+        if name.startswith("_") or not hasattr(np.ndarray, name) or not self:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(self._array(), name)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = self._array().view(np.ndarray)
+        return np.array(arr, dtype=dtype) if copy else np.asarray(arr, dtype=dtype)
+
+    def __float__(self) -> float:
+        return float(self._array())
+
+    def __format__(self, spec: str) -> str:
+        return format(self._array(), spec) if spec else str(self)
+
+    def __eq__(self, other: object) -> Any:
+        if isinstance(other, Mapping):
+            return dict.__eq__(self, other)
+        return self._array() == _value(other)
+
+    def __ne__(self, other: object) -> Any:
+        if isinstance(other, Mapping):
+            return dict.__ne__(self, other)
+        return self._array() != _value(other)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._array() < _value(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._array() <= _value(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._array() > _value(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._array() >= _value(other)
+
+    def __add__(self, other: Any) -> Any:
+        return self._array() + _value(other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _value(other) + self._array()
+
+    def __sub__(self, other: Any) -> Any:
+        return self._array() - _value(other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _value(other) - self._array()
+
+    def __mul__(self, other: Any) -> Any:
+        return self._array() * _value(other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _value(other) * self._array()
+
+    def __truediv__(self, other: Any) -> Any:
+        return self._array() / _value(other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _value(other) / self._array()
+
+    def __pow__(self, other: Any) -> Any:
+        return self._array() ** _value(other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return _value(other) ** self._array()
+
+    def __neg__(self) -> np.ndarray:
+        return -self._array()
+
+    def __pos__(self) -> np.ndarray:
+        return +self._array()
+
+    def __abs__(self) -> np.ndarray:
+        return abs(self._array())
+
+
 class DomainMapper:
     """Class for mapping features to the specific domain.
 
     The idea is that there would be a subclass for each domain (text, tables,
     images, etc), so that we can have a general Explanation class, and separate
     out the specifics of visualizing features in here.
+
+    lime_rs additions: :meth:`instance_html` (the view ``Explanation.as_html``
+    asks for), :meth:`to_record` / ``from_record`` (the ``domain`` part of an
+    explanation record, docs/explanation_schema.md) and :meth:`feature_count`
+    (the ids a loaded record may use).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         pass
 
-    def map_exp_ids(self, exp, **kwargs):
+    def map_exp_ids(self, exp: list[tuple[Any, Any]], **kwargs: Any) -> list[tuple[Any, Any]]:
         """Maps the feature ids to concrete names.
 
         Default behaviour is the identity function. Subclasses can implement
@@ -47,7 +368,10 @@ class DomainMapper:
         """
         return exp
 
-    def visualize_instance_html(self, exp, label, div_name, exp_object_name, **kwargs):
+    def visualize_instance_html(
+        self, exp: list[tuple[Any, Any]], label: Any, div_name: str, exp_object_name: str,
+        **kwargs: Any,
+    ) -> str:  # fmt: skip
         """Produces html for visualizing the instance.
 
         Default behaviour does nothing. Subclasses can implement this as they
@@ -65,6 +389,28 @@ class DomainMapper:
              HTML for visualizing the instance
         """
         return ""
+
+    def instance_html(
+        self, exp: list[tuple[Any, Any]], label: Any, colors: tuple[str, str] | None,
+        names: tuple[str, str] | None, **kwargs: Any,
+    ) -> str:  # fmt: skip
+        """The instance view ``Explanation.as_html`` shows: ``colors`` and
+        ``names`` are the (negative, positive) sides of the label's chart.
+
+        This base calls :meth:`visualize_instance_html` (so a lime-style mapper
+        keeps its view); lime_rs's mappers draw in the chart's colours unless a
+        subclass overrides ``visualize_instance_html``."""
+        return self.visualize_instance_html(exp, label, "raw_div", "exp", **kwargs) or ""
+
+    def feature_count(self) -> int | None:
+        """How many feature ids (0..n-1) the mapper names; None: any id."""
+        return None
+
+    def to_record(self) -> dict[str, Any]:
+        """The ``domain`` part of an explanation record (JSON values). A mapper
+        without its own record is stored as ``generic``: the features' names
+        are kept, the instance view is not."""
+        return {"kind": "generic"}
 
 
 class Explanation:
@@ -89,9 +435,9 @@ class Explanation:
         # Sandwich (HC1) standard errors of the weights: same keys and order as local_exp.
         self.local_exp_stderr = {}
         self.intercept = {}
-        # Per label, as lime's latest source (0.2.0.1 kept only the last label's).
-        self.score = {}
-        self.local_pred = {}
+        # Per label as lime's master; as a value, the last label's as 0.2.0.1.
+        self.score = LabelScores()
+        self.local_pred = LocalPredictions()
         if mode == "classification":
             self.class_names = class_names
             self.top_labels = None
@@ -178,7 +524,8 @@ class Explanation:
         plt.barh(pos, vals, align="center", color=colors)
         plt.yticks(pos, names)
         if self.mode == "classification":
-            title = f"Local explanation for class {self.class_names[label]}"
+            name = label if self.class_names is None else self.class_names[label]
+            title = f"Local explanation for class {name}"
         else:
             title = "Local explanation"
         plt.title(title)
