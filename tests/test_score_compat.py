@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (lime users format with %; the test uses their code)
 """``Explanation.score`` / ``local_pred`` read as lime 0.2.0.1's (a float, an
 array of shape (1,): the last explained label's) and as lime master's (a dict
 per label), with lime's own code patterns."""

@@ -743,11 +743,13 @@ def _n_classes(exp):
 
 
 def _mapper_html(mapper, exp_ids, label, colors, names, kwargs):
-    """The mapper's view of the instance. lime_rs's own mappers (unless a
-    subclass overrides visualize_instance_html) draw in the chart's colours."""
-    method = getattr(type(mapper), "visualize_instance_html", None)
-    if getattr(method, "_lime_rs_colors", False) and hasattr(mapper, "_instance_html"):
-        out = mapper._instance_html(exp_ids, label, colors, names, **kwargs)
+    """The mapper's view of the instance, in the chart's colours when the
+    mapper draws its own (DomainMapper.instance_html); a duck-typed mapper, as
+    lime accepts, gives its visualize_instance_html."""
+    from lime_rs.explanation import DomainMapper
+
+    if isinstance(mapper, DomainMapper):
+        out = mapper.instance_html(exp_ids, label, colors, names, **kwargs)
     else:
         out = mapper.visualize_instance_html(exp_ids, label, "raw_div", "exp", **kwargs)
     return out or ""
