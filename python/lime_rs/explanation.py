@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
-from typing import Any
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
 
 import numpy as np
 
 from lime_rs.exceptions import LimeError
 
 
-def id_generator(size=15, random_state=None):
+def id_generator(size: int = 15, random_state: Any = None) -> str:
     """Helper function to generate random div ids (as lime's)."""
     import string
 
@@ -93,7 +94,7 @@ def _number(other: Any) -> bool:
     return isinstance(other, numbers.Number | np.generic)
 
 
-class LabelScores(_LastLabel, numbers.Real):
+class LabelScores(_LastLabel, numbers.Real):  # type: ignore[misc]  # both unhashable
     """``Explanation.score``: the R² of each label's local model, keyed by label
     (lime master); as a number, the last explained label's R² (lime 0.2.0.1)."""
 
@@ -416,7 +417,21 @@ class DomainMapper:
 class Explanation:
     """Object returned by explainers."""
 
-    def __init__(self, domain_mapper, mode="classification", class_names=None, random_state=None):
+    # Set per mode, by the explainers, and (lime_rs) by serialization.record
+    # and loaded records; declared here for type checkers.
+    class_names: Sequence[Any] | None
+    top_labels: list[Any] | None
+    predict_proba: np.ndarray | None
+    predicted_value: float | None
+    min_value: float
+    max_value: float
+    dummy_label: int
+    explainer_settings: dict[str, Any] | None
+    seed: int | None
+    lime_rs_version: str | None
+
+    def __init__(self, domain_mapper: Any, mode: str = "classification",
+                 class_names: Sequence[Any] | None = None, random_state: Any = None) -> None:  # fmt: skip
         """
         Initializer.
 
@@ -431,10 +446,10 @@ class Explanation:
         self.random_state = random_state
         self.mode = mode
         self.domain_mapper = domain_mapper
-        self.local_exp = {}
+        self.local_exp: dict[Any, list[tuple[Any, Any]]] = {}
         # Sandwich (HC1) standard errors of the weights: same keys and order as local_exp.
-        self.local_exp_stderr = {}
-        self.intercept = {}
+        self.local_exp_stderr: dict[Any, list[tuple[Any, Any]]] = {}
+        self.intercept: dict[Any, Any] = {}
         # Per label as lime's master; as a value, the last label's as 0.2.0.1.
         self.score = LabelScores()
         self.local_pred = LocalPredictions()
@@ -453,7 +468,7 @@ class Explanation:
                 f'Invalid explanation mode "{mode}". Should be either "classification" or "regression".'
             )
 
-    def available_labels(self):
+    def available_labels(self) -> list[Any]:
         """
         Returns the list of classification labels for which we have any explanations.
         """
@@ -462,7 +477,7 @@ class Explanation:
         ans = self.top_labels if self.top_labels else self.local_exp.keys()
         return list(ans)
 
-    def _label_key(self, label):
+    def _label_key(self, label: Any) -> Any:
         key = label if self.mode == "classification" else self.dummy_label
         if key not in self.local_exp:
             available = sorted(int(k) for k in self.local_exp)
@@ -472,7 +487,7 @@ class Explanation:
             )
         return key
 
-    def as_list(self, label=1, **kwargs):
+    def as_list(self, label: Any = 1, **kwargs: Any) -> list[tuple[Any, float]]:
         """Returns the explanation as a list.
 
         Args:
@@ -488,7 +503,7 @@ class Explanation:
         ans = self.domain_mapper.map_exp_ids(self.local_exp[self._label_key(label)], **kwargs)
         return [(x[0], float(x[1])) for x in ans]
 
-    def as_map(self):
+    def as_map(self) -> dict[Any, list[tuple[Any, Any]]]:
         """Returns the map of explanations.
 
         Returns:
@@ -496,7 +511,8 @@ class Explanation:
         """
         return self.local_exp
 
-    def as_pyplot_figure(self, label=1, figsize=(4, 4), **kwargs):
+    def as_pyplot_figure(self, label: Any = 1, figsize: tuple[float, float] = (4, 4),
+                         **kwargs: Any) -> Any:  # fmt: skip
         """Returns the explanation as a pyplot figure.
 
         Will throw an error if you don't have matplotlib installed
@@ -536,8 +552,9 @@ class Explanation:
         return fig
 
     def show_in_notebook(
-        self, labels=None, predict_proba=True, show_predicted_value=True, dark_mode=False, **kwargs
-    ):
+        self, labels: Iterable[Any] | None = None, predict_proba: bool = True,
+        show_predicted_value: bool = True, dark_mode: bool = False, **kwargs: Any,
+    ) -> None:  # fmt: skip
         """Shows html explanation in ipython notebook.
 
         See as_html() for parameters. The views are plain HTML (no JavaScript),
@@ -561,8 +578,9 @@ class Explanation:
         )
 
     def save_to_file(
-        self, file_path, labels=None, predict_proba=True, show_predicted_value=True, **kwargs
-    ):
+        self, file_path: str | os.PathLike[str], labels: Iterable[Any] | None = None,
+        predict_proba: bool = True, show_predicted_value: bool = True, **kwargs: Any,
+    ) -> None:  # fmt: skip
         """Saves html explanation to file. .
 
         Params:
@@ -580,8 +598,9 @@ class Explanation:
             file_.write(html)
 
     def as_html(
-        self, labels=None, predict_proba=True, show_predicted_value=True, dark_mode=False, **kwargs
-    ):
+        self, labels: Iterable[Any] | None = None, predict_proba: bool = True,
+        show_predicted_value: bool = True, dark_mode: bool = False, **kwargs: Any,
+    ) -> str:  # fmt: skip
         """Returns the explanation as an html page.
 
         The page is self-contained HTML with inline styles: no JavaScript, no
@@ -616,40 +635,40 @@ class Explanation:
         )
 
     # --- audit records (lime_rs additions; see lime_rs.serialization) ---
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The explanation as a dict of JSON values (docs/explanation_schema.md)."""
         from lime_rs import serialization
 
         return serialization.to_dict(self)
 
     @classmethod
-    def from_dict(cls, record):
+    def from_dict(cls, record: Mapping[str, Any]) -> Explanation:
         """An explanation from :meth:`to_dict`'s output."""
         from lime_rs import serialization
 
         return serialization.from_dict(record)
 
-    def to_json(self, **kwargs):
+    def to_json(self, **kwargs: Any) -> str:
         """The explanation as a JSON string (docs/explanation_schema.md)."""
         from lime_rs import serialization
 
         return serialization.to_json(self, **kwargs)
 
     @classmethod
-    def from_json(cls, s):
+    def from_json(cls, s: str | bytes | bytearray | IO[Any]) -> Explanation:
         """An explanation from :meth:`to_json`'s output."""
         from lime_rs import serialization
 
         return serialization.from_json(s)
 
-    def as_frame(self, label=1, **kwargs):
+    def as_frame(self, label: Any = 1, **kwargs: Any) -> Any:
         """The label's weights as a pandas DataFrame: feature, weight, stderr,
         ci_low, ci_high (95%, from the sandwich standard errors)."""
         from lime_rs import serialization
 
         return serialization.as_frame(self, label=label, **kwargs)
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         """A bare ``exp`` in a notebook cell shows the explanation."""
         from lime_rs import _html
 

@@ -13,7 +13,7 @@ import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import IO, Any
+from typing import IO, Any, Literal, overload
 
 import numpy as np
 
@@ -138,7 +138,7 @@ def _explainer_settings(explainer: Any) -> dict[str, Any]:
     cached = explainer.__dict__.get("_recorded_settings")
     if cached is not None and cached[0] == key:
         return cached[1]
-    settings = {"explainer": type(explainer).__name__}
+    settings: dict[str, Any] = {"explainer": type(explainer).__name__}
     settings.update(_kernel_settings(explainer))
     settings["feature_selection"] = getattr(explainer, "feature_selection", None)
     if hasattr(explainer, "discretizer"):
@@ -246,6 +246,10 @@ def read_int(value: Any, path: str, lo: int = -_INT64, hi: int = _INT64) -> int:
     return value
 
 
+@overload
+def read_float(value: Any, path: str, null: Literal[False] = False) -> float: ...
+@overload
+def read_float(value: Any, path: str, null: bool) -> float | None: ...
 def read_float(value: Any, path: str, null: bool = False) -> float | None:
     """A finite number (None when ``null`` allows it)."""
     if value is None and null:
@@ -358,7 +362,7 @@ def _domain_record(mapper: Any) -> dict[str, Any]:
 
 
 def _domain_mapper(domain: Any, names: dict[int, Any]) -> Any:
-    kind = read_field(domain, "kind", "domain")
+    kind = read_str(read_field(domain, "kind", "domain"), "domain.kind")
     classes = _mapper_classes()
     if kind in classes:
         return classes[kind].from_record(domain, "domain")
