@@ -161,3 +161,15 @@ def test_table_perf_loop(setting):
         assert line == "%.4f" % e.score[1]
     summary = "%9.4f %9.4f %9.4f" % (min(scores), sum(scores) / len(scores), max(scores))
     assert len(summary.split()) == 3
+
+
+def test_unexplained_and_in_place_merge():
+    s = LabelScores()
+    assert (s == 0.5) is False and s != 0.5 and s == {}
+    s |= {1: 0.25, 2: 0.75}
+    assert float(s) == 0.75 and type(s) is LabelScores
+    p = LocalPredictions()
+    with pytest.raises(KeyError):
+        p[0]
+    with pytest.raises(AttributeError):
+        p.shape  # noqa: B018  (lime 0.2.0.1 left it None)

@@ -57,6 +57,10 @@ class _LastLabel(dict):
         for label, value in dict(*args, **kwargs).items():
             self[label] = value
 
+    def __ior__(self, other: Any) -> Any:
+        self.update(other)
+        return self
+
     def setdefault(self, label: Any, default: Any = None) -> Any:
         if label not in self:
             self[label] = default
@@ -113,7 +117,9 @@ class LabelScores(_LastLabel, numbers.Real):  # type: ignore[misc]  # both unhas
     def __eq__(self, other: object) -> Any:
         if isinstance(other, Mapping):
             return dict.__eq__(self, other)
-        return float(self) == other if _number(other) else NotImplemented
+        if not _number(other):
+            return NotImplemented
+        return bool(self) and float(self) == other  # unexplained: None == x in 0.2.0.1
 
     def __ne__(self, other: object) -> Any:
         eq = self.__eq__(other)
@@ -226,6 +232,9 @@ class Prediction(np.ndarray):
         if spec and self.size == 1:
             return format(self.reshape(-1)[0].item(), spec)
         return np.ndarray.__format__(self, spec)
+
+    def __repr__(self) -> str:
+        return repr(self.view(np.ndarray))  # prints as lime's array([0.42])
 
 
 class LocalPredictions(_LastLabel):
