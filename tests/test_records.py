@@ -97,6 +97,7 @@ ODD = st.one_of(
     st.integers(),
     st.floats(),  # NaN, infinities, huge
     st.text(max_size=5),
+    st.sampled_from(["\ud800", "a\udfffb", "<b>&amp;</b>"]),  # lone surrogates, markup
     st.sampled_from(["tabular", "text", "generic", "classification", "regression", ""]),
     st.lists(st.integers(-2, 5), max_size=3),
     st.lists(st.floats(), max_size=3),
@@ -208,8 +209,14 @@ def _bad(record, path, value):
         ("generic", ("labels", 0, "features", 0, "id"), -1, r"\.id': -1 is out of range"),
         ("generic", ("labels", 0, "features", 0, "name"), _deep(100), "nested deeper"),
         ("generic", ("labels", 0, "local_pred"), [], "at least one number"),
+        ("tabular", ("class_names", 0), "\udfff", r"'class_names\[0\]': not valid Unicode"),
+        ("text", ("domain", "raw"), "x\ud800", r"'domain\.raw': not valid Unicode"),
+        ("generic", ("labels", 0, "features", 0, "name"), 10**5000, "an integer of 16610 bits"),
+        ("generic", ("labels", 0, "features", 0, "id"), -(10**5000), "an integer of 16610 bits"),
+        ("tabular", ("settings",), {"x": [10**5000]}, r"'settings\.x\[0\]'"),
         ("generic", ("labels", 0, "features", 0, "stderr"), -1.0, "not negative"),
     ],
+    ids=lambda v: "huge" if isinstance(v, int) and v.bit_length() > 64 else None,
 )
 def test_bad_field_is_named(kind, path, value, message):
     with pytest.raises(ValueError, match=message):

@@ -241,7 +241,7 @@ def read_int(value: Any, path: str, lo: int = -_INT64, hi: int = _INT64) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid(path, f"expected an integer, got {_kind(value)}")
     if not lo <= value < hi:
-        shown = str(value) if abs(value) < 10**30 else f"an integer of {len(str(value))} digits"
+        shown = str(value) if abs(value) < 10**30 else f"an integer of {value.bit_length()} bits"
         raise invalid(path, f"{shown} is out of range [{lo}, {hi - 1}]")
     return value
 
@@ -273,14 +273,26 @@ def read_bool(value: Any, path: str) -> bool:
 
 
 def read_str(value: Any, path: str) -> str:
+    """A string of valid Unicode (JSON's escapes allow lone surrogates, which
+    neither UTF-8 nor matplotlib take)."""
     if not isinstance(value, str):
         raise invalid(path, f"expected a string, got {_kind(value)}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise invalid(path, f"not valid Unicode (a lone surrogate at {exc.start})") from None
     return value
 
 
 def read_scalar(value: Any, path: str) -> str | int | float | bool | None:
-    """A JSON scalar (a name or a shown value)."""
-    if value is not None and not isinstance(value, str | int | float | bool):
+    """A JSON scalar (a name or a shown value); integers within 64 bits (one
+    of thousands of digits would not even print)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return read_int(value, path, -_INT64, 2 * _INT64)
+    if isinstance(value, str):
+        return read_str(value, path)
+    if value is not None and not isinstance(value, float | bool):
         raise invalid(path, f"expected a string or a number, got {_kind(value)}")
     return value
 
@@ -288,7 +300,7 @@ def read_scalar(value: Any, path: str) -> str | int | float | bool | None:
 def read_json(value: Any, path: str, depth: int = 0) -> Any:
     """Any JSON value, nested at most ``_MAX_DEPTH`` deep (free-form fields)."""
     if value is None or isinstance(value, str | int | float | bool):
-        return value
+        return read_scalar(value, path)
     if depth >= _MAX_DEPTH:
         raise invalid(path, f"nested deeper than {_MAX_DEPTH} levels")
     if isinstance(value, list):
@@ -299,7 +311,7 @@ def read_json(value: Any, path: str, depth: int = 0) -> Any:
         for k, v in value.items():
             if not isinstance(k, str):
                 raise invalid(path, f"object keys must be strings, got {_kind(k)}")
-            read_json(v, f"{path}.{k}", depth + 1)
+            read_json(v, f"{path}.{read_str(k, path)}", depth + 1)
         return value
     raise invalid(path, f"expected a JSON value, got {_kind(value)}")
 
