@@ -82,7 +82,7 @@ def tidy(explanations: Sequence[Any], row_ids: Sequence[Any]) -> Any:
     pandas DataFrame; ``row_ids[i]`` identifies ``explanations[i]``."""
     import pandas as pd
 
-    cols = {name: [] for name in TIDY_COLUMNS}
+    cols: dict[str, list[Any]] = {name: [] for name in TIDY_COLUMNS}
     for row_id, exp in zip(row_ids, explanations):
         if exp.mode == "classification":
             labels = [int(lab) for lab in exp.available_labels()]

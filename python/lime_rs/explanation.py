@@ -43,11 +43,15 @@ def id_generator(size: int = 15, random_state: Any = None) -> str:
 # the dict's, so printing shows every label.
 
 
-class _LastLabel(dict):
-    """A dict keyed by label that remembers the label assigned last."""
+class _ByLabel(dict):
+    """A dict keyed by label whose value, in arithmetic, comparisons, numpy
+    and format specs, is the last label assigned's (``_value``)."""
 
     _last: Any
     _what = "value"
+
+    def _value(self) -> Any:
+        raise NotImplementedError
 
     def __setitem__(self, label: Any, value: Any) -> None:
         dict.__setitem__(self, label, value)
@@ -57,7 +61,7 @@ class _LastLabel(dict):
         for label, value in dict(*args, **kwargs).items():
             self[label] = value
 
-    def __ior__(self, other: Any) -> Any:
+    def __ior__(self, other: Any) -> Any:  # type: ignore[misc]
         self.update(other)
         return self
 
@@ -90,134 +94,129 @@ class _LastLabel(dict):
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as both a dict and lime's array
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = np.asarray(self._value(), dtype=dtype)  # a plain ndarray, as lime's
+        return arr.copy() if copy else arr
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value(), spec) if spec else str(self)
+
+    # Arithmetic and ordering on the value, as 0.2.0.1's float / (1,) array.
+    def __add__(self, other: Any) -> Any:
+        return self._value() + _as_value(other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _as_value(other) + self._value()
+
+    def __sub__(self, other: Any) -> Any:
+        return self._value() - _as_value(other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _as_value(other) - self._value()
+
+    def __mul__(self, other: Any) -> Any:
+        return self._value() * _as_value(other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _as_value(other) * self._value()
+
+    def __truediv__(self, other: Any) -> Any:
+        return self._value() / _as_value(other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _as_value(other) / self._value()
+
+    def __floordiv__(self, other: Any) -> Any:
+        return self._value() // _as_value(other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return _as_value(other) // self._value()
+
+    def __mod__(self, other: Any) -> Any:
+        return self._value() % _as_value(other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return _as_value(other) % self._value()
+
+    def __pow__(self, other: Any) -> Any:
+        return self._value() ** _as_value(other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return _as_value(other) ** self._value()
+
+    def __divmod__(self, other: Any) -> Any:
+        return divmod(self._value(), _as_value(other))
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return divmod(_as_value(other), self._value())
+
+    def __lt__(self, other: Any) -> Any:
+        return self._value() < _as_value(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._value() <= _as_value(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._value() > _as_value(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._value() >= _as_value(other)
+
+    def __neg__(self) -> Any:
+        return -self._value()
+
+    def __pos__(self) -> Any:
+        return +self._value()
+
+    def __abs__(self) -> Any:
+        return abs(self._value())
+
 
 _NO_LABEL = object()
 
 
-def _number(other: Any) -> bool:
-    return isinstance(other, numbers.Number | np.generic)
+def _as_value(x: Any) -> Any:
+    return x._value() if isinstance(x, _ByLabel) else x
 
 
-class LabelScores(_LastLabel, numbers.Real):  # type: ignore[misc]  # both unhashable
+class LabelScores(_ByLabel, numbers.Real):  # type: ignore[misc]  # both unhashable
     """``Explanation.score``: the R² of each label's local model, keyed by label
     (lime master); as a number, the last explained label's R² (lime 0.2.0.1)."""
 
     _what = "score"
 
-    def __float__(self) -> float:
+    def _value(self) -> float:
         return float(self.last())
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.asarray(float(self), dtype=dtype)
+    def __float__(self) -> float:
+        return self._value()
 
-    def __format__(self, spec: str) -> str:
-        return format(float(self), spec) if spec else str(self)
+    def __int__(self) -> int:
+        return int(self._value())
 
-    # comparisons: with a mapping as dicts compare, else as the number
+    def __trunc__(self) -> int:
+        return math.trunc(self._value())
+
+    def __floor__(self) -> int:
+        return math.floor(self._value())
+
+    def __ceil__(self) -> int:
+        return math.ceil(self._value())
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return round(self._value(), ndigits)
+
+    # with a mapping, as dicts compare; with a number, as the number
     def __eq__(self, other: object) -> Any:
         if isinstance(other, Mapping):
             return dict.__eq__(self, other)
-        if not _number(other):
+        if not isinstance(other, numbers.Number | np.generic):
             return NotImplemented
-        return bool(self) and float(self) == other  # unexplained: None == x in 0.2.0.1
+        return bool(self) and self._value() == other  # unexplained: None == x in 0.2.0.1
 
     def __ne__(self, other: object) -> Any:
         eq = self.__eq__(other)
         return eq if eq is NotImplemented else not eq
-
-    def __lt__(self, other: Any) -> Any:
-        return float(self) < _value(other)
-
-    def __le__(self, other: Any) -> Any:
-        return float(self) <= _value(other)
-
-    def __gt__(self, other: Any) -> Any:
-        return float(self) > _value(other)
-
-    def __ge__(self, other: Any) -> Any:
-        return float(self) >= _value(other)
-
-    # arithmetic: the number's (a float, or numpy's result with an array)
-    def __add__(self, other: Any) -> Any:
-        return float(self) + _value(other)
-
-    def __radd__(self, other: Any) -> Any:
-        return _value(other) + float(self)
-
-    def __sub__(self, other: Any) -> Any:
-        return float(self) - _value(other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return _value(other) - float(self)
-
-    def __mul__(self, other: Any) -> Any:
-        return float(self) * _value(other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return _value(other) * float(self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return float(self) / _value(other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return _value(other) / float(self)
-
-    def __floordiv__(self, other: Any) -> Any:
-        return float(self) // _value(other)
-
-    def __rfloordiv__(self, other: Any) -> Any:
-        return _value(other) // float(self)
-
-    def __mod__(self, other: Any) -> Any:
-        return float(self) % _value(other)
-
-    def __rmod__(self, other: Any) -> Any:
-        return _value(other) % float(self)
-
-    def __divmod__(self, other: Any) -> Any:
-        return divmod(float(self), _value(other))
-
-    def __rdivmod__(self, other: Any) -> Any:
-        return divmod(_value(other), float(self))
-
-    def __pow__(self, other: Any, mod: Any = None) -> Any:
-        return pow(float(self), _value(other), mod)
-
-    def __rpow__(self, other: Any, mod: Any = None) -> Any:
-        return pow(_value(other), float(self), mod)
-
-    def __neg__(self) -> float:
-        return -float(self)
-
-    def __pos__(self) -> float:
-        return float(self)
-
-    def __abs__(self) -> float:
-        return abs(float(self))
-
-    def __trunc__(self) -> int:
-        return math.trunc(float(self))
-
-    def __int__(self) -> int:
-        return int(float(self))
-
-    def __floor__(self) -> int:
-        return math.floor(float(self))
-
-    def __ceil__(self) -> int:
-        return math.ceil(float(self))
-
-    def __round__(self, ndigits: int | None = None) -> Any:
-        return round(float(self), ndigits)
-
-
-def _value(other: Any) -> Any:
-    """``other`` as the number (or array) it stands for in arithmetic."""
-    if isinstance(other, LabelScores):
-        return float(other)
-    if isinstance(other, LocalPredictions):
-        return np.asarray(other)
-    return other
 
 
 class Prediction(np.ndarray):
@@ -237,7 +236,7 @@ class Prediction(np.ndarray):
         return repr(self.view(np.ndarray))  # prints as lime's array([0.42])
 
 
-class LocalPredictions(_LastLabel):
+class LocalPredictions(_ByLabel):
     """``Explanation.local_pred``: each label's local-model prediction at the
     instance (an array of shape (1,)), keyed by label (lime master); as an
     array, the last explained label's (lime 0.2.0.1).
@@ -251,9 +250,9 @@ class LocalPredictions(_LastLabel):
     _what = "local_pred"
 
     def __setitem__(self, label: Any, value: Any) -> None:
-        _LastLabel.__setitem__(self, label, np.asarray(value).view(Prediction))
+        _ByLabel.__setitem__(self, label, np.asarray(value).view(Prediction))
 
-    def _array(self) -> Prediction:
+    def _value(self) -> Prediction:
         return self.last()
 
     def __getitem__(self, key: Any) -> Any:
@@ -263,7 +262,7 @@ class LocalPredictions(_LastLabel):
             if not self or isinstance(key, str):
                 raise
             try:
-                return self._array()[key]
+                return self._value()[key]
             except (IndexError, TypeError, ValueError):
                 pass
             raise
@@ -273,78 +272,21 @@ class LocalPredictions(_LastLabel):
         # must not reach last() on a half-built object.
         if name.startswith("_") or not hasattr(np.ndarray, name) or not self:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        return getattr(self._array(), name)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        arr = self._array().view(np.ndarray)
-        return np.array(arr, dtype=dtype) if copy else np.asarray(arr, dtype=dtype)
+        return getattr(self._value(), name)
 
     def __float__(self) -> float:
-        return float(self._array())
+        return float(self._value())
 
-    def __format__(self, spec: str) -> str:
-        return format(self._array(), spec) if spec else str(self)
-
+    # with a mapping, as dicts compare; else elementwise, as lime's array
     def __eq__(self, other: object) -> Any:
         if isinstance(other, Mapping):
             return dict.__eq__(self, other)
-        return self._array() == _value(other)
+        return self._value() == _as_value(other)
 
     def __ne__(self, other: object) -> Any:
         if isinstance(other, Mapping):
             return dict.__ne__(self, other)
-        return self._array() != _value(other)
-
-    def __lt__(self, other: Any) -> Any:
-        return self._array() < _value(other)
-
-    def __le__(self, other: Any) -> Any:
-        return self._array() <= _value(other)
-
-    def __gt__(self, other: Any) -> Any:
-        return self._array() > _value(other)
-
-    def __ge__(self, other: Any) -> Any:
-        return self._array() >= _value(other)
-
-    def __add__(self, other: Any) -> Any:
-        return self._array() + _value(other)
-
-    def __radd__(self, other: Any) -> Any:
-        return _value(other) + self._array()
-
-    def __sub__(self, other: Any) -> Any:
-        return self._array() - _value(other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return _value(other) - self._array()
-
-    def __mul__(self, other: Any) -> Any:
-        return self._array() * _value(other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return _value(other) * self._array()
-
-    def __truediv__(self, other: Any) -> Any:
-        return self._array() / _value(other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return _value(other) / self._array()
-
-    def __pow__(self, other: Any) -> Any:
-        return self._array() ** _value(other)
-
-    def __rpow__(self, other: Any) -> Any:
-        return _value(other) ** self._array()
-
-    def __neg__(self) -> np.ndarray:
-        return -self._array()
-
-    def __pos__(self) -> np.ndarray:
-        return +self._array()
-
-    def __abs__(self) -> np.ndarray:
-        return abs(self._array())
+        return self._value() != _as_value(other)
 
 
 class DomainMapper:
