@@ -196,6 +196,8 @@ def _bad(record, path, value):
         ("tabular", ("domain", "feature_values"), ["1"], r"'domain\.feature_values': expected 4"),
         ("tabular", ("domain", "categorical_features"), [9], "categorical_features"),
         ("tabular", ("domain", "kind"), "image", "unknown kind"),
+        ("tabular", ("mode",), _deep(5000), "expected 'classification' or 'regression', got list"),
+        ("tabular", ("schema",), _deep(5000), "schema: expected 'lime_rs.explanation', got list"),
         ("tabular", ("predict_proba", 1), "0.5", r"'predict_proba\[1\]'"),
         ("tabular", ("seed",), -5, "'seed'"),
         ("tabular", ("settings",), _deep(3000), "nested deeper"),

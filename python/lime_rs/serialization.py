@@ -205,6 +205,12 @@ def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
+def _shown(value: Any) -> str:
+    """A short repr of a scalar, the type of anything else (which may be
+    nested too deeply to repr)."""
+    return f"{value!r:.60}" if isinstance(value, str | int | float | bool) else _kind(value)
+
+
 def read_dict(value: Any, path: str) -> dict[str, Any]:
     """A JSON object."""
     if not isinstance(value, dict):
@@ -381,7 +387,7 @@ def _domain_mapper(domain: Any, names: dict[int, Any]) -> Any:
     if kind == "generic":
         return StoredDomainMapper(names)
     raise invalid(
-        "domain.kind", f"unknown kind {kind!r:.40}; expected 'tabular', 'text' or 'generic'"
+        "domain.kind", f"unknown kind {_shown(kind)}; expected 'tabular', 'text' or 'generic'"
     )
 
 
@@ -520,16 +526,16 @@ def from_dict(record: Mapping[str, Any]) -> Explanation:
         raise TypeError(f"record: expected a dict, got {type(record).__name__}")
     schema = read_field(record, "schema", "")
     if schema != SCHEMA:
-        raise ValueError(f"schema: expected {SCHEMA!r}, got {schema!r:.60}")
+        raise ValueError(f"schema: expected {SCHEMA!r}, got {_shown(schema)}")
     version = read_field(record, "schema_version", "")
     if type(version) is not int or version != SCHEMA_VERSION:
         raise ValueError(
-            f"schema_version: unknown version {version!r:.40}; this lime_rs "
+            f"schema_version: unknown version {_shown(version)}; this lime_rs "
             f"({_lime_rs_version()}) reads version {SCHEMA_VERSION}"
         )
     mode = read_field(record, "mode", "")
     if mode not in ("classification", "regression"):
-        raise invalid("mode", f"expected 'classification' or 'regression', got {mode!r:.40}")
+        raise invalid("mode", f"expected 'classification' or 'regression', got {_shown(mode)}")
     class_names = read_list(
         read_field(record, "class_names", ""), "class_names", read_scalar, null=True
     )
