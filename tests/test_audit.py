@@ -292,3 +292,29 @@ def test_round_trip_property():
         assert loaded.as_html() == exp.as_html()
 
     check()
+
+
+def test_default_kernel_is_recognised_by_identity():
+    """The record says "exponential" for lime_rs's default kernel itself
+    (lime_rs._pipeline.exponential_kernel), not for a function of that name."""
+    import types
+    from functools import partial
+
+    from lime_rs import _pipeline, serialization
+
+    explainer = types.SimpleNamespace(
+        base=types.SimpleNamespace(
+            kernel_fn=partial(_pipeline.exponential_kernel, kernel_width=0.75)
+        )
+    )
+    assert serialization._kernel_settings(explainer) == {
+        "kernel_width": 0.75,
+        "kernel": "exponential",
+    }
+
+    def _exponential_kernel(d, kernel_width):
+        return np.ones_like(d)
+
+    explainer.base.kernel_fn = partial(_exponential_kernel, kernel_width=0.75)
+    kernel = serialization._kernel_settings(explainer)["kernel"]
+    assert kernel != "exponential" and kernel.endswith("_exponential_kernel")

@@ -627,6 +627,52 @@ def test_user_domain_mapper_is_called_as_lime_does():
     assert calls == [([(0, 0.5)], 1, True)]  # once, for the first label
 
 
+def test_subclass_view_wins_over_the_chart_colours(binary_exp, text_exp):
+    """A subclass of lime_rs's mappers that overrides visualize_instance_html
+    (calling the parent's) is what as_html shows; without an override, the
+    mapper draws in the chart's colours (DomainMapper.instance_html)."""
+
+    class Boxed(TableDomainMapper):
+        def visualize_instance_html(self, exp, label, div_name, exp_object_name, **kwargs):
+            inner = super().visualize_instance_html(exp, label, div_name, exp_object_name, **kwargs)
+            return f'<section class="boxed">{inner}</section>'
+
+    class Quiet(TextDomainMapper):
+        def visualize_instance_html(self, exp, label, div_name, exp_object_name, **kwargs):
+            return '<p class="quiet"></p>'
+
+    table = binary_exp.domain_mapper
+    boxed = Boxed(table.exp_feature_names, table.feature_values, table.scaled_row,
+                  table.categorical_features, table.discretized_feature_names)  # fmt: skip
+    exp = Explanation(boxed, class_names=binary_exp.class_names)
+    exp.local_exp, exp.predict_proba = binary_exp.local_exp, binary_exp.predict_proba
+    source = exp.as_html()
+    assert '<section class="boxed">' in source and "Feature values" in source
+    quiet = Explanation(Quiet(text_exp.domain_mapper.indexed_string), class_names=["ham", "spam"])
+    quiet.local_exp = text_exp.local_exp
+    assert '<p class="quiet"></p>' in quiet.as_html()
+
+    # the mappers' own views take the chart's side names; visualize_instance_html has none
+    plain = table.visualize_instance_html(binary_exp.local_exp[1], 1, "d", "e")
+    names, colors = _html._sides(binary_exp, 1, 2)
+    charted = table.instance_html(binary_exp.local_exp[1], 1, colors, names)
+    assert charted in binary_exp.as_html() and plain != charted
+
+
+def test_duck_typed_mapper_as_lime_allows():
+    class Duck:  # not a DomainMapper: lime only calls these two methods
+        def map_exp_ids(self, exp, **kwargs):
+            return [(f"w{i}", w) for i, w in exp]
+
+        def visualize_instance_html(self, exp, label, div_name, exp_object_name, **kwargs):
+            return '<p class="duck"></p>'
+
+    exp = Explanation(Duck(), class_names=["a", "b"])
+    exp.local_exp[1] = [(0, 0.5)]
+    assert '<p class="duck"></p>' in exp.as_html()
+    assert exp.to_dict()["domain"] == {"kind": "generic"}
+
+
 # ---- matplotlib ---------------------------------------------------------------------
 
 

@@ -14,10 +14,22 @@ label (binary) or "NOT label" in cadet blue and the label (multiclass).
 Every user string is escaped with :func:`html.escape`.
 """
 
+from __future__ import annotations
+
 import base64
 import struct
 import zlib
+from collections.abc import Iterable, Sequence
 from html import escape
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lime_rs.explanation import Explanation
+
+Colors = tuple[str, str]  # (negative side, positive side)
+Names = tuple[str, str]
 
 # d3.scale.category10 / category20, as lime's bundle uses them.
 CATEGORY10 = (
@@ -78,17 +90,17 @@ NUMBER_ROOM = 46  # px kept beside a bar for its number
 # --------------------------------------------------------------------------
 
 
-def palette(n_classes):
+def palette(n_classes: int) -> tuple[str, ...]:
     """lime's class colours: category10 below ten classes, category20 from ten."""
     return CATEGORY10 if n_classes < 10 else CATEGORY20
 
 
-def class_color(index, n_classes):
+def class_color(index: int, n_classes: int) -> str:
     colors = palette(n_classes)
     return colors[int(index) % len(colors)]
 
 
-def label_colors(label, n_classes):
+def label_colors(label: Any, n_classes: int) -> Colors:
     """``(negative, positive)`` colours of ``label``'s chart.
 
     Binary: the other class's colour and the label's, so each class keeps its
@@ -101,7 +113,7 @@ def label_colors(label, n_classes):
     return NOT_COLOR, class_color(label, n_classes)
 
 
-def default_colors(label):
+def default_colors(label: Any) -> Colors:
     """Colours for a domain mapper called without the explanation (binary guess)."""
     try:
         label = int(label)
@@ -110,18 +122,18 @@ def default_colors(label):
     return label_colors(label, 2 if label in (0, 1) else 10)
 
 
-def tint(color, alpha):
+def tint(color: str, alpha: float) -> str:
     """``#rrggbb`` -> ``#rrggbbaa`` (works on light and dark backgrounds)."""
     alpha = max(0.0, min(float(alpha), 1.0))
     return f"{color}{round(alpha * 255):02x}"
 
 
-def rgb(color):
+def rgb(color: str) -> tuple[int, ...]:
     h = color.lstrip("#")
     return tuple(int(h[i : i + 2], 16) for i in (0, 2, 4))
 
 
-def decimals_for(scale):
+def decimals_for(scale: float) -> int | None:
     """Decimals to print a chart's weights with: lime's two, more when the
     largest weight is small (text explanations often are all below 0.05);
     None (scientific notation) when it is below 0.0001."""
@@ -135,7 +147,7 @@ def decimals_for(scale):
     return max(2, 1 - math.floor(math.log10(scale)))
 
 
-def fmt_weight(value, digits=2):
+def fmt_weight(value: Any, digits: int | None = 2) -> str:
     """A magnitude as lime prints it (the chart's side gives the sign)."""
     v = abs(float(value))
     if v != v:  # NaN
@@ -145,14 +157,14 @@ def fmt_weight(value, digits=2):
     return f"{v:.{digits}f}"
 
 
-def fmt_number(value, digits=2):
+def fmt_number(value: Any, digits: int = 2) -> str:
     try:
         return f"{float(value):.{digits}f}"
     except (TypeError, ValueError):
         return escape(str(value))
 
 
-def _clip01(x):
+def _clip01(x: Any) -> float:
     x = float(x)
     if x != x:
         return 0.0
@@ -164,7 +176,7 @@ def _clip01(x):
 # --------------------------------------------------------------------------
 
 
-def panel(body, kind, width=None, extra_style=""):
+def panel(body: str, kind: str, width: int | None = None, extra_style: str = "") -> str:
     """One view, laid side by side with the others (wraps when narrow)."""
     w = f"width:{width}px;" if width else ""
     return (
@@ -173,14 +185,14 @@ def panel(body, kind, width=None, extra_style=""):
     )
 
 
-def heading(text):
+def heading(text: str) -> str:
     return (
         f'<div class="lime-rs-heading" style="font-weight:600;font-size:14px;'
         f'margin:0 0 10px 0">{escape(str(text))}</div>'
     )
 
 
-def swatch(color, size=10, margin="0 6px"):
+def swatch(color: str, size: int = 10, margin: str = "0 6px") -> str:
     return (
         f'<i style="display:inline-block;width:{size}px;height:{size}px;background:{color};'
         f'border-radius:3px;vertical-align:-1px;margin:{margin}"></i>'
@@ -211,7 +223,8 @@ def _map_classes(class_names, proba):
     return shown + [("Other", other, None)]
 
 
-def probabilities_panel(class_names, proba, n_classes=None):
+def probabilities_panel(class_names: Sequence[Any] | None, proba: Sequence[Any],
+                        n_classes: int | None = None) -> str:  # fmt: skip
     """Prediction probabilities: one bar per class in the class's colour."""
     proba = [float(p) for p in proba]
     n_classes = n_classes or len(proba)
@@ -243,7 +256,7 @@ def probabilities_panel(class_names, proba, n_classes=None):
     return panel(body, "proba", width=270)
 
 
-def predicted_value_panel(value, vmin, vmax):
+def predicted_value_panel(value: float, vmin: float, vmax: float) -> str:
     """Regression: the predicted value on its [min, max] bar (lime's PredictedValue)."""
     value, vmin, vmax = float(value), float(vmin), float(vmax)
     frac = 1.0 if vmax == vmin else _clip01((value - vmin) / (vmax - vmin))
@@ -296,7 +309,8 @@ def _weight_row(name, weight, scale, neg_color, pos_color, digits=2):
     return f"<tr {title}>{left}{right}</tr>"
 
 
-def weights_panel(exp, neg_name, pos_name, neg_color, pos_color, caption=None):
+def weights_panel(exp: Sequence[tuple[Any, Any]], neg_name: str, pos_name: str, neg_color: str,
+                  pos_color: str, caption: str | None = None) -> str:  # fmt: skip
     """lime's two-sided bar chart of one label: features against the label on
     the left, for it on the right; names above their bars, centred axis."""
     scale = max((abs(float(w)) for _, w in exp), default=0.0)
@@ -328,7 +342,7 @@ def weights_panel(exp, neg_name, pos_name, neg_color, pos_color, caption=None):
     return panel(body, "explanation", width=2 * CHART_HALF)
 
 
-def legend(names, colors):
+def legend(names: Names | None, colors: Colors) -> str:
     """A one-line key of the two sides: '■ NOT label  ■ label'."""
     if not names:
         return ""
@@ -340,7 +354,8 @@ def legend(names, colors):
     )
 
 
-def table_panel(rows, colors=None, names=None):
+def table_panel(rows: Iterable[tuple[Any, Any, Any]], colors: Colors | None = None,
+                names: Names | None = None) -> str:  # fmt: skip
     """The instance as a Feature / Value table, each row tinted by the sign of
     its feature's weight. ``rows``: (name, value, weight); ``names``: the
     (negative, positive) sides, for a key under the heading."""
@@ -385,7 +400,9 @@ def table_panel(rows, colors=None, names=None):
     return panel(html, "table")
 
 
-def text_panel(doc, occurrences, colors=None, opacity=True, names=None):
+def text_panel(doc: str, occurrences: Iterable[tuple[int, int, str, float]],
+               colors: Colors | None = None, opacity: bool = True,
+               names: Names | None = None) -> str:  # fmt: skip
     """The document with each explained word highlighted.
 
     ``occurrences``: (start, end, word, weight), positions in ``doc``; alpha is
@@ -425,7 +442,7 @@ def text_panel(doc, occurrences, colors=None, opacity=True, names=None):
 # --------------------------------------------------------------------------
 
 
-def png_bytes(image):
+def png_bytes(image: np.ndarray) -> bytes:
     """Encodes an (h, w) or (h, w, 3|4) uint8 array as PNG (no dependencies)."""
     import numpy as np
 
@@ -455,11 +472,11 @@ def png_bytes(image):
     )
 
 
-def png_data_uri(image):
+def png_data_uri(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
 
 
-def to_uint8_rgb(image):
+def to_uint8_rgb(image: np.ndarray) -> np.ndarray:
     """An image as lime's explainers take it (floats in [0, 1] or [0, 255],
     integers, grayscale) -> (h, w, 3) uint8."""
     import numpy as np
@@ -486,8 +503,9 @@ def to_uint8_rgb(image):
 
 
 def select_superpixels(
-    exp, num_features=5, positive_only=False, negative_only=False, min_weight=0.0
-):
+    exp: Iterable[tuple[Any, Any]], num_features: int = 5, positive_only: bool = False,
+    negative_only: bool = False, min_weight: float = 0.0,
+) -> list[tuple[Any, float]]:  # fmt: skip
     """The superpixels lime's get_image_and_mask would mark: the first
     ``num_features`` of ``exp`` (sorted by |weight|) with |weight| >= min_weight,
     of the requested sign. Returns [(segment, weight)]."""
@@ -562,7 +580,9 @@ def _grow(mask):
     return out
 
 
-def image_overlay(image, segments, chosen, target=320, fade=True):
+def image_overlay(image: np.ndarray, segments: np.ndarray, chosen: Sequence[tuple[Any, float]],
+                  target: int = 320, fade: bool = True,
+                  ) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]]]:  # fmt: skip
     """The image with the ``chosen`` superpixels outlined (positive green,
     negative red, as lime's get_image_and_mask) and, when ``fade``, the rest
     faded; drawn for showing with its longest side ``target`` pixels (outlines
@@ -579,7 +599,7 @@ def image_overlay(image, segments, chosen, target=320, fade=True):
         raise ValueError(
             f"segments: expected one label per pixel, shape {img.shape[:2]}, got {seg.shape}"
         )
-    base, seg = _rescale(img, seg, _working_scale(*seg.shape, target))
+    base, seg = _rescale(img, seg, _working_scale(seg.shape[0], seg.shape[1], target))
     original = np.clip(np.rint(base), 0, 255).astype(np.uint8)
     out = base.copy()
     ids = [f for f, _ in chosen]
@@ -626,18 +646,18 @@ def _img_tag(arr, alt, width, height):
 
 
 def image_panels(
-    image,
-    segments,
-    exp,
-    label_name,
-    num_features=5,
-    positive_only=False,
-    negative_only=False,
-    min_weight=0.0,
-    caption=None,
-    show_original=True,
-    size=300,
-):
+    image: np.ndarray,
+    segments: np.ndarray,
+    exp: Sequence[tuple[Any, Any]],
+    label_name: str,
+    num_features: int = 5,
+    positive_only: bool = False,
+    negative_only: bool = False,
+    min_weight: float = 0.0,
+    caption: str | None = None,
+    show_original: bool = True,
+    size: int = 300,
+) -> str:
     """An image explanation: the image, the image with its explaining
     superpixels outlined and numbered, and their weights chart; images shown
     with their longest side ``size`` pixels."""
@@ -715,7 +735,7 @@ def _caption(exp, keys):
     return ("local model: " + " · ".join(parts)) if parts else None
 
 
-def _sides(exp, label, n_classes):
+def _sides(exp: Explanation, label: Any, n_classes: int) -> tuple[Names, Colors]:
     """((negative name, positive name), (negative colour, positive colour)) of a
     label's chart: the other class in a binary problem, else "NOT label"."""
     name = _class_name(exp, label)
@@ -742,20 +762,24 @@ def _n_classes(exp):
     return max((int(k) for k in exp.local_exp), default=1) + 1
 
 
-def _mapper_html(mapper, exp_ids, label, colors, names, kwargs):
-    """The mapper's view of the instance. lime_rs's own mappers (unless a
-    subclass overrides visualize_instance_html) draw in the chart's colours."""
-    method = getattr(type(mapper), "visualize_instance_html", None)
-    if getattr(method, "_lime_rs_colors", False) and hasattr(mapper, "_instance_html"):
-        out = mapper._instance_html(exp_ids, label, colors, names, **kwargs)
+def _mapper_html(mapper: Any, exp_ids: list[tuple[Any, Any]], label: Any, colors: Colors,
+                 names: Names, kwargs: dict[str, Any]) -> str:  # fmt: skip
+    """The mapper's view of the instance, in the chart's colours when the
+    mapper draws its own (DomainMapper.instance_html); a duck-typed mapper, as
+    lime accepts, gives its visualize_instance_html."""
+    from lime_rs.explanation import DomainMapper
+
+    if isinstance(mapper, DomainMapper):
+        out = mapper.instance_html(exp_ids, label, colors, names, **kwargs)
     else:
         out = mapper.visualize_instance_html(exp_ids, label, "raw_div", "exp", **kwargs)
     return out or ""
 
 
 def explanation_fragment(
-    exp, labels=None, predict_proba=True, show_predicted_value=True, dark_mode=False, **kwargs
-):
+    exp: Explanation, labels: Iterable[Any] | None = None, predict_proba: bool = True,
+    show_predicted_value: bool = True, dark_mode: bool = False, **kwargs: Any,
+) -> str:  # fmt: skip
     """The views of an :class:`~lime_rs.explanation.Explanation` as one
     ``<div>`` (what a notebook shows)."""
     parts = []
@@ -798,7 +822,7 @@ def explanation_fragment(
     return root(parts, dark_mode)
 
 
-def root(parts, dark_mode=False):
+def root(parts: Iterable[str], dark_mode: bool = False) -> str:
     """The views side by side in one ``<div>`` (what a notebook shows). Text
     takes the surrounding colour (light and dark notebook themes alike) unless
     ``dark_mode`` asks for white."""
@@ -809,7 +833,7 @@ def root(parts, dark_mode=False):
     )
 
 
-def page(fragment, title="LIME explanation", dark_mode=False):
+def page(fragment: str, title: str = "LIME explanation", dark_mode: bool = False) -> str:
     """A whole HTML document around a fragment (starts with ``<html>`` as lime's)."""
     bg = "background:#16181d;color:#f2f2f2;" if dark_mode else "background:#fff;color:#1f2328;"
     return (
@@ -821,8 +845,9 @@ def page(fragment, title="LIME explanation", dark_mode=False):
 
 
 def explanation_page(
-    exp, labels=None, predict_proba=True, show_predicted_value=True, dark_mode=False, **kwargs
-):
+    exp: Explanation, labels: Iterable[Any] | None = None, predict_proba: bool = True,
+    show_predicted_value: bool = True, dark_mode: bool = False, **kwargs: Any,
+) -> str:  # fmt: skip
     """The whole page for an :class:`~lime_rs.explanation.Explanation`."""
     fragment = explanation_fragment(
         exp,

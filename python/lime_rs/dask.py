@@ -29,7 +29,11 @@ never on the number of workers, threads or the order in which partitions run.
 ``lime_rs`` never imports it.
 """
 
+from __future__ import annotations
+
 import copy
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -73,12 +77,12 @@ def _meta(index_dtype):
     )
 
 
-def tidy(explanations, row_ids):
+def tidy(explanations: Sequence[Any], row_ids: Sequence[Any]) -> Any:
     """The tidy rows (see the module docstring) of explanations, as a
     pandas DataFrame; ``row_ids[i]`` identifies ``explanations[i]``."""
     import pandas as pd
 
-    cols = {name: [] for name in TIDY_COLUMNS}
+    cols: dict[str, list[Any]] = {name: [] for name in TIDY_COLUMNS}
     for row_id, exp in zip(row_ids, explanations):
         if exp.mode == "classification":
             labels = [int(lab) for lab in exp.available_labels()]
@@ -149,7 +153,8 @@ def _explain_partition(part, explainer, predict_fn, seed, column, kwargs, partit
     return out
 
 
-def explain_dataframe(explainer, ddf, predict_fn, *, columns=None, **kwargs):
+def explain_dataframe(explainer: Any, ddf: Any, predict_fn: Callable[..., Any], *,
+                      columns: Sequence[Any] | None = None, **kwargs: Any) -> Any:  # fmt: skip
     """Explains every row of a dask DataFrame (or Series) on the cluster.
 
     Args:

@@ -6,12 +6,20 @@ outside resource; they show in JupyterLab, VS Code, nbviewer and with
 JavaScript disabled); they are rendered by :mod:`lime_rs._html`.
 """
 
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
+
 import numpy as np
 
 from lime_rs.exceptions import LimeError
 
 
-def id_generator(size=15, random_state=None):
+def id_generator(size: int = 15, random_state: Any = None) -> str:
     """Helper function to generate random div ids (as lime's)."""
     import string
 
@@ -21,18 +29,283 @@ def id_generator(size=15, random_state=None):
     return "".join(check_random_state(random_state).choice(chars, size, replace=True))
 
 
+# --------------------------------------------------------------------------
+# score and local_pred: lime master's dict per label, and lime 0.2.0.1's value
+# --------------------------------------------------------------------------
+#
+# lime 0.2.0.1 (PyPI) keeps one ``score`` (a float, the R² of the last label
+# explained) and one ``local_pred`` (an ndarray of shape (1,)); lime's master
+# keeps a dict of each keyed by label. Code written against either reads the
+# same attribute, so both are one object: a dict (master's reads: ``[label]``,
+# ``items()``, ``in``, ``len``, iteration, JSON) that acts, as a value, as the
+# last label assigned (0.2.0.1's reads: arithmetic, comparison, formatting,
+# ``float``, ``min``/``max``/``sorted``, numpy). ``repr`` and truthiness stay
+# the dict's, so printing shows every label.
+
+
+class _ByLabel(dict):
+    """A dict keyed by label whose value, in arithmetic, comparisons, numpy
+    and format specs, is the last label assigned's (``_value``)."""
+
+    _last: Any
+    _what = "value"
+
+    def _value(self) -> Any:
+        raise NotImplementedError
+
+    def __setitem__(self, label: Any, value: Any) -> None:
+        dict.__setitem__(self, label, value)
+        self._last = label
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for label, value in dict(*args, **kwargs).items():
+            self[label] = value
+
+    def __ior__(self, other: Any) -> Any:  # type: ignore[misc]
+        self.update(other)
+        return self
+
+    def setdefault(self, label: Any, default: Any = None) -> Any:
+        if label not in self:
+            self[label] = default
+        return dict.__getitem__(self, label)
+
+    def copy(self) -> Any:
+        out = type(self)()
+        dict.update(out, self)
+        if self:
+            out._last = self.last_label()
+        return out
+
+    def last_label(self) -> Any:
+        """The label assigned last (0.2.0.1's single value is its value)."""
+        last = self.__dict__.get("_last", _NO_LABEL)
+        if last is _NO_LABEL or not dict.__contains__(self, last):
+            if not self:
+                raise TypeError(f"{self._what}: no label explained yet (lime 0.2.0.1 left it None)")
+            last = next(reversed(self))  # deleted, or restored without __setitem__
+        return last
+
+    def last(self) -> Any:
+        return dict.__getitem__(self, self.last_label())
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as both a dict and lime's array
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = np.asarray(self._value(), dtype=dtype)  # a plain ndarray, as lime's
+        return arr.copy() if copy else arr
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value(), spec) if spec else str(self)
+
+    # Arithmetic and ordering on the value, as 0.2.0.1's float / (1,) array.
+    def __add__(self, other: Any) -> Any:
+        return self._value() + _as_value(other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _as_value(other) + self._value()
+
+    def __sub__(self, other: Any) -> Any:
+        return self._value() - _as_value(other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _as_value(other) - self._value()
+
+    def __mul__(self, other: Any) -> Any:
+        return self._value() * _as_value(other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _as_value(other) * self._value()
+
+    def __truediv__(self, other: Any) -> Any:
+        return self._value() / _as_value(other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _as_value(other) / self._value()
+
+    def __floordiv__(self, other: Any) -> Any:
+        return self._value() // _as_value(other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return _as_value(other) // self._value()
+
+    def __mod__(self, other: Any) -> Any:
+        return self._value() % _as_value(other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return _as_value(other) % self._value()
+
+    def __pow__(self, other: Any) -> Any:
+        return self._value() ** _as_value(other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return _as_value(other) ** self._value()
+
+    def __divmod__(self, other: Any) -> Any:
+        return divmod(self._value(), _as_value(other))
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return divmod(_as_value(other), self._value())
+
+    def __lt__(self, other: Any) -> Any:
+        return self._value() < _as_value(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._value() <= _as_value(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._value() > _as_value(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._value() >= _as_value(other)
+
+    def __neg__(self) -> Any:
+        return -self._value()
+
+    def __pos__(self) -> Any:
+        return +self._value()
+
+    def __abs__(self) -> Any:
+        return abs(self._value())
+
+
+_NO_LABEL = object()
+
+
+def _as_value(x: Any) -> Any:
+    return x._value() if isinstance(x, _ByLabel) else x
+
+
+class LabelScores(_ByLabel, numbers.Real):  # type: ignore[misc]  # both unhashable
+    """``Explanation.score``: the R² of each label's local model, keyed by label
+    (lime master); as a number, the last explained label's R² (lime 0.2.0.1)."""
+
+    _what = "score"
+
+    def _value(self) -> float:
+        return float(self.last())
+
+    def __float__(self) -> float:
+        return self._value()
+
+    def __int__(self) -> int:
+        return int(self._value())
+
+    def __trunc__(self) -> int:
+        return math.trunc(self._value())
+
+    def __floor__(self) -> int:
+        return math.floor(self._value())
+
+    def __ceil__(self) -> int:
+        return math.ceil(self._value())
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return round(self._value(), ndigits)
+
+    # with a mapping, as dicts compare; with a number, as the number
+    def __eq__(self, other: object) -> Any:
+        if isinstance(other, Mapping):
+            return dict.__eq__(self, other)
+        if not isinstance(other, numbers.Number | np.generic):
+            return NotImplemented
+        return bool(self) and self._value() == other  # unexplained: None == x in 0.2.0.1
+
+    def __ne__(self, other: object) -> Any:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+
+class Prediction(np.ndarray):
+    """One label's local prediction, an array of shape (1,) (lime master) that
+    ``float()`` and format specs read as its one number (what 0.2.0.1 code does
+    with ``local_pred[0]``, which is label 0's array when label 0 was explained)."""
+
+    def __float__(self) -> float:
+        return float(self.reshape(-1)[0]) if self.size == 1 else np.ndarray.__float__(self)
+
+    def __format__(self, spec: str) -> str:
+        if spec and self.size == 1:
+            return format(self.reshape(-1)[0].item(), spec)
+        return np.ndarray.__format__(self, spec)
+
+    def __repr__(self) -> str:
+        return repr(self.view(np.ndarray))  # prints as lime's array([0.42])
+
+
+class LocalPredictions(_ByLabel):
+    """``Explanation.local_pred``: each label's local-model prediction at the
+    instance (an array of shape (1,)), keyed by label (lime master); as an
+    array, the last explained label's (lime 0.2.0.1).
+
+    A key that is an explained label selects that label (master); any other
+    index or slice indexes the last label's array (0.2.0.1's ``local_pred[0]``
+    when label 0 was not explained). Array attributes (``shape``, ``item``,
+    ``tolist``, ...) are the last label's array's; ``len``, iteration and
+    ``copy`` are the dict's."""
+
+    _what = "local_pred"
+
+    def __setitem__(self, label: Any, value: Any) -> None:
+        _ByLabel.__setitem__(self, label, np.asarray(value).view(Prediction))
+
+    def _value(self) -> Prediction:
+        return self.last()
+
+    def __getitem__(self, key: Any) -> Any:
+        try:
+            return dict.__getitem__(self, key)
+        except (KeyError, TypeError):
+            if not self or isinstance(key, str):
+                raise
+            try:
+                return self._value()[key]
+            except (IndexError, TypeError, ValueError):
+                pass
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        # Only public ndarray attributes: private lookups (pickle's, copy's)
+        # must not reach last() on a half-built object.
+        if name.startswith("_") or not hasattr(np.ndarray, name) or not self:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(self._value(), name)
+
+    def __float__(self) -> float:
+        return float(self._value())
+
+    # with a mapping, as dicts compare; else elementwise, as lime's array
+    def __eq__(self, other: object) -> Any:
+        if isinstance(other, Mapping):
+            return dict.__eq__(self, other)
+        return self._value() == _as_value(other)
+
+    def __ne__(self, other: object) -> Any:
+        if isinstance(other, Mapping):
+            return dict.__ne__(self, other)
+        return self._value() != _as_value(other)
+
+
 class DomainMapper:
     """Class for mapping features to the specific domain.
 
     The idea is that there would be a subclass for each domain (text, tables,
     images, etc), so that we can have a general Explanation class, and separate
     out the specifics of visualizing features in here.
+
+    lime_rs additions: :meth:`instance_html` (the view ``Explanation.as_html``
+    asks for), :meth:`to_record` / ``from_record`` (the ``domain`` part of an
+    explanation record, docs/explanation_schema.md) and :meth:`feature_count`
+    (the ids a loaded record may use).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         pass
 
-    def map_exp_ids(self, exp, **kwargs):
+    def map_exp_ids(self, exp: list[tuple[Any, Any]], **kwargs: Any) -> list[tuple[Any, Any]]:
         """Maps the feature ids to concrete names.
 
         Default behaviour is the identity function. Subclasses can implement
@@ -47,7 +320,10 @@ class DomainMapper:
         """
         return exp
 
-    def visualize_instance_html(self, exp, label, div_name, exp_object_name, **kwargs):
+    def visualize_instance_html(
+        self, exp: list[tuple[Any, Any]], label: Any, div_name: str, exp_object_name: str,
+        **kwargs: Any,
+    ) -> str:  # fmt: skip
         """Produces html for visualizing the instance.
 
         Default behaviour does nothing. Subclasses can implement this as they
@@ -66,11 +342,47 @@ class DomainMapper:
         """
         return ""
 
+    def instance_html(
+        self, exp: list[tuple[Any, Any]], label: Any, colors: tuple[str, str] | None,
+        names: tuple[str, str] | None, **kwargs: Any,
+    ) -> str:  # fmt: skip
+        """The instance view ``Explanation.as_html`` shows: ``colors`` and
+        ``names`` are the (negative, positive) sides of the label's chart.
+
+        This base calls :meth:`visualize_instance_html` (so a lime-style mapper
+        keeps its view); lime_rs's mappers draw in the chart's colours unless a
+        subclass overrides ``visualize_instance_html``."""
+        return self.visualize_instance_html(exp, label, "raw_div", "exp", **kwargs) or ""
+
+    def feature_count(self) -> int | None:
+        """How many feature ids (0..n-1) the mapper names; None: any id."""
+        return None
+
+    def to_record(self) -> dict[str, Any]:
+        """The ``domain`` part of an explanation record (JSON values). A mapper
+        without its own record is stored as ``generic``: the features' names
+        are kept, the instance view is not."""
+        return {"kind": "generic"}
+
 
 class Explanation:
     """Object returned by explainers."""
 
-    def __init__(self, domain_mapper, mode="classification", class_names=None, random_state=None):
+    # Set per mode, by the explainers, and (lime_rs) by serialization.record
+    # and loaded records; declared here for type checkers.
+    class_names: Sequence[Any] | None
+    top_labels: list[Any] | None
+    predict_proba: np.ndarray | None
+    predicted_value: float | None
+    min_value: float
+    max_value: float
+    dummy_label: int
+    explainer_settings: dict[str, Any] | None
+    seed: int | None
+    lime_rs_version: str | None
+
+    def __init__(self, domain_mapper: Any, mode: str = "classification",
+                 class_names: Sequence[Any] | None = None, random_state: Any = None) -> None:  # fmt: skip
         """
         Initializer.
 
@@ -85,13 +397,13 @@ class Explanation:
         self.random_state = random_state
         self.mode = mode
         self.domain_mapper = domain_mapper
-        self.local_exp = {}
+        self.local_exp: dict[Any, list[tuple[Any, Any]]] = {}
         # Sandwich (HC1) standard errors of the weights: same keys and order as local_exp.
-        self.local_exp_stderr = {}
-        self.intercept = {}
-        # Per label, as lime's latest source (0.2.0.1 kept only the last label's).
-        self.score = {}
-        self.local_pred = {}
+        self.local_exp_stderr: dict[Any, list[tuple[Any, Any]]] = {}
+        self.intercept: dict[Any, Any] = {}
+        # Per label as lime's master; as a value, the last label's as 0.2.0.1.
+        self.score = LabelScores()
+        self.local_pred = LocalPredictions()
         if mode == "classification":
             self.class_names = class_names
             self.top_labels = None
@@ -107,7 +419,7 @@ class Explanation:
                 f'Invalid explanation mode "{mode}". Should be either "classification" or "regression".'
             )
 
-    def available_labels(self):
+    def available_labels(self) -> list[Any]:
         """
         Returns the list of classification labels for which we have any explanations.
         """
@@ -116,7 +428,7 @@ class Explanation:
         ans = self.top_labels if self.top_labels else self.local_exp.keys()
         return list(ans)
 
-    def _label_key(self, label):
+    def _label_key(self, label: Any) -> Any:
         key = label if self.mode == "classification" else self.dummy_label
         if key not in self.local_exp:
             available = sorted(int(k) for k in self.local_exp)
@@ -126,7 +438,7 @@ class Explanation:
             )
         return key
 
-    def as_list(self, label=1, **kwargs):
+    def as_list(self, label: Any = 1, **kwargs: Any) -> list[tuple[Any, float]]:
         """Returns the explanation as a list.
 
         Args:
@@ -142,7 +454,7 @@ class Explanation:
         ans = self.domain_mapper.map_exp_ids(self.local_exp[self._label_key(label)], **kwargs)
         return [(x[0], float(x[1])) for x in ans]
 
-    def as_map(self):
+    def as_map(self) -> dict[Any, list[tuple[Any, Any]]]:
         """Returns the map of explanations.
 
         Returns:
@@ -150,7 +462,8 @@ class Explanation:
         """
         return self.local_exp
 
-    def as_pyplot_figure(self, label=1, figsize=(4, 4), **kwargs):
+    def as_pyplot_figure(self, label: Any = 1, figsize: tuple[float, float] = (4, 4),
+                         **kwargs: Any) -> Any:  # fmt: skip
         """Returns the explanation as a pyplot figure.
 
         Will throw an error if you don't have matplotlib installed
@@ -178,7 +491,8 @@ class Explanation:
         plt.barh(pos, vals, align="center", color=colors)
         plt.yticks(pos, names)
         if self.mode == "classification":
-            title = f"Local explanation for class {self.class_names[label]}"
+            name = label if self.class_names is None else self.class_names[label]
+            title = f"Local explanation for class {name}"
         else:
             title = "Local explanation"
         plt.title(title)
@@ -189,8 +503,9 @@ class Explanation:
         return fig
 
     def show_in_notebook(
-        self, labels=None, predict_proba=True, show_predicted_value=True, dark_mode=False, **kwargs
-    ):
+        self, labels: Iterable[Any] | None = None, predict_proba: bool = True,
+        show_predicted_value: bool = True, dark_mode: bool = False, **kwargs: Any,
+    ) -> None:  # fmt: skip
         """Shows html explanation in ipython notebook.
 
         See as_html() for parameters. The views are plain HTML (no JavaScript),
@@ -214,8 +529,9 @@ class Explanation:
         )
 
     def save_to_file(
-        self, file_path, labels=None, predict_proba=True, show_predicted_value=True, **kwargs
-    ):
+        self, file_path: str | os.PathLike[str], labels: Iterable[Any] | None = None,
+        predict_proba: bool = True, show_predicted_value: bool = True, **kwargs: Any,
+    ) -> None:  # fmt: skip
         """Saves html explanation to file. .
 
         Params:
@@ -233,8 +549,9 @@ class Explanation:
             file_.write(html)
 
     def as_html(
-        self, labels=None, predict_proba=True, show_predicted_value=True, dark_mode=False, **kwargs
-    ):
+        self, labels: Iterable[Any] | None = None, predict_proba: bool = True,
+        show_predicted_value: bool = True, dark_mode: bool = False, **kwargs: Any,
+    ) -> str:  # fmt: skip
         """Returns the explanation as an html page.
 
         The page is self-contained HTML with inline styles: no JavaScript, no
@@ -269,40 +586,40 @@ class Explanation:
         )
 
     # --- audit records (lime_rs additions; see lime_rs.serialization) ---
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The explanation as a dict of JSON values (docs/explanation_schema.md)."""
         from lime_rs import serialization
 
         return serialization.to_dict(self)
 
     @classmethod
-    def from_dict(cls, record):
+    def from_dict(cls, record: Mapping[str, Any]) -> Explanation:
         """An explanation from :meth:`to_dict`'s output."""
         from lime_rs import serialization
 
         return serialization.from_dict(record)
 
-    def to_json(self, **kwargs):
+    def to_json(self, **kwargs: Any) -> str:
         """The explanation as a JSON string (docs/explanation_schema.md)."""
         from lime_rs import serialization
 
         return serialization.to_json(self, **kwargs)
 
     @classmethod
-    def from_json(cls, s):
+    def from_json(cls, s: str | bytes | bytearray | IO[Any]) -> Explanation:
         """An explanation from :meth:`to_json`'s output."""
         from lime_rs import serialization
 
         return serialization.from_json(s)
 
-    def as_frame(self, label=1, **kwargs):
+    def as_frame(self, label: Any = 1, **kwargs: Any) -> Any:
         """The label's weights as a pandas DataFrame: feature, weight, stderr,
         ci_low, ci_high (95%, from the sandwich standard errors)."""
         from lime_rs import serialization
 
         return serialization.as_frame(self, label=label, **kwargs)
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         """A bare ``exp`` in a notebook cell shows the explanation."""
         from lime_rs import _html
 

@@ -192,13 +192,19 @@ class TableDomainMapper(explanation.DomainMapper):
              lime's colours of ``label`` in a binary problem (Explanation.as_html
              uses the colours of its charts).
         """
-        return self._instance_html(exp, label, None, None, show_table=show_table, show_all=show_all)
+        return self._table(exp, label, None, None, show_table, show_all)
 
-    visualize_instance_html._lime_rs_colors = True
+    def instance_html(self, exp, label, colors, names, show_table=True, show_all=False):
+        """The table in the (negative, positive) ``colors`` and ``names`` of the
+        label's chart (Explanation.as_html); a subclass's own
+        visualize_instance_html wins."""
+        if type(self).visualize_instance_html is not TableDomainMapper.visualize_instance_html:
+            return super().instance_html(
+                exp, label, colors, names, show_table=show_table, show_all=show_all
+            )
+        return self._table(exp, label, colors, names, show_table, show_all)
 
-    def _instance_html(self, exp, label, colors, names, show_table=True, show_all=False):
-        """visualize_instance_html with the (negative, positive) ``colors`` and
-        ``names`` of the sides (Explanation.as_html's charts)."""
+    def _table(self, exp, label, colors, names, show_table, show_all):
         if not show_table:
             return ""
         weights = [0] * len(self.feature_names)
@@ -225,6 +231,66 @@ class TableDomainMapper(explanation.DomainMapper):
         from lime_rs import _html
 
         return _html.table_panel(out_list, colors or _html.default_colors(label), names)
+
+    def feature_count(self):
+        """Feature ids are columns: 0..len(feature_names)-1."""
+        return len(self.exp_feature_names)
+
+    def to_record(self):
+        """The ``tabular`` domain record (docs/explanation_schema.md)."""
+        from lime_rs.serialization import json_value
+
+        scaled = self.scaled_row
+        dense = scaled is not None and not hasattr(scaled, "nnz")
+        indexes = self.feature_indexes
+        disc = self.discretized_feature_names
+        return {
+            "kind": "tabular",
+            "feature_names": json_value(list(self.exp_feature_names)),
+            "feature_values": json_value(list(self.feature_values)),
+            "discretized_feature_names": None if disc is None else json_value(list(disc)),
+            "feature_indexes": None if indexes is None else json_value(np.asarray(indexes)),
+            "categorical_features": json_value(list(self.categorical_features)),
+            "all_categorical": bool(self.all_categorical),
+            "scaled_row": json_value(np.asarray(scaled)) if dense else None,
+        }
+
+    @classmethod
+    def from_record(cls, record, path="domain"):
+        """The mapper :meth:`to_record` wrote, every field checked (one
+        ValueError naming the bad field's path)."""
+        from lime_rs import serialization as rec
+
+        def read(key, item, **kwargs):
+            value = rec.read_field(record, key, path)
+            return rec.read_list(value, f"{path}.{key}", item, **kwargs)
+
+        names = read("feature_names", rec.read_scalar)
+        n = len(names)
+
+        def column(value, where):
+            return rec.read_int(value, where, 0, n)
+
+        disc = read("discretized_feature_names", rec.read_scalar, length=n, null=True)
+        indexes = read("feature_indexes", column, null=True)
+        values = read(
+            "feature_values", rec.read_scalar, length=n if indexes is None else len(indexes)
+        )
+        categorical = read("categorical_features", column)
+        all_categorical = rec.read_bool(
+            rec.read_field(record, "all_categorical", path), f"{path}.all_categorical"
+        )
+        scaled = rec.read_list(
+            record.get("scaled_row"), f"{path}.scaled_row", rec.read_float, length=n, null=True
+        )
+        scaled = None if scaled is None else np.array(scaled, dtype=np.float64)
+        indexes = None if indexes is None else np.array(indexes, dtype=np.int32)
+        # a sparse row's record has no scaled_row; __init__ measures an empty one
+        row = np.zeros(0) if scaled is None else scaled
+        mapper = cls(names, values, row, categorical, disc, indexes)
+        mapper.scaled_row = scaled
+        mapper.all_categorical = all_categorical
+        return mapper
 
 
 class LimeTabularExplainer:

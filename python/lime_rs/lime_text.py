@@ -509,13 +509,17 @@ class TextDomainMapper(explanation.DomainMapper):
              text: if False, return empty
              opacity: if True, fade colors according to weight
         """
-        return self._instance_html(exp, label, None, None, text=text, opacity=opacity)
+        return self._highlighted(exp, label, None, None, text, opacity)
 
-    visualize_instance_html._lime_rs_colors = True
+    def instance_html(self, exp, label, colors, names, text=True, opacity=True):
+        """The document in the (negative, positive) ``colors`` and ``names`` of
+        the label's chart (Explanation.as_html); a subclass's own
+        visualize_instance_html wins."""
+        if type(self).visualize_instance_html is not TextDomainMapper.visualize_instance_html:
+            return super().instance_html(exp, label, colors, names, text=text, opacity=opacity)
+        return self._highlighted(exp, label, colors, names, text, opacity)
 
-    def _instance_html(self, exp, label, colors, names, text=True, opacity=True):
-        """visualize_instance_html with the (negative, positive) ``colors`` and
-        ``names`` of the sides (Explanation.as_html's charts)."""
+    def _highlighted(self, exp, label, colors, names, text, opacity):
         from lime_rs import _html
 
         if not text:
@@ -531,6 +535,53 @@ class TextDomainMapper(explanation.DomainMapper):
         return _html.text_panel(
             doc, occurrences, colors or _html.default_colors(label), opacity=opacity, names=names
         )
+
+    def feature_count(self):
+        """Feature ids are the document's distinct words (or positions)."""
+        return self.indexed_string.num_words()
+
+    def to_record(self):
+        """The ``text`` domain record (docs/explanation_schema.md)."""
+        from lime_rs.serialization import json_value
+
+        indexed = self.indexed_string
+        n = indexed.num_words()
+        return {
+            "kind": "text",
+            "raw": str(indexed.raw_string()),
+            "tokens": [str(t) for t in indexed.as_list],
+            "bow": bool(getattr(indexed, "bow", True)),
+            "words": [str(indexed.word(i)) for i in range(n)],
+            "positions": [json_value(np.atleast_1d(indexed.string_position(i))) for i in range(n)],
+        }
+
+    @classmethod
+    def from_record(cls, record, path="domain"):
+        """The mapper :meth:`to_record` wrote, every field checked (one
+        ValueError naming the bad field's path); the document is not tokenized
+        again (the tokenizer is not part of the record)."""
+        from lime_rs import serialization as rec
+
+        def field(key, read):
+            return read(rec.read_field(record, key, path), f"{path}.{key}")
+
+        def strings(value, where):
+            return rec.read_list(value, where, rec.read_str)
+
+        raw = field("raw", rec.read_str)
+        tokens = field("tokens", strings)
+        bow = field("bow", rec.read_bool)
+        words = field("words", strings)
+        end = max(len(raw), sum(len(t) for t in tokens))
+
+        def offsets(value, where):
+            return rec.read_list(value, where, lambda v, w: rec.read_int(v, w, 0, end + 1))
+
+        positions = rec.read_list(
+            rec.read_field(record, "positions", path), f"{path}.positions", offsets,
+            length=len(words),
+        )  # fmt: skip
+        return cls(rec.StoredIndexedString(raw, tokens, bow, words, positions))
 
 
 # --------------------------------------------------------------------------

@@ -6,12 +6,19 @@ explanation, and the weights' confidence intervals as a pandas DataFrame.
 ``as_frame`` are thin methods that call this module.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import numbers
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from typing import IO, Any, Literal, overload
 
 import numpy as np
+
+from lime_rs import _pipeline
+from lime_rs.explanation import DomainMapper, Explanation
 
 SCHEMA = "lime_rs.explanation"
 SCHEMA_VERSION = 1
@@ -20,9 +27,21 @@ __all__ = [
     "SCHEMA",
     "SCHEMA_VERSION",
     "StoredDomainMapper",
+    "StoredIndexedString",
     "as_frame",
     "from_dict",
     "from_json",
+    "invalid",
+    "json_value",
+    "read_bool",
+    "read_dict",
+    "read_field",
+    "read_float",
+    "read_int",
+    "read_json",
+    "read_list",
+    "read_scalar",
+    "read_str",
     "record",
     "to_dict",
     "to_json",
@@ -41,26 +60,26 @@ _DISCRETIZER_NAMES = {
 # --------------------------------------------------------------------------
 
 
-def _plain(value):
+def json_value(value: Any) -> Any:
     """``value`` with numpy scalars/arrays turned into JSON-native values."""
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, np.bool_):
         return bool(value)
+    if isinstance(value, dict):  # before numbers: Explanation.score is both
+        return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
         return float(value)
     if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return [json_value(v) for v in value.tolist()]
     if isinstance(value, list | tuple | range):
-        return [_plain(v) for v in value]
+        return [json_value(v) for v in value]
     return str(value)
 
 
-def _float(value):
+def _float(value: Any) -> float | None:
     """A float for JSON: NaN and infinities become None (strict JSON)."""
     if value is None:
         return None
@@ -68,7 +87,7 @@ def _float(value):
     return value if math.isfinite(value) else None
 
 
-def _callable_name(fn):
+def _callable_name(fn: Any) -> str:
     if isinstance(fn, partial):
         fn = fn.func
     module = getattr(fn, "__module__", None) or ""
@@ -81,24 +100,21 @@ def _callable_name(fn):
 # --------------------------------------------------------------------------
 
 
-def _kernel_settings(explainer):
+def _kernel_settings(explainer: Any) -> dict[str, Any]:
     base = getattr(explainer, "base", None)
     kernel_fn = getattr(base, "kernel_fn", None)
-    out = {"kernel_width": None, "kernel": None}
+    out: dict[str, Any] = {"kernel_width": None, "kernel": None}
     if isinstance(kernel_fn, partial):
         width = kernel_fn.keywords.get("kernel_width")
-        out["kernel_width"] = _plain(width) if isinstance(width, numbers.Real) else None
-        fn = kernel_fn.func
-        default = getattr(fn, "__name__", "") == "_exponential_kernel" and getattr(
-            fn, "__module__", ""
-        ).startswith("lime_rs.")
-        out["kernel"] = "exponential" if default else _callable_name(fn)
+        out["kernel_width"] = json_value(width) if isinstance(width, numbers.Real) else None
+        default = _pipeline.default_kernel_width(kernel_fn) is not None
+        out["kernel"] = "exponential" if default else _callable_name(kernel_fn.func)
     elif kernel_fn is not None:
         out["kernel"] = _callable_name(kernel_fn)
     return out
 
 
-def _settings_key(explainer):
+def _settings_key(explainer: Any) -> tuple:
     """What the explainer part of the settings depends on (compared by
     identity or value, so a changed attribute is noticed)."""
     base = getattr(explainer, "base", None)
@@ -115,14 +131,14 @@ def _settings_key(explainer):
     )
 
 
-def _explainer_settings(explainer):
+def _explainer_settings(explainer: Any) -> dict[str, Any]:
     """The explainer part of the recorded settings (JSON values), cached on
     the explainer until one of its attributes changes."""
     key = _settings_key(explainer)
     cached = explainer.__dict__.get("_recorded_settings")
     if cached is not None and cached[0] == key:
         return cached[1]
-    settings = {"explainer": type(explainer).__name__}
+    settings: dict[str, Any] = {"explainer": type(explainer).__name__}
     settings.update(_kernel_settings(explainer))
     settings["feature_selection"] = getattr(explainer, "feature_selection", None)
     if hasattr(explainer, "discretizer"):
@@ -142,12 +158,12 @@ def _explainer_settings(explainer):
     if hasattr(explainer, "split_expression"):
         split = explainer.split_expression
         settings["split_expression"] = split if isinstance(split, str) else _callable_name(split)
-    settings = _plain(settings)
+    settings = json_value(settings)
     explainer.__dict__["_recorded_settings"] = (key, settings)
     return settings
 
 
-def record(exp, explainer, seed, **call):
+def record(exp: Explanation, explainer: Any, seed: int | None, **call: Any) -> Explanation:
     """Records on ``exp`` the settings of ``explainer`` and of the call
     (``call``: num_samples, num_features, distance_metric, ...) as
     ``exp.explainer_settings`` (a dict of JSON values) and the 64-bit seed the
@@ -157,7 +173,7 @@ def record(exp, explainer, seed, **call):
         if key == "model_regressor":
             value = None if value is None else repr(value)
         elif not (value is None or type(value) in (int, str, float, bool)):
-            value = _plain(value)
+            value = json_value(value)
         settings[key] = value
     exp.explainer_settings = settings
     exp.seed = None if seed is None else int(seed)
@@ -165,30 +181,170 @@ def record(exp, explainer, seed, **call):
 
 
 # --------------------------------------------------------------------------
+# Reading records: every field checked, one ValueError naming its path
+# --------------------------------------------------------------------------
+#
+# ``path`` is where a value sits in the record, as Python would index it from
+# the top (``labels[0].features[3].id``, ``domain.positions[2][0]``). Domain
+# mappers' ``from_record`` read their part with these helpers.
+
+_INT64 = 2**63
+_MAX_DEPTH = 64  # nesting of free-form JSON values (names, settings)
+
+
+def invalid(path: str, problem: str, missing: bool = False) -> ValueError:
+    """The error for a bad field: it names the field's path."""
+    what = f"missing field {path!r}" if missing else f"field {path!r}: {problem}"
+    return ValueError(
+        f"explanation record: {what} (schema {SCHEMA} version {SCHEMA_VERSION}; "
+        "see docs/explanation_schema.md)"
+    )
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _shown(value: Any) -> str:
+    """A short repr of a scalar, the type of anything else (which may be
+    nested too deeply to repr)."""
+    return f"{value!r:.60}" if isinstance(value, str | int | float | bool) else _kind(value)
+
+
+def read_dict(value: Any, path: str) -> dict[str, Any]:
+    """A JSON object."""
+    if not isinstance(value, dict):
+        raise invalid(path, f"expected an object, got {_kind(value)}")
+    return value
+
+
+def read_field(record: Any, name: str, path: str) -> Any:
+    """``record[name]``, present (it may be null) in an object at ``path``."""
+    where = f"{path}.{name}" if path else name
+    if name not in read_dict(record, path or "record"):
+        raise invalid(where, "", missing=True)
+    return record[name]
+
+
+def read_list(value: Any, path: str, item: Callable[[Any, str], Any] | None = None,
+              length: int | None = None, null: bool = False) -> Any:  # fmt: skip
+    """A JSON array (None when ``null`` allows it), each element read by
+    ``item(element, element_path)``; ``length``: the count it must have."""
+    if value is None and null:
+        return None
+    if not isinstance(value, list):
+        expected = "an array or null" if null else "an array"
+        raise invalid(path, f"expected {expected}, got {_kind(value)}")
+    if length is not None and len(value) != length:
+        raise invalid(path, f"expected {length} items, got {len(value)}")
+    if item is None:
+        return value
+    return [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+
+def read_int(value: Any, path: str, lo: int = -_INT64, hi: int = _INT64) -> int:
+    """An integer with ``lo <= value < hi`` (64-bit by default; no bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid(path, f"expected an integer, got {_kind(value)}")
+    if not lo <= value < hi:
+        shown = str(value) if abs(value) < 10**30 else f"an integer of {value.bit_length()} bits"
+        raise invalid(path, f"{shown} is out of range [{lo}, {hi - 1}]")
+    return value
+
+
+@overload
+def read_float(value: Any, path: str, null: Literal[False] = False) -> float: ...
+@overload
+def read_float(value: Any, path: str, null: bool) -> float | None: ...
+def read_float(value: Any, path: str, null: bool = False) -> float | None:
+    """A finite number (None when ``null`` allows it)."""
+    if value is None and null:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        expected = "a number or null" if null else "a number"
+        raise invalid(path, f"expected {expected}, got {_kind(value)}")
+    try:
+        out = float(value)
+    except OverflowError:
+        out = math.inf
+    if not math.isfinite(out):
+        raise invalid(path, f"expected a finite number, got {value!r:.40}")
+    return out
+
+
+def read_bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise invalid(path, f"expected true or false, got {_kind(value)}")
+    return value
+
+
+def read_str(value: Any, path: str) -> str:
+    """A string of valid Unicode (JSON's escapes allow lone surrogates, which
+    neither UTF-8 nor matplotlib take)."""
+    if not isinstance(value, str):
+        raise invalid(path, f"expected a string, got {_kind(value)}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise invalid(path, f"not valid Unicode (a lone surrogate at {exc.start})") from None
+    return value
+
+
+def read_scalar(value: Any, path: str) -> str | int | float | bool | None:
+    """A JSON scalar (a name or a shown value); integers within 64 bits (one
+    of thousands of digits would not even print)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return read_int(value, path, -_INT64, 2 * _INT64)
+    if isinstance(value, str):
+        return read_str(value, path)
+    if value is not None and not isinstance(value, float | bool):
+        raise invalid(path, f"expected a string or a number, got {_kind(value)}")
+    return value
+
+
+def read_json(value: Any, path: str, depth: int = 0) -> Any:
+    """Any JSON value, nested at most ``_MAX_DEPTH`` deep (free-form fields)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return read_scalar(value, path)
+    if depth >= _MAX_DEPTH:
+        raise invalid(path, f"nested deeper than {_MAX_DEPTH} levels")
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            read_json(v, f"{path}[{i}]", depth + 1)
+        return value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise invalid(path, f"object keys must be strings, got {_kind(k)}")
+            read_json(v, f"{path}.{read_str(k, path)}", depth + 1)
+        return value
+    raise invalid(path, f"expected a JSON value, got {_kind(value)}")
+
+
+# --------------------------------------------------------------------------
 # Domain mappers of loaded explanations
 # --------------------------------------------------------------------------
 
 
-class StoredDomainMapper:
+class StoredDomainMapper(DomainMapper):
     """Domain mapper of a loaded explanation whose original mapper was neither
     a tabular nor a text one: maps feature ids to the stored names and renders
     no instance view (the bar charts of ``as_html`` are complete)."""
 
-    def __init__(self, names):
+    def __init__(self, names: Mapping[int, Any]) -> None:
         self.names = {int(k): v for k, v in names.items()}
 
-    def map_exp_ids(self, exp, **kwargs):
+    def map_exp_ids(self, exp: list[tuple[Any, Any]], **kwargs: Any) -> list[tuple[Any, Any]]:
         return [(self.names.get(int(i), str(i)), w) for i, w in exp]
 
-    def visualize_instance_html(self, exp, label, div_name, exp_object_name, **kwargs):
-        return ""
 
-
-class _StoredIndexedString:
+class StoredIndexedString:
     """What a TextDomainMapper reads of an IndexedString, restored from a
     record: the raw text, its tokens and each feature's word and positions."""
 
-    def __init__(self, raw, tokens, bow, words, positions):
+    def __init__(self, raw: str, tokens: Sequence[str], bow: bool, words: Sequence[str],
+                 positions: Sequence[Sequence[int]]) -> None:  # fmt: skip
         self.raw = raw
         self.as_list = list(tokens)
         self.as_np = np.array(self.as_list)
@@ -196,85 +352,43 @@ class _StoredIndexedString:
         self.inverse_vocab = list(words)
         self._positions = positions
 
-    def raw_string(self):
+    def raw_string(self) -> str:
         return self.raw
 
-    def num_words(self):
+    def num_words(self) -> int:
         return len(self.inverse_vocab)
 
-    def word(self, id_):
+    def word(self, id_: int) -> str:
         return self.inverse_vocab[id_]
 
-    def string_position(self, id_):
-        return np.array(self._positions[id_])
+    def string_position(self, id_: int) -> np.ndarray:
+        return np.array(self._positions[id_], dtype=np.int64)
 
 
-def _domain_record(exp):
+def _mapper_classes() -> dict[str, Any]:
+    """Domain kind -> mapper class with ``from_record`` (imported on use: the
+    explainer modules import this one)."""
     from lime_rs.lime_tabular import TableDomainMapper
     from lime_rs.lime_text import TextDomainMapper
 
-    mapper = exp.domain_mapper
-    if isinstance(mapper, TableDomainMapper):
-        scaled = mapper.scaled_row
-        scaled = None if scaled is None or hasattr(scaled, "nnz") else _plain(np.asarray(scaled))
-        indexes = mapper.feature_indexes
-        return {
-            "kind": "tabular",
-            "feature_names": _plain(list(mapper.exp_feature_names)),
-            "feature_values": _plain(list(mapper.feature_values)),
-            "discretized_feature_names": None
-            if mapper.discretized_feature_names is None
-            else _plain(list(mapper.discretized_feature_names)),
-            "feature_indexes": None if indexes is None else _plain(np.asarray(indexes)),
-            "categorical_features": _plain(list(mapper.categorical_features)),
-            "all_categorical": bool(mapper.all_categorical),
-            "scaled_row": scaled,
-        }
-    if isinstance(mapper, TextDomainMapper):
-        indexed = mapper.indexed_string
-        n = indexed.num_words()
-        return {
-            "kind": "text",
-            "raw": str(indexed.raw_string()),
-            "tokens": [str(t) for t in indexed.as_list],
-            "bow": bool(getattr(indexed, "bow", True)),
-            "words": [str(indexed.word(i)) for i in range(n)],
-            "positions": [_plain(np.atleast_1d(indexed.string_position(i))) for i in range(n)],
-        }
-    return {"kind": "generic"}
+    return {"tabular": TableDomainMapper, "text": TextDomainMapper}
 
 
-def _domain_mapper(domain, names):
-    kind = _field(domain, "kind", "domain")
-    if kind == "tabular":
-        from lime_rs.lime_tabular import TableDomainMapper
+def _domain_record(mapper: Any) -> dict[str, Any]:
+    to_record = getattr(mapper, "to_record", None)
+    return to_record() if callable(to_record) else {"kind": "generic"}
 
-        mapper = TableDomainMapper.__new__(TableDomainMapper)
-        mapper.exp_feature_names = list(_field(domain, "feature_names", "domain"))
-        mapper.feature_names = mapper.exp_feature_names
-        mapper.feature_values = list(_field(domain, "feature_values", "domain"))
-        mapper.discretized_feature_names = _field(domain, "discretized_feature_names", "domain")
-        indexes = _field(domain, "feature_indexes", "domain")
-        mapper.feature_indexes = None if indexes is None else np.asarray(indexes, dtype=np.int32)
-        mapper.categorical_features = list(_field(domain, "categorical_features", "domain"))
-        mapper.all_categorical = bool(_field(domain, "all_categorical", "domain"))
-        scaled = domain.get("scaled_row")
-        mapper.scaled_row = None if scaled is None else np.asarray(scaled, dtype=np.float64)
-        return mapper
-    if kind == "text":
-        from lime_rs.lime_text import TextDomainMapper
 
-        indexed = _StoredIndexedString(
-            _field(domain, "raw", "domain"),
-            _field(domain, "tokens", "domain"),
-            _field(domain, "bow", "domain"),
-            _field(domain, "words", "domain"),
-            _field(domain, "positions", "domain"),
-        )
-        return TextDomainMapper(indexed)
+def _domain_mapper(domain: Any, names: dict[int, Any]) -> Any:
+    kind = read_str(read_field(domain, "kind", "domain"), "domain.kind")
+    classes = _mapper_classes()
+    if kind in classes:
+        return classes[kind].from_record(domain, "domain")
     if kind == "generic":
         return StoredDomainMapper(names)
-    raise ValueError(f"domain.kind: unknown kind {kind!r}; expected 'tabular', 'text' or 'generic'")
+    raise invalid(
+        "domain.kind", f"unknown kind {_shown(kind)}; expected 'tabular', 'text' or 'generic'"
+    )
 
 
 # --------------------------------------------------------------------------
@@ -282,27 +396,25 @@ def _domain_mapper(domain, names):
 # --------------------------------------------------------------------------
 
 
-def _lime_rs_version():
+def _lime_rs_version() -> str:
     from lime_rs import __version__
 
     return __version__
 
 
-def to_dict(exp):
+def to_dict(exp: Explanation) -> dict[str, Any]:
     """The explanation as a dict of JSON values (schema version 1)."""
     stderr_map = getattr(exp, "local_exp_stderr", {}) or {}
     labels = []
-    names = {}
     for label, pairs in exp.local_exp.items():
         mapped = exp.domain_mapper.map_exp_ids(pairs)
         se = dict((int(i), s) for i, s in stderr_map.get(label, []))
         features = []
         for (fid, weight), (name, _) in zip(pairs, mapped):
-            names[int(fid)] = _plain(name)
             features.append(
                 {
                     "id": int(fid),
-                    "name": _plain(name),
+                    "name": json_value(name),
                     "weight": float(weight),
                     "stderr": _float(se[int(fid)]) if int(fid) in se else None,
                 }
@@ -326,15 +438,15 @@ def to_dict(exp):
         "schema_version": SCHEMA_VERSION,
         "lime_rs_version": _lime_rs_version(),
         "mode": exp.mode,
-        "class_names": None if exp.class_names is None else _plain(list(exp.class_names)),
+        "class_names": None if exp.class_names is None else json_value(list(exp.class_names)),
         "labels": labels,
         "settings": getattr(exp, "explainer_settings", None),
         "seed": getattr(exp, "seed", None),
-        "domain": _domain_record(exp),
+        "domain": _domain_record(exp.domain_mapper),
     }
     if exp.mode == "classification":
         proba = exp.predict_proba
-        out["predict_proba"] = None if proba is None else _plain(np.asarray(proba, dtype=float))
+        out["predict_proba"] = None if proba is None else json_value(np.asarray(proba, dtype=float))
         out["top_labels"] = None if exp.top_labels is None else [int(t) for t in exp.top_labels]
     else:
         out["predicted_value"] = _float(exp.predicted_value)
@@ -343,110 +455,173 @@ def to_dict(exp):
     return out
 
 
-_MISSING = object()
+def _read_feature(
+    feat: Any, path: str, n_features: int | None
+) -> tuple[int, Any, float, float | None]:
+    read_dict(feat, path)
+    hi = _INT64 if n_features is None else n_features
+    fid = read_int(read_field(feat, "id", path), f"{path}.id", 0, hi)
+    name = read_json(feat.get("name"), f"{path}.name")
+    weight = read_float(read_field(feat, "weight", path), f"{path}.weight")
+    stderr = read_float(feat.get("stderr"), f"{path}.stderr", null=True)
+    if stderr is not None and stderr < 0:
+        raise invalid(f"{path}.stderr", f"a standard error is not negative, got {stderr}")
+    return fid, name, weight, stderr
 
 
-def _field(record, name, where):
-    value = record.get(name, _MISSING) if isinstance(record, dict) else _MISSING
-    if value is _MISSING:
-        path = name if where is None else f"{where}.{name}"
-        raise ValueError(
-            f"explanation record: missing field {path!r} (schema {SCHEMA} version "
-            f"{SCHEMA_VERSION}; see docs/explanation_schema.md)"
+def _read_labels(record: dict[str, Any], mode: str, class_names: list | None) -> list[dict]:
+    """Each label entry read and checked, ids not yet against the domain."""
+    entries = read_list(read_field(record, "labels", ""), "labels")
+    out = []
+    seen = set()
+    n = None if class_names is None else len(class_names)
+    for i, entry in enumerate(entries):
+        where = f"labels[{i}]"
+        read_dict(entry, where)
+        if mode == "regression":
+            label = read_int(read_field(entry, "label", where), f"{where}.label", 0, 2)
+        elif n is not None:
+            label = read_int(read_field(entry, "label", where), f"{where}.label", -n, n)
+        else:
+            label = read_int(read_field(entry, "label", where), f"{where}.label")
+        if label in seen:
+            raise invalid(f"{where}.label", f"label {label} appears twice")
+        seen.add(label)
+        features = read_list(read_field(entry, "features", where), f"{where}.features")
+        has_stderr = entry.get("has_stderr", False)
+        read_bool(has_stderr, f"{where}.has_stderr")
+        local_pred = read_list(
+            read_field(entry, "local_pred", where), f"{where}.local_pred",
+            lambda v, p: _nan(read_float(v, p, null=True)), null=True,
+        )  # fmt: skip
+        if local_pred is not None and not local_pred:
+            raise invalid(f"{where}.local_pred", "expected at least one number")
+        out.append(
+            {
+                "label": label,
+                "path": where,
+                "features": features,
+                "has_stderr": has_stderr,
+                "intercept": read_float(
+                    read_field(entry, "intercept", where), f"{where}.intercept", null=True
+                ),
+                "score": read_float(read_field(entry, "score", where), f"{where}.score", null=True),
+                "local_pred": local_pred,
+            }
         )
-    return value
+    if mode == "regression" and 1 not in seen:
+        raise invalid("labels", "a regression record explains label 1 (and its mirror 0)")
+    return out
 
 
-def _nan(value):
+def _nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def from_dict(record):
-    """An :class:`~lime_rs.explanation.Explanation` from :func:`to_dict`'s output."""
-    from lime_rs.explanation import Explanation
-
+def from_dict(record: Mapping[str, Any]) -> Explanation:
+    """An :class:`~lime_rs.explanation.Explanation` from :func:`to_dict`'s
+    output. Every field is checked first: a bad one raises one ValueError that
+    names its path (``labels[0].features[3].id``); what loads renders."""
     if not isinstance(record, dict):
         raise TypeError(f"record: expected a dict, got {type(record).__name__}")
-    schema = _field(record, "schema", None)
+    schema = read_field(record, "schema", "")
     if schema != SCHEMA:
-        raise ValueError(f"schema: expected {SCHEMA!r}, got {schema!r}")
-    version = _field(record, "schema_version", None)
-    if version != SCHEMA_VERSION:
+        raise ValueError(f"schema: expected {SCHEMA!r}, got {_shown(schema)}")
+    version = read_field(record, "schema_version", "")
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise ValueError(
-            f"schema_version: unknown version {version!r}; this lime_rs "
+            f"schema_version: unknown version {_shown(version)}; this lime_rs "
             f"({_lime_rs_version()}) reads version {SCHEMA_VERSION}"
         )
-    mode = _field(record, "mode", None)
+    mode = read_field(record, "mode", "")
     if mode not in ("classification", "regression"):
-        raise ValueError(f"mode: expected 'classification' or 'regression', got {mode!r}")
-    labels = _field(record, "labels", None)
-    if not isinstance(labels, list):
-        raise ValueError(f"labels: expected a list, got {type(labels).__name__}")
-    names = {}
-    for i, entry in enumerate(labels):
-        for feat in _field(entry, "features", f"labels[{i}]"):
-            names[int(_field(feat, "id", f"labels[{i}].features"))] = feat.get("name")
-    domain = _field(record, "domain", None)
-    mapper = _domain_mapper(domain, names)
-    class_names = _field(record, "class_names", None)
-    exp = Explanation(mapper, mode=mode, class_names=class_names)
-    if not isinstance(exp.score, dict):
-        exp.score, exp.local_pred = {}, {}
-    exp.local_exp_stderr = {}
-    for i, entry in enumerate(labels):
-        where = f"labels[{i}]"
-        label = int(_field(entry, "label", where))
-        feats = _field(entry, "features", where)
-        pairs = []
-        ses = []
-        for j, feat in enumerate(feats):
-            fw = f"{where}.features[{j}]"
-            fid = np.int64(_field(feat, "id", fw))
-            pairs.append((fid, np.float64(_field(feat, "weight", fw))))
-            ses.append((fid, np.float64(_nan(feat.get("stderr")))))
-        exp.local_exp[label] = pairs
-        if entry.get("has_stderr", False):
-            exp.local_exp_stderr[label] = ses
-        intercept = _field(entry, "intercept", where)
-        if intercept is not None:
-            exp.intercept[label] = np.float64(intercept)
-        score = _field(entry, "score", where)
-        if score is not None:
-            exp.score[label] = float(score)
-        local_pred = _field(entry, "local_pred", where)
-        if local_pred is not None:
-            exp.local_pred[label] = np.array([_nan(v) for v in local_pred])
+        raise invalid("mode", f"expected 'classification' or 'regression', got {_shown(mode)}")
+    class_names = read_list(
+        read_field(record, "class_names", ""), "class_names", read_scalar, null=True
+    )
+    entries = _read_labels(record, mode, class_names if mode == "classification" else None)
     if mode == "classification":
-        proba = _field(record, "predict_proba", None)
-        exp.predict_proba = None if proba is None else np.asarray(proba, dtype=np.float64)
-        top = _field(record, "top_labels", None)
-        exp.top_labels = None if top is None else [int(t) for t in top]
+        proba = read_list(
+            read_field(record, "predict_proba", ""), "predict_proba", read_float, null=True
+        )
+        top = read_list(read_field(record, "top_labels", ""), "top_labels", read_int, null=True)
+        explained = {e["label"] for e in entries}
+        for i, t in enumerate(top or ()):
+            if t not in explained:
+                raise invalid(f"top_labels[{i}]", f"label {t} has no entry in labels")
     else:
-        exp.predicted_value = _nan(_field(record, "predicted_value", None))
-        exp.min_value = _nan(_field(record, "min_value", None))
-        exp.max_value = _nan(_field(record, "max_value", None))
-    exp.explainer_settings = record.get("settings")
-    exp.seed = record.get("seed")
-    exp.lime_rs_version = record.get("lime_rs_version")
+        values = [read_float(read_field(record, k, ""), k, null=True)
+                  for k in ("predicted_value", "min_value", "max_value")]  # fmt: skip
+    settings = read_json(record.get("settings"), "settings")
+    if settings is not None:
+        read_dict(settings, "settings")
+    seed = record.get("seed")
+    if seed is not None:
+        read_int(seed, "seed", 0, 2**64)
+    version_str = record.get("lime_rs_version")
+    if version_str is not None:
+        read_str(version_str, "lime_rs_version")
+    names: dict[int, Any] = {}
+    for entry in entries:
+        for j, feat in enumerate(entry["features"]):
+            fid, name, _, _ = _read_feature(feat, f"{entry['path']}.features[{j}]", None)
+            names[fid] = name
+    mapper = _domain_mapper(read_dict(read_field(record, "domain", ""), "domain"), names)
+    n_features = mapper.feature_count() if isinstance(mapper, DomainMapper) else None
+
+    exp = Explanation(mapper, mode=mode, class_names=class_names)
+    for entry in entries:
+        label, where = entry["label"], entry["path"]
+        pairs, ses, ids = [], [], set()
+        for j, feat in enumerate(entry["features"]):
+            path = f"{where}.features[{j}]"
+            fid, _, weight, stderr = _read_feature(feat, path, n_features)
+            if fid in ids:
+                raise invalid(f"{path}.id", f"feature {fid} appears twice in the label")
+            ids.add(fid)
+            pairs.append((np.int64(fid), np.float64(weight)))
+            ses.append((np.int64(fid), np.float64(_nan(stderr))))
+        exp.local_exp[label] = pairs
+        if entry["has_stderr"]:
+            exp.local_exp_stderr[label] = ses
+        if entry["intercept"] is not None:
+            exp.intercept[label] = np.float64(entry["intercept"])
+        if entry["score"] is not None:
+            exp.score[label] = entry["score"]
+        if entry["local_pred"] is not None:
+            exp.local_pred[label] = np.array(entry["local_pred"])
+    if mode == "classification":
+        exp.predict_proba = None if proba is None else np.asarray(proba, dtype=np.float64)
+        exp.top_labels = top
+    else:
+        exp.predicted_value, exp.min_value, exp.max_value = (_nan(v) for v in values)
+    exp.explainer_settings = settings
+    exp.seed = seed
+    exp.lime_rs_version = version_str
     return exp
 
 
-def to_json(exp, **kwargs):
+def to_json(exp: Explanation, **kwargs: Any) -> str:
     """:func:`to_dict` as a JSON string (``kwargs`` go to ``json.dumps``)."""
     kwargs.setdefault("allow_nan", False)
     return json.dumps(to_dict(exp), **kwargs)
 
 
-def from_json(s):
-    """An explanation from :func:`to_json`'s output (str, bytes or a file object)."""
+def from_json(s: str | bytes | bytearray | IO[Any]) -> Explanation:
+    """An explanation from :func:`to_json`'s output (str, bytes or a file
+    object); a record that is not one raises ValueError (see :func:`from_dict`)."""
     if hasattr(s, "read"):
         s = s.read()
     if not isinstance(s, str | bytes | bytearray):
         raise TypeError(f"s: expected a JSON string, got {type(s).__name__}")
     try:
         record = json.loads(s)
-    except json.JSONDecodeError as exc:
+    except RecursionError:
+        raise ValueError("s: is not an explanation record: JSON nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, bad UTF-8, an integer of > 4300 digits
         raise ValueError(f"s: is not valid JSON: {exc}") from None
+    if not isinstance(record, dict):
+        raise invalid("record", f"expected an object, got {_kind(record)}")
     return from_dict(record)
 
 
@@ -455,7 +630,7 @@ def from_json(s):
 # --------------------------------------------------------------------------
 
 
-def _pandas():
+def _pandas() -> Any:
     try:
         import pandas as pd
     except ImportError:
@@ -469,7 +644,7 @@ def _pandas():
 Z95 = 1.959963984540054
 
 
-def as_frame(exp, label=1, **kwargs):
+def as_frame(exp: Explanation, label: Any = 1, **kwargs: Any) -> Any:
     """The label's weights as a DataFrame: feature, weight, stderr and the
     normal 95% confidence interval ``weight ± 1.96·stderr`` (NaN when the
     standard error is unknown: a user-supplied ``model_regressor``)."""

@@ -21,8 +21,12 @@ more than their reported uncertainty allows (or a user regressor gave no
 standard errors).
 """
 
+from __future__ import annotations
+
 import itertools
 import math
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +62,7 @@ def _label_of(exp, label):
     return next(iter(exp.local_exp))
 
 
-def concordances(explanations, label=None):
+def concordances(explanations: Iterable[Any], label: Any = None) -> tuple[float, float]:
     """(VSI, CSI) in percent of already computed explanations of one instance."""
     explanations = list(explanations)
     if len(explanations) < 2:
@@ -92,7 +96,9 @@ def concordances(explanations, label=None):
     return 100.0 * float(np.mean(vsi)), csi
 
 
-def stability_indices(explainer, instance, predict_fn, n_repeats=10, label=None, **kwargs):
+def stability_indices(explainer: Any, instance: Any, predict_fn: Callable[..., Any],
+                      n_repeats: int = 10, label: Any = None,
+                      **kwargs: Any) -> tuple[float, float]:  # fmt: skip
     """``(vsi, csi)`` in percent for ``n_repeats`` explanations of ``instance``.
 
     Args:
