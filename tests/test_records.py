@@ -20,7 +20,7 @@ from lime_rs.lime_text import LimeTextExplainer
 matplotlib.use("Agg")
 
 # A message names a field path (labels[0].features[3].id, domain.positions[2][0], ...).
-PATH = re.compile(r"(missing )?field '[A-Za-z_][\w.\[\]-]*'|^schema(_version)?: |^s: ")
+PATH = re.compile(r"(missing )?field ['\"][A-Za-z_]\w*[.\[']|^schema(_version)?: |^s: ")
 
 
 def _iris():
@@ -216,6 +216,7 @@ def _bad(record, path, value):
         ("generic", ("labels", 0, "features", 0, "name"), 10**5000, "an integer of 16610 bits"),
         ("generic", ("labels", 0, "features", 0, "id"), -(10**5000), "an integer of 16610 bits"),
         ("tabular", ("settings",), {"x": [10**5000]}, r"'settings\.x\[0\]'"),
+        ("tabular", ("settings",), {"a b": [None, 2**64]}, r"\"settings\['a b'\]\[1\]\""),
         ("generic", ("labels", 0, "features", 0, "stderr"), -1.0, "not negative"),
     ],
     ids=lambda v: "huge" if isinstance(v, int) and v.bit_length() > 64 else None,

@@ -317,7 +317,8 @@ def read_json(value: Any, path: str, depth: int = 0) -> Any:
         for k, v in value.items():
             if not isinstance(k, str):
                 raise invalid(path, f"object keys must be strings, got {_kind(k)}")
-            read_json(v, f"{path}.{read_str(k, path)}", depth + 1)
+            key = f".{k}" if read_str(k, path).isidentifier() else f"[{k!r}]"
+            read_json(v, path + key, depth + 1)
         return value
     raise invalid(path, f"expected a JSON value, got {_kind(value)}")
 
