@@ -470,7 +470,7 @@ pub fn quickshift(
 /// Numbers the trees of a forest given by parent links (parents are strictly
 /// denser, so there are no cycles): label of a pixel = rank of its root among
 /// all roots in index order.
-fn label_trees(mut parent: Vec<usize>) -> Vec<i64> {
+pub(super) fn label_trees(mut parent: Vec<usize>) -> Vec<i64> {
     let n = parent.len();
     let mut stack = Vec::new();
     for p in 0..n {

@@ -1,0 +1,191 @@
+//! Quick shift of a single-precision image, step for step as
+//! `skimage.segmentation.quickshift` computes it for float32 (and float16)
+//! input.
+//!
+//! In single precision the densities (sums of up to 625 terms, a few hundred
+//! in size) round to steps of about 3e-5, coarser than the tie-breaking noise
+//! (scale 1e-5): many neighbours end up with equal densities, and which pixel
+//! becomes a root depends on the exact rounding of every sum. So this keeps
+//! scikit-image's order and precision: each density starts at the float32
+//! noise and adds the window's terms in row-major order, each term
+//! `exp(float32 distance * float32 factor)` computed in double and the sum
+//! rounded to float32 after every addition (C's `float += double`). Pixels
+//! are independent, so rows run in parallel without changing a bit.
+
+use ndarray::{Array2, ArrayView3};
+use rayon::prelude::*;
+
+use crate::error::{LimeError, Result};
+
+/// Row-major window of pixel `(r, col)`: rows `r0..r1`, columns `c0..c1`.
+fn window(r: usize, col: usize, half: usize, h: usize, w: usize) -> (usize, usize, usize, usize) {
+    (
+        r.saturating_sub(half),
+        (r + half + 1).min(h),
+        col.saturating_sub(half),
+        (col + half + 1).min(w),
+    )
+}
+
+/// Squared joint distance in float32, summed as scikit-image sums it:
+/// colour channels first, then the row and the column offsets.
+#[inline(always)]
+fn dist(x: &[f32], c: usize, p: usize, q: usize, dr: f32, dc: f32) -> f32 {
+    let mut d = 0.0f32;
+    for k in 0..c {
+        let t = x[p * c + k] - x[q * c + k];
+        d += t * t;
+    }
+    d += dr * dr;
+    d + dc * dc
+}
+
+/// Segments a float32 feature image (height × width × channels, already in
+/// Lab and scaled by `ratio`, as scikit-image hands it to its Cython loop).
+/// `noise` holds one float32 tie-breaking value per pixel (row-major).
+/// Returns labels `0..n_segments`, numbered by the row-major position of the
+/// segments' roots.
+pub fn quickshift_f32(
+    image: ArrayView3<f32>,
+    kernel_size: f64,
+    max_dist: f64,
+    noise: &[f32],
+) -> Result<Array2<i64>> {
+    let (h, w, c) = image.dim();
+    if h == 0 || w == 0 || c == 0 {
+        return Err(LimeError::shape(
+            "image",
+            format!("must not be empty, got shape ({h}, {w}, {c})"),
+        ));
+    }
+    let ks = kernel_size as f32;
+    if !(ks.is_finite() && ks >= 1.0) {
+        return Err(LimeError::invalid(
+            "kernel_size",
+            format!("should be >= 1 (and finite), got {kernel_size}"),
+        ));
+    }
+    if max_dist.is_nan() {
+        return Err(LimeError::invalid("max_dist", "must be a number, got NaN"));
+    }
+    let n = h * w;
+    if noise.len() != n {
+        return Err(LimeError::shape(
+            "noise",
+            format!("must hold one value per pixel ({n}), got {}", noise.len()),
+        ));
+    }
+    let owned;
+    let x: &[f32] = match image.as_slice() {
+        Some(s) => s,
+        None => {
+            owned = image.iter().copied().collect::<Vec<f32>>();
+            &owned
+        }
+    };
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err(LimeError::invalid(
+            "image",
+            format!("contains NaN or infinity (at flat index {i})"),
+        ));
+    }
+    // As in C: float * float, then -0.5 / that in double, stored as float.
+    let inv = (-0.5 / f64::from(ks * ks)) as f32;
+    let half = (3.0 * f64::from(ks)).ceil().min(h.max(w) as f64) as usize;
+
+    let mut dens = noise.to_vec();
+    crate::pool::install(|| {
+        dens.par_chunks_mut(w).enumerate().for_each(|(r, row)| {
+            for (col, acc) in row.iter_mut().enumerate() {
+                let p = r * w + col;
+                let (r0, r1, c0, c1) = window(r, col, half, h, w);
+                for rr in r0..r1 {
+                    let dr = r as f32 - rr as f32;
+                    for cc in c0..c1 {
+                        let d = dist(x, c, p, rr * w + cc, dr, col as f32 - cc as f32);
+                        *acc = (f64::from(*acc) + f64::from(d * inv).exp()) as f32;
+                    }
+                }
+            }
+        })
+    });
+
+    let cut = max_dist as f32;
+    let mut parent: Vec<usize> = (0..n).collect();
+    crate::pool::install(|| {
+        parent.par_chunks_mut(w).enumerate().for_each(|(r, row)| {
+            for (col, slot) in row.iter_mut().enumerate() {
+                let p = r * w + col;
+                let here = dens[p];
+                let mut closest = f32::INFINITY; // DBL_MAX stored in a float
+                let (r0, r1, c0, c1) = window(r, col, half, h, w);
+                for rr in r0..r1 {
+                    let dr = r as f32 - rr as f32;
+                    for cc in c0..c1 {
+                        let q = rr * w + cc;
+                        if dens[q] > here {
+                            let d = dist(x, c, p, q, dr, col as f32 - cc as f32);
+                            if d < closest {
+                                closest = d;
+                                *slot = q;
+                            }
+                        }
+                    }
+                }
+                if (f64::from(closest).sqrt() as f32) > cut {
+                    *slot = p;
+                }
+            }
+        })
+    });
+    Array2::from_shape_vec((h, w), super::quickshift::label_trees(parent))
+        .map_err(|e| LimeError::shape("image", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array3;
+
+    fn image(h: usize, w: usize) -> Array3<f32> {
+        Array3::from_shape_fn((h, w, 3), |(r, col, k)| {
+            let q = (r * 2 / h) * 2 + col * 2 / w;
+            (q * 20 + k * 7) as f32 + ((r * 31 + col * 17 + k) % 7) as f32 * 0.5
+        })
+    }
+
+    #[test]
+    fn splits_quadrants_and_is_thread_independent() {
+        let img = image(30, 34);
+        let noise: Vec<f32> = (0..30 * 34).map(|i| (i % 13) as f32 * 1e-6).collect();
+        let a = quickshift_f32(img.view(), 2.0, 10.0, &noise).unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let b = one.install(|| quickshift_f32(img.view(), 2.0, 10.0, &noise).unwrap());
+        assert_eq!(a, b);
+        // No segment holds pixels of two quadrants.
+        for ((r, col), &l) in a.indexed_iter() {
+            for ((r2, c2), &l2) in a.indexed_iter() {
+                if l == l2 {
+                    assert_eq!((r * 2 / 30, col * 2 / 34), (r2 * 2 / 30, c2 * 2 / 34));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        let img = image(6, 6);
+        let noise = vec![0.0f32; 36];
+        assert!(quickshift_f32(img.view(), 0.5, 10.0, &noise).is_err());
+        assert!(quickshift_f32(img.view(), 2.0, f64::NAN, &noise).is_err());
+        assert!(quickshift_f32(img.view(), 2.0, 10.0, &noise[..3]).is_err());
+        let mut bad = img.clone();
+        bad[[1, 1, 1]] = f32::NAN;
+        assert!(quickshift_f32(bad.view(), 2.0, 10.0, &noise).is_err());
+        let empty = Array3::<f32>::zeros((0, 4, 3));
+        assert!(quickshift_f32(empty.view(), 2.0, 10.0, &[]).is_err());
+    }
+}
