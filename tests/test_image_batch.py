@@ -125,6 +125,8 @@ def test_errors_name_the_argument(pictures):
         explainer.explain_instances(pictures[:2], model, batch_size=0, progress_bar=False)
     with pytest.raises(ValueError, match="2-D .grayscale. or 3-D"):
         explainer.explain_instances([pictures[0], np.zeros(5)], model, progress_bar=False)
+    with pytest.raises(ValueError, match="images: expected a sequence"):
+        explainer.explain_instances(pictures[0], model, progress_bar=False)
     assert explainer.explain_instances([], model, progress_bar=False) == []
 
 

@@ -471,7 +471,7 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total)
-    n, size = opts.num_samples, opts.batch_size
+    n, size = opts.num_samples, min(opts.batch_size, total or opts.batch_size)
     n_labels: int | None = None
     batch: np.ndarray | None = None
     alone = 0.0
@@ -660,6 +660,11 @@ class LimeImageExplainer:
             model_regressor=model_regressor,
             progress_bar=progress_bar,
         )
+        if isinstance(images, np.ndarray) and images.ndim != 4:
+            raise ValueError(
+                f"images: expected a sequence of images or a 4-D array (images, height, width, "
+                f"channels), got an array of shape {images.shape} (one image: explain_instance)"
+            )
         count = len(images) if isinstance(images, Sized) else None
         # Seeds are drawn here, in the caller's thread and in image order, and
         # travel with each image: explanations never read shared state.

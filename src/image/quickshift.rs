@@ -350,7 +350,7 @@ fn densities(planes: &[f64], g: Grid, inv: f64, start: Vec<f64>) -> Vec<f64> {
 }
 
 /// Window offsets (dr, dc, dr² + dc²) by increasing spatial distance.
-fn offsets_by_distance(half: usize) -> Vec<(isize, isize, f64)> {
+pub(super) fn offsets_by_distance(half: usize) -> Vec<(isize, isize, f64)> {
     let h = half as isize;
     let mut v: Vec<(isize, isize, f64)> = (-h..=h)
         .flat_map(|dr| (-h..=h).map(move |dc| (dr, dc, (dr * dr + dc * dc) as f64)))
