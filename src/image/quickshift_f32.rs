@@ -234,6 +234,77 @@ mod tests {
         }
     }
 
+    /// scikit-image's loops, pixel by pixel, term by term (with our exp).
+    fn reference(img: &Array3<f32>, kernel_size: f32, max_dist: f32, noise: &[f32]) -> Vec<i64> {
+        let (h, w, c) = img.dim();
+        let x = img.as_slice().unwrap();
+        let half = (3.0 * kernel_size).ceil() as isize;
+        let inv = (-0.5 / f64::from(kernel_size * kernel_size)) as f32;
+        let window = |r: usize, col: usize| {
+            let rs = (r as isize - half).max(0) as usize
+                ..(r as isize + half + 1).min(h as isize) as usize;
+            let cs = (col as isize - half).max(0) as usize
+                ..(col as isize + half + 1).min(w as isize) as usize;
+            rs.flat_map(move |rr| cs.clone().map(move |cc| (rr, cc)))
+        };
+        let d = |r: usize, col: usize, rr: usize, cc: usize| {
+            dist(
+                x,
+                c,
+                r * w + col,
+                rr * w + cc,
+                r as f32 - rr as f32,
+                col as f32 - cc as f32,
+            )
+        };
+        let mut dens = noise.to_vec();
+        for r in 0..h {
+            for col in 0..w {
+                for (rr, cc) in window(r, col) {
+                    let t = exp_nonpositive(f64::from(d(r, col, rr, cc) * inv));
+                    dens[r * w + col] = (f64::from(dens[r * w + col]) + t) as f32;
+                }
+            }
+        }
+        let mut parent: Vec<usize> = (0..h * w).collect();
+        for r in 0..h {
+            for col in 0..w {
+                let mut closest = f32::INFINITY;
+                for (rr, cc) in window(r, col) {
+                    if dens[rr * w + cc] > dens[r * w + col] && d(r, col, rr, cc) < closest {
+                        closest = d(r, col, rr, cc);
+                        parent[r * w + col] = rr * w + cc;
+                    }
+                }
+                if (f64::from(closest).sqrt() as f32) > max_dist {
+                    parent[r * w + col] = r * w + col;
+                }
+            }
+        }
+        crate::image::quickshift::label_trees(parent)
+    }
+
+    #[test]
+    fn equals_scikit_image_loops() {
+        // Flat quadrants (ties everywhere but for the noise) and a textured band.
+        let mut img = image(29, 37);
+        for ((r, col, _), v) in img.indexed_iter_mut() {
+            if r > 20 {
+                *v += ((r * 7 + col * 3) % 5) as f32 * 0.3;
+            }
+        }
+        let noise: Vec<f32> = (0..29 * 37)
+            .map(|i| ((i * 7919) % 101) as f32 * 1e-7)
+            .collect();
+        for (ks, md) in [(2.0f32, 10.0f32), (1.5, 200.0), (3.0, 4.0)] {
+            let got = quickshift_f32(img.view(), f64::from(ks), f64::from(md), &noise).unwrap();
+            assert_eq!(
+                got.iter().copied().collect::<Vec<i64>>(),
+                reference(&img, ks, md, &noise)
+            );
+        }
+    }
+
     #[test]
     fn rejects_bad_input() {
         let img = image(6, 6);
