@@ -50,12 +50,7 @@ from lime_rs.wrappers.scikit_image import quickshift_rs
 
 class ImageExplanation:
     def __init__(self, image: np.ndarray, segments: np.ndarray) -> None:
-        """Init function.
-
-        Args:
-            image: 3d numpy array
-            segments: 2d numpy array, with the output from skimage.segmentation
-        """
+        """``image`` (3-D) and its ``segments`` (2-D, one label per pixel)."""
         self.image = image
         self.segments = segments
         self.intercept: dict = {}
@@ -140,21 +135,13 @@ class ImageExplanation:
         show_original: bool = True,
         dark_mode: bool = False,
     ) -> str:
-        """The explanation of ``label`` as a self-contained HTML fragment (no
-        JavaScript; the images are embedded PNGs): the image, the image with
-        its ``num_features`` most important superpixels outlined (green: for
-        the label, red: against it; the same superpixels get_image_and_mask
-        marks with these options) and numbered, and their weights chart.
-
-        Args:
-            label: label to show; default: the most probable of top_labels
-                (or the first explained label).
-            num_features, positive_only, negative_only, min_weight: which
-                superpixels, as in get_image_and_mask (by default both signs).
-            class_names: optional names of the classifier's outputs.
-            show_original: if False, leave out the unmarked image.
-            dark_mode: if true, text is white.
-        """
+        """The explanation of ``label`` (default: the most probable of
+        top_labels) as self-contained HTML (embedded PNGs, no JavaScript): the
+        image, the image with its ``num_features`` most important superpixels
+        (chosen as get_image_and_mask does; by default both signs) outlined,
+        green for the label and red against, numbered, and their weights
+        chart; ``class_names`` name the outputs, ``show_original=False``
+        leaves out the plain image, ``dark_mode`` makes the text white."""
         from lime_rs import _html
 
         label = self._view_label(label)
@@ -374,9 +361,8 @@ def _references(obj: object) -> float:
 
 def _randint(state: Any, high: int) -> int:
     """``state.randint(0, high)`` for a RandomState or a Generator."""
-    if isinstance(state, np.random.Generator):
-        return int(state.integers(0, high))
-    return int(state.randint(0, high=high))
+    generator = isinstance(state, np.random.Generator)
+    return int(state.integers(0, high) if generator else state.randint(0, high=high))
 
 
 @dataclass
@@ -627,23 +613,16 @@ class LimeImageExplainer:
         random_seed: int | None = None,
         progress_bar: bool = True,
     ) -> list[ImageExplanation]:
-        """Explains many images in one call: the same explanations as
-        ``explain_instance`` on each image in turn (same options, same
-        ``random_state`` sequence), with
-
-        * the classifier called on chunks of ``batch_size`` perturbed images
-          that run across images (same shape and dtype), so it sees full
-          batches: ``ceil(len(images) * num_samples / batch_size)`` calls;
-        * the segmentations computed in worker threads a few images ahead
-          (``LIME_RS_NUM_THREADS``; the result does not depend on it), so
-          ``segmentation_fn`` must be safe to call from several threads
-          (scikit-image's and the default are);
-        * memory bounded by one chunk of perturbed images plus the masks of
-          the images in flight, whatever the number of images.
-
-        ``images`` is any iterable of images (a list, a 4-D array, a generator).
-        Returns one ImageExplanation per image, in order.
-        """
+        """One ImageExplanation per image of ``images`` (a list, a 4-D array,
+        any iterable), equal to ``explain_instance`` on each in turn (same
+        options, same ``random_state`` sequence). The classifier gets chunks
+        of ``batch_size`` perturbed images that run across images of one
+        shape and dtype: ``ceil(len(images) * num_samples / batch_size)``
+        calls. Segmentations run in worker threads a few images ahead
+        (``LIME_RS_NUM_THREADS``, which never changes the result), so
+        ``segmentation_fn`` must be thread-safe (scikit-image's and the
+        default are). Memory: one chunk of perturbed images plus the images
+        in flight, whatever the number of images."""
         if not callable(classifier_fn):
             raise TypeError(
                 f"classifier_fn: expected a callable taking a batch of images, got "
