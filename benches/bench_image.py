@@ -6,7 +6,9 @@
 * Rust quick shift against ``skimage.segmentation.quickshift`` on that image
   with lime's parameters;
 * peak memory of one explanation (resident set high-water mark, measured in a
-  fresh process for each library) at lime's batch_size.
+  fresh process for each library) at lime's batch_size, and of
+  ``explain_instances`` on 100 images of 224 x 224 (streamed: it must stay
+  near one explanation's, far below 100 explanations' perturbed images).
 """
 
 import os
@@ -120,14 +122,19 @@ PEAK_SCRIPT = textwrap.dedent(
     """
     import sys, numpy as np
     from skimage import data, transform
-    lib, batch_size = sys.argv[1], int(sys.argv[2])
+    lib, batch_size, n_images = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     if lib == "lime":
         from lime.lime_image import LimeImageExplainer
         extra = {}
     else:
         from lime_rs.lime_image import LimeImageExplainer
         extra = {"progress_bar": False}
-    img = (transform.resize(data.astronaut(), (224, 224), anti_aliasing=True) * 255).astype(np.uint8)
+    def picture(k):
+        img = (data.astronaut(), data.chelsea(), data.coffee())[k % 3]
+        top, left = 7 * k % 150, 11 * k % 150
+        img = img[top : top + 300, left : left + 300]
+        return (transform.resize(img, (224, 224), anti_aliasing=True) * 255).astype(np.uint8)
+    images = [picture(k) for k in range(n_images)]
     w = np.random.RandomState(0).randn(14 * 14 * 3, 10) / 50
     def model(images):
         z = images[:, ::16, ::16].reshape(len(images), -1) / 255.0 @ w
@@ -138,15 +145,18 @@ PEAK_SCRIPT = textwrap.dedent(
         return dict(line.split(":", 1) for line in open("/proc/self/status"))
     open("/proc/self/clear_refs", "w").write("5")  # reset the high-water mark
     base = int(status()["VmRSS"].split()[0])
-    explainer.explain_instance(img, model, num_samples=1000, batch_size=batch_size, **extra)
+    if n_images == 1:
+        explainer.explain_instance(images[0], model, num_samples=1000, batch_size=batch_size, **extra)
+    else:
+        explainer.explain_instances(images, model, num_samples=1000, batch_size=batch_size, **extra)
     print(int(status()["VmHWM"].split()[0]) - base)
     """
 )
 
 
-def peak_kib(lib, batch_size):
+def peak_kib(lib, batch_size, n_images=1):
     out = subprocess.run(
-        [sys.executable, "-c", PEAK_SCRIPT, lib, str(batch_size)],
+        [sys.executable, "-c", PEAK_SCRIPT, lib, str(batch_size), str(n_images)],
         capture_output=True,
         text=True,
         check=True,
@@ -170,3 +180,20 @@ def test_peak_memory_vs_lime(batch_size):
         )
     )
     print(f"\npeak memory, batch_size={batch_size}: lime {theirs} KiB, lime_rs {ours} KiB")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs Linux /proc")
+@pytest.mark.parametrize("batch_size", [10, 100])
+def test_peak_memory_of_a_batch_of_100_images(batch_size):
+    one = peak_kib("lime_rs", batch_size)
+    many = peak_kib("lime_rs", batch_size, n_images=100)
+    RESULTS.append(
+        dict(
+            name=f"explain_instances 100 x 224x224 peak RSS growth (MiB), batch_size={batch_size}",
+            lime_ms=one / 1024,  # the column holds one explanation's figure
+            lime_rs_ms=many / 1024,
+            ratio=one / max(many, 1),
+            target=0.2,
+        )
+    )
+    print(f"\npeak memory, batch_size={batch_size}: one image {one} KiB, 100 images {many} KiB")

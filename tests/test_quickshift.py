@@ -60,6 +60,36 @@ def test_matches_skimage_with_other_parameters(params):
     assert abs(n_ours - n_ref) <= 0.15 * n_ref
 
 
+def letterboxed(name, size):
+    """A bundled picture in [0, 1] with flat bands (a letterbox and a plain
+    margin): flat regions are where float32 densities tie and the precision
+    of the sums decides the roots."""
+    x = transform.resize(getattr(skimage_data, name)(), (size, size), anti_aliasing=True)
+    x[: size // 4] = 0.0
+    x[:, -size // 5 :] = 0.9
+    return x
+
+
+DTYPES = {
+    "float32[-1,1]": lambda x: (x * 2 - 1).astype(np.float32),  # lime's Keras tutorials
+    "float32": lambda x: x.astype(np.float32),
+    "float16": lambda x: x.astype(np.float16),
+    "uint16": lambda x: (x * 65535).astype(np.uint16),
+    "int": lambda x: (x * 255).astype(np.int64),
+    "bool": lambda x: x > 0.5,
+}
+
+
+@pytest.mark.parametrize("dtype", sorted(DTYPES))
+@pytest.mark.parametrize("name", ["astronaut", "chelsea", "coffee"])
+def test_matches_skimage_for_every_dtype(name, dtype):
+    # scikit-image segments float16/float32 in float32 and the rest in float64.
+    img = DTYPES[dtype](letterboxed(name, 96))
+    ours = quickshift_rs(img, random_seed=3, **LIME_DEFAULT)
+    ref = segmentation.quickshift(img, rng=3, **LIME_DEFAULT)
+    assert agreement(ours, ref) >= 0.99
+
+
 def test_float_and_uint8_images_agree():
     img = bundled("coffee", 80)
     as_uint8 = quickshift_rs(img, kernel_size=3, max_dist=6, ratio=0.5)

@@ -2,13 +2,18 @@
 Functions for explaining classifiers that use Image data.
 
 Drop-in for ``lime.lime_image`` (its latest source: ``score`` and
-``local_pred`` are dicts keyed by label, ``progress_bar``). Where the time
-goes, Rust does the work: the default segmentation is quick shift in Rust
-(``SegmentationAlgorithm('quickshift_rs', ...)``, the same segments as
-scikit-image's); the 0/1 masks are drawn in Rust from one seed per
-explanation; the perturbed images are written in Rust, a batch at a time,
+``local_pred`` are dicts keyed by label, ``progress_bar``), plus
+``LimeImageExplainer.explain_instances`` for many images in one call. Rust
+does the work: the default segmentation is quick shift in Rust (the same
+segments as scikit-image's); the 0/1 masks are drawn in Rust from one seed
+per explanation; the perturbed images are written in Rust, a batch at a time,
 into one buffer of the image's dtype (peak memory: one batch); distances,
 kernel and the local models of all labels are one Rust call.
+
+One pipeline serves one image and many: draw the seeds, segment
+(``_prepare``, in threads for many images), perturb and predict in chunks of
+``batch_size`` (``_predict``, chunks run across images), fit and record
+(``_explain``). ``explain_instance`` is the batch of one.
 
 Differences from lime, by design:
 
@@ -23,68 +28,51 @@ Differences from lime, by design:
   naming the argument.
 """
 
-import numbers
+from __future__ import annotations
+
+import os
 import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sized
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 
 from lime_rs import _native, lime_base
+from lime_rs._pipeline import FitOptions, Neighbourhood, choose_labels, exponential_kernel, fit
 from lime_rs._random import check_random_state, draw_seed
 from lime_rs._validation import check_feature_selection, check_int
-from lime_rs.wrappers.scikit_image import SegmentationAlgorithm
-
-
-def _exponential_kernel(d, kernel_width):
-    """lime's default kernel (a module-level function, so explainers pickle)."""
-    return np.sqrt(np.exp(-(d**2) / kernel_width**2))
+from lime_rs.wrappers.scikit_image import quickshift_rs
 
 
 class ImageExplanation:
-    def __init__(self, image, segments):
-        """Init function.
-
-        Args:
-            image: 3d numpy array
-            segments: 2d numpy array, with the output from skimage.segmentation
-        """
+    def __init__(self, image: np.ndarray, segments: np.ndarray) -> None:
+        """``image`` (3-D) and its ``segments`` (2-D, one label per pixel)."""
         self.image = image
         self.segments = segments
-        self.intercept = {}
-        self.local_exp = {}
-        self.local_exp_stderr = {}
-        self.local_pred = {}
-        self.score = {}
+        self.intercept: dict = {}
+        self.local_exp: dict = {}
+        self.local_exp_stderr: dict = {}
+        self.local_pred: dict = {}
+        self.score: dict = {}
 
     def get_image_and_mask(
         self,
-        label,
-        positive_only=True,
-        negative_only=False,
-        hide_rest=False,
-        num_features=5,
-        min_weight=0.0,
-    ):
-        """Init function.
-
-        Args:
-            label: label to explain
-            positive_only: if True, only take superpixels that positively contribute to
-                the prediction of the label.
-            negative_only: if True, only take superpixels that negatively contribute to
-                the prediction of the label. If false, and so is positive_only, then both
-                negativey and positively contributions will be taken.
-                Both can't be True at the same time
-            hide_rest: if True, make the non-explanation part of the return
-                image gray
-            num_features: number of superpixels to include in explanation
-            min_weight: minimum weight of the superpixels to include in explanation
-
-        Returns:
-            (image, mask), where image is a 3d numpy array and mask is a 2d
-            numpy array that can be used with
-            skimage.segmentation.mark_boundaries
-        """
+        label: int,
+        positive_only: bool = True,
+        negative_only: bool = False,
+        hide_rest: bool = False,
+        num_features: int = 5,
+        min_weight: float = 0.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(image, mask) showing the ``num_features`` superpixels that explain
+        ``label`` most (only those for it with ``positive_only``, only those
+        against it with ``negative_only``, both otherwise, marked 1 / -1), with
+        weights above ``min_weight``; ``hide_rest`` greys out the rest. The
+        mask suits skimage.segmentation.mark_boundaries."""
         if label not in self.local_exp:
             raise KeyError("Label not in explanation")
         if positive_only & negative_only:
@@ -115,7 +103,7 @@ class ImageExplanation:
 
     # ---- views (lime leaves these to the user's own plotting code) ----------------
 
-    def _view_label(self, label):
+    def _view_label(self, label: int | None) -> int:
         if label is None:
             top = getattr(self, "top_labels", None)
             label = top[0] if top else next(iter(self.local_exp), None)
@@ -125,10 +113,10 @@ class ImageExplanation:
                 f"label {label!r} was not explained; explained labels are {available} "
                 "(pass labels=... or top_labels=... to explain_instance)"
             )
-        return label
+        return label  # type: ignore[return-value]
 
     @staticmethod
-    def _label_name(label, class_names):
+    def _label_name(label: int, class_names: Any) -> str:
         if class_names is None:
             return f"class {label}"
         try:
@@ -138,34 +126,25 @@ class ImageExplanation:
 
     def as_html(
         self,
-        label=None,
-        num_features=5,
-        positive_only=False,
-        negative_only=False,
-        min_weight=0.0,
-        class_names=None,
-        show_original=True,
-        dark_mode=False,
-    ):
-        """The explanation of ``label`` as a self-contained HTML fragment (no
-        JavaScript; the images are embedded PNGs): the image, the image with
-        its ``num_features`` most important superpixels outlined (green: for
-        the label, red: against it; the same superpixels get_image_and_mask
-        marks with these options) and numbered, and their weights chart.
-
-        Args:
-            label: label to show; default: the most probable of top_labels
-                (or the first explained label).
-            num_features, positive_only, negative_only, min_weight: which
-                superpixels, as in get_image_and_mask (by default both signs).
-            class_names: optional names of the classifier's outputs.
-            show_original: if False, leave out the unmarked image.
-            dark_mode: if true, text is white.
-        """
+        label: int | None = None,
+        num_features: int = 5,
+        positive_only: bool = False,
+        negative_only: bool = False,
+        min_weight: float = 0.0,
+        class_names: Any = None,
+        show_original: bool = True,
+        dark_mode: bool = False,
+    ) -> str:
+        """The explanation of ``label`` (default: the most probable of
+        top_labels) as self-contained HTML (embedded PNGs, no JavaScript): the
+        image, the image with its ``num_features`` most important superpixels
+        (chosen as get_image_and_mask does; by default both signs) outlined,
+        green for the label and red against, numbered, and their weights
+        chart; ``class_names`` name the outputs, ``show_original=False``
+        leaves out the plain image, ``dark_mode`` makes the text white."""
         from lime_rs import _html
 
         label = self._view_label(label)
-        caption = _html._caption(self, [label])
         body = _html.image_panels(
             self.image,
             self.segments,
@@ -175,12 +154,12 @@ class ImageExplanation:
             positive_only=positive_only,
             negative_only=negative_only,
             min_weight=min_weight,
-            caption=caption,
+            caption=_html._caption(self, [label]),
             show_original=show_original,
         )
         return _html.root([body], dark_mode)
 
-    def save_to_file(self, file_path, **kwargs):
+    def save_to_file(self, file_path: str, **kwargs: Any) -> None:
         """Saves the HTML view (see as_html for the options) as a page."""
         from lime_rs import _html
 
@@ -188,25 +167,25 @@ class ImageExplanation:
         with open(file_path, "w", encoding="utf8") as file_:
             file_.write(page)
 
-    def show_in_notebook(self, **kwargs):
+    def show_in_notebook(self, **kwargs: Any) -> None:
         """Shows the HTML view in a notebook (see as_html for the options)."""
         from IPython.display import HTML, display
 
         display(HTML(self.as_html(**kwargs)))
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         return self.as_html()
 
     def as_pyplot_figure(
         self,
-        label=None,
-        num_features=5,
-        positive_only=False,
-        negative_only=False,
-        min_weight=0.0,
-        class_names=None,
-        figsize=(4, 4),
-    ):
+        label: int | None = None,
+        num_features: int = 5,
+        positive_only: bool = False,
+        negative_only: bool = False,
+        min_weight: float = 0.0,
+        class_names: Any = None,
+        figsize: tuple[float, float] = (4, 4),
+    ) -> Any:
         """The image with the explaining superpixels outlined (green: for the
         label, red: against it) and numbered by importance, as a pyplot figure.
         Options as in as_html."""
@@ -226,16 +205,9 @@ class ImageExplanation:
         h, w = overlay.shape[:2]
         for rank, _, weight, (cy, cx) in centres:
             color = _html.IMAGE_POSITIVE if weight > 0 else _html.IMAGE_NEGATIVE
-            ax.annotate(
-                str(rank),
-                (cx * w, cy * h),
-                ha="center",
-                va="center",
-                color="white",
-                fontsize=8,
-                fontweight="bold",
-                bbox={"boxstyle": "circle,pad=0.25", "fc": color, "ec": "white", "lw": 1},
-            )
+            bbox = {"boxstyle": "circle,pad=0.25", "fc": color, "ec": "white", "lw": 1}
+            ax.annotate(str(rank), (cx * w, cy * h), ha="center", va="center", color="white",
+                        fontsize=8, fontweight="bold", bbox=bbox)  # fmt: skip
         ax.set_axis_off()
         name = self._label_name(label, class_names)
         ax.set_title(f"Local explanation for {name}")
@@ -243,28 +215,20 @@ class ImageExplanation:
             Patch(color=_html.IMAGE_POSITIVE, label=f"for {name}"),
             Patch(color=_html.IMAGE_NEGATIVE, label="against"),
         ]
-        ax.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=2,
-            frameon=False,
-            fontsize=8,
-        )
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
+                  frameon=False, fontsize=8)  # fmt: skip
         return fig
 
 
-def _randint(state, high):
-    """``state.randint(0, high)`` for a RandomState or a Generator."""
-    if isinstance(state, np.random.Generator):
-        return int(state.integers(0, high))
-    return state.randint(0, high=high)
+# --------------------------------------------------------------------------
+# Stages
+# --------------------------------------------------------------------------
 
 
-def _check_image(image):
-    """The image as an array of 3 dimensions (grayscale -> RGB, as lime's gray2rgb)."""
-    if not isinstance(image, np.ndarray):
-        image = np.asarray(image)
+def _check_image(image: Any) -> np.ndarray:
+    """The image as a C-contiguous array of 3 dimensions (grayscale -> RGB, as
+    lime's gray2rgb)."""
+    image = np.asarray(image)
     if image.dtype.kind not in "biuf":
         raise TypeError(
             f"image: expected an array of numbers (integers, floats or booleans), "
@@ -285,7 +249,7 @@ def _check_image(image):
     return image
 
 
-def _segment_features(segments, shape):
+def _segment_features(segments: Any, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Checks a segmentation and numbers its segments.
 
     Returns ``(ids, pixel_feature)``: the sorted segment labels (feature ``j``
@@ -311,20 +275,17 @@ def _segment_features(segments, shape):
             f"segmentation_fn: expected integer segment labels, got dtype {segments.dtype}"
         )
     lo, hi = int(flat.min()), int(flat.max())
-    if lo >= 0 and hi < 4 * flat.size + 1024:
+    if lo >= 0 and hi < 4 * flat.size + 1024:  # small labels: count them
         flat = flat.astype(np.int64, copy=False)
-        counts = np.bincount(flat)
-        present = counts > 0
+        present = np.bincount(flat) > 0
         if present.all():
-            ids = np.arange(len(counts), dtype=np.int64)
-            pixel_feature = flat
+            ids, pixel_feature = np.arange(len(present), dtype=np.int64), flat
         else:
             ids = np.flatnonzero(present).astype(np.int64)
             pixel_feature = (np.cumsum(present) - 1)[flat].astype(np.int64)
     else:
         ids, pixel_feature = np.unique(flat, return_inverse=True)
-        ids = ids.astype(np.int64)
-        pixel_feature = pixel_feature.astype(np.int64).ravel()
+        ids, pixel_feature = ids.astype(np.int64), pixel_feature.astype(np.int64).ravel()
     if len(ids) < 2:
         raise ValueError(
             "segmentation_fn: returned a single segment; an explanation needs at least two "
@@ -333,7 +294,8 @@ def _segment_features(segments, shape):
     return ids, np.ascontiguousarray(pixel_feature)
 
 
-def _fudged_image(image, pixel_feature, n_features, hide_color):
+def _fudged_image(image: np.ndarray, pixel_feature: np.ndarray, n_features: int,
+                  hide_color: Any) -> np.ndarray:  # fmt: skip
     """What hidden superpixels show: each segment's mean colour (hide_color None,
     cast to the image's dtype as lime's assignment does) or ``hide_color``."""
     fudged = np.empty(image.shape, dtype=image.dtype)  # C order: reshape below is a view
@@ -357,13 +319,13 @@ def _fudged_image(image, pixel_feature, n_features, hide_color):
     return fudged
 
 
-def _as_bytes(image):
+def _as_bytes(image: np.ndarray) -> np.ndarray:
     """A (pixels, channels * itemsize) uint8 view of a C-contiguous image."""
     h, w, c = image.shape
     return image.reshape(h * w, c).view(np.uint8)
 
 
-def _check_predictions(preds, n_rows, n_labels):
+def _check_predictions(preds: Any, n_rows: int, n_labels: int | None) -> np.ndarray:
     try:
         preds = np.asarray(preds, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -390,6 +352,171 @@ def _check_predictions(preds, n_rows, n_labels):
     return preds
 
 
+def _references(obj: object) -> float:
+    """How many references ``obj`` has (infinite where CPython's count is not
+    available, so that buffers are never reused there)."""
+    getrefcount = getattr(sys, "getrefcount", None)
+    return getrefcount(obj) if getrefcount is not None else float("inf")
+
+
+def _randint(state: Any, high: int) -> int:
+    """``state.randint(0, high)`` for a RandomState or a Generator."""
+    generator = isinstance(state, np.random.Generator)
+    return int(state.integers(0, high) if generator else state.randint(0, high=high))
+
+
+@dataclass
+class _Seeds:
+    """An explanation's draws from the explainer's random state, in lime's order."""
+
+    segmentation: int
+    masks: int
+
+
+@dataclass
+class _Instance:
+    """One image on its way through the pipeline: segmented (``_prepare``),
+    then perturbed and predicted (``_predict`` fills ``masks`` and ``yss``)."""
+
+    image: np.ndarray
+    segments: np.ndarray
+    ids: np.ndarray
+    pixel_feature: np.ndarray
+    fudged: np.ndarray
+    seeds: _Seeds
+    masks: np.ndarray | None = None
+    yss: np.ndarray | None = None
+
+
+@dataclass
+class _Options:
+    """The explain call's options (checked)."""
+
+    labels: Any
+    top_labels: int | None
+    num_features: int
+    num_samples: int
+    batch_size: int
+    distance_metric: str
+    model_regressor: Any
+    progress_bar: bool
+
+
+def _prepare(image: Any, seeds: _Seeds, segmentation_fn: Callable | None,
+             hide_color: Any) -> _Instance:  # fmt: skip
+    """Checks and segments one image (thread-safe: runs in a worker thread)."""
+    image = np.ascontiguousarray(_check_image(image))
+    if segmentation_fn is None:
+        segmentation_fn = partial(quickshift_rs, kernel_size=4, max_dist=200, ratio=0.2,
+                                  random_seed=seeds.segmentation)  # fmt: skip
+    segments = segmentation_fn(image)
+    ids, pixel_feature = _segment_features(segments, image.shape[:2])
+    fudged = _fudged_image(image, pixel_feature, len(ids), hide_color)
+    return _Instance(image, segments, ids, pixel_feature, fudged, seeds)
+
+
+def _num_threads() -> int:
+    env = os.environ.get("LIME_RS_NUM_THREADS", "")
+    return max(1, int(env)) if env.isdigit() else os.cpu_count() or 1
+
+
+def _ahead(
+    fn: Callable[..., _Instance], jobs: Iterator[tuple], threads: int
+) -> Iterator[_Instance]:
+    """``fn(*job)`` for each job, in order, computed up to ``threads`` jobs
+    ahead in worker threads (so few images are held segmented at once)."""
+    if threads <= 1:
+        yield from (fn(*job) for job in jobs)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        futures: deque = deque()
+        try:
+            for job in jobs:
+                futures.append(pool.submit(fn, *job))
+                if len(futures) > threads:
+                    yield futures.popleft().result()
+            while futures:
+                yield futures.popleft().result()
+        finally:
+            for f in futures:
+                f.cancel()
+
+
+def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Options,
+             total: int | None) -> Iterator[_Instance]:  # fmt: skip
+    """Masks (float64, row 0 all ones) and the classifier's predictions of
+    each instance, in order, as soon as all its rows are predicted.
+
+    Perturbed images are written in Rust into one reused buffer of
+    ``batch_size`` images; a chunk runs on from one image into the next when
+    both have the same shape and dtype, so the classifier sees full batches.
+    Memory: one chunk of perturbed images, plus the masks and predictions of
+    the images it touches."""
+    bar = None
+    if opts.progress_bar:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total)
+    n, size = opts.num_samples, min(opts.batch_size, total or opts.batch_size)
+    n_labels: int | None = None
+    batch: np.ndarray | None = None
+    alone = 0.0
+    parts: list[tuple[_Instance, int, int]] = []  # rows of the chunk: (instance, start, stop)
+    rows = 0
+
+    def flush() -> Iterator[_Instance]:
+        nonlocal n_labels, rows
+        assert batch is not None
+        chunk = batch if rows == len(batch) else batch[:rows]
+        preds = _check_predictions(classifier_fn(chunk), rows, n_labels)
+        del chunk
+        n_labels = preds.shape[1]
+        at = 0
+        for inst, start, stop in parts:
+            if inst.yss is None:
+                inst.yss = np.empty((n, n_labels))
+            inst.yss[start:stop] = preds[at : at + stop - start]
+            at += stop - start
+        if bar is not None:
+            bar.update(rows)
+        done = [inst for inst, _, stop in parts if stop == n]
+        parts.clear()
+        rows = 0
+        yield from done
+
+    try:
+        for inst in instances:
+            image = inst.image
+            h, w, c = image.shape
+            inst.masks = _native.image_masks(inst.seeds.masks, n, len(inst.ids))
+            perturber = _native.ImagePerturber(
+                _as_bytes(image), _as_bytes(inst.fudged), inst.pixel_feature, len(inst.ids)
+            )
+            start = 0
+            while start < n:
+                if rows and (batch.shape[1:] != image.shape or batch.dtype != image.dtype):  # type: ignore[union-attr]
+                    yield from flush()
+                # Reuse the buffer unless the classifier kept a reference or view of it.
+                if (batch is None or batch.shape[1:] != image.shape or batch.dtype != image.dtype
+                        or (rows == 0 and _references(batch) > alone)):  # fmt: skip
+                    batch = np.empty((size, h, w, c), dtype=image.dtype)
+                    alone = _references(batch)
+                stop = min(n, start + size - rows)
+                out = batch[rows : rows + stop - start].reshape(stop - start, h * w, c)
+                perturber.fill(inst.masks[start:stop], out.view(np.uint8))
+                del out
+                parts.append((inst, start, stop))
+                rows += stop - start
+                start = stop
+                if rows == size:
+                    yield from flush()
+        if rows:
+            yield from flush()
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 class LimeImageExplainer:
     """Explains predictions on Image (i.e. matrix) data.
     The image is split into superpixels; each perturbed sample hides a random
@@ -399,20 +526,19 @@ class LimeImageExplainer:
 
     def __init__(
         self,
-        kernel_width=0.25,
-        kernel=None,
-        verbose=False,
-        feature_selection="auto",
-        random_state=None,
-    ):
+        kernel_width: float = 0.25,
+        kernel: Callable[..., Any] | None = None,
+        verbose: bool = False,
+        feature_selection: str = "auto",
+        random_state: Any = None,
+    ) -> None:
         """Init function.
 
         Args:
             kernel_width: kernel width for the exponential kernel.
-            If None, defaults to sqrt(number of columns) * 0.75.
             kernel: similarity kernel that takes euclidean distances and kernel
                 width as input and outputs weights in (0,1). If None, defaults to
-                an exponential kernel.
+                an exponential kernel (computed in Rust).
             verbose: if true, print local prediction values from linear model
             feature_selection: feature selection method. can be
                 'forward_selection', 'lasso_path', 'none' or 'auto'.
@@ -422,288 +548,169 @@ class LimeImageExplainer:
                 will be used to generate random numbers. If None, the random
                 state will be initialized using the internal numpy seed.
         """
-        kernel_width = float(kernel_width)
-        native_kernel = kernel is None
-        if kernel is None:
-            kernel = _exponential_kernel
-        kernel_fn = partial(kernel, kernel_width=kernel_width)
-        # The default kernel is computed in Rust, as long as base.kernel_fn is it.
-        self._kernel_width = kernel_width
-        self._native_kernel_fn = kernel_fn if native_kernel else None
-
+        kernel_fn = partial(kernel or exponential_kernel, kernel_width=float(kernel_width))
         self.random_state = check_random_state(random_state)
         self.feature_selection = feature_selection
         self.base = lime_base.LimeBase(kernel_fn, verbose, random_state=self.random_state)
 
     def explain_instance(
         self,
-        image,
-        classifier_fn,
-        labels=(1,),
-        hide_color=None,
-        top_labels=5,
-        num_features=100000,
-        num_samples=1000,
-        batch_size=10,
-        segmentation_fn=None,
-        distance_metric="cosine",
-        model_regressor=None,
-        random_seed=None,
-        progress_bar=True,
-    ):
-        """Generates explanations for a prediction.
-
-        First, we generate neighborhood data by randomly perturbing features
-        from the instance (see __data_inverse). We then learn locally weighted
-        linear models on this neighborhood data to explain each of the classes
-        in an interpretable way (see lime_base.py).
+        image: np.ndarray,
+        classifier_fn: Callable[[np.ndarray], Any],
+        labels: Iterable[int] = (1,),
+        hide_color: Any = None,
+        top_labels: int | None = 5,
+        num_features: int = 100000,
+        num_samples: int = 1000,
+        batch_size: int = 10,
+        segmentation_fn: Callable[[np.ndarray], Any] | None = None,
+        distance_metric: str = "cosine",
+        model_regressor: Any = None,
+        random_seed: int | None = None,
+        progress_bar: bool = True,
+    ) -> ImageExplanation:
+        """Generates explanations for a prediction (lime's arguments).
 
         Args:
-            image: 3 dimension RGB image. If this is only two dimensional,
-                we will assume it's a grayscale image and call gray2rgb.
-            classifier_fn: classifier prediction probability function, which
-                takes a numpy array and outputs prediction probabilities.  For
-                ScikitClassifiers , this is classifier.predict_proba.
-            labels: iterable with labels to be explained.
-            hide_color: If not None, will hide superpixels with this color.
-                Otherwise, use the mean pixel color of the image.
-            top_labels: if not None, ignore labels and produce explanations for
-                the K labels with highest prediction probabilities, where K is
-                this parameter.
-            num_features: maximum number of features present in explanation
-            num_samples: size of the neighborhood to learn the linear model
-            batch_size: batch size for model predictions
-            distance_metric: the distance metric to use for weights.
-            model_regressor: sklearn regressor to use in explanation. Defaults
-            to Ridge regression in LimeBase. Must have model_regressor.coef_
-            and 'sample_weight' as a parameter to model_regressor.fit()
-            segmentation_fn: SegmentationAlgorithm, wrapped skimage
-            segmentation function
-            random_seed: integer used as random seed for the segmentation
-                algorithm. If None, a random integer, between 0 and 1000,
-                will be generated using the internal random number generator.
-            progress_bar: if True, show tqdm progress bar.
-
-        Returns:
-            An ImageExplanation object (see lime_image.py) with the corresponding
-            explanations.
+            image: 3-D RGB image (2-D: grayscale, converted as gray2rgb).
+            classifier_fn: takes a batch of images, returns class probabilities.
+            labels: labels to explain (when top_labels is None).
+            hide_color: colour of hidden superpixels; None: their mean colour.
+            top_labels: explain the K most probable labels instead.
+            num_features: maximum number of superpixels in the explanation.
+            num_samples: size of the neighbourhood.
+            batch_size: classifier_fn gets batches of this size.
+            segmentation_fn: default: quick shift in Rust (kernel_size=4,
+                max_dist=200, ratio=0.2, as lime's).
+            distance_metric: distance of the masks to the original's.
+            model_regressor: sklearn regressor (fit with sample_weight, coef_);
+                default: ridge in Rust.
+            random_seed: the segmentation's seed; None: drawn from random_state.
+            progress_bar: show a tqdm bar.
         """
-        image = _check_image(image)
+        return self.explain_instances(
+            [image], classifier_fn, labels=labels, hide_color=hide_color,
+            top_labels=top_labels, num_features=num_features, num_samples=num_samples,
+            batch_size=batch_size, segmentation_fn=segmentation_fn,
+            distance_metric=distance_metric, model_regressor=model_regressor,
+            random_seed=random_seed, progress_bar=progress_bar,
+        )[0]  # fmt: skip
+
+    def explain_instances(
+        self,
+        images: Iterable[np.ndarray],
+        classifier_fn: Callable[[np.ndarray], Any],
+        *,
+        labels: Iterable[int] = (1,),
+        hide_color: Any = None,
+        top_labels: int | None = 5,
+        num_features: int = 100000,
+        num_samples: int = 1000,
+        batch_size: int = 10,
+        segmentation_fn: Callable[[np.ndarray], Any] | None = None,
+        distance_metric: str = "cosine",
+        model_regressor: Any = None,
+        random_seed: int | None = None,
+        progress_bar: bool = True,
+    ) -> list[ImageExplanation]:
+        """One ImageExplanation per image of ``images`` (a list, a 4-D array,
+        any iterable), equal to ``explain_instance`` on each in turn (same
+        options, same ``random_state`` sequence). The classifier gets chunks
+        of ``batch_size`` perturbed images that run across images of one
+        shape and dtype: ``ceil(len(images) * num_samples / batch_size)``
+        calls. Segmentations run in worker threads a few images ahead
+        (``LIME_RS_NUM_THREADS``, which never changes the result), so
+        ``segmentation_fn`` must be thread-safe (scikit-image's and the
+        default are). Memory: one chunk of perturbed images plus the images
+        in flight, whatever the number of images."""
         if not callable(classifier_fn):
             raise TypeError(
                 f"classifier_fn: expected a callable taking a batch of images, got "
                 f"{type(classifier_fn).__name__}"
             )
-        num_samples = check_int(num_samples, "num_samples", minimum=1)
-        batch_size = check_int(batch_size, "batch_size", minimum=1)
-        num_features = check_int(num_features, "num_features", minimum=1)
         check_feature_selection(self.feature_selection)
-        if top_labels:
-            top_labels = check_int(top_labels, "top_labels", minimum=1)
-        if random_seed is None:
-            random_seed = _randint(self.random_state, 1000)
-
-        if segmentation_fn is None:
-            segmentation_fn = SegmentationAlgorithm(
-                "quickshift_rs",
-                kernel_size=4,
-                max_dist=200,
-                ratio=0.2,
-                random_seed=random_seed,
+        opts = _Options(
+            labels=labels,
+            top_labels=check_int(top_labels, "top_labels", minimum=1) if top_labels else None,
+            num_features=check_int(num_features, "num_features", minimum=1),
+            num_samples=check_int(num_samples, "num_samples", minimum=1),
+            batch_size=check_int(batch_size, "batch_size", minimum=1),
+            distance_metric=distance_metric,
+            model_regressor=model_regressor,
+            progress_bar=progress_bar,
+        )
+        if isinstance(images, np.ndarray) and images.ndim != 4:
+            raise ValueError(
+                f"images: expected a sequence of images or a 4-D array (images, height, width, "
+                f"channels), got an array of shape {images.shape} (one image: explain_instance)"
             )
-        segments = segmentation_fn(image)
-        ids, pixel_feature = _segment_features(segments, image.shape[:2])
-        fudged_image = _fudged_image(image, pixel_feature, len(ids), hide_color)
+        count = len(images) if isinstance(images, Sized) else None
+        # Seeds are drawn here, in the caller's thread and in image order, and
+        # travel with each image: explanations never read shared state.
+        jobs = ((image, self._draw_seeds(random_seed), segmentation_fn, hide_color)
+                for image in images)  # fmt: skip
+        threads = 1 if count == 1 else _num_threads()
+        total = None if count is None else count * opts.num_samples
+        instances = _predict(_ahead(_prepare, jobs, threads), classifier_fn, opts, total)
+        return [self._explain(inst, opts) for inst in instances]
 
-        top = labels
-        data, labels = self._neighbourhood(
-            image, fudged_image, pixel_feature, len(ids), classifier_fn, num_samples,
-            batch_size, progress_bar,
-        )  # fmt: skip
+    def _draw_seeds(self, random_seed: int | None) -> _Seeds:
+        segmentation = _randint(self.random_state, 1000) if random_seed is None else random_seed
+        return _Seeds(segmentation, draw_seed(self.random_state))
 
-        ret_exp = ImageExplanation(image, segments)
-        n_labels = labels.shape[1]
-        if top_labels:
-            top = np.argsort(labels[0])[-top_labels:]
-            ret_exp.top_labels = list(top)
-            ret_exp.top_labels.reverse()
-        else:
-            top = list(top)
-            for label in top:
-                if (
-                    isinstance(label, bool)
-                    or not isinstance(label, numbers.Integral)
-                    or not -n_labels <= label < n_labels
-                ):
-                    raise ValueError(
-                        f"labels: {label!r} is not a label index of the classifier's "
-                        f"{n_labels} outputs (expected integers 0..{n_labels - 1})"
-                    )
+    def _explain(self, inst: _Instance, opts: _Options) -> ImageExplanation:
+        """Labels, distances, local models and the record of one image."""
+        from lime_rs.serialization import record
 
-        if distance_metric in ("cosine", "euclidean", "l2"):
-            distances = _native.distances(data, np.ascontiguousarray(data[0]), distance_metric)
+        masks, yss = inst.masks, inst.yss
+        assert masks is not None and yss is not None
+        exp = ImageExplanation(inst.image, inst.segments)
+        labels = choose_labels(exp, yss[0], opts.labels, opts.top_labels, "classifier_fn")
+        if opts.distance_metric in ("cosine", "euclidean", "l2"):
+            distances = _native.distances(masks, np.ascontiguousarray(masks[0]),
+                                          opts.distance_metric)  # fmt: skip
         else:
             from sklearn.metrics import pairwise_distances
 
-            distances = pairwise_distances(
-                data, data[0].reshape(1, -1), metric=distance_metric
-            ).ravel()
-
-        if model_regressor is not None:
-            for label in top:
-                (
-                    ret_exp.intercept[label],
-                    local_exp,
-                    ret_exp.score[label],
-                    ret_exp.local_pred[label],
-                ) = self.base.explain_instance_with_data(
-                    data,
-                    labels,
-                    distances,
-                    label,
-                    num_features,
-                    model_regressor=model_regressor,
-                    feature_selection=self.feature_selection,
-                )
-                ret_exp.local_exp[label] = [(ids[f], w) for f, w in local_exp]
-            return self._record(
-                ret_exp, num_samples, num_features, distance_metric, model_regressor, random_seed
-            )
-
-        if self.base.kernel_fn is self._native_kernel_fn:
-            weights = _native.kernel(distances, self._kernel_width)
-        else:
-            weights = np.ascontiguousarray(self.base.kernel_fn(distances), dtype=np.float64)
-        which = [int(label) % n_labels for label in top]
-        models = _native.explain_with_data(
-            data, labels, weights, which, num_features, self.feature_selection,
-            return_stderr=True,
-        )  # fmt: skip
-        for label, column, (intercept, features, coefs, score, local_pred, se) in zip(
-            top, which, models
-        ):
-            ret_exp.intercept[label] = np.float64(intercept)
-            ret_exp.local_exp[label] = list(zip(ids[features], coefs))
-            ret_exp.local_exp_stderr[label] = list(zip(ids[features], se))
-            ret_exp.score[label] = float(score)
-            ret_exp.local_pred[label] = np.array([local_pred])
-            if self.base.verbose:
-                print("Intercept", ret_exp.intercept[label])
-                print("Prediction_local", ret_exp.local_pred[label])
-                print("Right:", labels[0, column])
-        return self._record(
-            ret_exp, num_samples, num_features, distance_metric, model_regressor, random_seed
-        )
-
-    def _record(self, exp, num_samples, num_features, distance_metric, regressor, random_seed):
-        """Settings and seed on the explanation (lime_rs.serialization.record)."""
-        from lime_rs.serialization import record
-
-        return record(exp, self, getattr(self, "_last_seed", None), num_samples=num_samples,
-                      num_features=num_features, distance_metric=distance_metric,
-                      model_regressor=regressor, segmentation_seed=random_seed)  # fmt: skip
-
-    def _neighbourhood(
-        self,
-        image,
-        fudged_image,
-        pixel_feature,
-        n_features,
-        classifier_fn,
-        num_samples,
-        batch_size,
-        progress_bar,
-    ):
-        """Masks (float64, row 0 all ones) and the classifier's predictions on
-        the perturbed images, built batch by batch into one reused buffer."""
-        image = np.ascontiguousarray(image)
-        fudged_image = np.ascontiguousarray(fudged_image)
-        self._last_seed = draw_seed(self.random_state)  # recorded on the explanation
-        data = _native.image_masks(self._last_seed, num_samples, n_features)
-        perturber = _native.ImagePerturber(
-            _as_bytes(image), _as_bytes(fudged_image), pixel_feature, n_features
-        )
-        h, w, c = image.shape
-        bar = None
-        if progress_bar:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=num_samples)
-        labels = None
-        batch = None
-        alone = 0
-        try:
-            for start in range(0, num_samples, batch_size):
-                stop = min(start + batch_size, num_samples)
-                rows = stop - start
-                # Reuse the buffer unless the classifier kept a reference or view of it.
-                if batch is None or len(batch) != rows or _references(batch) > alone:
-                    batch = np.empty((rows, h, w, c), dtype=image.dtype)
-                    alone = _references(batch)
-                perturber.fill(data[start:stop], batch.reshape(rows, h * w, c).view(np.uint8))
-                preds = _check_predictions(
-                    classifier_fn(batch), rows, None if labels is None else labels.shape[1]
-                )
-                if labels is None:
-                    labels = np.empty((num_samples, preds.shape[1]))
-                labels[start:stop] = preds
-                if bar is not None:
-                    bar.update(rows)
-        finally:
-            if bar is not None:
-                bar.close()
-        return data, labels
+            distances = pairwise_distances(masks, masks[:1], metric=opts.distance_metric).ravel()
+        hood = Neighbourhood(masks, yss, distances, feature_ids=inst.ids)
+        fit(exp, self.base, hood, labels, FitOptions(opts.num_features, self.feature_selection,
+                                                     opts.model_regressor, self.base.verbose))  # fmt: skip
+        return record(exp, self, inst.seeds.masks, num_samples=opts.num_samples,
+                      num_features=opts.num_features, distance_metric=opts.distance_metric,
+                      model_regressor=opts.model_regressor,
+                      segmentation_seed=inst.seeds.segmentation)  # fmt: skip
 
     def data_labels(
         self,
-        image,
-        fudged_image,
-        segments,
-        classifier_fn,
-        num_samples,
-        batch_size=10,
-        progress_bar=True,
-    ):
-        """Generates images and predictions in the neighborhood of this image.
-
-        Args:
-            image: 3d numpy array, the image
-            fudged_image: 3d numpy array, image to replace original image when
-                superpixel is turned off
-            segments: segmentation of the image
-            classifier_fn: function that takes a list of images and returns a
-                matrix of prediction probabilities
-            num_samples: size of the neighborhood to learn the linear model
-            batch_size: classifier_fn will be called on batches of this size.
-            progress_bar: if True, show tqdm progress bar.
-
-        Returns:
-            A tuple (data, labels), where:
-                data: dense num_samples * num_superpixels
-                labels: prediction probabilities matrix
-        """
-        image = np.asarray(image)
+        image: np.ndarray,
+        fudged_image: np.ndarray,
+        segments: np.ndarray,
+        classifier_fn: Callable[[np.ndarray], Any],
+        num_samples: int,
+        batch_size: int = 10,
+        progress_bar: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """lime's neighbourhood of ``image``: the 0/1 masks (num_samples x
+        superpixels, row 0 all ones) and the classifier's predictions on the
+        images they stand for (hidden superpixels show ``fudged_image``)."""
+        image = np.ascontiguousarray(image)
         if image.ndim != 3:
             raise ValueError(
                 f"image: expected a 3-D (height, width, channels) array, got shape {image.shape}"
             )
-        fudged_image = np.asarray(fudged_image, dtype=image.dtype)
-        if fudged_image.shape != image.shape:
+        fudged = np.ascontiguousarray(fudged_image, dtype=image.dtype)
+        if fudged.shape != image.shape:
             raise ValueError(
-                f"fudged_image: shape {fudged_image.shape} differs from the image's {image.shape}"
+                f"fudged_image: shape {fudged.shape} differs from the image's {image.shape}"
             )
         num_samples = check_int(num_samples, "num_samples", minimum=1)
         batch_size = check_int(batch_size, "batch_size", minimum=1)
+        opts = _Options((), None, 1, num_samples, batch_size, "cosine", None, progress_bar)
         ids, pixel_feature = _segment_features(segments, image.shape[:2])
-        data, labels = self._neighbourhood(
-            image, fudged_image, pixel_feature, len(ids), classifier_fn, num_samples,
-            batch_size, progress_bar,
-        )  # fmt: skip
-        return data.astype(np.int64), labels
-
-
-def _references(obj):
-    """How many references ``obj`` has (infinite where CPython's count is not
-    available, so that buffers are never reused there)."""
-    getrefcount = getattr(sys, "getrefcount", None)
-    return getrefcount(obj) if getrefcount is not None else float("inf")
+        seeds = _Seeds(0, draw_seed(self.random_state))
+        inst = _Instance(image, segments, ids, pixel_feature, fudged, seeds)
+        for done in _predict([inst], classifier_fn, opts, opts.num_samples):
+            assert done.masks is not None and done.yss is not None
+            return done.masks.astype(np.int64), done.yss
+        raise AssertionError("unreachable: _predict yields every instance")

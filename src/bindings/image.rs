@@ -8,7 +8,7 @@ use numpy::{
 use pyo3::prelude::*;
 
 use super::IntoPyResult;
-use crate::image::{colour, masks, quickshift, PixelRuns, QuickshiftParams};
+use crate::image::{colour, masks, quickshift, quickshift_f32, PixelRuns, QuickshiftParams};
 
 /// Quick shift labels (height, width) of a float image (height, width, channels).
 #[pyfunction]
@@ -33,6 +33,27 @@ fn quickshift_segments<'py>(
         .as_slice()
         .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("noise must be C-contiguous"))?;
     let seg = py.detach(|| quickshift(img, &params, nz)).py()?;
+    Ok(seg.into_pyarray(py))
+}
+
+/// Quick shift labels of a float32 feature image (already Lab, times ratio),
+/// in single precision as scikit-image computes them for float32 images.
+#[pyfunction]
+#[pyo3(signature = (image, kernel_size, max_dist, noise))]
+fn quickshift_segments_f32<'py>(
+    py: Python<'py>,
+    image: PyReadonlyArray3<'py, f32>,
+    kernel_size: f64,
+    max_dist: f64,
+    noise: PyReadonlyArray2<'py, f32>,
+) -> PyResult<Bound<'py, PyArray2<i64>>> {
+    let (img, nz) = (image.as_array(), noise.as_array());
+    let nz = nz
+        .as_slice()
+        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("noise must be C-contiguous"))?;
+    let seg = py
+        .detach(|| quickshift_f32(img, kernel_size, max_dist, nz))
+        .py()?;
     Ok(seg.into_pyarray(py))
 }
 
@@ -131,6 +152,7 @@ impl ImagePerturber {
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quickshift_segments, m)?)?;
+    m.add_function(wrap_pyfunction!(quickshift_segments_f32, m)?)?;
     m.add_function(wrap_pyfunction!(rgb2lab, m)?)?;
     m.add_function(wrap_pyfunction!(image_masks, m)?)?;
     m.add_class::<ImagePerturber>()?;

@@ -350,7 +350,7 @@ fn densities(planes: &[f64], g: Grid, inv: f64, start: Vec<f64>) -> Vec<f64> {
 }
 
 /// Window offsets (dr, dc, dr² + dc²) by increasing spatial distance.
-fn offsets_by_distance(half: usize) -> Vec<(isize, isize, f64)> {
+pub(super) fn offsets_by_distance(half: usize) -> Vec<(isize, isize, f64)> {
     let h = half as isize;
     let mut v: Vec<(isize, isize, f64)> = (-h..=h)
         .flat_map(|dr| (-h..=h).map(move |dc| (dr, dc, (dr * dr + dc * dc) as f64)))
@@ -470,7 +470,7 @@ pub fn quickshift(
 /// Numbers the trees of a forest given by parent links (parents are strictly
 /// denser, so there are no cycles): label of a pixel = rank of its root among
 /// all roots in index order.
-fn label_trees(mut parent: Vec<usize>) -> Vec<i64> {
+pub(super) fn label_trees(mut parent: Vec<usize>) -> Vec<i64> {
     let n = parent.len();
     let mut stack = Vec::new();
     for p in 0..n {

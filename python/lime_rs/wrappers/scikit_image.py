@@ -7,8 +7,12 @@ with a fixed set of parameters.
 which ``LimeImageExplainer`` uses by default.
 """
 
+from __future__ import annotations
+
 import numbers
 import types
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -29,11 +33,11 @@ class BaseWrapper:
         desired Scikit-Image class/model
     """
 
-    def __init__(self, target_fn=None, **target_params):
+    def __init__(self, target_fn: Callable[..., Any] | None = None, **target_params: Any) -> None:
         self.target_fn = target_fn
         self.target_params = target_params
 
-    def _check_params(self, parameters):
+    def _check_params(self, parameters: Any) -> None:
         """Checks for mistakes in 'parameters'
 
         Args :
@@ -54,7 +58,7 @@ class BaseWrapper:
             fn = self.target_fn
         else:
             # An object: its __call__ (AttributeError when it has none, as lime).
-            fn = self.target_fn.__call__
+            fn = self.target_fn.__call__  # type: ignore[operator]
 
         if isinstance(parameters, str):
             raise TypeError("invalid argument: list or dictionnary expected")
@@ -62,7 +66,7 @@ class BaseWrapper:
             if not has_arg(fn, name):
                 raise ValueError(f"{name} is not a valid parameter")
 
-    def set_params(self, **params):
+    def set_params(self, **params: Any) -> None:
         """Sets the parameters of this estimator.
         Args:
             **params: Dictionary of parameter names mapped to their values.
@@ -74,7 +78,7 @@ class BaseWrapper:
         self._check_params(params)
         self.target_params = params
 
-    def filter_params(self, fn, override=None):
+    def filter_params(self, fn: Callable[..., Any], override: dict | None = None) -> dict:
         """Filters `target_params` and return those in `fn`'s arguments.
         Args:
             fn : arbitrary function
@@ -88,7 +92,7 @@ class BaseWrapper:
         return kept
 
 
-def _skimage_segmentation(name):
+def _skimage_segmentation(name: str) -> Callable[..., Any]:
     from skimage import segmentation
 
     return getattr(segmentation, name)
@@ -109,7 +113,7 @@ class SegmentationAlgorithm(BaseWrapper):
             as define in Scikit-Image documentation)
     """
 
-    def __init__(self, algo_type, **target_params):
+    def __init__(self, algo_type: str, **target_params: Any) -> None:
         self.algo_type = algo_type
         if algo_type == "quickshift_rs":
             fn = quickshift_rs
@@ -123,11 +127,11 @@ class SegmentationAlgorithm(BaseWrapper):
         BaseWrapper.__init__(self, fn, **target_params)
         self.set_params(**self.filter_params(fn))
 
-    def __call__(self, *args):
-        return self.target_fn(args[0], **self.target_params)
+    def __call__(self, *args: Any) -> np.ndarray:
+        return self.target_fn(args[0], **self.target_params)  # type: ignore[misc]
 
 
-def _as_float_image(image):
+def _as_float_image(image: Any) -> np.ndarray:
     """Values as ``skimage.util.img_as_float`` gives them, in float64:
     unsigned integers / max, signed integers / max (floored at -1), booleans
     0/1, floats unchanged."""
@@ -149,17 +153,17 @@ def _as_float_image(image):
 
 
 def quickshift_rs(
-    image,
-    ratio=1.0,
-    kernel_size=5,
-    max_dist=10,
-    sigma=0,
-    convert2lab=True,
-    rng=42,
-    random_seed=None,
+    image: Any,
+    ratio: float = 1.0,
+    kernel_size: float = 5,
+    max_dist: float = 10,
+    sigma: float = 0,
+    convert2lab: bool = True,
+    rng: Any = 42,
+    random_seed: Any = None,
     *,
-    channel_axis=-1,
-):
+    channel_axis: int = -1,
+) -> np.ndarray:
     """Segment image using quickshift clustering in Color-(x,y) space, in Rust.
 
     The same algorithm, parameters and defaults as
@@ -170,7 +174,8 @@ def quickshift_rs(
     ----------
     image : (M, N, C) ndarray
         Input image (RGB when ``convert2lab``), any numeric dtype; values are
-        scaled as ``skimage.util.img_as_float`` does.
+        scaled as ``skimage.util.img_as_float`` does. float16 and float32
+        images are segmented in single precision, as scikit-image does.
     ratio : float, optional, between 0 and 1
         Balances color-space proximity and image-space proximity.
         Higher values give more weight to color-space.
@@ -202,7 +207,11 @@ def quickshift_rs(
         raise ValueError(
             f"image: only 2D color images are supported, got an array of shape {image.shape}"
         )
-    image = np.moveaxis(_as_float_image(image), channel_axis, -1)
+    # As scikit-image: float16 and float32 images are segmented in float32,
+    # every other dtype in float64 (values as img_as_float gives them).
+    single = image.dtype in (np.float16, np.float32)
+    image = np.moveaxis(image.astype(np.float32) if single else _as_float_image(image),
+                        channel_axis, -1)  # fmt: skip
     if 0 in image.shape:
         raise ValueError(f"image: must not be empty, got an array of shape {image.shape}")
     if convert2lab and image.shape[-1] != 3:
@@ -219,6 +228,21 @@ def quickshift_rs(
         rng = random_seed
     noise = np.random.default_rng(rng).normal(scale=0.00001, size=image.shape[:2])
 
+    if single:
+        # scikit-image's own float32 Lab (numpy float32 arithmetic and a BLAS
+        # product whose rounding Rust would not reproduce bit for bit), then
+        # its float32 scaling; the quick shift itself runs in Rust, in float32.
+        if convert2lab:
+            from skimage.color import rgb2lab
+
+            image = rgb2lab(image)
+        if sigma and sigma > 0:
+            from scipy import ndimage
+
+            image = ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0), mode="reflect")
+        image = np.ascontiguousarray(image * ratio, dtype=np.float32)
+        noise32 = noise.astype(np.float32)
+        return _native.quickshift_segments_f32(image, float(kernel_size), float(max_dist), noise32)
     if sigma and sigma > 0:
         from scipy import ndimage
 
