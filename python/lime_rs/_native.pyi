@@ -187,3 +187,15 @@ def explain_with_data_many(
     alpha: float = 1.0,
     return_stderr: bool = False,
 ) -> list[list[tuple[Any, ...]]]: ...
+def tabular_sample_many(
+    sampler: TabularSampler,
+    rows: npt.NDArray[np.float64],
+    seeds: list[int],
+    num_samples: int,
+    sampling_method: str,
+    around_instance: bool,
+    undiscretize: bool,
+    scaled: npt.NDArray[np.float64],
+    inverse: npt.NDArray[np.float64],
+    distances: npt.NDArray[np.float64],
+) -> None: ...
