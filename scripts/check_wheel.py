@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 import re
 import subprocess
@@ -23,21 +24,25 @@ LICENCE_FILES = ("LICENSE", "NOTICE", "THIRD_PARTY_LICENSES")
 
 def check_auditwheel(wheel: pathlib.Path) -> list[str]:
     out = subprocess.run(
-        [sys.executable, "-m", "auditwheel", "show", str(wheel)],
+        [sys.executable, "-m", "auditwheel", "show", "--json", str(wheel)],
         capture_output=True,
         text=True,
     )
-    text = out.stdout + out.stderr
-    print(text.strip())
-    tag = re.search(r'following platform tag:\s*"(manylinux|musllinux)_(\d+)_(\d+)_(\w+)"', text)
+    if out.returncode != 0:
+        return [f"auditwheel show failed on {wheel.name}: {out.stderr.strip()}"]
+    report = json.loads(out.stdout)
+    tag, external = report["overall_tag"], report["external_libs"]
+    print(f"auditwheel: {wheel.name}: policy {tag}, external libraries {external or 'none'}")
     problems = []
-    if out.returncode != 0 or tag is None:
-        return [f"auditwheel show found no manylinux/musllinux policy for {wheel.name}"]
-    family, version = tag.group(1), (int(tag.group(2)), int(tag.group(3)))
-    if family == "manylinux" and version > MAX_GLIBC:
-        problems.append(f"policy manylinux_{version[0]}_{version[1]} is newer than manylinux_2_17")
-    if "requires no external shared libraries" not in text:
-        problems.append("the wheel needs external shared libraries (see above)")
+    policy = re.fullmatch(r"(manylinux|musllinux)_(\d+)_(\d+)_\w+", tag)
+    if policy is None:
+        problems.append(f"policy {tag} is no manylinux/musllinux policy")
+    elif policy.group(1) == "manylinux" and (int(policy[2]), int(policy[3])) > MAX_GLIBC:
+        problems.append(f"policy {tag} is newer than manylinux_2_17 (manylinux2014)")
+    if external:
+        problems.append(f"the wheel needs external shared libraries: {sorted(external)}")
+    if report.get("unsupported_isa"):
+        problems.append("the wheel needs ISA extensions beyond its platform's baseline")
     return problems
 
 
