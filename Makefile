@@ -18,7 +18,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 $(VENV)/.deps: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "maturin>=1.9.4,<2" "ziglang>=0.13" "auditwheel>=6.8" \
+	$(PY) -m pip install --quiet "maturin>=1.9.4,<2" "ziglang>=0.13,<0.18" "auditwheel>=6.8" \
 		"ruff>=0.6" "mypy>=1.10" "check-jsonschema>=0.29"
 	$(PY) -m pip install --quiet "numpy>=1.24" "scipy>=1.10" "scikit-learn>=1.2" "scikit-image>=0.21" \
 		"matplotlib>=3.6" "tqdm>=4.60" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" \
