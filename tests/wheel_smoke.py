@@ -3,6 +3,7 @@
 
 import pathlib
 import sys
+from importlib import metadata
 
 import numpy as np
 
@@ -12,6 +13,11 @@ from lime_rs.lime_base import LimeBase
 here = pathlib.Path(lime_rs.__file__).resolve()
 assert "site-packages" in str(here), f"lime_rs imported from the source tree: {here}"
 assert (here.parent / "py.typed").exists() and (here.parent / "_native.pyi").exists()
+# One version: the package metadata's is Cargo.toml's, which the extension reports.
+assert metadata.version("lime-rs") == lime_rs.__version__, metadata.version("lime-rs")
+shipped = {pathlib.PurePath(str(f)).name for f in metadata.files("lime-rs") or []}
+missing = {"LICENSE", "NOTICE", "THIRD_PARTY_LICENSES"} - shipped
+assert not missing, f"licence files missing from the installed wheel: {missing}"
 
 rs = np.random.RandomState(0)
 x = rs.randn(500, 6)

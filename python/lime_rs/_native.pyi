@@ -6,6 +6,35 @@ import numpy.typing as npt
 
 __version__: str
 
+# PyO3 lists every name it adds in the module's __all__ (stubtest compares the two lists).
+__all__ = [
+    "__version__",
+    "explain_with_data",
+    "select_features",
+    "ridge",
+    "lars_path",
+    "distances",
+    "kernel",
+    "num_threads",
+    "prewake",
+    "explain_with_data_many",
+    "tabular_sample_many",
+    "tabular_column_moments",
+    "tabular_percentiles",
+    "tabular_bin_stats",
+    "tabular_quantile_bins",
+    "tabular_sample_bins",
+    "TabularSampler",
+    "PooledBuffer",
+    "TextSplitter",
+    "TextIndex",
+    "quickshift_segments",
+    "rgb2lab",
+    "image_masks",
+    "ImagePerturber",
+    "submodular_pick",
+]
+
 # --- engine (src/bindings/base.rs) ---
 
 from typing import Any  # noqa: E402
@@ -193,3 +222,15 @@ def explain_with_data_many(
     alpha: float = 1.0,
     return_stderr: bool = False,
 ) -> list[list[tuple[Any, ...]]]: ...
+def tabular_sample_many(
+    sampler: TabularSampler,
+    rows: npt.NDArray[np.float64],
+    seeds: list[int],
+    num_samples: int,
+    sampling_method: str,
+    around_instance: bool,
+    undiscretize: bool,
+    scaled: npt.NDArray[np.float64],
+    inverse: npt.NDArray[np.float64],
+    distances: npt.NDArray[np.float64],
+) -> None: ...
