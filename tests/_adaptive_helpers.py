@@ -5,7 +5,7 @@ tests/test_adaptive.py and benches/bench_adaptive.py."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -64,7 +64,7 @@ def jaccard(a: dict[int, float], b: dict[int, float]) -> float:
     return len(sa & sb) / len(sa | sb) if sa | sb else 1.0
 
 
-@lru_cache(maxsize=None)
+@cache
 def breast_cancer_models() -> dict[str, Any]:
     """Data, explainer and fitted scikit-learn models (trained once per process)."""
     from sklearn.datasets import load_breast_cancer
