@@ -195,6 +195,7 @@ def test_sandwich_intervals_cover_simultaneously_at_first_round_size():
             df[np.asarray(model[1])] = _adaptive.score_df(hood, 1, model)
             q = np.array([_adaptive.t_quantile(1 - 0.1 / 30 / 2, max(v, 3.0)) for v in df])
             misses += bool(np.any(np.abs(w - w_ref) > q * se))
+        print(f"{name}: family of 30 intervals at 0.1/30 missed in {misses}/{seeds} seeds")
         assert misses <= _binomial_upper(seeds, 0.1), (name, misses)
 
 
@@ -253,7 +254,9 @@ def test_certified_explanations_are_right_at_the_stated_confidence(confidence):
     errors pass a one-sided binomial test at 0.1%."""
     total_cert = total_wrong = 0
     for name, h, row, predict, k in _small_data_cases():
-        cert, wrong, _, _ = _calibrate(h, row, predict, k, seeds=200, confidence=confidence)
+        cert, wrong, rows, jac = _calibrate(h, row, predict, k, seeds=200, confidence=confidence)
+        print(f"{name} confidence {confidence}: certified {cert}/200, wrong {wrong}, "
+              f"median rows {rows:.0f}, Jaccard {jac:.3f}")  # fmt: skip
         assert wrong <= _binomial_upper(cert, 1 - confidence), (name, cert, wrong)
         total_cert += cert
         total_wrong += wrong
@@ -270,10 +273,12 @@ def test_breast_cancer_certificates_are_right():
     h, x = b["harness"], b["x"]
     cert, wrong, rows, _ = _calibrate(h, x[0], b["models"]["hgb"].predict_proba, 1, seeds=12,
                                       reference=40_000)  # fmt: skip
+    print(f"hgb row 0 top-1: certified {cert}/12, wrong {wrong}, median rows {rows:.0f}")
     assert cert >= 10 and wrong == 0 and rows <= 1000
     for name in ("logistic", "forest"):
         cert, wrong, rows, _ = _calibrate(h, x[0], b["models"][name].predict_proba, 10, seeds=6,
                                           reference=40_000)  # fmt: skip
+        print(f"{name} row 0 top-10: certified {cert}/6, wrong {wrong}, median rows {rows:.0f}")
         assert wrong <= _binomial_upper(cert, 0.05)
         if cert == 0:
             assert rows == 5000
@@ -295,8 +300,10 @@ def test_near_tie_is_rarely_certified():
         return np.column_stack([1 - f, f])
 
     ref = top_set(h.fixed(row, predict, 100_000, 77, 1, 1))
-    wrong = 0
+    wrong = certified = 0
     for s in range(200):
         o = h.auto(row, predict, 10_000 + s, 1, 1)
+        certified += o.sampling["certified"]
         wrong += o.sampling["certified"] and top_set(o.models[0]) != ref
+    print(f"near tie: certified {certified}/200, wrong {wrong}")
     assert wrong <= _binomial_upper(200, 0.05)

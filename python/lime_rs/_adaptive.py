@@ -324,19 +324,19 @@ def certify_many(hoods: Sequence[Neighbourhood], columns: Sequence[Sequence[int]
                  looks: int) -> list[tuple[bool, list[tuple]]]:  # fmt: skip
     """``certify`` for several neighbourhoods, with one native call per fit
     over all of them (the fits run in parallel in Rust)."""
+    weights: list[np.ndarray] = []
     for h in hoods:
         if h.weights is None:
             raise ValueError("hoods: every neighbourhood needs its kernel weights")
+        weights.append(h.weights)
     method = resolve_method(feature_selection, num_features)
     alphas = [
-        interval_level(
-            h.weights, h.data.shape[1], len(c), num_features, method, confidence, looks
-        )  # fmt: skip
-        for h, c in zip(hoods, columns)
+        interval_level(w, h.data.shape[1], len(c), num_features, method, confidence, looks)
+        for h, w, c in zip(hoods, weights, columns)
     ]
     # the shown fit: what the explanation stores
     shown = _native.explain_with_data_many(
-        [h.data for h in hoods], [h.yss for h in hoods], [h.weights for h in hoods],
+        [h.data for h in hoods], [h.yss for h in hoods], weights,
         [list(c) for c in columns], num_features, feature_selection, SHOWN_ALPHA,
         return_stderr=True,
     )  # fmt: skip
@@ -348,7 +348,7 @@ def certify_many(hoods: Sequence[Neighbourhood], columns: Sequence[Sequence[int]
     if need_set:
         ranking = _native.explain_with_data_many(
             [hoods[i].data for i in need_set], [hoods[i].yss for i in need_set],
-            [hoods[i].weights for i in need_set], [list(columns[i]) for i in need_set],
+            [weights[i] for i in need_set], [list(columns[i]) for i in need_set],
             num_features, "none", RANKING_ALPHA, return_stderr=True,
         )  # fmt: skip
         for i, full in zip(need_set, ranking):
