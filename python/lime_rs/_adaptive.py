@@ -76,6 +76,7 @@ do not depend on which rows share a batch or on threads.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,11 @@ MIN_EFFECTIVE_ROWS = 100.0
 #: No certificate while some interval's standard error rests on fewer
 #: effective degrees of freedom than this (``score_df``).
 MIN_DF = 10.0
+#: A row whose intervals would need more than this many times
+#: ``max_samples`` rows to pass (``shortfall``² x rows now) is hopeless: its
+#: next round draws every remaining row at once (fewer model calls, the same
+#: rows). The slack covers the noise of the estimated gaps at small n.
+FUTILITY_SLACK = 4.0
 #: Ridge penalty of the ranking fit: lime's highest_weights ranks with it.
 RANKING_ALPHA = 0.01
 #: Ridge penalty of the shown fit (lime's Ridge(alpha=1)).
@@ -291,37 +297,74 @@ def signs_certain(weights: Sequence[float], stderr: Sequence[float], q: np.ndarr
     return bool(np.all(np.isfinite(se)) and np.all(np.abs(w) > q * se))
 
 
+def shortfall(weights: np.ndarray, half: np.ndarray, k: int | None = None) -> float:
+    """By how much the intervals must shrink for the rule to pass: the
+    smallest c with every check true once each half-width ``half`` is divided
+    by c (c < 1: passes now). With ``k``, the top-``k`` separation on scores
+    ``weights`` (>= 0); without, signs. Steers the schedule only (futility),
+    never the certificate."""
+    w = np.abs(weights)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if k is None:
+            return float(np.max(np.where(w > 0, half / w, np.inf), initial=0.0))
+        order = np.argsort(-w, kind="stable")
+        top, rest = order[:k], order[k:]
+        c = float(np.max(np.where(w[top] > 0, half[top] / w[top], np.inf)))
+        if rest.size:
+            gap = w[top][:, None] - w[rest][None, :]
+            need = (half[top][:, None] + half[rest][None, :]) / gap
+            c = max(c, float(np.max(np.where(gap > 0, need, np.inf))))
+    return c
+
+
 def _signs_ok(hood: Neighbourhood, columns: Sequence[int], models: list[tuple],
-              alpha: float | None) -> bool:  # fmt: skip
+              alpha: float | None) -> tuple[bool, float]:  # fmt: skip
     if alpha is None:
-        return False
+        return False, math.nan
+    ok, short = True, 0.0
     for col, m in zip(columns, models):
         q = quantiles(alpha, score_df(hood, col, m))
-        if q is None or not signs_certain(m[2], m[5], q):
-            return False
-    return True
+        if q is None:
+            return False, math.nan
+        ok = ok and signs_certain(m[2], m[5], q)
+        short = max(short, shortfall(np.asarray(m[2]), q * np.asarray(m[5])))
+    return ok, short
 
 
 def _set_ok(hood: Neighbourhood, columns: Sequence[int], full: list[tuple],
-            shown: list[tuple], alpha: float, k: int, method: str) -> bool:  # fmt: skip
+            shown: list[tuple], alpha: float, k: int, method: str) -> tuple[bool, float]:  # fmt: skip
     d = hood.data.shape[1]
     scale = hood.data[0] if method == "highest_weights" else np.ones(d)
+    ok, short = True, 0.0
     for col, model_full, model_shown in zip(columns, full, shown):
         q_sorted = quantiles(alpha, score_df(hood, col, model_full))
         if q_sorted is None:
-            return False
+            return False, math.nan
         w, se = _by_feature(model_full, d)
         q = np.empty(d)
         q[np.asarray(model_full[1], dtype=np.intp)] = q_sorted
         top = separated(w, se, scale, k, q)
-        if top is None or top != frozenset(int(f) for f in model_shown[1]):
-            return False
-    return True
+        ok = ok and top is not None and top == frozenset(int(f) for f in model_shown[1])
+        short = max(short, shortfall(w * scale, q * se * np.abs(scale), k))
+    return ok, short
+
+
+@dataclass
+class Verdict:
+    """One neighbourhood's certificate: ``certified``, the shown local models
+    (one tuple per column: intercept, features, weights, score, local_pred,
+    stderr, as ``explain_with_data(..., return_stderr=True)`` returns them)
+    and ``shortfall``, the factor by which the intervals would have to shrink
+    (about sqrt(rows needed / rows now); nan when unknown)."""
+
+    certified: bool
+    models: list[tuple]
+    shortfall: float
 
 
 def certify_many(hoods: Sequence[Neighbourhood], columns: Sequence[Sequence[int]],
                  num_features: int, feature_selection: str, confidence: float,
-                 looks: int) -> list[tuple[bool, list[tuple]]]:  # fmt: skip
+                 looks: int) -> list[Verdict]:  # fmt: skip
     """``certify`` for several neighbourhoods, with one native call per fit
     over all of them (the fits run in parallel in Rust)."""
     weights: list[np.ndarray] = []
@@ -340,10 +383,14 @@ def certify_many(hoods: Sequence[Neighbourhood], columns: Sequence[Sequence[int]
         [list(c) for c in columns], num_features, feature_selection, SHOWN_ALPHA,
         return_stderr=True,
     )  # fmt: skip
-    ok = [_signs_ok(h, c, m, a) for h, c, m, a in zip(hoods, columns, shown, alphas)]
+    verdicts = []
+    for h, c, m, a in zip(hoods, columns, shown, alphas):
+        ok, short = _signs_ok(h, c, m, a)
+        verdicts.append(Verdict(ok, m, short))
     need_set = [
         i for i, h in enumerate(hoods)
-        if ok[i] and intervals_per_label(h.data.shape[1], num_features, method) > h.data.shape[1]
+        if alphas[i] is not None
+        and intervals_per_label(h.data.shape[1], num_features, method) > h.data.shape[1]
     ]  # fmt: skip
     if need_set:
         ranking = _native.explain_with_data_many(
@@ -352,13 +399,16 @@ def certify_many(hoods: Sequence[Neighbourhood], columns: Sequence[Sequence[int]
             num_features, "none", RANKING_ALPHA, return_stderr=True,
         )  # fmt: skip
         for i, full in zip(need_set, ranking):
-            ok[i] = _set_ok(hoods[i], columns[i], full, shown[i], alphas[i],  # type: ignore[arg-type]
-                            num_features, method)  # fmt: skip
-    return list(zip(ok, shown))
+            ok, short = _set_ok(hoods[i], columns[i], full, shown[i], alphas[i],  # type: ignore[arg-type]
+                                num_features, method)  # fmt: skip
+            v = verdicts[i]
+            v.certified = v.certified and ok
+            v.shortfall = max(v.shortfall, short)
+    return verdicts
 
 
 def certify(hood: Neighbourhood, columns: Sequence[int], num_features: int,
-            feature_selection: str, confidence: float, looks: int) -> tuple[bool, list[tuple]]:  # fmt: skip
+            feature_selection: str, confidence: float, looks: int) -> Verdict:  # fmt: skip
     """Whether the explanation of ``hood`` is certified (module docstring),
     and its shown local models per column of ``columns``: (intercept,
     features, weights, score, local_pred, stderr), as ``explain_with_data``
@@ -464,12 +514,16 @@ def run_many(tasks: Sequence[Task], predict: Callable[[Any], np.ndarray],
     ]
     columns: list[list[int]] = [[] for _ in range(n_tasks)]
     outcomes: list[Outcome | None] = [None] * n_tasks
+    drawn = [0] * n_tasks
+    hopeless = [False] * n_tasks
     active = list(range(n_tasks))
-    drawn = 0
     for r, target in enumerate(sizes):
-        new = target - drawn
-        drawn = target
-        rounds = [tasks[i].sample_round(new, round_seed(tasks[i].seed, r), r == 0) for i in active]
+        # a hopeless row draws all its remaining rows now (and then stops)
+        targets = [settings.max_samples if hopeless[i] else target for i in active]
+        rounds = [
+            tasks[i].sample_round(t - drawn[i], round_seed(tasks[i].seed, r), r == 0)
+            for i, t in zip(active, targets)
+        ]
         counts = [rd.data.shape[0] for rd in rounds]
         yss_all = np.asarray(predict(_concat([rd.inverse for rd in rounds])), dtype=np.float64)
         if yss_all.ndim != 2 or yss_all.shape[0] != sum(counts):
@@ -480,6 +534,7 @@ def run_many(tasks: Sequence[Task], predict: Callable[[Any], np.ndarray],
         offsets = np.cumsum([0, *counts])
         hoods = []
         for j, (i, rd) in enumerate(zip(active, rounds)):
+            drawn[i] = targets[j]
             p = parts[i]
             yss = yss_all[offsets[j] : offsets[j + 1]]
             if r == 0:
@@ -497,22 +552,24 @@ def run_many(tasks: Sequence[Task], predict: Callable[[Any], np.ndarray],
             # keep one block: the next round concatenates two arrays, not r
             for key, arr in zip(("data", "yss", "distances", "weights"), _fields(hoods[-1])):
                 p[key] = [arr]
-        results = certify_many(
+        verdicts = certify_many(
             hoods, [columns[i] for i in active], settings.num_features,
             settings.feature_selection, settings.confidence, looks,
         )  # fmt: skip
-        last = r == looks - 1
         still = []
-        for i, hood, (ok, models) in zip(active, hoods, results):
-            if ok or last:
-                outcomes[i] = Outcome(hood, columns[i], models, {
-                    "num_samples": int(hood.data.shape[0]),
+        for i, hood, v in zip(active, hoods, verdicts):
+            n = hood.data.shape[0]
+            if v.certified or n >= settings.max_samples:
+                outcomes[i] = Outcome(hood, columns[i], v.models, {
+                    "num_samples": int(n),
                     "rounds": r + 1,
-                    "certified": bool(ok),
+                    "certified": bool(v.certified),
                     "confidence": settings.confidence,
                     "max_samples": settings.max_samples,
                 })  # fmt: skip
             else:
+                # NaN (no estimate yet) is never hopeless
+                hopeless[i] = v.shortfall**2 * n > FUTILITY_SLACK * settings.max_samples
                 still.append(i)
         active = still
         if not active:
