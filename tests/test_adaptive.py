@@ -325,3 +325,54 @@ def test_near_tie_is_rarely_certified():
         wrong += o.sampling["certified"] and top_set(o.models[0]) != ref
     print(f"near tie: certified {certified}/200, wrong {wrong}")
     assert wrong <= _binomial_upper(200, 0.05)
+
+
+# --------------------------------------------------------------------------
+# The rule on synthetic neighbourhoods with known weights
+
+
+def _synthetic(coefs, n=4000, seed=0, noise=0.3):
+    """A 0/1 neighbourhood (row 0 all ones, as text and discretized data)
+    with y = 0.5 + x @ coef + noise per column of ``coefs`` (d, L)."""
+    rng = np.random.default_rng(seed)
+    coefs = np.asarray(coefs, dtype=np.float64).reshape(len(coefs), -1)
+    x = (rng.random((n, coefs.shape[0])) < 0.5).astype(np.float64)
+    x[0] = 1.0
+    y = 0.5 + x @ coefs + noise * rng.standard_normal((n, coefs.shape[1]))
+    w = np.exp(-rng.random(n))
+    return _adaptive.Neighbourhood(x, np.ascontiguousarray(y), np.zeros(n), weights=w)
+
+
+def test_rule_certifies_clear_sets_and_refuses_ties():
+    clear = _synthetic([1.0, -0.8, 0.5, 0, 0, 0])
+    v = _adaptive.certify(clear, [0], 2, "highest_weights", 0.95, looks=6)
+    assert v.certified and sorted(v.models[0][1]) == [0, 1]
+    assert list(np.sign(v.models[0][2])) == [1.0, -1.0]
+    assert v.shortfall < 1
+    tie = _synthetic([1.0, -1.0, 0.5, 0, 0, 0])
+    assert not _adaptive.certify(tie, [0], 1, "highest_weights", 0.95, looks=6).certified
+    # forward selection (auto, k <= 6) is certified when it picks the top-|w| set
+    assert _adaptive.certify(clear, [0], 2, "auto", 0.95, looks=6).certified
+
+
+def test_rule_signs_only_when_every_feature_is_shown():
+    nonzero = _synthetic([1.0, -0.8, 0.5, 0.4])
+    assert _adaptive.certify(nonzero, [0], 4, "auto", 0.95, looks=6).certified
+    assert _adaptive.certify(nonzero, [0], 2, "none", 0.95, looks=6).certified
+    with_zero = _synthetic([1.0, -0.8, 0.5, 0.0])
+    # a zero weight's sign is never certain
+    assert not _adaptive.certify(with_zero, [0], 4, "auto", 0.95, looks=6).certified
+
+
+def test_rule_needs_every_label():
+    both = _synthetic([[1.0, 1.0], [-0.8, -1.0], [0.5, 0.5], [0, 0]])
+    assert _adaptive.certify(both, [0], 1, "highest_weights", 0.95, looks=6).certified
+    assert not _adaptive.certify(both, [1], 1, "highest_weights", 0.95, looks=6).certified
+    assert not _adaptive.certify(both, [0, 1], 1, "highest_weights", 0.95, looks=6).certified
+
+
+def test_rule_waits_for_enough_rows():
+    small = _synthetic([3.0, 0, 0, 0], n=60, noise=0.01)
+    assert not _adaptive.certify(small, [0], 1, "highest_weights", 0.95, looks=6).certified
+    assert _adaptive.certify(_synthetic([3.0, 0, 0, 0], n=300, noise=0.01), [0], 1,
+                             "highest_weights", 0.95, looks=6).certified  # fmt: skip

@@ -71,7 +71,30 @@ The explainer describes how to draw one round of one row (``Task``) and how
 to call the model; the driver does the rounds: each round is one model call
 over the new rows of every row not yet certified (certified rows drop out),
 and round r of a row draws from the stream ``round_seed(seed, r)``, so results
-do not depend on which rows share a batch or on threads.
+do not depend on which rows share a batch or on threads. A row whose
+certificate is out of reach (``shortfall``: it would need more than
+``FUTILITY_SLACK`` x ``max_samples`` rows) draws all its remaining rows in
+its next round: the same rows as lime, in fewer model calls.
+
+Wiring an explainer (sketch)::
+
+    num_samples = _adaptive.check_num_samples(num_samples, minimum=2)
+    if num_samples == "auto":
+        settings = _adaptive.Settings(
+            num_features, feature_selection,
+            _adaptive.check_confidence(confidence), _adaptive.check_max_samples(max_samples))
+
+        def sample_round(n, seed, first):   # one per row
+            # n rows from the stream `seed`; row 0 is the original when `first`,
+            # else draw n + 1 and drop the stream's copy of the original
+            return _adaptive.Round(data, model_inputs, distances_to_original)
+
+        tasks = [_adaptive.Task(sample_round, seed, columns_or_fn) for each row]
+        outcomes = _adaptive.run_many(tasks, checked_predict,
+                                      partial(kernel_weights, kernel_fn), settings)
+        for o in outcomes:   # o.hood (data, yss, distances, weights), o.columns
+            store_models(exp, labels, o.models, o.hood.yss, feature_ids, verbose)
+            exp.sampling = o.sampling
 """
 
 from __future__ import annotations
@@ -599,6 +622,7 @@ __all__ = [
     "Round",
     "Settings",
     "Task",
+    "Verdict",
     "certify",
     "certify_many",
     "check_confidence",
@@ -608,4 +632,5 @@ __all__ = [
     "run",
     "run_many",
     "schedule",
+    "shortfall",
 ]
