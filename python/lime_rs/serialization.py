@@ -89,9 +89,12 @@ def _kernel_settings(explainer):
         width = kernel_fn.keywords.get("kernel_width")
         out["kernel_width"] = _plain(width) if isinstance(width, numbers.Real) else None
         fn = kernel_fn.func
-        default = getattr(fn, "__name__", "") == "_exponential_kernel" and getattr(
-            fn, "__module__", ""
-        ).startswith("lime_rs.")
+        from lime_rs._pipeline import exponential_kernel
+
+        default = fn is exponential_kernel or (
+            getattr(fn, "__name__", "") == "_exponential_kernel"
+            and getattr(fn, "__module__", "").startswith("lime_rs.")
+        )
         out["kernel"] = "exponential" if default else _callable_name(fn)
     elif kernel_fn is not None:
         out["kernel"] = _callable_name(kernel_fn)
