@@ -21,7 +21,6 @@ from lime_rs import _native
 from lime_rs._random import check_random_state, draw_seed
 from lime_rs._validation import as_float_array
 
-
 Moments = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -227,28 +226,21 @@ class StatsDiscretizer(BaseDiscretizer):
         return bins
 
 
-class _PercentileDiscretizer(BaseDiscretizer):
+class _BinsFromData(BaseDiscretizer):
+    """lime's quartile, decile and entropy discretizers: bins from the data
+    (their signature has no ``data_stats``)."""
+
+    def __init__(self, data: Any, categorical_features: Sequence[int], feature_names: Sequence[str],
+                 labels: Any = None, random_state: Any = None) -> None:  # fmt: skip
+        BaseDiscretizer.__init__(self, data, categorical_features, feature_names, labels=labels,
+                                 random_state=random_state)  # fmt: skip
+
+
+class _PercentileDiscretizer(_BinsFromData):
     """Quartile and decile bins: np.percentile of every column to discretize,
     with the bins' statistics and the columns' moments from the same native pass."""
 
     _q: tuple[float, ...] = ()
-
-    def __init__(
-        self,
-        data: Any,
-        categorical_features: Sequence[int],
-        feature_names: Sequence[str],
-        labels: Any = None,
-        random_state: Any = None,
-    ) -> None:
-        BaseDiscretizer.__init__(
-            self,
-            data,
-            categorical_features,
-            feature_names,
-            labels=labels,
-            random_state=random_state,
-        )
 
     def bins(self, data: Any, labels: Any) -> list[np.ndarray]:
         return self._percentiles(data).bins
@@ -279,30 +271,13 @@ class DecileDiscretizer(_PercentileDiscretizer):
     _q = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0)
 
 
-class EntropyDiscretizer(BaseDiscretizer):
-    def __init__(
-        self,
-        data: Any,
-        categorical_features: Sequence[int],
-        feature_names: Sequence[str],
-        labels: Any = None,
-        random_state: Any = None,
-    ) -> None:
+class EntropyDiscretizer(_BinsFromData):
+    def bins(self, data: np.ndarray, labels: Any) -> list[np.ndarray]:
         if labels is None:
             raise ValueError(
                 "Labels must be not None when using EntropyDiscretizer "
                 "(pass training_labels to LimeTabularExplainer)"
             )
-        BaseDiscretizer.__init__(
-            self,
-            data,
-            categorical_features,
-            feature_names,
-            labels=labels,
-            random_state=random_state,
-        )
-
-    def bins(self, data: np.ndarray, labels: Any) -> list[np.ndarray]:
         from sklearn.tree import DecisionTreeClassifier
 
         state = self.random_state
@@ -339,7 +314,9 @@ def fit_with_moments(
     data computed them (None otherwise)."""
     cls = {"quartile": QuartileDiscretizer, "decile": DecileDiscretizer}.get(name)
     if cls is None:
-        return EntropyDiscretizer(data, categorical_features, feature_names, labels, random_state), None
+        return EntropyDiscretizer(
+            data, categorical_features, feature_names, labels, random_state
+        ), None
     disc = cls.__new__(cls)
     binning = disc._fit(data, categorical_features, feature_names, labels, random_state, None)
     return disc, binning.moments

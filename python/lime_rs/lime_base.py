@@ -78,7 +78,10 @@ class LimeBase:
     """Class for learning a locally linear sparse model from perturbed data"""
 
     def __init__(
-        self, kernel_fn: Callable[[np.ndarray], Any], verbose: bool = False, random_state: Any = None
+        self,
+        kernel_fn: Callable[[np.ndarray], Any],
+        verbose: bool = False,
+        random_state: Any = None,
     ) -> None:
         """Init function
 

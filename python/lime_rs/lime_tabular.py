@@ -314,51 +314,40 @@ class LimeTabularExplainer:
         """Init function.
 
         Args:
-            training_data: numpy 2d array, or a pandas DataFrame (lime_rs
-                addition: string columns become categorical features shown by
-                value, and predict_fn then receives DataFrames with the
-                original columns and dtypes; see lime_rs._pandas)
-            mode: "classification" or "regression"
-            training_labels: labels for training data. Not required, but may be
-                used by discretizer.
-            feature_names: list of names (strings) corresponding to the columns
-                in the training data.
-            categorical_features: list of indices (ints) corresponding to the
-                categorical columns. Everything else will be considered
-                continuous. Values in these columns MUST be integers.
-            categorical_names: map from int to list of names, where
-                categorical_names[x][y] represents the name of the yth value of
-                column x.
-            kernel_width: kernel width for the exponential kernel.
-                If None, defaults to sqrt (number of columns) * 0.75
-            kernel: similarity kernel that takes euclidean distances and kernel
-                width as input and outputs weights in (0,1). If None, defaults to
-                an exponential kernel.
-            verbose: if true, print local prediction values from linear model
-            class_names: list of class names, ordered according to whatever the
-                classifier is using. If not present, class names will be '0',
-                '1', ...
-            feature_selection: feature selection method. can be
-                'forward_selection', 'lasso_path', 'none' or 'auto'.
-                See function 'explain_instance_with_data' in lime_base.py for
-                details on what each of the options does.
-            discretize_continuous: if True, all non-categorical features will
-                be discretized into quartiles.
-            discretizer: only matters if discretize_continuous is True
-                and data is not sparse. Options are 'quartile', 'decile',
-                'entropy' or a BaseDiscretizer instance.
-            sample_around_instance: if True, will sample continuous features
-                in perturbed samples from a normal centered at the instance
-                being explained. Otherwise, the normal is centered on the mean
-                of the feature data.
-            random_state: an integer, numpy.RandomState or numpy.Generator that
-                will be used to generate random numbers. If None, the random
-                state will be initialized using the internal numpy seed.
-            training_data_stats: a dict object having the details of training data
-                statistics. If None, training data information will be used, only matters
-                if discretize_continuous is True. Must have the following keys:
-                means", "mins", "maxs", "stds", "feature_values",
-                "feature_frequencies"
+            training_data: numpy 2d array or scipy.sparse matrix, or a pandas
+                DataFrame (lime_rs addition: string columns become categorical
+                features shown by value, and predict_fn then receives
+                DataFrames with the original columns and dtypes; see
+                lime_rs._pandas).
+            mode: "classification" or "regression" (anything else raises
+                lime_rs.exceptions.LimeError).
+            training_labels: labels of the training data (the entropy
+                discretizer needs them).
+            feature_names: the columns' names (default '0', '1', ...).
+            categorical_features: indices of the categorical columns (integer
+                values); every other column is continuous.
+            categorical_names: categorical_names[x][y] names value y of column x.
+            kernel_width: width of the exponential kernel (default
+                sqrt(number of columns) * 0.75).
+            kernel: kernel(distances, kernel_width) -> weights in (0, 1);
+                default lime's exponential kernel (computed in Rust).
+            verbose: if True, print the local models' predictions.
+            class_names: the classifier's class names, in its order (default
+                '0', '1', ...).
+            feature_selection: 'forward_selection', 'highest_weights',
+                'lasso_path', 'none' or 'auto' (see
+                LimeBase.explain_instance_with_data).
+            discretize_continuous: if True, continuous columns are discretized.
+            discretizer: 'quartile', 'decile', 'entropy' or a BaseDiscretizer
+                instance (dense data only).
+            sample_around_instance: if True, continuous features are sampled
+                from a normal centred on the instance, else on the training mean.
+            random_state: None, an int, a numpy.random.RandomState or
+                numpy.random.Generator.
+            training_data_stats: statistics to use instead of the training
+                data's (with discretize_continuous): a dict with the keys
+                "means", "mins", "maxs", "stds", "feature_values",
+                "feature_frequencies" (and optionally "bins").
         """
         self.random_state = check_random_state(random_state)
         if mode not in ("classification", "regression"):
@@ -915,8 +904,17 @@ class LimeTabularExplainer:
             columns.append([int(label) % hood.yss.shape[1] for label in labs])
         method, num_features = self.feature_selection, call.num_features
         if len(items) == 1:
-            models = [_native.explain_with_data(data[0], yss[0], weights[0], columns[0],
-                                                num_features, method, return_stderr=True)]
+            models = [
+                _native.explain_with_data(
+                    data[0],
+                    yss[0],
+                    weights[0],
+                    columns[0],
+                    num_features,
+                    method,
+                    return_stderr=True,
+                )
+            ]
         else:
             models = _native.explain_with_data_many(data, yss, weights, columns, num_features,
                                                     method, return_stderr=True)  # fmt: skip
@@ -1192,60 +1190,29 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
 
     def __init__(
         self,
-        training_data,
-        mode="classification",
-        training_labels=None,
-        feature_names=None,
-        categorical_features=None,
-        categorical_names=None,
-        kernel_width=None,
-        kernel=None,
-        verbose=False,
-        class_names=None,
-        feature_selection="auto",
-        discretize_continuous=True,
-        discretizer="quartile",
-        random_state=None,
-    ):
+        training_data: Any,
+        mode: str = "classification",
+        training_labels: Any = None,
+        feature_names: Sequence[str] | None = None,
+        categorical_features: Sequence[int] | None = None,
+        categorical_names: Mapping[int, Sequence[str]] | None = None,
+        kernel_width: float | None = None,
+        kernel: Callable[..., Any] | None = None,
+        verbose: bool = False,
+        class_names: Sequence[str] | None = None,
+        feature_selection: str = "auto",
+        discretize_continuous: bool = True,
+        discretizer: str | BaseDiscretizer = "quartile",
+        random_state: Any = None,
+    ) -> None:
         """
         Args:
             training_data: numpy 3d array with shape
                 (n_samples, n_timesteps, n_features)
-            mode: "classification" or "regression"
-            training_labels: labels for training data. Not required, but may be
-                used by discretizer.
-            feature_names: list of names (strings) corresponding to the columns
-                in the training data.
-            categorical_features: list of indices (ints) corresponding to the
-                categorical columns. Everything else will be considered
-                continuous. Values in these columns MUST be integers.
-            categorical_names: map from int to list of names, where
-                categorical_names[x][y] represents the name of the yth value of
-                column x.
-            kernel_width: kernel width for the exponential kernel.
-            If None, defaults to sqrt(number of columns) * 0.75
-            kernel: similarity kernel that takes euclidean distances and kernel
-                width as input and outputs weights in (0,1). If None, defaults to
-                an exponential kernel.
-            verbose: if true, print local prediction values from linear model
-            class_names: list of class names, ordered according to whatever the
-                classifier is using. If not present, class names will be '0',
-                '1', ...
-            feature_selection: feature selection method. can be
-                'forward_selection', 'lasso_path', 'none' or 'auto'.
-                See function 'explain_instance_with_data' in lime_base.py for
-                details on what each of the options does.
-            discretize_continuous: if True, all non-categorical features will
-                be discretized into quartiles.
-            discretizer: only matters if discretize_continuous is True. Options
-                are 'quartile', 'decile', 'entropy' or a BaseDiscretizer
-                instance.
-            random_state: an integer or numpy.RandomState that will be used to
-                generate random numbers. If None, the random state will be
-                initialized using the internal numpy seed.
+            feature_names: the names of the n_features features (each
+                becomes n_timesteps columns named ``{name}_t-{lag}``).
+            The other arguments are LimeTabularExplainer's.
         """
-
-        # Reshape X
         training_data = np.asarray(training_data)
         if training_data.ndim != 3:
             raise ValueError(
@@ -1253,22 +1220,15 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
                 f"got shape {training_data.shape}"
             )
         n_samples, n_timesteps, n_features = training_data.shape
-        training_data = np.transpose(training_data, axes=(0, 2, 1)).reshape(
-            n_samples, n_timesteps * n_features
-        )
         self.n_timesteps = n_timesteps
         self.n_features = n_features
         if feature_names is None:
             feature_names = [f"feature{i}" for i in range(n_features)]
-
-        # Update the feature names
         feature_names = [
             f"{n}_t-{n_timesteps - (i + 1)}" for n in feature_names for i in range(n_timesteps)
         ]
-
-        # Send off the the super class to do its magic.
         super().__init__(
-            training_data,
+            self._flatten(training_data),
             mode=mode,
             training_labels=training_labels,
             feature_names=feature_names,
@@ -1284,7 +1244,12 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
             random_state=random_state,
         )
 
-    def _make_predict_proba(self, func):
+    def _flatten(self, x: np.ndarray) -> np.ndarray:
+        """(n, n_timesteps, n_features) rows as (n, n_features * n_timesteps)
+        columns, each feature's time steps side by side."""
+        return np.transpose(x, axes=(0, 2, 1)).reshape(x.shape[0], x.shape[1] * x.shape[2])
+
+    def _make_predict_proba(self, func: Callable[[Any], Any]) -> Callable[[np.ndarray], Any]:
         """
         The predict_proba method will expect 3d arrays, but we are reshaping
         them to 2D so that LIME works correctly. This wraps the function
@@ -1300,25 +1265,13 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
 
         return predict_proba
 
-    def explain_instances(
-        self,
-        data,
-        classifier_fn,
-        *,
-        labels=(1,),
-        top_labels=None,
-        num_features=10,
-        num_samples=5000,
-        distance_metric="euclidean",
-        model_regressor=None,
-        sampling_method="gaussian",
-        batch_size=None,
-        progress_bar=False,
-    ):
+    def explain_instances(  # type: ignore[override]
+        self, data: Any, classifier_fn: Callable[[Any], Any], **kwargs: Any
+    ) -> list[explanation.Explanation]:
         """Explains many rows of shape (n_timesteps, n_features): ``data`` is
-        (n_rows, n_timesteps, n_features). See
-        LimeTabularExplainer.explain_instances (same contract: equal to
-        explain_instance row by row, one model call per chunk)."""
+        (n_rows, n_timesteps, n_features). Keyword arguments and contract as
+        LimeTabularExplainer.explain_instances (equal to explain_instance row
+        by row, one model call per chunk)."""
         arr = np.asarray(data)
         if arr.ndim == 1 and arr.shape[0] == 0:
             arr = arr.reshape(0, self.n_timesteps, self.n_features)
@@ -1327,79 +1280,43 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
                 f"data: expected shape (n_rows, n_timesteps, n_features) = "
                 f"(n_rows, {self.n_timesteps}, {self.n_features}), got {arr.shape}"
             )
-        flat = np.transpose(arr, axes=(0, 2, 1)).reshape(
-            arr.shape[0], self.n_timesteps * self.n_features
-        )
-        return super().explain_instances(
-            flat,
-            self._make_predict_proba(classifier_fn),
-            labels=labels,
-            top_labels=top_labels,
-            num_features=num_features,
-            num_samples=num_samples,
-            distance_metric=distance_metric,
-            model_regressor=model_regressor,
-            sampling_method=sampling_method,
-            batch_size=batch_size,
-            progress_bar=progress_bar,
-        )
+        wrapped = self._make_predict_proba(classifier_fn)
+        return super().explain_instances(self._flatten(arr), wrapped, **kwargs)
 
-    def explain_instance(
+    def explain_instance(  # type: ignore[override]
         self,
-        data_row,
-        classifier_fn,
-        labels=(1,),
-        top_labels=None,
-        num_features=10,
-        num_samples=5000,
-        distance_metric="euclidean",
-        model_regressor=None,
-        sampling_method="gaussian",
-    ):
+        data_row: Any,
+        classifier_fn: Callable[[Any], Any],
+        labels: Sequence[int] = (1,),
+        top_labels: int | None = None,
+        num_features: int = 10,
+        num_samples: int = 5000,
+        distance_metric: str = "euclidean",
+        model_regressor: Any = None,
+        sampling_method: str = "gaussian",
+    ) -> explanation.Explanation:
         """Generates explanations for a prediction.
 
-        First, we generate neighborhood data by randomly perturbing features
-        from the instance (see __data_inverse). We then learn locally weighted
-        linear models on this neighborhood data to explain each of the classes
-        in an interpretable way (see lime_base.py).
-
         Args:
-            data_row: 2d numpy array, corresponding to a row
+            data_row: 2d numpy array (n_timesteps, n_features), corresponding to a row
             classifier_fn: classifier prediction probability function, which
                 takes a numpy array and outputs prediction probabilities. For
                 ScikitClassifiers , this is classifier.predict_proba.
-            labels: iterable with labels to be explained.
-            top_labels: if not None, ignore labels and produce explanations for
-                the K labels with highest prediction probabilities, where K is
-                this parameter.
-            num_features: maximum number of features present in explanation
-            num_samples: size of the neighborhood to learn the linear model
-            distance_metric: the distance metric to use for weights.
-            model_regressor: sklearn regressor to use in explanation. Defaults
-                to Ridge regression in LimeBase. Must have
-                model_regressor.coef_ and 'sample_weight' as a parameter
-                to model_regressor.fit()
-            sampling_method: 'gaussian' (default) or 'lhs' (lime_rs addition).
+            The other arguments are LimeTabularExplainer.explain_instance's.
 
         Returns:
             An Explanation object (see explanation.py) with the corresponding
             explanations.
         """
-
-        # Flatten input so that the normal explainer can handle it
         data_row = np.asarray(data_row)
         if data_row.shape != (self.n_timesteps, self.n_features):
             raise ValueError(
                 f"data_row: expected shape (n_timesteps, n_features) = "
                 f"({self.n_timesteps}, {self.n_features}), got {data_row.shape}"
             )
-        data_row = data_row.T.reshape(self.n_timesteps * self.n_features)
-
-        # Wrap the classifier to reshape input
-        classifier_fn = self._make_predict_proba(classifier_fn)
         return super().explain_instance(
-            data_row,
-            classifier_fn,
+            data_row.T.reshape(self.n_timesteps * self.n_features),
+            self._make_predict_proba(classifier_fn),
             labels=labels,
             top_labels=top_labels,
             num_features=num_features,
