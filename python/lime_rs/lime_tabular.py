@@ -45,6 +45,7 @@ from lime_rs.discretize import (  # the discretizers are importable from here, a
     BaseDiscretizer,
     DecileDiscretizer,  # noqa: F401
     EntropyDiscretizer,  # noqa: F401
+    Moments,
     QuartileDiscretizer,  # noqa: F401
     StatsDiscretizer,
     fit_with_moments,
@@ -367,7 +368,7 @@ class LimeTabularExplainer:
             self.validate_training_data_stats(self.training_data_stats)
 
         sparse = _is_sparse(training_data)
-        moments = None
+        moments: Moments | None = None
         if sparse:
             data = training_data.tocsr()
             if data.ndim != 2:
@@ -440,7 +441,8 @@ class LimeTabularExplainer:
         self.class_names = class_names
 
         # Though set has no role to play if training data stats are provided
-        self.scaler = _StandardScalerStats(*moments, n_rows)
+        mean, var, scale = moments
+        self.scaler = _StandardScalerStats(mean, var, scale, n_rows)
         self.feature_values: dict[int, Any] = {}
         self.feature_frequencies: dict[int, np.ndarray] = {}
         discretized_columns = None
@@ -700,10 +702,11 @@ class LimeTabularExplainer:
         if native_undisc:
             for f in disc.means:
                 if int(f) in categorical:
-                    bins[int(f)] = tuple(
+                    lo, hi, mean, std = (
                         np.asarray(getattr(disc, attr)[f], dtype=np.float64).ravel().tolist()
                         for attr in ("mins", "maxs", "means", "stds")
                     )
+                    bins[int(f)] = (lo, hi, mean, std)
         native = _native.TabularSampler(
             np.asarray(self.scaler.mean_, dtype=np.float64).tolist(),
             np.asarray(self.scaler.scale_, dtype=np.float64).tolist(),
@@ -947,6 +950,7 @@ class LimeTabularExplainer:
         categorical_features: Any = self.categorical_features
         discretized_feature_names = None
         if disc is not None:
+            assert sample.first_row is not None  # _sample_row discretizes the row
             categorical_features = range(row.shape[0])
             discretized_feature_names = list(feature_names)
             for f in disc.names:
