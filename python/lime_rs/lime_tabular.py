@@ -511,33 +511,27 @@ class LimeTabularExplainer:
         """Generates explanations for a prediction.
 
         First, we generate neighborhood data by randomly perturbing features
-        from the instance (see __data_inverse). We then learn locally weighted
-        linear models on this neighborhood data to explain each of the classes
-        in an interpretable way (see lime_base.py).
+        from the instance. We then learn locally weighted linear models on this
+        neighborhood data to explain each of the classes in an interpretable
+        way (see lime_base.py).
 
         Args:
-            data_row: 1d numpy array or scipy.sparse matrix, corresponding to a row
-                (or a pandas Series / one-row DataFrame, lime_rs addition)
-            predict_fn: prediction function. For classifiers, this should be a
-                function that takes a numpy array and outputs prediction
-                probabilities. For regressors, this takes a numpy array and
-                returns the predictions. For ScikitClassifiers, this is
-                `classifier.predict_proba()`. For ScikitRegressors, this
-                is `regressor.predict()`. The prediction function needs to work
-                on multiple feature vectors (the vectors randomly perturbed
-                from the data_row).
+            data_row: 1d numpy array or scipy.sparse row (or a pandas Series /
+                one-row DataFrame, lime_rs addition)
+            predict_fn: the model on many rows at once: for classifiers,
+                probabilities (e.g. ``classifier.predict_proba``); for
+                regressors, predictions (``regressor.predict``).
             labels: iterable with labels to be explained.
-            top_labels: if not None, ignore labels and produce explanations for
-                the K labels with highest prediction probabilities, where K is
-                this parameter.
+            top_labels: if not None, ignore labels and explain the K labels
+                with the highest predicted probabilities, K = top_labels.
             num_features: maximum number of features present in explanation
             num_samples: size of the neighborhood to learn the linear model
             distance_metric: the distance metric to use for weights.
-            model_regressor: sklearn regressor to use in explanation. Defaults
-                to Ridge regression in LimeBase. Must have model_regressor.coef_
-                and 'sample_weight' as a parameter to model_regressor.fit()
-            sampling_method: Method to sample synthetic data. Defaults to Gaussian
-                sampling. Can also use Latin Hypercube Sampling ('lhs').
+            model_regressor: sklearn regressor to use in explanation (default:
+                ridge regression, in Rust); needs ``coef_`` and ``fit(...,
+                sample_weight=...)``.
+            sampling_method: 'gaussian' (default) or Latin Hypercube
+                Sampling ('lhs'), for continuous features not discretized.
 
         Returns:
             An Explanation object (see explanation.py) with the corresponding
@@ -576,43 +570,34 @@ class LimeTabularExplainer:
 
         Determinism contract: ``explain_instances(data, f, **kw)`` returns
         exactly what ``[explain_instance(row, f, **kw) for row in data]``
-        returns on an explainer in the same state: one seed per row is drawn
-        from ``random_state`` in row order, as successive ``explain_instance``
-        calls draw them, and each row's computation is the same. Results do not
-        depend on ``batch_size``, on ``LIME_RS_NUM_THREADS`` or on how the rows
-        are split between calls; ``random_state`` is left advanced as by those
-        calls.
+        returns on an explainer in the same state (one seed per row, drawn
+        from ``random_state`` in row order), whatever ``batch_size``,
+        ``LIME_RS_NUM_THREADS`` or the split of rows between calls.
 
-        Thread safety: explainers may be used from several threads at once
-        (the heavy work releases the GIL). With one explainer per thread,
-        results equal serial ones. Threads sharing one explainer share its
-        ``random_state``: every row (every ``explain_instance`` call) draws
-        one seed from it atomically, so the rows of concurrent calls get the
-        seeds of *some* serial order of those rows; each explanation is valid
-        and equals the serial one for the seed it got, but which row gets
-        which seed depends on scheduling. For reproducible results, give each
-        thread its own explainer (``copy.deepcopy`` or a pickle round trip).
+        Thread safety: the heavy work releases the GIL. Threads sharing one
+        explainer share its ``random_state``: each row draws one seed
+        atomically, so every explanation is valid and equals the serial one
+        for the seed it got, but which row gets which seed depends on
+        scheduling. For reproducible results give each thread its own
+        explainer (``copy.deepcopy`` or a pickle round trip).
 
         Args:
-            data: 2-D array (n_rows, n_columns) of rows to explain (a list of
-                equal-length rows or a scipy.sparse matrix also works; sparse
-                rows are explained one by one, with one model call per row).
+            data: 2-D array (n_rows, n_columns) of rows to explain (or a list
+                of equal-length rows, or a scipy.sparse matrix, whose rows are
+                explained one by one, with one model call per row).
             predict_fn: as in explain_instance; it is called on arrays of up
                 to ``batch_size`` perturbed samples.
             labels, top_labels, num_features, num_samples, distance_metric,
                 model_regressor, sampling_method: as in explain_instance.
             batch_size: maximum number of perturbed samples per ``predict_fn``
-                call (a row's neighbourhood is never split, so at least
-                ``num_samples``). Default: as many samples as fit in 4 MiB
-                per array (17,476 samples for 30 columns: 3 rows of 5000),
-                which was fastest in our benchmarks (cache-sized chunks) and
-                bounds the memory used at once; a model with a high cost per
-                call (e.g. on a GPU) may prefer a larger batch_size.
+                call (a row's neighbourhood is never split). Default: what
+                fits in 4 MiB per array (17,476 samples for 30 columns),
+                fastest in our benchmarks (cache-sized chunks); a model with a
+                high cost per call (a GPU) may prefer a larger batch_size.
             progress_bar: if True, show a tqdm progress bar (rows done).
 
         Returns:
-            A list of Explanation objects, one per row (an empty list for an
-            empty batch).
+            A list of Explanation objects, one per row (empty for no rows).
         """
         call = self._check_call(predict_fn, labels, top_labels, num_features, num_samples,
                                 distance_metric, model_regressor, sampling_method)  # fmt: skip
@@ -763,20 +748,16 @@ class LimeTabularExplainer:
             sample = self._sample_row(rows[0], call)
             inverse, sample.inverse = sample.inverse, None
             return [sample], inverse
-        scaled = _chunk_buffer(bufs, "scaled", k * n, d)
-        inverse = _chunk_buffer(bufs, "inverse", k * n, d)
         sampler = self._native_sampler()
         if self.discretizer is not None and not (sampler.discretize and sampler.undiscretize):
-            samples = []
-            for i, row in enumerate(rows):
-                # Copy into the chunk's arrays and let the sampler's buffers go
-                # (its pool then reuses them for the next row: no page faults).
-                sample = self._sample_row(row, call)
-                block = slice(i * n, (i + 1) * n)
-                inverse[block], scaled[block] = sample.inverse, sample.scaled
-                sample.inverse, sample.scaled = None, scaled[block]
-                samples.append(sample)
+            # a custom discretizer's steps run in Python, row by row
+            samples = [self._sample_row(row, call) for row in rows]
+            inverse = np.concatenate([sample.inverse for sample in samples])
+            for sample in samples:
+                sample.inverse = None
             return samples, inverse
+        scaled = _chunk_buffer(bufs, "scaled", k * n, d)
+        inverse = _chunk_buffer(bufs, "inverse", k * n, d)
         dense = np.ascontiguousarray(rows, dtype=np.float64)
         seeds = [self._draw_seed(sampler.undiscretize) for _ in range(k)]
         distances = np.empty(k * n)
@@ -981,10 +962,8 @@ class LimeTabularExplainer:
         if self.mode == "classification":
             if len(yss.shape) == 1:
                 raise NotImplementedError(
-                    "LIME does not currently support "
-                    "classifier models without probability "
-                    "scores. If this conflicts with your "
-                    "use case, please let us know: "
+                    "LIME does not currently support classifier models without probability "
+                    "scores. If this conflicts with your use case, please let us know: "
                     "https://github.com/datascienceinc/lime/issues/16"
                 )
             elif len(yss.shape) == 2:
@@ -1077,7 +1056,7 @@ def _rows_per_chunk(batch_size, num_samples, d):
     return max(1, batch_size // num_samples)
 
 
-def _check_batch(data, d):
+def _check_batch(data: Any, d: int) -> Any:
     """The rows of an explain_instances call as a 2-D float array (or a CSR
     matrix), with errors naming ``data``."""
     if _is_sparse(data):
@@ -1088,40 +1067,37 @@ def _check_batch(data, d):
                 f"{data.shape}"
             )
         return data
-    if isinstance(data, np.ndarray):
-        arr = data
-    else:
+    if not isinstance(data, np.ndarray):
         try:
             items = list(data)
         except TypeError:
             raise TypeError(
                 f"data: expected a 2-D array of rows, got {type(data).__name__}"
             ) from None
-        if not items:
-            return np.empty((0, d))
-        lengths = {np.shape(r) for r in items}
-        if len(lengths) > 1:
-            bad = next(i for i, r in enumerate(items) if np.shape(r) != np.shape(items[0]))
+        shapes = [np.shape(r) for r in items]
+        if len(set(shapes)) > 1:
+            bad = next(i for i, shape in enumerate(shapes) if shape != shapes[0])
             raise ValueError(
-                f"data: rows have different lengths (row 0 has shape {np.shape(items[0])}, "
-                f"row {bad} has shape {np.shape(items[bad])}); every row needs {d} values"
+                f"data: rows have different lengths (row 0 has shape {shapes[0]}, row {bad} "
+                f"has shape {shapes[bad]}); every row needs {d} values"
             )
-        arr = np.asarray(items)
-    if arr.ndim == 1 and arr.shape[0] == 0:
+        data = np.asarray(items)
+    if data.ndim == 1 and data.shape[0] == 0:
         return np.empty((0, d))
-    if arr.ndim != 2:
-        hint = (
-            " (a single row: use explain_instance, or data.reshape(1, -1))" if arr.ndim == 1 else ""
-        )
-        raise ValueError(f"data: expected a 2-D array of rows, got shape {arr.shape}{hint}")
-    if arr.shape[1] != d and arr.shape[0]:
+    if data.ndim != 2:
+        hint = " (a single row: use explain_instance, or data.reshape(1, -1))"
         raise ValueError(
-            f"data: rows have {arr.shape[1]} values but the training data has {d} columns"
+            f"data: expected a 2-D array of rows, got shape {data.shape}"
+            + (hint if data.ndim == 1 else "")
+        )
+    if data.shape[1] != d and data.shape[0]:
+        raise ValueError(
+            f"data: rows have {data.shape[1]} values but the training data has {d} columns"
         )
     try:
-        return np.asarray(arr, dtype=np.float64)
+        return np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"data: expected numbers, got {arr.dtype}: {exc}") from None
+        raise TypeError(f"data: expected numbers, got {data.dtype}: {exc}") from None
 
 
 def _looks_like_discretizer(obj):
