@@ -158,6 +158,17 @@ class _Sample:
     block: np.ndarray | None = None
 
 
+@dataclass
+class _Row:
+    """One row's explanation under way: its neighbourhood, the Explanation,
+    the labels to explain and what the fit reads."""
+
+    sample: _Sample
+    exp: Any
+    labels: list[int]
+    hood: Neighbourhood
+
+
 def _check_row_output(yss, num_samples):
     if not isinstance(yss, np.ndarray):
         yss = np.asarray(yss)
@@ -544,21 +555,12 @@ class LimeTabularExplainer:
                                 distance_metric, model_regressor, sampling_method)  # fmt: skip
         return self._explain_row(data_row, predict_fn, call)
 
-    def explain_instances(
-        self,
-        data: Any,
-        predict_fn: Callable[[Any], Any],
-        *,
-        labels: Sequence[int] = (1,),
-        top_labels: int | None = None,
-        num_features: int = 10,
-        num_samples: int = 5000,
-        distance_metric: str = "euclidean",
-        model_regressor: Any = None,
-        sampling_method: str = "gaussian",
-        batch_size: int | None = None,
-        progress_bar: bool = False,
-    ) -> list[explanation.Explanation]:
+    def explain_instances(self, data: Any, predict_fn: Callable[[Any], Any], *,
+                          labels: Sequence[int] = (1,), top_labels: int | None = None,
+                          num_features: int = 10, num_samples: int = 5000,
+                          distance_metric: str = "euclidean", model_regressor: Any = None,
+                          sampling_method: str = "gaussian", batch_size: int | None = None,
+                          progress_bar: bool = False) -> list[explanation.Explanation]:  # fmt: skip
         """Explains many rows: one Explanation per row of ``data``, in order
         (lime_rs addition).
 
@@ -844,7 +846,7 @@ class LimeTabularExplainer:
         del inverse
         n = call.num_samples
         yss_all = _check_row_output(yss_all, n * len(samples))
-        exps, labels, hoods = [], [], []
+        rows = []
         for i, sample in enumerate(samples):
             yss, predicted = self._check_predictions(yss_all[i * n : (i + 1) * n], n)
             exp = explanation.Explanation(
@@ -854,59 +856,51 @@ class LimeTabularExplainer:
                 exp.score, exp.local_pred = {}, {}
             if predicted is None:
                 exp.predict_proba = yss[0].copy()
-                labels.append(choose_labels(exp, yss[0], call.labels, call.top_labels))
+                labels = choose_labels(exp, yss[0], call.labels, call.top_labels)
             else:
                 exp.predicted_value, exp.min_value, exp.max_value = predicted
-                labels.append([0])
-            exps.append(exp)
-            hoods.append(Neighbourhood(sample.scaled, yss, sample.distances))
+                labels = [0]
+            rows.append(
+                _Row(sample, exp, labels, Neighbourhood(sample.scaled, yss, sample.distances))
+            )
         native = []
-        for exp, labs, hood, sample in zip(exps, labels, hoods, samples):
-            if call.model_regressor is None and (sample.nz is None or len(sample.nz)):
-                native.append((exp, labs, hood, sample))
+        for row in rows:
+            if call.model_regressor is None and (row.sample.nz is None or len(row.sample.nz)):
+                native.append(row)
             else:
                 # the user's regressor, or a sparse row without non-zero values: LimeBase
                 options = FitOptions(call.num_features, self.feature_selection,
                                      call.model_regressor, use_base=True)  # fmt: skip
-                fit(exp, self.base, hood, labs, options)
+                fit(row.exp, self.base, row.hood, row.labels, options)
         if native:
             self._fit_native(native, call)
-        for exp, sample in zip(exps, samples):
+        for row in rows:
             if self.mode == "regression":
-                mirror_regression(exp)
-            self._record(exp, sample.seed, call)
-        return exps
+                mirror_regression(row.exp)
+            self._record(row.exp, row.sample.seed, call)
+        return [row.exp for row in rows]
 
-    def _fit_native(self, items, call: _Call) -> None:
+    def _fit_native(self, rows: list[_Row], call: _Call) -> None:
         """The default local models of every row, in one native call."""
         data, yss, weights, columns = [], [], [], []
-        for _, labs, hood, sample in items:
-            hood.weights = kernel_weights(self.base.kernel_fn, hood.distances)
-            data.append(hood.data if sample.block is None else sample.block)
-            yss.append(hood.yss)
-            weights.append(hood.weights)
-            columns.append([int(label) % hood.yss.shape[1] for label in labs])
+        for row in rows:
+            row.hood.weights = kernel_weights(self.base.kernel_fn, row.hood.distances)
+            data.append(row.hood.data if row.sample.block is None else row.sample.block)
+            yss.append(row.hood.yss)
+            weights.append(row.hood.weights)
+            columns.append([int(label) % row.hood.yss.shape[1] for label in row.labels])
         method, num_features = self.feature_selection, call.num_features
-        if len(items) == 1:
-            models = [
-                _native.explain_with_data(
-                    data[0],
-                    yss[0],
-                    weights[0],
-                    columns[0],
-                    num_features,
-                    method,
-                    return_stderr=True,
-                )
-            ]
+        if len(rows) == 1:
+            models = [_native.explain_with_data(data[0], yss[0], weights[0], columns[0],
+                                                num_features, method, return_stderr=True)]  # fmt: skip
         else:
             models = _native.explain_with_data_many(data, yss, weights, columns, num_features,
                                                     method, return_stderr=True)  # fmt: skip
-        for (exp, labs, hood, sample), row_models in zip(items, models):
-            if sample.nz is not None:
+        for row, row_models in zip(rows, models):
+            if row.sample.nz is not None:
                 d = self.scaler.mean_.shape[0]
-                row_models = _sparse_models(row_models, method, num_features, sample.nz, d)
-            store_models(exp, labs, row_models, hood.yss, verbose=self.base.verbose)
+                row_models = _sparse_models(row_models, method, num_features, row.sample.nz, d)
+            store_models(row.exp, row.labels, row_models, row.hood.yss, verbose=self.base.verbose)
 
     def _domain_mapper(self, sample: _Sample) -> TableDomainMapper:
         """The row's TableDomainMapper, as lime builds it."""
@@ -1168,23 +1162,15 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
 
     """
 
-    def __init__(
-        self,
-        training_data: Any,
-        mode: str = "classification",
-        training_labels: Any = None,
-        feature_names: Sequence[str] | None = None,
-        categorical_features: Sequence[int] | None = None,
-        categorical_names: Mapping[int, Sequence[str]] | None = None,
-        kernel_width: float | None = None,
-        kernel: Callable[..., Any] | None = None,
-        verbose: bool = False,
-        class_names: Sequence[str] | None = None,
-        feature_selection: str = "auto",
-        discretize_continuous: bool = True,
-        discretizer: str | BaseDiscretizer = "quartile",
-        random_state: Any = None,
-    ) -> None:
+    def __init__(self, training_data: Any, mode: str = "classification", training_labels: Any = None,
+                 feature_names: Sequence[str] | None = None,
+                 categorical_features: Sequence[int] | None = None,
+                 categorical_names: Mapping[int, Sequence[str]] | None = None,
+                 kernel_width: float | None = None, kernel: Callable[..., Any] | None = None,
+                 verbose: bool = False, class_names: Sequence[str] | None = None,
+                 feature_selection: str = "auto", discretize_continuous: bool = True,
+                 discretizer: str | BaseDiscretizer = "quartile",
+                 random_state: Any = None) -> None:  # fmt: skip
         """
         Args:
             training_data: numpy 3d array with shape
@@ -1208,21 +1194,10 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
             f"{n}_t-{n_timesteps - (i + 1)}" for n in feature_names for i in range(n_timesteps)
         ]
         super().__init__(
-            self._flatten(training_data),
-            mode=mode,
-            training_labels=training_labels,
-            feature_names=feature_names,
-            categorical_features=categorical_features,
-            categorical_names=categorical_names,
-            kernel_width=kernel_width,
-            kernel=kernel,
-            verbose=verbose,
-            class_names=class_names,
-            feature_selection=feature_selection,
-            discretize_continuous=discretize_continuous,
-            discretizer=discretizer,
-            random_state=random_state,
-        )
+            self._flatten(training_data), mode, training_labels, feature_names,
+            categorical_features, categorical_names, kernel_width, kernel, verbose, class_names,
+            feature_selection, discretize_continuous, discretizer, random_state=random_state,
+        )  # fmt: skip
 
     def _flatten(self, x: np.ndarray) -> np.ndarray:
         """(n, n_timesteps, n_features) rows as (n, n_features * n_timesteps)
@@ -1264,16 +1239,7 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
         return super().explain_instances(self._flatten(arr), wrapped, **kwargs)
 
     def explain_instance(  # type: ignore[override]
-        self,
-        data_row: Any,
-        classifier_fn: Callable[[Any], Any],
-        labels: Sequence[int] = (1,),
-        top_labels: int | None = None,
-        num_features: int = 10,
-        num_samples: int = 5000,
-        distance_metric: str = "euclidean",
-        model_regressor: Any = None,
-        sampling_method: str = "gaussian",
+        self, data_row: Any, classifier_fn: Callable[[Any], Any], *args: Any, **kwargs: Any
     ) -> explanation.Explanation:
         """Generates explanations for a prediction.
 
@@ -1282,7 +1248,9 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
             classifier_fn: classifier prediction probability function, which
                 takes a numpy array and outputs prediction probabilities. For
                 ScikitClassifiers , this is classifier.predict_proba.
-            The other arguments are LimeTabularExplainer.explain_instance's.
+            The other arguments (labels, top_labels, num_features,
+            num_samples, distance_metric, model_regressor, sampling_method)
+            are LimeTabularExplainer.explain_instance's.
 
         Returns:
             An Explanation object (see explanation.py) with the corresponding
@@ -1294,14 +1262,6 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
                 f"data_row: expected shape (n_timesteps, n_features) = "
                 f"({self.n_timesteps}, {self.n_features}), got {data_row.shape}"
             )
-        return super().explain_instance(
-            data_row.T.reshape(self.n_timesteps * self.n_features),
-            self._make_predict_proba(classifier_fn),
-            labels=labels,
-            top_labels=top_labels,
-            num_features=num_features,
-            num_samples=num_samples,
-            distance_metric=distance_metric,
-            model_regressor=model_regressor,
-            sampling_method=sampling_method,
-        )
+        flat = data_row.T.reshape(self.n_timesteps * self.n_features)
+        wrapped = self._make_predict_proba(classifier_fn)
+        return super().explain_instance(flat, wrapped, *args, **kwargs)
