@@ -991,7 +991,7 @@ class LimeTabularExplainer:
                     f"not arrays of {yss.shape} dimensions"
                 )
             _check_finite_output(yss)
-            predicted = (yss[0], min(yss), max(yss))
+            predicted = (yss[0], yss.min(), yss.max())  # lime: min(yss), max(yss)
             # add a dimension to be compatible with downstream machinery
             yss = yss[:, np.newaxis]
         return np.ascontiguousarray(yss, dtype=np.float64), predicted
