@@ -613,20 +613,17 @@ class LimeTabularExplainer:
 
             bar = tqdm(total=rows.shape[0], desc="explain_instances", unit="row")
         out: list[explanation.Explanation] = []
-        # The chunks' arrays, reused from chunk to chunk (see _chunk_buffer).
-        bufs: dict[str, np.ndarray | None] = {"scaled": None, "inverse": None}
+        arrays = _ChunkArrays()
         try:
             for start in range(0, rows.shape[0], per_chunk):
                 chunk = rows[start : start + per_chunk]
                 if _is_sparse(chunk):
                     out.extend(self._explain_row(r, predict_fn, call) for r in chunk)
                 else:
-                    samples, inverse = self._sample_chunk(chunk, start, call, bufs)
+                    samples, inverse = self._sample_chunk(chunk, start, call, arrays)
                     out.extend(self._explain_samples(samples, inverse, predict_fn, call))
-                    del inverse
-                    if bufs["inverse"] is not None and sys.getrefcount(bufs["inverse"]) > 2:
-                        # predict_fn kept (a view of) its input: never overwrite it
-                        bufs["inverse"] = None
+                    del samples, inverse
+                    arrays.forget_if_kept()
                 if bar is not None:
                     bar.update(chunk.shape[0])
         finally:
@@ -733,7 +730,8 @@ class LimeTabularExplainer:
         distances = self._distances(scaled, call.distance_metric, distances)
         return _Sample(row, seed, scaled, distances, inverse, first_row)
 
-    def _sample_chunk(self, chunk, first: int, call: _Call, bufs) -> tuple[list[_Sample], Any]:
+    def _sample_chunk(self, chunk, first: int, call: _Call,
+                      arrays: _ChunkArrays) -> tuple[list[_Sample], Any]:  # fmt: skip
         """The neighbourhoods of a chunk of dense rows, and the model's input:
         every row's perturbed samples stacked in row order. The same seeds
         and numbers as _sample_row row by row; without a custom discretizer,
@@ -758,8 +756,7 @@ class LimeTabularExplainer:
             for sample in samples:
                 sample.inverse = None
             return samples, inverse
-        scaled = _chunk_buffer(bufs, "scaled", k * n, d)
-        inverse = _chunk_buffer(bufs, "inverse", k * n, d)
+        scaled, inverse = arrays.take(k * n, d)
         dense = np.ascontiguousarray(rows, dtype=np.float64)
         seeds = [self._draw_seed(sampler.undiscretize) for _ in range(k)]
         distances = np.empty(k * n)
@@ -1029,17 +1026,28 @@ def _sparse_models(models, method: str, num_features: int, nz: np.ndarray, d: in
 _DEFAULT_CHUNK_BYTES = 4 << 20
 
 
-def _chunk_buffer(bufs, key, rows, d):
-    """A (rows, d) view of the reusable array ``bufs[key]`` (grown as needed).
+@dataclass
+class _ChunkArrays:
+    """explain_instances' arrays of perturbed samples, reused from chunk to
+    chunk: mapping fresh memory for every chunk costs more (page faults) than
+    the sampling itself. The array handed to predict_fn is reused only when
+    predict_fn kept no reference to it (``forget_if_kept`` after every call),
+    so a model never sees its input change."""
 
-    Reusing the chunks' arrays avoids mapping fresh memory for every chunk
-    (page faults cost more than the sampling itself). The array handed to
-    predict_fn is reused only when predict_fn kept no reference to it
-    (checked after every call), so a model never sees its input change."""
-    buf = bufs[key]
-    if buf is None or buf.shape[0] < rows or buf.shape[1] != d:
-        buf = bufs[key] = np.empty((rows, d))
-    return buf[:rows]
+    scaled: np.ndarray | None = None
+    inverse: np.ndarray | None = None
+
+    def take(self, rows: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, d) views of the two arrays (grown as needed)."""
+        if self.scaled is None or self.scaled.shape[0] < rows or self.scaled.shape[1] != d:
+            self.scaled = np.empty((rows, d))
+        if self.inverse is None or self.inverse.shape[0] < rows or self.inverse.shape[1] != d:
+            self.inverse = np.empty((rows, d))
+        return self.scaled[:rows], self.inverse[:rows]
+
+    def forget_if_kept(self) -> None:
+        if self.inverse is not None and sys.getrefcount(self.inverse) > 2:
+            self.inverse = None  # predict_fn kept (a view of) its input: never overwrite it
 
 
 def _rows_per_chunk(batch_size, num_samples, d):
