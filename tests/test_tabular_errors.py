@@ -105,11 +105,10 @@ def test_non_finite_outputs(explainer, data, bad):
 
 
 def test_labels_not_among_classes(explainer, data):
-    with pytest.raises(
-        ValueError, match=r"labels: \[5\] is not among the model's classes.*\[0, 1\]"
-    ):
+    # one label check for every explainer (_pipeline.check_labels)
+    with pytest.raises(ValueError, match=r"labels: 5 is not a class of the model.*\[0, 1\]"):
         explainer.explain_instance(data[0], proba, labels=(5,), num_samples=N)
-    with pytest.raises(ValueError, match=r"labels: \['1'\]"):
+    with pytest.raises(TypeError, match=r"labels: expected integer class indices, got str \('1'\)"):
         explainer.explain_instance(data[0], proba, labels=("1",), num_samples=N)
     with pytest.raises(TypeError, match="labels: expected an iterable"):
         explainer.explain_instance(data[0], proba, labels=1, num_samples=N)
@@ -204,3 +203,15 @@ def test_bad_training_data_stats(data):
     explainer = LimeTabularExplainer(data, training_data_stats=stats)
     with pytest.raises(ValueError, match="standard deviations must be positive"):
         explainer.explain_instance(data[0], proba, num_samples=N)
+
+
+def test_invalid_mode_raises_lime_error(data):
+    # lime raises LimeError for a bad mode (at explain time); lime_rs raises it at
+    # construction, and it is still a ValueError
+    from lime_rs.exceptions import LimeError
+
+    with pytest.raises(LimeError, match='mode: expected "classification" or "regression"'):
+        LimeTabularExplainer(data, mode="ranking")
+    with pytest.raises(LimeError, match="mode"):
+        RecurrentTabularExplainer(data.reshape(len(data), 2, 2), mode="regresion")
+    assert issubclass(LimeError, ValueError)

@@ -239,47 +239,37 @@ def prepare_training(training_data, feature_names, categorical_features, categor
 def prepare_row(codec, data_row, predict_fn):
     """Explainer hook: (data_row as a float array, predict_fn taking arrays)."""
     if codec is None:
-        if is_series(data_row):
-            data_row = data_row.to_numpy()
-        return data_row, predict_fn
+        return (data_row.to_numpy() if is_series(data_row) else data_row), predict_fn
     if is_series(data_row) or is_frame(data_row):
         row = codec.encode_row(data_row)
     else:
-        row = np.asarray(data_row)
-        if row.dtype == object:
-            # a plain sequence with the original (string) values
-            import pandas as pd
-
-            if row.ndim != 1 or row.shape[0] != len(codec.columns):
-                raise ValueError(
-                    f"data_row: expected {len(codec.columns)} values (the training columns), got "
-                    f"shape {row.shape}"
-                )
-            row = codec.encode_row(pd.Series(list(row), index=codec.columns))
-    if callable(predict_fn):
-        predict_fn = codec.wrap(predict_fn)
-    return row, predict_fn
+        row = _encode_values(codec, data_row, "data_row")
+    return row, codec.wrap(predict_fn) if callable(predict_fn) else predict_fn
 
 
 def prepare_batch(codec, data, predict_fn):
     """explain_instances hook: (rows as a float array, predict_fn taking arrays)."""
     if codec is None:
-        if is_frame(data):
-            data = data.to_numpy(dtype=np.float64)
-        return data, predict_fn
-    if is_frame(data):
-        rows = codec.encode(data, "data")
-    else:
-        rows = np.asarray(data)
-        if rows.dtype == object:
-            import pandas as pd
+        return (data.to_numpy(dtype=np.float64) if is_frame(data) else data), predict_fn
+    rows = codec.encode(data, "data") if is_frame(data) else _encode_values(codec, data, "data")
+    return rows, codec.wrap(predict_fn) if callable(predict_fn) else predict_fn
 
-            if rows.ndim != 2 or rows.shape[1] != len(codec.columns):
-                raise ValueError(
-                    f"data: expected rows of {len(codec.columns)} values (the training "
-                    f"columns), got shape {rows.shape}"
-                )
-            rows = codec.encode(pd.DataFrame(list(rows), columns=codec.columns), "data")
-    if callable(predict_fn):
-        predict_fn = codec.wrap(predict_fn)
-    return rows, predict_fn
+
+def _encode_values(codec, values, name):
+    """A row (``data_row``) or rows (``data``) as plain sequences: with the
+    original (string) values, they are encoded as a DataFrame's would be."""
+    arr = np.asarray(values)
+    if arr.dtype != object:
+        return arr
+    import pandas as pd
+
+    one = name == "data_row"
+    if arr.ndim != (1 if one else 2) or arr.shape[-1] != len(codec.columns):
+        what = "" if one else "rows of "
+        raise ValueError(
+            f"{name}: expected {what}{len(codec.columns)} values (the training columns), got "
+            f"shape {arr.shape}"
+        )
+    frame = pd.DataFrame([list(arr)] if one else list(arr), columns=codec.columns)
+    encoded = codec.encode(frame, name)
+    return encoded[0] if one else encoded

@@ -58,6 +58,14 @@ def is_sparse(x: object) -> bool:
     return type(x) is not np.ndarray and hasattr(x, "tocsr") and hasattr(x, "nnz")
 
 
+def resolve_feature_selection(method: str, num_features: int) -> str:
+    """The method ``auto`` stands for, as src/selection.rs resolves it (lime's
+    rule): forward selection up to 6 features, highest weights beyond."""
+    if method == "auto":
+        return "forward_selection" if num_features <= 6 else "highest_weights"
+    return method
+
+
 def mix_seed(seed: int, other: int) -> int:
     """One 64-bit seed from two (a discretizer's own random state, say)."""
     return (seed + _SEED_MIX * other) % 2**64
@@ -80,9 +88,10 @@ def check_labels(labels: object, n_classes: int, who: str = "predict_fn") -> lis
                 f"({label!r:.80})"
             )
         if not -n_classes <= int(label) < n_classes:
+            exist = list(range(n_classes)) if n_classes <= 10 else f"0..{n_classes - 1}"
             raise ValueError(
                 f"labels: {int(label)} is not a class of the model; {who} returns "
-                f"{n_classes} classes (labels 0..{n_classes - 1})"
+                f"{n_classes} classes, so the labels that exist are {exist}"
             )
     return items
 
@@ -123,6 +132,9 @@ class FitOptions:
     feature_selection: str
     model_regressor: Any = None
     verbose: bool = False
+    # fit with LimeBase even without a model_regressor (lime's default ridge
+    # through LimeBase: for data the native fit does not take, such as sparse)
+    use_base: bool = False
 
 
 def store_models(exp: Any, labels: Sequence[int], models: Iterable[tuple], yss: np.ndarray,
@@ -149,7 +161,7 @@ def fit(exp: Any, base: Any, hood: Neighbourhood, labels: Sequence[int],
     """One local model per label onto ``exp``: in Rust (every label from one
     weighted Gram matrix, with standard errors), or with the user's
     ``model_regressor`` through ``LimeBase`` as lime does."""
-    if options.model_regressor is not None:
+    if options.model_regressor is not None or options.use_base:
         for label in labels:
             intercept, local_exp, score, local_pred = base.explain_instance_with_data(
                 hood.data,

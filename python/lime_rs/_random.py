@@ -1,12 +1,17 @@
 """``random_state`` handling: what lime accepts (None, int, RandomState) plus
 ``np.random.Generator``, turned into 64-bit seeds for the Rust streams."""
 
+from __future__ import annotations
+
 import numbers
+from typing import Any
 
 import numpy as np
 
+RandomState = np.random.RandomState | np.random.Generator
 
-def check_random_state(seed):
+
+def check_random_state(seed: Any) -> RandomState:
     """scikit-learn's ``check_random_state`` (without importing scikit-learn),
     also passing a ``np.random.Generator`` through."""
     if seed is None or seed is np.random:
@@ -21,7 +26,7 @@ def check_random_state(seed):
     )
 
 
-def draw_seed(state):
+def draw_seed(state: RandomState) -> int:
     """A fresh 64-bit seed drawn from ``state`` (advancing it, as lime's draws do)."""
     if isinstance(state, np.random.Generator):
         return int(state.integers(0, 2**63 - 1, dtype=np.int64))

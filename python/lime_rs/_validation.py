@@ -1,12 +1,15 @@
 """Argument checks shared by every explainer. Messages name the argument, say
 what was received and what was expected (scikit-learn's ``check_array`` style)."""
 
+from __future__ import annotations
+
 import numbers
+from typing import Any
 
 import numpy as np
 
 
-def as_float_array(value, name, ndim, *, allow_nan=False):
+def as_float_array(value: Any, name: str, ndim: int, *, allow_nan: bool = False) -> np.ndarray:
     """A C-contiguous float64 array of ``ndim`` dimensions with finite values.
 
     ``allow_nan=True`` skips the finiteness scan, for arrays the Rust core
@@ -34,7 +37,7 @@ def as_float_array(value, name, ndim, *, allow_nan=False):
     return np.ascontiguousarray(arr)
 
 
-def check_int(value, name, *, minimum=None):
+def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     # A plain int (the common case) skips the abstract-class check.
     if type(value) is not int:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -48,7 +51,7 @@ def check_int(value, name, *, minimum=None):
 FEATURE_SELECTION_METHODS = ("auto", "none", "forward_selection", "highest_weights", "lasso_path")
 
 
-def check_feature_selection(method):
+def check_feature_selection(method: str) -> str:
     if method not in FEATURE_SELECTION_METHODS:
         raise ValueError(
             f"feature_selection: unknown method {method!r}; expected one of "

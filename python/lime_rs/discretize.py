@@ -7,8 +7,13 @@ Subclass :class:`BaseDiscretizer` and override :meth:`~BaseDiscretizer.bins`
 to build a custom discretizer, as with lime.
 """
 
+from __future__ import annotations
+
 from abc import ABCMeta, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -16,8 +21,22 @@ from lime_rs import _native
 from lime_rs._random import check_random_state, draw_seed
 from lime_rs._validation import as_float_array
 
+Moments = tuple[np.ndarray, np.ndarray, np.ndarray]
 
-def _as_data(data):
+
+@dataclass
+class Binning:
+    """What a discretizer's pass over the training data found: each feature's
+    bin edges (as ``bins()`` returns them) and, where the same native pass
+    computed them, each feature's bin statistics and every column's
+    (mean, var, scale) (``moments``, only when every column is discretized)."""
+
+    bins: list[np.ndarray]
+    stats: dict[int, tuple[np.ndarray, tuple]] = field(default_factory=dict)
+    moments: Moments | None = None
+
+
+def _as_data(data: Any) -> np.ndarray:
     """Training data as a C-contiguous float64 2-D array (NaN is caught by the
     native passes, which say where)."""
     if hasattr(data, "toarray") and hasattr(data, "nnz"):
@@ -37,13 +56,13 @@ class BaseDiscretizer:
 
     def __init__(
         self,
-        data,
-        categorical_features,
-        feature_names,
-        labels=None,
-        random_state=None,
-        data_stats=None,
-    ):
+        data: Any,
+        categorical_features: Sequence[int],
+        feature_names: Sequence[str],
+        labels: Any = None,
+        random_state: Any = None,
+        data_stats: Mapping[str, Any] | None = None,
+    ) -> None:
         """Initializer
         Args:
             data: numpy 2d array
@@ -59,6 +78,11 @@ class BaseDiscretizer:
             data_stats: must have 'means', 'stds', 'mins' and 'maxs', use this
                 if you don't want these values to be computed from data
         """
+        self._fit(data, categorical_features, feature_names, labels, random_state, data_stats)
+
+    def _fit(self, data, categorical_features, feature_names, labels, random_state, data_stats):
+        """__init__'s work; returns the Binning (LimeTabularExplainer takes
+        its column moments instead of reading the data again)."""
         data = _as_data(data)
         categorical = set(categorical_features)
         self.to_discretize = [x for x in range(data.shape[1]) if x not in categorical]
@@ -72,12 +96,10 @@ class BaseDiscretizer:
         self.random_state = check_random_state(random_state)
         # Training rows per bin (lime_rs: lets the explainer skip re-discretizing).
         self._bin_counts = {}
-        # Bin statistics computed together with the bins (quartile, decile).
-        self._fused_stats = {}
 
         # To override when implementing a custom binning
-        bins = self.bins(data, labels)
-        bins = [np.unique(x) for x in bins]
+        binning = self._binning(data, labels)
+        bins = [np.unique(x) for x in binning.bins]
 
         # Read the stats from data_stats if exists
         if data_stats:
@@ -102,12 +124,11 @@ class BaseDiscretizer:
             self.lambdas[feature] = partial(self.discretizer_fn, qts=qts)
 
         # If data stats are provided no need to compute the per-bin details
-        fused, self._fused_stats = self._fused_stats, {}
         if data_stats or not pairs:
-            return
+            return binning
         stats = {}
         for feature, qts in pairs:
-            edges, found = fused.get(feature, (None, None))
+            edges, found = binning.stats.get(feature, (None, None))
             if found is not None and np.array_equal(edges, qts):
                 stats[feature] = found
         missing = [(f, q) for f, q in pairs if f not in stats]
@@ -125,13 +146,18 @@ class BaseDiscretizer:
             self.mins[feature] = [lo] + qts.tolist()
             self.maxs[feature] = qts.tolist() + [hi]
             self._bin_counts[feature] = counts
+        return binning
+
+    def _binning(self, data: np.ndarray, labels: Any) -> Binning:
+        """The bins of ``bins()`` (percentile discretizers: with their statistics)."""
+        return Binning(list(self.bins(data, labels)))
 
     @staticmethod
-    def discretizer_fn(x, qts):
+    def discretizer_fn(x: Any, qts: np.ndarray) -> Any:
         return np.searchsorted(qts, x)
 
     @abstractmethod
-    def bins(self, data, labels):
+    def bins(self, data: np.ndarray, labels: Any) -> Sequence[np.ndarray]:
         """
         To be overridden
         Returns for each feature to discretize the boundaries
@@ -139,7 +165,7 @@ class BaseDiscretizer:
         """
         raise NotImplementedError("Must override bins() method")
 
-    def discretize(self, data):
+    def discretize(self, data: np.ndarray) -> np.ndarray:
         """Discretizes the data.
         Args:
             data: numpy 2d or 1d array
@@ -154,7 +180,7 @@ class BaseDiscretizer:
                 ret[:, feature] = self.lambdas[feature](ret[:, feature]).astype(int)
         return ret
 
-    def get_undiscretize_values(self, feature, values):
+    def get_undiscretize_values(self, feature: int, values: Any) -> np.ndarray:
         """Values drawn from the truncated normal of each bin in ``values``
         (bin indices), as lime; drawn in Rust from one seed of ``random_state``."""
         idx = np.asarray(values)
@@ -170,7 +196,7 @@ class BaseDiscretizer:
         )
         return out.reshape(idx.shape)
 
-    def undiscretize(self, data):
+    def undiscretize(self, data: np.ndarray) -> np.ndarray:
         ret = data.copy()
         for feature in self.means:
             if len(data.shape) == 1:
@@ -188,26 +214,7 @@ class StatsDiscretizer(BaseDiscretizer):
     Class to be used to supply the data stats info when discretize_continuous is true
     """
 
-    def __init__(
-        self,
-        data,
-        categorical_features,
-        feature_names,
-        labels=None,
-        random_state=None,
-        data_stats=None,
-    ):
-        BaseDiscretizer.__init__(
-            self,
-            data,
-            categorical_features,
-            feature_names,
-            labels=labels,
-            random_state=random_state,
-            data_stats=data_stats,
-        )
-
-    def bins(self, data, labels):
+    def bins(self, data: Any, labels: Any) -> list[np.ndarray]:
         bins_from_stats = self.data_stats.get("bins")
         bins = []
         if bins_from_stats is not None:
@@ -219,69 +226,58 @@ class StatsDiscretizer(BaseDiscretizer):
         return bins
 
 
-def _percentile_bins(discretizer, data, q):
-    """np.percentile of every column to discretize; the statistics of the bins
-    they make come from the same native pass and are kept for __init__."""
-    if not discretizer.to_discretize:
-        return []
-    data = _as_data(data)
-    out, moments = _native.tabular_quantile_bins(data, discretizer.to_discretize, q)
-    discretizer._fused_stats = {
-        f: (edges, stats) for f, (_, edges, stats) in zip(discretizer.to_discretize, out)
-    }
-    # the columns' (mean, var, scale) came from the same pass: LimeTabularExplainer
-    # takes them (and removes the attribute) instead of reading the data again
-    discretizer._fused_moments = (list(discretizer.to_discretize), moments)
-    return [percentiles for percentiles, _, _ in out]
+class _BinsFromData(BaseDiscretizer):
+    """lime's quartile, decile and entropy discretizers: bins from the data
+    (their signature has no ``data_stats``)."""
+
+    def __init__(self, data: Any, categorical_features: Sequence[int], feature_names: Sequence[str],
+                 labels: Any = None, random_state: Any = None) -> None:  # fmt: skip
+        BaseDiscretizer.__init__(self, data, categorical_features, feature_names, labels=labels,
+                                 random_state=random_state)  # fmt: skip
 
 
-class QuartileDiscretizer(BaseDiscretizer):
-    def __init__(self, data, categorical_features, feature_names, labels=None, random_state=None):
-        BaseDiscretizer.__init__(
-            self,
-            data,
-            categorical_features,
-            feature_names,
-            labels=labels,
-            random_state=random_state,
+class _PercentileDiscretizer(_BinsFromData):
+    """Quartile and decile bins: np.percentile of every column to discretize,
+    with the bins' statistics and the columns' moments from the same native pass."""
+
+    _q: tuple[float, ...] = ()
+
+    def bins(self, data: Any, labels: Any) -> list[np.ndarray]:
+        return self._percentiles(data).bins
+
+    def _binning(self, data: np.ndarray, labels: Any) -> Binning:
+        if type(self).bins is not _PercentileDiscretizer.bins:  # a subclass's own bins()
+            return super()._binning(data, labels)
+        return self._percentiles(data)
+
+    def _percentiles(self, data: Any) -> Binning:
+        if not self.to_discretize:
+            return Binning([])
+        data = _as_data(data)
+        out, moments = _native.tabular_quantile_bins(data, self.to_discretize, list(self._q))
+        every_column = len(self.to_discretize) == data.shape[1]
+        return Binning(
+            [percentiles for percentiles, _, _ in out],
+            {f: (edges, stats) for f, (_, edges, stats) in zip(self.to_discretize, out)},
+            moments if every_column else None,
         )
 
-    def bins(self, data, labels):
-        return _percentile_bins(self, data, [25.0, 50.0, 75.0])
+
+class QuartileDiscretizer(_PercentileDiscretizer):
+    _q = (25.0, 50.0, 75.0)
 
 
-class DecileDiscretizer(BaseDiscretizer):
-    def __init__(self, data, categorical_features, feature_names, labels=None, random_state=None):
-        BaseDiscretizer.__init__(
-            self,
-            data,
-            categorical_features,
-            feature_names,
-            labels=labels,
-            random_state=random_state,
-        )
-
-    def bins(self, data, labels):
-        return _percentile_bins(self, data, [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0])
+class DecileDiscretizer(_PercentileDiscretizer):
+    _q = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0)
 
 
-class EntropyDiscretizer(BaseDiscretizer):
-    def __init__(self, data, categorical_features, feature_names, labels=None, random_state=None):
+class EntropyDiscretizer(_BinsFromData):
+    def bins(self, data: np.ndarray, labels: Any) -> list[np.ndarray]:
         if labels is None:
             raise ValueError(
                 "Labels must be not None when using EntropyDiscretizer "
                 "(pass training_labels to LimeTabularExplainer)"
             )
-        BaseDiscretizer.__init__(
-            self,
-            data,
-            categorical_features,
-            feature_names,
-            labels=labels,
-            random_state=random_state,
-        )
-
-    def bins(self, data, labels):
         from sklearn.tree import DecisionTreeClassifier
 
         state = self.random_state
@@ -303,3 +299,24 @@ class EntropyDiscretizer(BaseDiscretizer):
             bins.append(qts)
 
         return bins
+
+
+def fit_with_moments(
+    name: str,
+    data: Any,
+    categorical_features: Sequence[int],
+    feature_names: Sequence[str],
+    labels: Any = None,
+    random_state: Any = None,
+) -> tuple[BaseDiscretizer, Moments | None]:
+    """LimeTabularExplainer's discretizer by name ('quartile', 'decile',
+    'entropy'), with the columns' (mean, var, scale) when its pass over the
+    data computed them (None otherwise)."""
+    cls = {"quartile": QuartileDiscretizer, "decile": DecileDiscretizer}.get(name)
+    if cls is None:
+        return EntropyDiscretizer(
+            data, categorical_features, feature_names, labels, random_state
+        ), None
+    disc = cls.__new__(cls)
+    binning = disc._fit(data, categorical_features, feature_names, labels, random_state, None)
+    return disc, binning.moments

@@ -5,17 +5,20 @@ Drop-in for ``lime.lime_base``: the feature selection and the default ridge
 model run in Rust (``lime_rs._native``) with the GIL released.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from lime_rs import _native
+from lime_rs._pipeline import is_sparse as _is_sparse
+from lime_rs._pipeline import resolve_feature_selection
 from lime_rs._random import check_random_state
 from lime_rs._validation import as_float_array, check_feature_selection, check_int
 
 _FLOAT64 = np.dtype(np.float64)
-
-
-def _is_sparse(x):
-    return type(x) is not np.ndarray and hasattr(x, "tocsr") and hasattr(x, "nnz")
 
 
 def _is_ready(a, ndim):
@@ -74,7 +77,12 @@ def _label_index(label, n_labels):
 class LimeBase:
     """Class for learning a locally linear sparse model from perturbed data"""
 
-    def __init__(self, kernel_fn, verbose=False, random_state=None):
+    def __init__(
+        self,
+        kernel_fn: Callable[[np.ndarray], Any],
+        verbose: bool = False,
+        random_state: Any = None,
+    ) -> None:
         """Init function
 
         Args:
@@ -90,7 +98,9 @@ class LimeBase:
         self.random_state = check_random_state(random_state)
 
     @staticmethod
-    def generate_lars_path(weighted_data, weighted_labels):
+    def generate_lars_path(
+        weighted_data: np.ndarray, weighted_labels: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Generates the lars path for weighted data.
 
         Args:
@@ -106,11 +116,15 @@ class LimeBase:
         alphas, _, coefs = _native.lars_path(x, y)
         return alphas, coefs
 
-    def forward_selection(self, data, labels, weights, num_features):
+    def forward_selection(
+        self, data: Any, labels: Any, weights: Any, num_features: int
+    ) -> np.ndarray:
         """Iteratively adds features to the model"""
         return self.feature_selection(data, labels, weights, num_features, "forward_selection")
 
-    def feature_selection(self, data, labels, weights, num_features, method):
+    def feature_selection(
+        self, data: Any, labels: Any, weights: Any, num_features: int, method: str
+    ) -> np.ndarray:
         """Selects features for the model. see explain_instance_with_data to
         understand the parameters."""
         check_feature_selection(method)
@@ -119,23 +133,20 @@ class LimeBase:
         instance = data[0] if sparse else None
         data, labels, weights = _check_neighbourhood(data, labels, weights)
         labels = labels[:, 0]
-        effective = method
-        if method == "auto":
-            effective = "forward_selection" if num_features <= 6 else "highest_weights"
-        if sparse and effective == "highest_weights":
+        if sparse and resolve_feature_selection(method, num_features) == "highest_weights":
             return _sparse_highest_weights(data, labels, weights, instance, num_features)
         return _native.select_features(data, labels, weights, num_features, method)
 
     def explain_instance_with_data(
         self,
-        neighborhood_data,
-        neighborhood_labels,
-        distances,
-        label,
-        num_features,
-        feature_selection="auto",
-        model_regressor=None,
-    ):
+        neighborhood_data: Any,
+        neighborhood_labels: Any,
+        distances: Any,
+        label: int,
+        num_features: int,
+        feature_selection: str = "auto",
+        model_regressor: Any = None,
+    ) -> tuple[Any, list[tuple[int, float]], float, np.ndarray]:
         """Takes perturbed data, labels and distances, returns explanation.
 
         Args:
@@ -174,12 +185,13 @@ class LimeBase:
         check_feature_selection(feature_selection)
         num_features = check_int(num_features, "num_features", minimum=1)
         sparse = _is_sparse(neighborhood_data)
+        highest = sparse and resolve_feature_selection(feature_selection, num_features) == (
+            "highest_weights"
+        )
         # The default model on dense data (or sparse data without
         # highest_weights) is fitted in one native call, which also checks
         # the distances; the other paths check them here.
-        native = model_regressor is None and not (
-            sparse and _uses_highest_weights(feature_selection, num_features)
-        )
+        native = model_regressor is None and not highest
         if native:
             _native.prewake()  # the pool wakes while the kernel runs in Python
         if not _is_ready(distances, 1):
@@ -211,7 +223,7 @@ class LimeBase:
             )
         else:
             column = labels[:, label]
-            if sparse and _uses_highest_weights(feature_selection, num_features):
+            if highest:
                 used = _sparse_highest_weights(data, column, weights, instance, num_features)
             else:
                 used = _native.select_features(
@@ -223,10 +235,6 @@ class LimeBase:
             print("Prediction_local", result[3])
             print("Right:", labels[0, label])
         return result
-
-
-def _uses_highest_weights(method, num_features):
-    return method == "highest_weights" or (method == "auto" and num_features > 6)
 
 
 def _fit_model(data, labels, weights, used, model_regressor):

@@ -6,36 +6,53 @@ sampling (gaussian, Latin hypercube, categorical by frequency, discretized and
 undiscretized), scaling and distances in Rust, then the user's model (the one
 Python call), then the kernel and the local models for every label at once in
 Rust, with the GIL released.
+
+``explain_instance`` and ``explain_instances`` run the same stages: check the
+call (_Call), sample each row (_Sample: seed, perturbed samples, distances),
+call the model, check its output, then per row the domain mapper, the labels,
+the fit (_pipeline) and the record.
 """
+
+from __future__ import annotations
 
 import numbers
 import sys
 import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 
 from lime_rs import _native, _pandas, explanation, lime_base
+from lime_rs._pipeline import (
+    FitOptions,
+    Neighbourhood,
+    choose_labels,
+    exponential_kernel,
+    fit,
+    kernel_weights,
+    mirror_regression,
+    mix_seed,
+    resolve_feature_selection,
+    store_models,
+)
+from lime_rs._pipeline import is_sparse as _is_sparse
 from lime_rs._random import check_random_state, draw_seed
 from lime_rs._validation import as_float_array, check_feature_selection, check_int
-from lime_rs.discretize import (
+from lime_rs.discretize import (  # the discretizers are importable from here, as in lime
     BaseDiscretizer,
-    DecileDiscretizer,
-    EntropyDiscretizer,
-    QuartileDiscretizer,
+    DecileDiscretizer,  # noqa: F401
+    EntropyDiscretizer,  # noqa: F401
+    Moments,
+    QuartileDiscretizer,  # noqa: F401
     StatsDiscretizer,
+    fit_with_moments,
 )
+from lime_rs.exceptions import LimeError
 
 __all__ = ["LimeTabularExplainer", "RecurrentTabularExplainer", "TableDomainMapper"]
-
-
-def _is_sparse(x):
-    return hasattr(x, "tocsr") and hasattr(x, "nnz")
-
-
-def _exponential_kernel(d, kernel_width):
-    """lime's default kernel (a module-level function, so explainers pickle)."""
-    return np.sqrt(np.exp(-(d**2) / kernel_width**2))
 
 
 class _StandardScalerStats:
@@ -99,6 +116,57 @@ def _is_native_undiscretize(disc):
         and cls.undiscretize is BaseDiscretizer.undiscretize
         and cls.get_undiscretize_values is BaseDiscretizer.get_undiscretize_values
     )
+
+
+@dataclass
+class _Sampler:
+    """The Rust perturbation model, and which discretizer steps it runs itself
+    (a custom discretizer's own discretize/undiscretize run in Python)."""
+
+    native: Any
+    discretize: bool
+    undiscretize: bool
+
+
+@dataclass
+class _Call:
+    """One explain call's options, checked once."""
+
+    labels: Any
+    top_labels: int | None
+    num_features: int
+    num_samples: int
+    distance_metric: str
+    model_regressor: Any
+    method: str  # the sampling method run (gaussian for an invalid one, or with a discretizer)
+
+
+@dataclass
+class _Sample:
+    """One row's neighbourhood. ``scaled`` is what the local models are fitted
+    on; ``inverse`` what the model sees (None once copied into a chunk's
+    array). Sparse rows: ``row`` is the CSR row, ``nz`` its non-zero columns
+    and ``block`` the scaled samples on those columns alone."""
+
+    row: Any
+    seed: int
+    scaled: Any
+    distances: np.ndarray
+    inverse: Any = None
+    first_row: np.ndarray | None = None
+    nz: np.ndarray | None = None
+    block: np.ndarray | None = None
+
+
+@dataclass
+class _Row:
+    """One row's explanation under way: its neighbourhood, the Explanation,
+    the labels to explain and what the fit reads."""
+
+    sample: _Sample
+    exp: Any
+    labels: list[int]
+    hood: Neighbourhood
 
 
 def _check_row_output(yss, num_samples):
@@ -304,75 +372,64 @@ class LimeTabularExplainer:
 
     def __init__(
         self,
-        training_data,
-        mode="classification",
-        training_labels=None,
-        feature_names=None,
-        categorical_features=None,
-        categorical_names=None,
-        kernel_width=None,
-        kernel=None,
-        verbose=False,
-        class_names=None,
-        feature_selection="auto",
-        discretize_continuous=True,
-        discretizer="quartile",
-        sample_around_instance=False,
-        random_state=None,
-        training_data_stats=None,
-    ):
+        training_data: Any,
+        mode: str = "classification",
+        training_labels: Any = None,
+        feature_names: Sequence[str] | None = None,
+        categorical_features: Sequence[int] | None = None,
+        categorical_names: Mapping[int, Sequence[str]] | None = None,
+        kernel_width: float | None = None,
+        kernel: Callable[..., Any] | None = None,
+        verbose: bool = False,
+        class_names: Sequence[str] | None = None,
+        feature_selection: str = "auto",
+        discretize_continuous: bool = True,
+        discretizer: str | BaseDiscretizer = "quartile",
+        sample_around_instance: bool = False,
+        random_state: Any = None,
+        training_data_stats: Mapping[str, Any] | None = None,
+    ) -> None:
         """Init function.
 
         Args:
-            training_data: numpy 2d array, or a pandas DataFrame (lime_rs
-                addition: string columns become categorical features shown by
-                value, and predict_fn then receives DataFrames with the
-                original columns and dtypes; see lime_rs._pandas)
-            mode: "classification" or "regression"
-            training_labels: labels for training data. Not required, but may be
-                used by discretizer.
-            feature_names: list of names (strings) corresponding to the columns
-                in the training data.
-            categorical_features: list of indices (ints) corresponding to the
-                categorical columns. Everything else will be considered
-                continuous. Values in these columns MUST be integers.
-            categorical_names: map from int to list of names, where
-                categorical_names[x][y] represents the name of the yth value of
-                column x.
-            kernel_width: kernel width for the exponential kernel.
-                If None, defaults to sqrt (number of columns) * 0.75
-            kernel: similarity kernel that takes euclidean distances and kernel
-                width as input and outputs weights in (0,1). If None, defaults to
-                an exponential kernel.
-            verbose: if true, print local prediction values from linear model
-            class_names: list of class names, ordered according to whatever the
-                classifier is using. If not present, class names will be '0',
-                '1', ...
-            feature_selection: feature selection method. can be
-                'forward_selection', 'lasso_path', 'none' or 'auto'.
-                See function 'explain_instance_with_data' in lime_base.py for
-                details on what each of the options does.
-            discretize_continuous: if True, all non-categorical features will
-                be discretized into quartiles.
-            discretizer: only matters if discretize_continuous is True
-                and data is not sparse. Options are 'quartile', 'decile',
-                'entropy' or a BaseDiscretizer instance.
-            sample_around_instance: if True, will sample continuous features
-                in perturbed samples from a normal centered at the instance
-                being explained. Otherwise, the normal is centered on the mean
-                of the feature data.
-            random_state: an integer, numpy.RandomState or numpy.Generator that
-                will be used to generate random numbers. If None, the random
-                state will be initialized using the internal numpy seed.
-            training_data_stats: a dict object having the details of training data
-                statistics. If None, training data information will be used, only matters
-                if discretize_continuous is True. Must have the following keys:
-                means", "mins", "maxs", "stds", "feature_values",
-                "feature_frequencies"
+            training_data: numpy 2d array or scipy.sparse matrix, or a pandas
+                DataFrame (lime_rs addition: string columns become categorical
+                features shown by value, and predict_fn then receives
+                DataFrames with the original columns and dtypes; see
+                lime_rs._pandas).
+            mode: "classification" or "regression" (anything else raises
+                lime_rs.exceptions.LimeError).
+            training_labels: labels of the training data (the entropy
+                discretizer needs them).
+            feature_names: the columns' names (default '0', '1', ...).
+            categorical_features: indices of the categorical columns (integer
+                values); every other column is continuous.
+            categorical_names: categorical_names[x][y] names value y of column x.
+            kernel_width: width of the exponential kernel (default
+                sqrt(number of columns) * 0.75).
+            kernel: kernel(distances, kernel_width) -> weights in (0, 1);
+                default lime's exponential kernel (computed in Rust).
+            verbose: if True, print the local models' predictions.
+            class_names: the classifier's class names, in its order (default
+                '0', '1', ...).
+            feature_selection: 'forward_selection', 'highest_weights',
+                'lasso_path', 'none' or 'auto' (see
+                LimeBase.explain_instance_with_data).
+            discretize_continuous: if True, continuous columns are discretized.
+            discretizer: 'quartile', 'decile', 'entropy' or a BaseDiscretizer
+                instance (dense data only).
+            sample_around_instance: if True, continuous features are sampled
+                from a normal centred on the instance, else on the training mean.
+            random_state: None, an int, a numpy.random.RandomState or
+                numpy.random.Generator.
+            training_data_stats: statistics to use instead of the training
+                data's (with discretize_continuous): a dict with the keys
+                "means", "mins", "maxs", "stds", "feature_values",
+                "feature_frequencies" (and optionally "bins").
         """
         self.random_state = check_random_state(random_state)
         if mode not in ("classification", "regression"):
-            raise ValueError(f'mode: expected "classification" or "regression", got {mode!r}')
+            raise LimeError(f'mode: expected "classification" or "regression", got {mode!r}')
         self.mode = mode
         # pandas input (lime_rs._pandas): string columns encoded, names resolved
         self._frame, training_data, feature_names, categorical_features, categorical_names = (
@@ -388,26 +445,25 @@ class LimeTabularExplainer:
             self.validate_training_data_stats(self.training_data_stats)
 
         sparse = _is_sparse(training_data)
+        moments: Moments | None = None
         if sparse:
             data = training_data.tocsr()
             if data.ndim != 2:
                 raise ValueError(f"training_data: expected a 2-D matrix, got shape {data.shape}")
-            mean, var, scale = _sparse_moments(data)
+            moments = _sparse_moments(data)
         else:
             data = as_float_array(training_data, "training_data", 2, allow_nan=True)
-            fused = (
+            # quartile/decile bins of every column: the moments come from the
+            # discretizer's pass over the data (see below)
+            if not (
                 discretize_continuous
                 and not self.training_data_stats
                 and isinstance(discretizer, str)
                 and discretizer in ("quartile", "decile")
                 and not categorical_features
                 and data.size > 0
-            )
-            # quartile/decile bins of every column: the moments come from the
-            # discretizer's pass over the data (see below)
-            mean = var = scale = None
-            if not fused:
-                mean, var, scale = _native.tabular_column_moments(data)
+            ):
+                moments = _native.tabular_column_moments(data)
         n_rows, d = data.shape
 
         if categorical_features is None:
@@ -423,43 +479,20 @@ class LimeTabularExplainer:
                 f"{d} columns"
             )
 
-        self.discretizer = None
+        self.discretizer: Any = None
         if discretize_continuous and not sparse:
-            # Set the discretizer if training data stats are provided
+            args = (data, self.categorical_features, self.feature_names)
             if self.training_data_stats:
+                # Set the discretizer if training data stats are provided
                 discretizer = StatsDiscretizer(
-                    data,
-                    self.categorical_features,
-                    self.feature_names,
-                    labels=training_labels,
-                    data_stats=self.training_data_stats,
+                    *args, labels=training_labels, data_stats=self.training_data_stats,
                     random_state=self.random_state,
+                )  # fmt: skip
+            if isinstance(discretizer, str) and discretizer in ("quartile", "decile", "entropy"):
+                self.discretizer, found = fit_with_moments(
+                    discretizer, *args, labels=training_labels, random_state=self.random_state
                 )
-
-            if isinstance(discretizer, str) and discretizer == "quartile":
-                self.discretizer = QuartileDiscretizer(
-                    data,
-                    self.categorical_features,
-                    self.feature_names,
-                    labels=training_labels,
-                    random_state=self.random_state,
-                )
-            elif isinstance(discretizer, str) and discretizer == "decile":
-                self.discretizer = DecileDiscretizer(
-                    data,
-                    self.categorical_features,
-                    self.feature_names,
-                    labels=training_labels,
-                    random_state=self.random_state,
-                )
-            elif isinstance(discretizer, str) and discretizer == "entropy":
-                self.discretizer = EntropyDiscretizer(
-                    data,
-                    self.categorical_features,
-                    self.feature_names,
-                    labels=training_labels,
-                    random_state=self.random_state,
-                )
+                moments = moments if found is None else found
             elif isinstance(discretizer, BaseDiscretizer) or _looks_like_discretizer(discretizer):
                 self.discretizer = discretizer
             else:
@@ -468,22 +501,16 @@ class LimeTabularExplainer:
                     f"BaseDiscretizer instance (got {discretizer!r})"
                 )
             self.categorical_features = list(range(d))
-
-        if mean is None:
-            taken = getattr(self.discretizer, "__dict__", {}).pop("_fused_moments", None)
-            if taken is not None and taken[0] == list(range(d)):
-                mean, var, scale = taken[1]
-            else:
-                mean, var, scale = _native.tabular_column_moments(data)
+        if moments is None:
+            moments = _native.tabular_column_moments(data)
 
         if kernel_width is None:
             kernel_width = np.sqrt(d) * 0.75
         kernel_width = float(kernel_width)
         if not (np.isfinite(kernel_width) and kernel_width > 0):
             raise ValueError(f"kernel_width: must be a positive number, got {kernel_width}")
-
         kernel_fn = partial(
-            kernel if kernel is not None else _exponential_kernel, kernel_width=kernel_width
+            exponential_kernel if kernel is None else kernel, kernel_width=kernel_width
         )
 
         self.feature_selection = check_feature_selection(feature_selection)
@@ -491,59 +518,52 @@ class LimeTabularExplainer:
         self.class_names = class_names
 
         # Though set has no role to play if training data stats are provided
+        mean, var, scale = moments
         self.scaler = _StandardScalerStats(mean, var, scale, n_rows)
-        self.feature_values = {}
-        self.feature_frequencies = {}
-
+        self.feature_values: dict[int, Any] = {}
+        self.feature_frequencies: dict[int, np.ndarray] = {}
         discretized_columns = None
         native_counts = self.discretizer is not None and _is_native_discretize(self.discretizer)
         for feature in self.categorical_features:
-            if training_data_stats is None:
-                if self.discretizer is not None and feature in self.discretizer.lambdas:
-                    counts = _bin_counts(self.discretizer, feature, native_counts)
-                    if counts is not None:
-                        values = np.flatnonzero(counts).astype(np.float64)
-                        frequencies = counts[counts > 0]
-                    else:
-                        if discretized_columns is None:
-                            discretized_columns = np.asarray(self.discretizer.discretize(data))
-                        values, frequencies = np.unique(
-                            discretized_columns[:, feature], return_counts=True
-                        )
-                else:
-                    column = data[:, feature]
-                    if sparse:
-                        column = column.toarray().ravel()
-                    values, frequencies = np.unique(column, return_counts=True)
-                values = values.tolist()
-                frequencies = frequencies.tolist()
-            else:
+            if training_data_stats is not None:
                 values = training_data_stats["feature_values"][feature]
                 frequencies = training_data_stats["feature_frequencies"][feature]
-
+            elif self.discretizer is not None and feature in self.discretizer.lambdas:
+                counts = _bin_counts(self.discretizer, feature, native_counts)
+                if counts is not None:
+                    values = np.flatnonzero(counts).astype(np.float64).tolist()
+                    frequencies = counts[counts > 0].tolist()
+                else:
+                    if discretized_columns is None:
+                        discretized_columns = np.asarray(self.discretizer.discretize(data))
+                    values, frequencies = (
+                        a.tolist()
+                        for a in np.unique(discretized_columns[:, feature], return_counts=True)
+                    )
+            else:
+                column = data[:, feature]
+                if sparse:
+                    column = column.toarray().ravel()
+                values, frequencies = (a.tolist() for a in np.unique(column, return_counts=True))
             self.feature_values[feature] = values
             self.feature_frequencies[feature] = np.array(frequencies) / float(sum(frequencies))
             self.scaler.mean_[feature] = 0
             self.scaler.scale_[feature] = 1
-        self._sampler = None
+        self._sampler: _Sampler | None = None
 
-    # --- pickling: the native sampler is rebuilt on first use ---
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_sampler"] = None
+        state["_sampler"] = None  # the native sampler is rebuilt on first use
         return state
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
     @staticmethod
-    def convert_and_round(values):
+    def convert_and_round(values: Any) -> list[str]:
         if isinstance(values, np.ndarray):
             values = values.tolist()  # formats faster than numpy scalars, same strings
         return [f"{v:.2f}" for v in values]
 
     @staticmethod
-    def validate_training_data_stats(training_data_stats):
+    def validate_training_data_stats(training_data_stats: Mapping[str, Any]) -> None:
         """
         Method to validate the structure of training data stats
         """
@@ -553,7 +573,167 @@ class LimeTabularExplainer:
         if len(missing_keys) > 0:
             raise ValueError(f"Missing keys in training_data_stats. Details: {missing_keys}")
 
-    def _native_sampler(self):
+    def explain_instance(
+        self,
+        data_row: Any,
+        predict_fn: Callable[[Any], Any],
+        labels: Sequence[int] = (1,),
+        top_labels: int | None = None,
+        num_features: int = 10,
+        num_samples: int = 5000,
+        distance_metric: str = "euclidean",
+        model_regressor: Any = None,
+        sampling_method: str = "gaussian",
+    ) -> explanation.Explanation:
+        """Generates explanations for a prediction.
+
+        First, we generate neighborhood data by randomly perturbing features
+        from the instance. We then learn locally weighted linear models on this
+        neighborhood data to explain each of the classes in an interpretable
+        way (see lime_base.py).
+
+        Args:
+            data_row: 1d numpy array or scipy.sparse row (or a pandas Series /
+                one-row DataFrame, lime_rs addition)
+            predict_fn: the model on many rows at once: for classifiers,
+                probabilities (e.g. ``classifier.predict_proba``); for
+                regressors, predictions (``regressor.predict``).
+            labels: iterable with labels to be explained.
+            top_labels: if not None, ignore labels and explain the K labels
+                with the highest predicted probabilities, K = top_labels.
+            num_features: maximum number of features present in explanation
+            num_samples: size of the neighborhood to learn the linear model
+            distance_metric: the distance metric to use for weights.
+            model_regressor: sklearn regressor to use in explanation (default:
+                ridge regression, in Rust); needs ``coef_`` and ``fit(...,
+                sample_weight=...)``.
+            sampling_method: 'gaussian' (default) or Latin Hypercube
+                Sampling ('lhs'), for continuous features not discretized.
+
+        Returns:
+            An Explanation object (see explanation.py) with the corresponding
+            explanations.
+        """
+        data_row, predict_fn = _pandas.prepare_row(
+            self.__dict__.get("_frame"), data_row, predict_fn
+        )
+        call = self._check_call(predict_fn, labels, top_labels, num_features, num_samples,
+                                distance_metric, model_regressor, sampling_method)  # fmt: skip
+        return self._explain_row(data_row, predict_fn, call)
+
+    def explain_instances(self, data: Any, predict_fn: Callable[[Any], Any], *,
+                          labels: Sequence[int] = (1,), top_labels: int | None = None,
+                          num_features: int = 10, num_samples: int = 5000,
+                          distance_metric: str = "euclidean", model_regressor: Any = None,
+                          sampling_method: str = "gaussian", batch_size: int | None = None,
+                          progress_bar: bool = False) -> list[explanation.Explanation]:  # fmt: skip
+        """Explains many rows: one Explanation per row of ``data``, in order
+        (lime_rs addition).
+
+        The rows' neighbourhoods are generated in Rust, ``predict_fn`` is
+        called once per chunk of rows (on the perturbed samples of every row
+        of the chunk, stacked in row order), and the local models of a chunk
+        are fitted in one native call, in parallel over rows with the GIL
+        released.
+
+        Determinism contract: ``explain_instances(data, f, **kw)`` returns
+        exactly what ``[explain_instance(row, f, **kw) for row in data]``
+        returns on an explainer in the same state (one seed per row, drawn
+        from ``random_state`` in row order), whatever ``batch_size``,
+        ``LIME_RS_NUM_THREADS`` or the split of rows between calls.
+
+        Thread safety: the heavy work releases the GIL. Threads sharing one
+        explainer share its ``random_state``: each row draws one seed
+        atomically, so every explanation is valid and equals the serial one
+        for the seed it got, but which row gets which seed depends on
+        scheduling. For reproducible results give each thread its own
+        explainer (``copy.deepcopy`` or a pickle round trip).
+
+        Args:
+            data: 2-D array (n_rows, n_columns) of rows to explain (or a list
+                of equal-length rows, or a scipy.sparse matrix, whose rows are
+                explained one by one, with one model call per row).
+            predict_fn: as in explain_instance; it is called on arrays of up
+                to ``batch_size`` perturbed samples.
+            labels, top_labels, num_features, num_samples, distance_metric,
+                model_regressor, sampling_method: as in explain_instance.
+            batch_size: maximum number of perturbed samples per ``predict_fn``
+                call (a row's neighbourhood is never split). Default: what
+                fits in 4 MiB per array (17,476 samples for 30 columns),
+                fastest in our benchmarks (cache-sized chunks); a model with a
+                high cost per call (a GPU) may prefer a larger batch_size.
+            progress_bar: if True, show a tqdm progress bar (rows done).
+
+        Returns:
+            A list of Explanation objects, one per row (empty for no rows).
+        """
+        call = self._check_call(predict_fn, labels, top_labels, num_features, num_samples,
+                                distance_metric, model_regressor, sampling_method)  # fmt: skip
+        data, predict_fn = _pandas.prepare_batch(self.__dict__.get("_frame"), data, predict_fn)
+        d = self.scaler.mean_.shape[0]
+        rows = _check_batch(data, d)
+        per_chunk = _rows_per_chunk(batch_size, call.num_samples, d)
+        bar = None
+        if progress_bar and rows.shape[0]:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=rows.shape[0], desc="explain_instances", unit="row")
+        out: list[explanation.Explanation] = []
+        arrays = _ChunkArrays()
+        try:
+            for start in range(0, rows.shape[0], per_chunk):
+                chunk = rows[start : start + per_chunk]
+                if _is_sparse(chunk):
+                    out.extend(self._explain_row(r, predict_fn, call) for r in chunk)
+                else:
+                    samples, inverse = self._sample_chunk(chunk, start, call, arrays)
+                    out.extend(self._explain_samples(samples, inverse, predict_fn, call))
+                    del samples, inverse
+                    arrays.forget_if_kept()
+                if bar is not None:
+                    bar.update(chunk.shape[0])
+        finally:
+            if bar is not None:
+                bar.close()
+        return out
+
+    # --- the stages both calls run ---
+
+    def _check_call(self, predict_fn, labels, top_labels, num_features, num_samples,
+                    distance_metric, model_regressor, sampling_method) -> _Call:  # fmt: skip
+        num_samples = check_int(num_samples, "num_samples", minimum=2)
+        num_features = check_int(num_features, "num_features", minimum=1)
+        if top_labels is not None and not isinstance(top_labels, bool):
+            top_labels = check_int(top_labels, "top_labels", minimum=0)
+        if not callable(predict_fn):
+            raise TypeError(
+                f"predict_fn: expected a callable (e.g. model.predict_proba), got "
+                f"{type(predict_fn).__name__}"
+            )
+        method = sampling_method
+        if self.discretizer is not None:
+            method = "gaussian"  # lime samples discretized rows by bin frequencies
+        elif sampling_method not in ("gaussian", "lhs"):
+            warnings.warn(
+                "Invalid input for sampling_method. Defaulting to Gaussian sampling.",
+                UserWarning,
+                stacklevel=3,
+            )
+            method = "gaussian"
+        return _Call(labels, top_labels, num_features, num_samples, distance_metric,
+                     model_regressor, method)  # fmt: skip
+
+    def _explain_row(self, data_row, predict_fn, call: _Call) -> explanation.Explanation:
+        if _is_sparse(data_row):
+            if self.discretizer is None:
+                sample = self._sample_sparse(data_row, call)
+                return self._explain_samples([sample], sample.inverse, predict_fn, call)[0]
+            data_row = data_row.toarray().ravel()
+        sample = self._sample_row(_check_row(data_row, self.scaler.mean_.shape[0]), call)
+        inverse, sample.inverse = sample.inverse, None
+        return self._explain_samples([sample], inverse, predict_fn, call)[0]
+
+    def _native_sampler(self) -> _Sampler:
         """The Rust perturbation model built from the explainer's statistics."""
         if self._sampler is not None:
             return self._sampler
@@ -571,141 +751,232 @@ class LimeTabularExplainer:
                 edges[int(f)] = np.asarray(fn.keywords["qts"], dtype=np.float64).tolist()
         if native_undisc:
             for f in disc.means:
-                if int(f) not in categorical:
-                    continue
-                bins[int(f)] = tuple(
-                    np.asarray(getattr(disc, attr)[f], dtype=np.float64).ravel().tolist()
-                    for attr in ("mins", "maxs", "means", "stds")
-                )
-        sampler = _native.TabularSampler(
+                if int(f) in categorical:
+                    lo, hi, mean, std = (
+                        np.asarray(getattr(disc, attr)[f], dtype=np.float64).ravel().tolist()
+                        for attr in ("mins", "maxs", "means", "stds")
+                    )
+                    bins[int(f)] = (lo, hi, mean, std)
+        native = _native.TabularSampler(
             np.asarray(self.scaler.mean_, dtype=np.float64).tolist(),
             np.asarray(self.scaler.scale_, dtype=np.float64).tolist(),
             categorical,
             edges,
             bins,
         )
-        self._sampler = (sampler, native_disc, native_undisc)
+        self._sampler = _Sampler(native, native_disc, native_undisc)
         return self._sampler
 
-    def explain_instance(
-        self,
-        data_row,
-        predict_fn,
-        labels=(1,),
-        top_labels=None,
-        num_features=10,
-        num_samples=5000,
-        distance_metric="euclidean",
-        model_regressor=None,
-        sampling_method="gaussian",
-    ):
-        """Generates explanations for a prediction.
-
-        First, we generate neighborhood data by randomly perturbing features
-        from the instance (see __data_inverse). We then learn locally weighted
-        linear models on this neighborhood data to explain each of the classes
-        in an interpretable way (see lime_base.py).
-
-        Args:
-            data_row: 1d numpy array or scipy.sparse matrix, corresponding to a row
-                (or a pandas Series / one-row DataFrame, lime_rs addition)
-            predict_fn: prediction function. For classifiers, this should be a
-                function that takes a numpy array and outputs prediction
-                probabilities. For regressors, this takes a numpy array and
-                returns the predictions. For ScikitClassifiers, this is
-                `classifier.predict_proba()`. For ScikitRegressors, this
-                is `regressor.predict()`. The prediction function needs to work
-                on multiple feature vectors (the vectors randomly perturbed
-                from the data_row).
-            labels: iterable with labels to be explained.
-            top_labels: if not None, ignore labels and produce explanations for
-                the K labels with highest prediction probabilities, where K is
-                this parameter.
-            num_features: maximum number of features present in explanation
-            num_samples: size of the neighborhood to learn the linear model
-            distance_metric: the distance metric to use for weights.
-            model_regressor: sklearn regressor to use in explanation. Defaults
-                to Ridge regression in LimeBase. Must have model_regressor.coef_
-                and 'sample_weight' as a parameter to model_regressor.fit()
-            sampling_method: Method to sample synthetic data. Defaults to Gaussian
-                sampling. Can also use Latin Hypercube Sampling ('lhs').
-
-        Returns:
-            An Explanation object (see explanation.py) with the corresponding
-            explanations.
-        """
-        data_row, predict_fn = _pandas.prepare_row(
-            self.__dict__.get("_frame"), data_row, predict_fn
-        )
-        num_samples = check_int(num_samples, "num_samples", minimum=2)
-        num_features = check_int(num_features, "num_features", minimum=1)
-        if top_labels is not None and not isinstance(top_labels, bool):
-            top_labels = check_int(top_labels, "top_labels", minimum=0)
-        if not callable(predict_fn):
-            raise TypeError(
-                f"predict_fn: expected a callable (e.g. model.predict_proba), got "
-                f"{type(predict_fn).__name__}"
-            )
-        d = self.scaler.mean_.shape[0]
-        if _is_sparse(data_row):
-            if self.discretizer is None:
-                return self._explain_sparse(
-                    data_row,
-                    predict_fn,
-                    labels,
-                    top_labels,
-                    num_features,
-                    num_samples,
-                    distance_metric,
-                    model_regressor,
-                    sampling_method,
-                )
-            data_row = data_row.toarray().ravel()
-        row = _check_row(data_row, d)
-
-        sampler, native_disc, native_undisc = self._native_sampler()
-        disc = self.discretizer
-        method = sampling_method
-        if disc is None and sampling_method not in ("gaussian", "lhs"):
-            warnings.warn(
-                "Invalid input for sampling_method. Defaulting to Gaussian sampling.",
-                UserWarning,
-                stacklevel=2,
-            )
-            method = "gaussian"
-        elif disc is not None:
-            method = "gaussian"
-        first_row = None
-        if disc is not None and not native_disc:
-            first_row = np.ascontiguousarray(disc.discretize(row), dtype=np.float64)
+    def _draw_seed(self, undiscretize: bool) -> int:
+        """One row's seed (each row, in each call, draws one)."""
         seed = draw_seed(self.random_state)
-        disc_state = getattr(disc, "random_state", None) if native_undisc else None
-        if disc_state is not None and disc_state is not self.random_state:
+        disc_state = getattr(self.discretizer, "random_state", None)
+        if undiscretize and disc_state is not None and disc_state is not self.random_state:
             # as in lime, a discretizer's own random state drives its draws
-            seed = (seed + 0x9E3779B97F4A7C15 * draw_seed(disc_state)) % 2**64
-        scaled, inverse, distances = sampler.sample(
-            row,
-            num_samples,
-            seed,
-            method,
-            bool(self.sample_around_instance),
-            native_undisc,
-            first_row,
-        )
-        if disc is not None and not native_undisc:
+            seed = mix_seed(seed, draw_seed(disc_state))
+        return seed
+
+    def _sample_row(self, row: np.ndarray, call: _Call) -> _Sample:
+        """One dense row's neighbourhood (a custom discretizer's steps in Python)."""
+        sampler = self._native_sampler()
+        disc = self.discretizer
+        first_row = None
+        if disc is not None and not sampler.discretize:
+            first_row = np.ascontiguousarray(disc.discretize(row), dtype=np.float64)
+        seed = self._draw_seed(sampler.undiscretize)
+        scaled, inverse, distances = sampler.native.sample(
+            row, call.num_samples, seed, call.method, bool(self.sample_around_instance),
+            sampler.undiscretize, first_row,
+        )  # fmt: skip
+        if disc is not None and not sampler.undiscretize:
             inverse[1:] = disc.undiscretize(inverse[1:])
             inverse[0] = row
         if disc is not None and first_row is None:
-            first_row = sampler.first_row(row)
+            first_row = sampler.native.first_row(row)
+        distances = self._distances(scaled, call.distance_metric, distances)
+        return _Sample(row, seed, scaled, distances, inverse, first_row)
 
-        if distance_metric not in ("euclidean", "l2"):
-            distances = self._distances(scaled, distance_metric)
+    def _sample_chunk(self, chunk, first: int, call: _Call,
+                      arrays: _ChunkArrays) -> tuple[list[_Sample], Any]:  # fmt: skip
+        """The neighbourhoods of a chunk of dense rows, and the model's input:
+        every row's perturbed samples stacked in row order. The same seeds
+        and numbers as _sample_row row by row; without a custom discretizer,
+        in one native call (rows in parallel)."""
+        d = self.scaler.mean_.shape[0]
+        rows = []
+        for i, row in enumerate(chunk):
+            try:
+                rows.append(_check_row(row, d))
+            except ValueError as exc:
+                raise ValueError(f"data[{first + i}]: {exc}") from None
+        k, n = len(rows), call.num_samples
+        if k == 1:
+            sample = self._sample_row(rows[0], call)
+            inverse, sample.inverse = sample.inverse, None
+            return [sample], inverse
+        sampler = self._native_sampler()
+        if self.discretizer is not None and not (sampler.discretize and sampler.undiscretize):
+            # a custom discretizer's steps run in Python, row by row
+            samples = [self._sample_row(row, call) for row in rows]
+            inverse = np.concatenate([sample.inverse for sample in samples])
+            for sample in samples:
+                sample.inverse = None
+            return samples, inverse
+        scaled, inverse = arrays.take(k * n, d)
+        dense = np.ascontiguousarray(rows, dtype=np.float64)
+        seeds = [self._draw_seed(sampler.undiscretize) for _ in range(k)]
+        distances = np.empty(k * n)
+        _native.tabular_sample_many(
+            sampler.native, dense, seeds, n, call.method, bool(self.sample_around_instance),
+            sampler.undiscretize, scaled, inverse, distances,
+        )  # fmt: skip
+        samples = []
+        for i in range(k):
+            block = slice(i * n, (i + 1) * n)
+            first_row = sampler.native.first_row(dense[i]) if self.discretizer is not None else None
+            samples.append(
+                _Sample(dense[i].copy(), seeds[i], scaled[block],
+                        self._distances(scaled[block], call.distance_metric, distances[block]),
+                        first_row=first_row)
+            )  # fmt: skip
+        return samples, inverse
 
-        yss = predict_fn(inverse)
-        if model_regressor is None:
-            _native.prewake()  # the pool wakes while the output is checked
-        yss, predicted = self._check_predictions(yss, num_samples)
+    def _sample_sparse(self, data_row, call: _Call) -> _Sample:
+        """lime's sparse path: only the row's non-zero columns are perturbed;
+        the local models are fitted on those columns alone (the others are
+        zero in every sample, so their weights are zero)."""
+        import scipy.sparse as sp
 
+        d = self.scaler.mean_.shape[0]
+        row = sp.csr_matrix(data_row)
+        if row.shape != (1, d):
+            raise ValueError(
+                f"data_row: expected a sparse row of shape (1, {d}), got shape {row.shape}"
+            )
+        if self.categorical_features:
+            raise ValueError(
+                "data_row: a sparse row cannot be explained with categorical_features "
+                f"{self.categorical_features}; pass a dense row (data_row.toarray().ravel())"
+            )
+        dense = row.toarray().ravel().astype(np.float64)
+        if not np.isfinite(dense).all():
+            raise ValueError("data_row: contains NaN or infinity")
+        nz = row.nonzero()[1]
+        k, n = len(nz), call.num_samples
+        seed = self._draw_seed(False)
+        scale = np.asarray(self.scaler.scale_, dtype=np.float64)
+        if k:
+            mean = np.asarray(self.scaler.mean_, dtype=np.float64)
+            sub = _native.TabularSampler(mean[nz].tolist(), scale[nz].tolist(), {}, {}, {})
+            _, block, _ = sub.sample(np.ascontiguousarray(dense[nz]), n, seed, call.method,
+                                     bool(self.sample_around_instance))  # fmt: skip
+        else:
+            block = np.zeros((n, 0))
+        indices = np.tile(nz, n)
+        indptr = np.arange(0, k * (n + 1), k) if k else np.zeros(n + 1, int)
+        inverse = sp.csr_matrix((block.ravel(), indices, indptr), shape=(n, d))
+        # lime scales sparse data by multiplying with scale_ (not dividing)
+        scaled_block = np.ascontiguousarray(block * scale[nz])
+        scaled = sp.csr_matrix((scaled_block.ravel(), indices, indptr), shape=(n, d))
+        if k and call.distance_metric in ("euclidean", "l2", "cosine"):
+            metric = "cosine" if call.distance_metric == "cosine" else "euclidean"
+            distances = _native.distances(scaled_block, scaled_block[0], metric)
+        else:
+            from sklearn.metrics import pairwise_distances
+
+            distances = pairwise_distances(scaled, scaled[0], metric=call.distance_metric).ravel()
+        return _Sample(row, seed, scaled, distances, inverse, nz=nz, block=scaled_block)
+
+    @staticmethod
+    def _distances(scaled, metric: str, euclidean: np.ndarray) -> np.ndarray:
+        """The samples' distances to row 0 (the sampler's own are euclidean)."""
+        if metric in ("euclidean", "l2"):
+            return euclidean
+        if metric == "cosine":
+            return _native.distances(scaled, scaled[0], "cosine")
+        from sklearn.metrics import pairwise_distances
+
+        return pairwise_distances(scaled, scaled[0].reshape(1, -1), metric=metric).ravel()
+
+    def _explain_samples(self, samples: list[_Sample], inverse, predict_fn,
+                         call: _Call) -> list[explanation.Explanation]:  # fmt: skip
+        """The model's one call on the samples of every row, then one
+        explanation per row: its output checked, domain mapper, labels, fit
+        (every row's native models in one call), record."""
+        yss_all = predict_fn(inverse)
+        if call.model_regressor is None:
+            _native.prewake()  # the pool wakes while the outputs are checked
+        del inverse
+        n = call.num_samples
+        yss_all = _check_row_output(yss_all, n * len(samples))
+        rows = []
+        for i, sample in enumerate(samples):
+            yss, predicted = self._check_predictions(yss_all[i * n : (i + 1) * n], n)
+            exp = explanation.Explanation(
+                self._domain_mapper(sample), mode=self.mode, class_names=self.class_names
+            )
+            if not isinstance(exp.score, dict):
+                exp.score, exp.local_pred = {}, {}
+            if predicted is None:
+                exp.predict_proba = yss[0].copy()
+                labels = choose_labels(exp, yss[0], call.labels, call.top_labels)
+            else:
+                exp.predicted_value, exp.min_value, exp.max_value = predicted
+                labels = [0]
+            rows.append(
+                _Row(sample, exp, labels, Neighbourhood(sample.scaled, yss, sample.distances))
+            )
+        native = []
+        for row in rows:
+            if call.model_regressor is None and (row.sample.nz is None or len(row.sample.nz)):
+                native.append(row)
+            else:
+                # the user's regressor, or a sparse row without non-zero values: LimeBase
+                options = FitOptions(call.num_features, self.feature_selection,
+                                     call.model_regressor, use_base=True)  # fmt: skip
+                fit(row.exp, self.base, row.hood, row.labels, options)
+        if native:
+            self._fit_native(native, call)
+        for row in rows:
+            if self.mode == "regression":
+                mirror_regression(row.exp)
+            self._record(row.exp, row.sample.seed, call)
+        return [row.exp for row in rows]
+
+    def _fit_native(self, rows: list[_Row], call: _Call) -> None:
+        """The default local models of every row, in one native call."""
+        data, yss, weights, columns = [], [], [], []
+        for row in rows:
+            row.hood.weights = kernel_weights(self.base.kernel_fn, row.hood.distances)
+            data.append(row.hood.data if row.sample.block is None else row.sample.block)
+            yss.append(row.hood.yss)
+            weights.append(row.hood.weights)
+            columns.append([int(label) % row.hood.yss.shape[1] for label in row.labels])
+        method, num_features = self.feature_selection, call.num_features
+        if len(rows) == 1:
+            models = [_native.explain_with_data(data[0], yss[0], weights[0], columns[0],
+                                                num_features, method, return_stderr=True)]  # fmt: skip
+        else:
+            models = _native.explain_with_data_many(data, yss, weights, columns, num_features,
+                                                    method, return_stderr=True)  # fmt: skip
+        for row, row_models in zip(rows, models):
+            if row.sample.nz is not None:
+                d = self.scaler.mean_.shape[0]
+                row_models = _sparse_models(row_models, method, num_features, row.sample.nz, d)
+            store_models(row.exp, row.labels, row_models, row.hood.yss, verbose=self.base.verbose)
+
+    def _domain_mapper(self, sample: _Sample) -> TableDomainMapper:
+        """The row's TableDomainMapper, as lime builds it."""
+        if sample.nz is not None:
+            return TableDomainMapper(
+                list(self.feature_names),
+                self.convert_and_round(sample.row.data),
+                sample.scaled[0],
+                categorical_features=self.categorical_features,
+                discretized_feature_names=None,
+                feature_indexes=sample.row.indices,
+            )
+        row, disc = sample.row, self.discretizer
         feature_names = list(self.feature_names)
         values = self.convert_and_round(row)
         for i in self.categorical_features:
@@ -714,66 +985,30 @@ class LimeTabularExplainer:
             name = _category_name(self.categorical_names, i, row[i])
             feature_names[i] = f"{feature_names[i]}={name}"
             values[i] = "True"
-        categorical_features = self.categorical_features
-
+        categorical_features: Any = self.categorical_features
         discretized_feature_names = None
         if disc is not None:
-            categorical_features = range(d)
+            assert sample.first_row is not None  # _sample_row discretizes the row
+            categorical_features = range(row.shape[0])
             discretized_feature_names = list(feature_names)
             for f in disc.names:
-                discretized_feature_names[f] = disc.names[f][int(first_row[f])]
-
-        domain_mapper = TableDomainMapper(
+                discretized_feature_names[f] = disc.names[f][int(sample.first_row[f])]
+        return TableDomainMapper(
             feature_names,
             values,
-            scaled[0].copy(),  # a view would keep the whole neighbourhood alive
+            # a copy: a view would keep the whole neighbourhood alive with the explanation
+            sample.scaled[0].copy(),
             categorical_features=categorical_features,
             discretized_feature_names=discretized_feature_names,
         )
-        exp = self._fit(
-            domain_mapper,
-            scaled,
-            yss,
-            predicted,
-            distances,
-            labels,
-            top_labels,
-            num_features,
-            model_regressor,
-        )
-        return self._record(exp, seed, num_samples, num_features, distance_metric, method,
-                            model_regressor)  # fmt: skip
 
-    def _record(self, exp, seed, num_samples, num_features, distance_metric, method, regressor):
+    def _record(self, exp, seed: int, call: _Call) -> None:
         """Settings and seed on the explanation (lime_rs.serialization.record)."""
         from lime_rs.serialization import record
 
-        return record(exp, self, seed, num_samples=num_samples, num_features=num_features,
-                      distance_metric=distance_metric, sampling_method=method,
-                      model_regressor=regressor)  # fmt: skip
-
-    def _distances(self, scaled, metric):
-        if metric == "cosine":
-            return _native.distances(scaled, scaled[0], "cosine")
-        from sklearn.metrics import pairwise_distances
-
-        return pairwise_distances(scaled, scaled[0].reshape(1, -1), metric=metric).ravel()
-
-    def _weights(self, distances):
-        kernel_fn = self.base.kernel_fn
-        if isinstance(kernel_fn, partial) and kernel_fn.func is _exponential_kernel:
-            width = kernel_fn.keywords.get("kernel_width")
-            if isinstance(width, numbers.Real):
-                return _native.kernel(
-                    np.ascontiguousarray(distances, dtype=np.float64), float(width)
-                )
-        weights = np.asarray(kernel_fn(distances), dtype=np.float64)
-        if weights.shape != (distances.shape[0],):
-            raise ValueError(
-                f"kernel: returned shape {weights.shape} for {distances.shape[0]} distances; "
-                "expected one weight per distance"
-            )
-        return np.ascontiguousarray(weights)
+        record(exp, self, seed, num_samples=call.num_samples, num_features=call.num_features,
+               distance_metric=call.distance_metric, sampling_method=call.method,
+               model_regressor=call.model_regressor)  # fmt: skip
 
     def _check_predictions(self, yss, num_samples):
         """lime's checks of the model's output, plus clear errors for the
@@ -784,10 +1019,8 @@ class LimeTabularExplainer:
         if self.mode == "classification":
             if len(yss.shape) == 1:
                 raise NotImplementedError(
-                    "LIME does not currently support "
-                    "classifier models without probability "
-                    "scores. If this conflicts with your "
-                    "use case, please let us know: "
+                    "LIME does not currently support classifier models without probability "
+                    "scores. If this conflicts with your use case, please let us know: "
                     "https://github.com/datascienceinc/lime/issues/16"
                 )
             elif len(yss.shape) == 2:
@@ -821,609 +1054,17 @@ class LimeTabularExplainer:
                     f"not arrays of {yss.shape} dimensions"
                 )
             _check_finite_output(yss)
-            predicted = (yss[0], min(yss), max(yss))
+            predicted = (yss[0], yss.min(), yss.max())  # lime: min(yss), max(yss)
             # add a dimension to be compatible with downstream machinery
             yss = yss[:, np.newaxis]
         return np.ascontiguousarray(yss, dtype=np.float64), predicted
 
-    def _labels(self, yss, labels, top_labels, ret_exp):
-        n_labels = yss.shape[1]
-        if self.mode != "classification":
-            return [0]
-        ret_exp.predict_proba = yss[0].copy()
-        if top_labels:
-            labels = np.argsort(yss[0])[-top_labels:]
-            ret_exp.top_labels = list(labels)
-            ret_exp.top_labels.reverse()
-            return list(labels)
-        try:
-            labels = list(labels)
-        except TypeError:
-            raise TypeError(
-                f"labels: expected an iterable of class indices, got {type(labels).__name__}"
-            ) from None
-        bad = [
-            lab
-            for lab in labels
-            if isinstance(lab, bool)
-            or not isinstance(lab, numbers.Integral)
-            or not -n_labels <= int(lab) < n_labels
-        ]
-        if bad:
-            raise ValueError(
-                f"labels: {bad!r} {'is' if len(bad) == 1 else 'are'} not among the model's "
-                f"classes; predict_fn returned {n_labels} columns, so the labels that exist are "
-                f"{list(range(n_labels))} (class_names: {self.class_names})"
-            )
-        return labels
 
-    def _fit(
-        self,
-        domain_mapper,
-        scaled,
-        yss,
-        predicted,
-        distances,
-        labels,
-        top_labels,
-        num_features,
-        model_regressor,
-        sparse_columns=None,
-    ):
-        ret_exp = explanation.Explanation(
-            domain_mapper, mode=self.mode, class_names=self.class_names
-        )
-        if not isinstance(ret_exp.score, dict):
-            ret_exp.score = {}
-            ret_exp.local_pred = {}
-        labels = self._labels(yss, labels, top_labels, ret_exp)
-        if predicted is not None:
-            ret_exp.predicted_value, ret_exp.min_value, ret_exp.max_value = predicted
-        n_labels = yss.shape[1]
-        if model_regressor is None and not (sparse_columns is not None and scaled is None):
-            weights = self._weights(distances)
-            which = [int(lab) % n_labels for lab in labels]
-            if sparse_columns is None:
-                models = _native.explain_with_data(
-                    scaled, yss, weights, which, num_features, self.feature_selection,
-                    return_stderr=True,
-                )  # fmt: skip
-            else:
-                models = _sparse_models(
-                    scaled,
-                    yss,
-                    weights,
-                    which,
-                    num_features,
-                    self.feature_selection,
-                    *sparse_columns,
-                )
-            for label, column, (intercept, feats, coefs, score, local_pred, se) in zip(
-                labels, which, models
-            ):
-                ret_exp.intercept[label] = np.float64(intercept)
-                ret_exp.local_exp[label] = list(zip(feats, coefs))
-                ret_exp.local_exp_stderr[label] = list(zip(feats, se))
-                ret_exp.score[label] = float(score)
-                ret_exp.local_pred[label] = np.array([local_pred])
-                if self.base.verbose:
-                    print("Intercept", ret_exp.intercept[label])
-                    print("Prediction_local", ret_exp.local_pred[label])
-                    print("Right:", yss[0, column])
-        else:
-            data = scaled if sparse_columns is None else sparse_columns[2]
-            for label in labels:
-                (
-                    ret_exp.intercept[label],
-                    ret_exp.local_exp[label],
-                    ret_exp.score[label],
-                    ret_exp.local_pred[label],
-                ) = self.base.explain_instance_with_data(
-                    data,
-                    yss,
-                    distances,
-                    label,
-                    num_features,
-                    model_regressor=model_regressor,
-                    feature_selection=self.feature_selection,
-                )
-
-        if self.mode == "regression":
-            ret_exp.intercept[1] = ret_exp.intercept[0]
-            ret_exp.local_exp[1] = [x for x in ret_exp.local_exp[0]]
-            ret_exp.local_exp[0] = [(i, -1 * j) for i, j in ret_exp.local_exp[1]]
-            if 0 in ret_exp.local_exp_stderr:
-                ret_exp.local_exp_stderr[1] = list(ret_exp.local_exp_stderr[0])
-
-        return ret_exp
-
-    def _explain_sparse(
-        self,
-        data_row,
-        predict_fn,
-        labels,
-        top_labels,
-        num_features,
-        num_samples,
-        distance_metric,
-        model_regressor,
-        sampling_method,
-    ):
-        """lime's sparse path: only the row's non-zero columns are perturbed;
-        the local models are fitted on those columns alone (the others are
-        zero in every sample, so their weights are zero)."""
-        import scipy.sparse as sp
-
-        d = self.scaler.mean_.shape[0]
-        row = sp.csr_matrix(data_row)
-        if row.shape != (1, d):
-            raise ValueError(
-                f"data_row: expected a sparse row of shape (1, {d}), got shape {row.shape}"
-            )
-        if self.categorical_features:
-            raise ValueError(
-                "data_row: a sparse row cannot be explained with categorical_features "
-                f"{self.categorical_features}; pass a dense row (data_row.toarray().ravel())"
-            )
-        dense = row.toarray().ravel().astype(np.float64)
-        if not np.isfinite(dense).all():
-            raise ValueError("data_row: contains NaN or infinity")
-        method = sampling_method
-        if sampling_method not in ("gaussian", "lhs"):
-            warnings.warn(
-                "Invalid input for sampling_method. Defaulting to Gaussian sampling.",
-                UserWarning,
-                stacklevel=2,
-            )
-            method = "gaussian"
-        nz = row.nonzero()[1]
-        k = len(nz)
-        seed = draw_seed(self.random_state)
-        scale = np.asarray(self.scaler.scale_, dtype=np.float64)
-        if k:
-            sub = _native.TabularSampler(
-                np.asarray(self.scaler.mean_, dtype=np.float64)[nz].tolist(),
-                scale[nz].tolist(),
-                {},
-                {},
-                {},
-            )
-            _, block, _ = sub.sample(
-                np.ascontiguousarray(dense[nz]),
-                num_samples,
-                seed,
-                method,
-                bool(self.sample_around_instance),
-            )
-        else:
-            block = np.zeros((num_samples, 0))
-        indices = np.tile(nz, num_samples)
-        indptr = np.arange(0, k * (num_samples + 1), k) if k else np.zeros(num_samples + 1, int)
-        inverse = sp.csr_matrix((block.ravel(), indices, indptr), shape=(num_samples, d))
-        # lime scales sparse data by multiplying with scale_ (not dividing)
-        scaled_block = np.ascontiguousarray(block * scale[nz])
-        scaled = sp.csr_matrix((scaled_block.ravel(), indices, indptr), shape=(num_samples, d))
-        if k and distance_metric in ("euclidean", "l2", "cosine"):
-            metric = "cosine" if distance_metric == "cosine" else "euclidean"
-            distances = _native.distances(scaled_block, scaled_block[0], metric)
-        else:
-            from sklearn.metrics import pairwise_distances
-
-            distances = pairwise_distances(scaled, scaled[0], metric=distance_metric).ravel()
-
-        yss = predict_fn(inverse)
-        if model_regressor is None:
-            _native.prewake()  # the pool wakes while the output is checked
-        yss, predicted = self._check_predictions(yss, num_samples)
-
-        domain_mapper = TableDomainMapper(
-            list(self.feature_names),
-            self.convert_and_round(row.data),
-            scaled[0],
-            categorical_features=self.categorical_features,
-            discretized_feature_names=None,
-            feature_indexes=row.indices,
-        )
-        exp = self._fit(
-            domain_mapper,
-            scaled_block if k else None,
-            yss,
-            predicted,
-            distances,
-            labels,
-            top_labels,
-            num_features,
-            model_regressor,
-            sparse_columns=(nz, d, scaled),
-        )
-        return self._record(exp, seed, num_samples, num_features, distance_metric, method,
-                            model_regressor)  # fmt: skip
-
-    def explain_instances(
-        self,
-        data,
-        predict_fn,
-        *,
-        labels=(1,),
-        top_labels=None,
-        num_features=10,
-        num_samples=5000,
-        distance_metric="euclidean",
-        model_regressor=None,
-        sampling_method="gaussian",
-        batch_size=None,
-        progress_bar=False,
-    ):
-        """Explains many rows: one Explanation per row of ``data``, in order
-        (lime_rs addition).
-
-        The rows' neighbourhoods are generated in Rust, ``predict_fn`` is
-        called once per chunk of rows (on the perturbed samples of every row
-        of the chunk, stacked in row order), and the local models of a chunk
-        are fitted in one native call, in parallel over rows with the GIL
-        released.
-
-        Determinism contract: ``explain_instances(data, f, **kw)`` returns
-        exactly what ``[explain_instance(row, f, **kw) for row in data]``
-        returns on an explainer in the same state: one seed per row is drawn
-        from ``random_state`` in row order, as successive ``explain_instance``
-        calls draw them, and each row's computation is the same. Results do not
-        depend on ``batch_size``, on ``LIME_RS_NUM_THREADS`` or on how the rows
-        are split between calls; ``random_state`` is left advanced as by those
-        calls.
-
-        Thread safety: explainers may be used from several threads at once
-        (the heavy work releases the GIL). With one explainer per thread,
-        results equal serial ones. Threads sharing one explainer share its
-        ``random_state``: every row (every ``explain_instance`` call) draws
-        one seed from it atomically, so the rows of concurrent calls get the
-        seeds of *some* serial order of those rows; each explanation is valid
-        and equals the serial one for the seed it got, but which row gets
-        which seed depends on scheduling. For reproducible results, give each
-        thread its own explainer (``copy.deepcopy`` or a pickle round trip).
-
-        Args:
-            data: 2-D array (n_rows, n_columns) of rows to explain (a list of
-                equal-length rows or a scipy.sparse matrix also works; sparse
-                rows are explained one by one, with one model call per row).
-            predict_fn: as in explain_instance; it is called on arrays of up
-                to ``batch_size`` perturbed samples.
-            labels, top_labels, num_features, num_samples, distance_metric,
-                model_regressor, sampling_method: as in explain_instance.
-            batch_size: maximum number of perturbed samples per ``predict_fn``
-                call (a row's neighbourhood is never split, so at least
-                ``num_samples``). Default: as many samples as fit in 4 MiB
-                per array (17,476 samples for 30 columns: 3 rows of 5000),
-                which was fastest in our benchmarks (cache-sized chunks) and
-                bounds the memory used at once; a model with a high cost per
-                call (e.g. on a GPU) may prefer a larger batch_size.
-            progress_bar: if True, show a tqdm progress bar (rows done).
-
-        Returns:
-            A list of Explanation objects, one per row (an empty list for an
-            empty batch).
-        """
-        num_samples = check_int(num_samples, "num_samples", minimum=2)
-        num_features = check_int(num_features, "num_features", minimum=1)
-        if top_labels is not None and not isinstance(top_labels, bool):
-            top_labels = check_int(top_labels, "top_labels", minimum=0)
-        if not callable(predict_fn):
-            raise TypeError(
-                f"predict_fn: expected a callable (e.g. model.predict_proba), got "
-                f"{type(predict_fn).__name__}"
-            )
-        data, predict_fn = _pandas.prepare_batch(self.__dict__.get("_frame"), data, predict_fn)
-        d = self.scaler.mean_.shape[0]
-        rows = _check_batch(data, d)
-        per_chunk = _rows_per_chunk(batch_size, num_samples, d)
-        options = dict(
-            labels=labels,
-            top_labels=top_labels,
-            num_features=num_features,
-            num_samples=num_samples,
-            distance_metric=distance_metric,
-            model_regressor=model_regressor,
-            sampling_method=sampling_method,
-        )
-        bar = None
-        if progress_bar and rows.shape[0]:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=rows.shape[0], desc="explain_instances", unit="row")
-        out = []
-        # The chunks' arrays, reused from chunk to chunk (see _explain_chunk).
-        bufs = {"scaled": None, "inverse": None}
-        try:
-            for start in range(0, rows.shape[0], per_chunk):
-                chunk = rows[start : start + per_chunk]
-                if _is_sparse(chunk):
-                    out.extend(
-                        self.explain_instance(chunk[i], predict_fn, **options)
-                        for i in range(chunk.shape[0])
-                    )
-                else:
-                    exps = self._explain_chunk(chunk, start, predict_fn, options, bufs)
-                    out.extend(exps)
-                if bar is not None:
-                    bar.update(chunk.shape[0])
-        finally:
-            if bar is not None:
-                bar.close()
-        return out
-
-    def _explain_chunk(self, chunk, first, predict_fn, options, bufs):
-        """explain_instance's stages for a few dense rows, with one model call
-        and one native fit. Returns nothing unless every row succeeded."""
-        num_samples = options["num_samples"]
-        k = len(chunk)
-        jobs = []
-        inverse = None
-        native = self._batch_sample_native(chunk, first, options, bufs) if k > 1 else None
-        if native is not None:
-            jobs, inverse = native
-        for i, row in enumerate(chunk if native is None else ()):
-            job = self._batch_neighbourhood(
-                row, num_samples, options["sampling_method"], options["distance_metric"], first + i
-            )
-            if k > 1:
-                # Copy into the chunk's arrays and let the sampler's buffers go
-                # (its pool then reuses them for the next row: no page faults).
-                rows = slice(i * num_samples, (i + 1) * num_samples)
-                if inverse is None:
-                    d = job["inverse"].shape[1]
-                    inverse = _chunk_buffer(bufs, "inverse", k * num_samples, d)
-                    scaled_buf = _chunk_buffer(bufs, "scaled", k * num_samples, d)
-                inverse[rows] = job["inverse"]
-                scaled_buf[rows] = job["scaled"]
-                job["scaled"] = scaled_buf[rows]
-            else:
-                inverse = job["inverse"]
-            job["inverse"] = None
-            jobs.append(job)
-        yss_all = predict_fn(inverse)
-        _native.prewake()  # the pool wakes while the outputs are checked
-        del inverse
-        if bufs["inverse"] is not None and sys.getrefcount(bufs["inverse"]) > 2:
-            # predict_fn kept (a view of) its input: never overwrite it
-            bufs["inverse"] = None
-        yss_all = _check_row_output(yss_all, num_samples * len(jobs))
-        exps, fits = [], []
-        for i, job in enumerate(jobs):
-            yss, predicted = self._check_predictions(
-                yss_all[i * num_samples : (i + 1) * num_samples], num_samples
-            )
-            domain_mapper = self._batch_domain_mapper(job)
-            if options["model_regressor"] is not None:
-                exps.append(
-                    self._fit(
-                        domain_mapper,
-                        job["scaled"],
-                        yss,
-                        predicted,
-                        job["distances"],
-                        options["labels"],
-                        options["top_labels"],
-                        options["num_features"],
-                        options["model_regressor"],
-                    )
-                )
-                continue
-            ret_exp = explanation.Explanation(
-                domain_mapper, mode=self.mode, class_names=self.class_names
-            )
-            if not isinstance(ret_exp.score, dict):
-                ret_exp.score = {}
-                ret_exp.local_pred = {}
-            labs = self._labels(yss, options["labels"], options["top_labels"], ret_exp)
-            if predicted is not None:
-                ret_exp.predicted_value, ret_exp.min_value, ret_exp.max_value = predicted
-            which = [int(lab) % yss.shape[1] for lab in labs]
-            weights = self._weights(job["distances"])
-            exps.append(ret_exp)
-            fits.append((i, labs, which, job["scaled"], yss, weights))
-        for ret_exp in exps:
-            # copies, not views of the chunk's predictions (bounded memory)
-            if getattr(ret_exp, "predict_proba", None) is not None:
-                ret_exp.predict_proba = np.array(ret_exp.predict_proba)
-        if fits:
-            models = _native.explain_with_data_many(
-                [f[3] for f in fits],
-                [f[4] for f in fits],
-                [f[5] for f in fits],
-                [f[2] for f in fits],
-                options["num_features"],
-                self.feature_selection,
-                return_stderr=True,
-            )
-            for (i, labs, which, _, yss, _), row_models in zip(fits, models):
-                self._batch_store(exps[i], labs, which, yss, row_models)
-        for exp, job in zip(exps, jobs):
-            self._record(exp, job.get("seed"), num_samples, options["num_features"],
-                         options["distance_metric"], options["sampling_method"],
-                         options["model_regressor"])  # fmt: skip
-        return exps
-
-    def _batch_sample_native(self, chunk, first, options, bufs):
-        """The neighbourhoods of a chunk of rows in one native call (rows in
-        parallel), when sampling needs nothing from Python: the same seeds, in
-        the same order, and the same numbers as _batch_neighbourhood row by
-        row. None when a custom discretizer takes part."""
-        sampler, native_disc, native_undisc = self._native_sampler()
-        disc = self.discretizer
-        if disc is not None and not (native_disc and native_undisc):
-            return None
-        d = self.scaler.mean_.shape[0]
-        num_samples = options["num_samples"]
-        rows = []
-        for i, row in enumerate(chunk):
-            try:
-                rows.append(_check_row(row, d))
-            except ValueError as exc:
-                raise ValueError(f"data[{first + i}]: {exc}") from None
-        method = options["sampling_method"]
-        if disc is None and method not in ("gaussian", "lhs"):
-            warnings.warn(
-                "Invalid input for sampling_method. Defaulting to Gaussian sampling.",
-                UserWarning,
-                stacklevel=4,
-            )
-            method = "gaussian"
-        elif disc is not None:
-            method = "gaussian"
-        k = len(rows)
-        rows = np.ascontiguousarray(rows, dtype=np.float64)
-        seeds = [self._batch_seed(native_undisc) for _ in range(k)]
-        scaled = _chunk_buffer(bufs, "scaled", k * num_samples, d)
-        inverse = _chunk_buffer(bufs, "inverse", k * num_samples, d)
-        distances = np.empty(k * num_samples)
-        _native.tabular_sample_many(
-            sampler,
-            rows,
-            seeds,
-            num_samples,
-            method,
-            bool(self.sample_around_instance),
-            native_undisc,
-            scaled,
-            inverse,
-            distances,
-        )
-        metric = options["distance_metric"]
-        jobs = []
-        for i in range(k):
-            block = slice(i * num_samples, (i + 1) * num_samples)
-            job = {
-                "row": rows[i].copy(),
-                "scaled": scaled[block],
-                "inverse": None,
-                "distances": distances[block],
-                "first_row": sampler.first_row(rows[i]) if disc is not None else None,
-                "seed": seeds[i],
-            }
-            if metric not in ("euclidean", "l2"):
-                job["distances"] = self._distances(job["scaled"], metric)
-            jobs.append(job)
-        return jobs, inverse
-
-    def _batch_seed(self, native_undisc):
-        """One row's seed, drawn as explain_instance draws it."""
-        seed = draw_seed(self.random_state)
-        disc_state = getattr(self.discretizer, "random_state", None) if native_undisc else None
-        if disc_state is not None and disc_state is not self.random_state:
-            # as in lime, a discretizer's own random state drives its draws
-            seed = (seed + 0x9E3779B97F4A7C15 * draw_seed(disc_state)) % 2**64
-        return seed
-
-    def _batch_neighbourhood(self, row, num_samples, sampling_method, distance_metric, index):
-        """explain_instance's steps before the model call, for one dense row."""
-        d = self.scaler.mean_.shape[0]
-        try:
-            row = _check_row(row, d)
-        except ValueError as exc:
-            raise ValueError(f"data[{index}]: {exc}") from None
-        sampler, native_disc, native_undisc = self._native_sampler()
-        disc = self.discretizer
-        method = sampling_method
-        if disc is None and sampling_method not in ("gaussian", "lhs"):
-            warnings.warn(
-                "Invalid input for sampling_method. Defaulting to Gaussian sampling.",
-                UserWarning,
-                stacklevel=4,
-            )
-            method = "gaussian"
-        elif disc is not None:
-            method = "gaussian"
-        first_row = None
-        if disc is not None and not native_disc:
-            first_row = np.ascontiguousarray(disc.discretize(row), dtype=np.float64)
-        seed = self._batch_seed(native_undisc)
-        scaled, inverse, distances = sampler.sample(
-            row,
-            num_samples,
-            seed,
-            method,
-            bool(self.sample_around_instance),
-            native_undisc,
-            first_row,
-        )
-        if disc is not None and not native_undisc:
-            inverse[1:] = disc.undiscretize(inverse[1:])
-            inverse[0] = row
-        if disc is not None and first_row is None:
-            first_row = sampler.first_row(row)
-        if distance_metric not in ("euclidean", "l2"):
-            distances = self._distances(scaled, distance_metric)
-        return {
-            "row": row,
-            "scaled": scaled,
-            "inverse": inverse,
-            "distances": distances,
-            "first_row": first_row,
-            "seed": seed,
-        }
-
-    def _batch_domain_mapper(self, job):
-        """explain_instance's TableDomainMapper for one dense row."""
-        row, first_row = job["row"], job["first_row"]
-        disc = self.discretizer
-        d = row.shape[0]
-        feature_names = list(self.feature_names)
-        values = self.convert_and_round(row)
-        for i in self.categorical_features:
-            if disc is not None and i in disc.lambdas:
-                continue
-            name = _category_name(self.categorical_names, i, row[i])
-            feature_names[i] = f"{feature_names[i]}={name}"
-            values[i] = "True"
-        categorical_features = self.categorical_features
-        discretized_feature_names = None
-        if disc is not None:
-            categorical_features = range(d)
-            discretized_feature_names = list(feature_names)
-            for f in disc.names:
-                discretized_feature_names[f] = disc.names[f][int(first_row[f])]
-        return TableDomainMapper(
-            feature_names,
-            values,
-            # a copy: a view would keep the whole neighbourhood alive with the explanation
-            job["scaled"][0].copy(),
-            categorical_features=categorical_features,
-            discretized_feature_names=discretized_feature_names,
-        )
-
-    def _batch_store(self, ret_exp, labels, which, yss, models):
-        """_fit's bookkeeping of native models (and regression's mirrored label)."""
-        for label, column, (intercept, feats, coefs, score, local_pred, *se) in zip(
-            labels, which, models
-        ):
-            ret_exp.intercept[label] = np.float64(intercept)
-            ret_exp.local_exp[label] = list(zip(feats, coefs))
-            if se:
-                ret_exp.local_exp_stderr[label] = list(zip(feats, se[0]))
-            ret_exp.score[label] = float(score)
-            ret_exp.local_pred[label] = np.array([local_pred])
-            if self.base.verbose:
-                print("Intercept", ret_exp.intercept[label])
-                print("Prediction_local", ret_exp.local_pred[label])
-                print("Right:", yss[0, column])
-        if self.mode == "regression":
-            ret_exp.intercept[1] = ret_exp.intercept[0]
-            ret_exp.local_exp[1] = [x for x in ret_exp.local_exp[0]]
-            ret_exp.local_exp[0] = [(i, -1 * j) for i, j in ret_exp.local_exp[1]]
-            if 0 in ret_exp.local_exp_stderr:
-                ret_exp.local_exp_stderr[1] = list(ret_exp.local_exp_stderr[0])
-
-
-def _sparse_models(block, yss, weights, which, num_features, method, nz, d, _scaled):
-    """Local models of a sparse neighbourhood from its non-zero columns,
+def _sparse_models(models, method: str, num_features: int, nz: np.ndarray, d: int) -> list:
+    """A sparse row's local models (fitted on its non-zero columns ``nz``)
     mapped back to column indices. Features lime would add beyond the
     non-zero columns (all-zero columns) get weight 0, lowest index first."""
-    models = _native.explain_with_data(
-        block, yss, weights, which, num_features, method, return_stderr=True
-    )
-    effective = method
-    if method == "auto":
-        effective = "forward_selection" if num_features <= 6 else "highest_weights"
+    effective = resolve_feature_selection(method, num_features)
     out = []
     for intercept, feats, coefs, score, local_pred, se in models:
         feats = nz[feats]
@@ -1451,17 +1092,28 @@ def _sparse_models(block, yss, weights, which, num_features, method, nz, d, _sca
 _DEFAULT_CHUNK_BYTES = 4 << 20
 
 
-def _chunk_buffer(bufs, key, rows, d):
-    """A (rows, d) view of the reusable array ``bufs[key]`` (grown as needed).
+@dataclass
+class _ChunkArrays:
+    """explain_instances' arrays of perturbed samples, reused from chunk to
+    chunk: mapping fresh memory for every chunk costs more (page faults) than
+    the sampling itself. The array handed to predict_fn is reused only when
+    predict_fn kept no reference to it (``forget_if_kept`` after every call),
+    so a model never sees its input change."""
 
-    Reusing the chunks' arrays avoids mapping fresh memory for every chunk
-    (page faults cost more than the sampling itself). The array handed to
-    predict_fn is reused only when predict_fn kept no reference to it
-    (checked after every call), so a model never sees its input change."""
-    buf = bufs[key]
-    if buf is None or buf.shape[0] < rows or buf.shape[1] != d:
-        buf = bufs[key] = np.empty((rows, d))
-    return buf[:rows]
+    scaled: np.ndarray | None = None
+    inverse: np.ndarray | None = None
+
+    def take(self, rows: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, d) views of the two arrays (grown as needed)."""
+        if self.scaled is None or self.scaled.shape[0] < rows or self.scaled.shape[1] != d:
+            self.scaled = np.empty((rows, d))
+        if self.inverse is None or self.inverse.shape[0] < rows or self.inverse.shape[1] != d:
+            self.inverse = np.empty((rows, d))
+        return self.scaled[:rows], self.inverse[:rows]
+
+    def forget_if_kept(self) -> None:
+        if self.inverse is not None and sys.getrefcount(self.inverse) > 2:
+            self.inverse = None  # predict_fn kept (a view of) its input: never overwrite it
 
 
 def _rows_per_chunk(batch_size, num_samples, d):
@@ -1472,7 +1124,7 @@ def _rows_per_chunk(batch_size, num_samples, d):
     return max(1, batch_size // num_samples)
 
 
-def _check_batch(data, d):
+def _check_batch(data: Any, d: int) -> Any:
     """The rows of an explain_instances call as a 2-D float array (or a CSR
     matrix), with errors naming ``data``."""
     if _is_sparse(data):
@@ -1483,40 +1135,37 @@ def _check_batch(data, d):
                 f"{data.shape}"
             )
         return data
-    if isinstance(data, np.ndarray):
-        arr = data
-    else:
+    if not isinstance(data, np.ndarray):
         try:
             items = list(data)
         except TypeError:
             raise TypeError(
                 f"data: expected a 2-D array of rows, got {type(data).__name__}"
             ) from None
-        if not items:
-            return np.empty((0, d))
-        lengths = {np.shape(r) for r in items}
-        if len(lengths) > 1:
-            bad = next(i for i, r in enumerate(items) if np.shape(r) != np.shape(items[0]))
+        shapes = [np.shape(r) for r in items]
+        if len(set(shapes)) > 1:
+            bad = next(i for i, shape in enumerate(shapes) if shape != shapes[0])
             raise ValueError(
-                f"data: rows have different lengths (row 0 has shape {np.shape(items[0])}, "
-                f"row {bad} has shape {np.shape(items[bad])}); every row needs {d} values"
+                f"data: rows have different lengths (row 0 has shape {shapes[0]}, row {bad} "
+                f"has shape {shapes[bad]}); every row needs {d} values"
             )
-        arr = np.asarray(items)
-    if arr.ndim == 1 and arr.shape[0] == 0:
+        data = np.asarray(items)
+    if data.ndim == 1 and data.shape[0] == 0:
         return np.empty((0, d))
-    if arr.ndim != 2:
-        hint = (
-            " (a single row: use explain_instance, or data.reshape(1, -1))" if arr.ndim == 1 else ""
-        )
-        raise ValueError(f"data: expected a 2-D array of rows, got shape {arr.shape}{hint}")
-    if arr.shape[1] != d and arr.shape[0]:
+    if data.ndim != 2:
+        hint = " (a single row: use explain_instance, or data.reshape(1, -1))"
         raise ValueError(
-            f"data: rows have {arr.shape[1]} values but the training data has {d} columns"
+            f"data: expected a 2-D array of rows, got shape {data.shape}"
+            + (hint if data.ndim == 1 else "")
+        )
+    if data.shape[1] != d and data.shape[0]:
+        raise ValueError(
+            f"data: rows have {data.shape[1]} values but the training data has {d} columns"
         )
     try:
-        return np.asarray(arr, dtype=np.float64)
+        return np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"data: expected numbers, got {arr.dtype}: {exc}") from None
+        raise TypeError(f"data: expected numbers, got {data.dtype}: {exc}") from None
 
 
 def _looks_like_discretizer(obj):
@@ -1587,62 +1236,23 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
 
     """
 
-    def __init__(
-        self,
-        training_data,
-        mode="classification",
-        training_labels=None,
-        feature_names=None,
-        categorical_features=None,
-        categorical_names=None,
-        kernel_width=None,
-        kernel=None,
-        verbose=False,
-        class_names=None,
-        feature_selection="auto",
-        discretize_continuous=True,
-        discretizer="quartile",
-        random_state=None,
-    ):
+    def __init__(self, training_data: Any, mode: str = "classification", training_labels: Any = None,
+                 feature_names: Sequence[str] | None = None,
+                 categorical_features: Sequence[int] | None = None,
+                 categorical_names: Mapping[int, Sequence[str]] | None = None,
+                 kernel_width: float | None = None, kernel: Callable[..., Any] | None = None,
+                 verbose: bool = False, class_names: Sequence[str] | None = None,
+                 feature_selection: str = "auto", discretize_continuous: bool = True,
+                 discretizer: str | BaseDiscretizer = "quartile",
+                 random_state: Any = None) -> None:  # fmt: skip
         """
         Args:
             training_data: numpy 3d array with shape
                 (n_samples, n_timesteps, n_features)
-            mode: "classification" or "regression"
-            training_labels: labels for training data. Not required, but may be
-                used by discretizer.
-            feature_names: list of names (strings) corresponding to the columns
-                in the training data.
-            categorical_features: list of indices (ints) corresponding to the
-                categorical columns. Everything else will be considered
-                continuous. Values in these columns MUST be integers.
-            categorical_names: map from int to list of names, where
-                categorical_names[x][y] represents the name of the yth value of
-                column x.
-            kernel_width: kernel width for the exponential kernel.
-            If None, defaults to sqrt(number of columns) * 0.75
-            kernel: similarity kernel that takes euclidean distances and kernel
-                width as input and outputs weights in (0,1). If None, defaults to
-                an exponential kernel.
-            verbose: if true, print local prediction values from linear model
-            class_names: list of class names, ordered according to whatever the
-                classifier is using. If not present, class names will be '0',
-                '1', ...
-            feature_selection: feature selection method. can be
-                'forward_selection', 'lasso_path', 'none' or 'auto'.
-                See function 'explain_instance_with_data' in lime_base.py for
-                details on what each of the options does.
-            discretize_continuous: if True, all non-categorical features will
-                be discretized into quartiles.
-            discretizer: only matters if discretize_continuous is True. Options
-                are 'quartile', 'decile', 'entropy' or a BaseDiscretizer
-                instance.
-            random_state: an integer or numpy.RandomState that will be used to
-                generate random numbers. If None, the random state will be
-                initialized using the internal numpy seed.
+            feature_names: the names of the n_features features (each
+                becomes n_timesteps columns named ``{name}_t-{lag}``).
+            The other arguments are LimeTabularExplainer's.
         """
-
-        # Reshape X
         training_data = np.asarray(training_data)
         if training_data.ndim != 3:
             raise ValueError(
@@ -1650,38 +1260,25 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
                 f"got shape {training_data.shape}"
             )
         n_samples, n_timesteps, n_features = training_data.shape
-        training_data = np.transpose(training_data, axes=(0, 2, 1)).reshape(
-            n_samples, n_timesteps * n_features
-        )
         self.n_timesteps = n_timesteps
         self.n_features = n_features
         if feature_names is None:
             feature_names = [f"feature{i}" for i in range(n_features)]
-
-        # Update the feature names
         feature_names = [
             f"{n}_t-{n_timesteps - (i + 1)}" for n in feature_names for i in range(n_timesteps)
         ]
-
-        # Send off the the super class to do its magic.
         super().__init__(
-            training_data,
-            mode=mode,
-            training_labels=training_labels,
-            feature_names=feature_names,
-            categorical_features=categorical_features,
-            categorical_names=categorical_names,
-            kernel_width=kernel_width,
-            kernel=kernel,
-            verbose=verbose,
-            class_names=class_names,
-            feature_selection=feature_selection,
-            discretize_continuous=discretize_continuous,
-            discretizer=discretizer,
-            random_state=random_state,
-        )
+            self._flatten(training_data), mode, training_labels, feature_names,
+            categorical_features, categorical_names, kernel_width, kernel, verbose, class_names,
+            feature_selection, discretize_continuous, discretizer, random_state=random_state,
+        )  # fmt: skip
 
-    def _make_predict_proba(self, func):
+    def _flatten(self, x: np.ndarray) -> np.ndarray:
+        """(n, n_timesteps, n_features) rows as (n, n_features * n_timesteps)
+        columns, each feature's time steps side by side."""
+        return np.transpose(x, axes=(0, 2, 1)).reshape(x.shape[0], x.shape[1] * x.shape[2])
+
+    def _make_predict_proba(self, func: Callable[[Any], Any]) -> Callable[[np.ndarray], Any]:
         """
         The predict_proba method will expect 3d arrays, but we are reshaping
         them to 2D so that LIME works correctly. This wraps the function
@@ -1697,25 +1294,13 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
 
         return predict_proba
 
-    def explain_instances(
-        self,
-        data,
-        classifier_fn,
-        *,
-        labels=(1,),
-        top_labels=None,
-        num_features=10,
-        num_samples=5000,
-        distance_metric="euclidean",
-        model_regressor=None,
-        sampling_method="gaussian",
-        batch_size=None,
-        progress_bar=False,
-    ):
+    def explain_instances(  # type: ignore[override]
+        self, data: Any, classifier_fn: Callable[[Any], Any], **kwargs: Any
+    ) -> list[explanation.Explanation]:
         """Explains many rows of shape (n_timesteps, n_features): ``data`` is
-        (n_rows, n_timesteps, n_features). See
-        LimeTabularExplainer.explain_instances (same contract: equal to
-        explain_instance row by row, one model call per chunk)."""
+        (n_rows, n_timesteps, n_features). Keyword arguments and contract as
+        LimeTabularExplainer.explain_instances (equal to explain_instance row
+        by row, one model call per chunk)."""
         arr = np.asarray(data)
         if arr.ndim == 1 and arr.shape[0] == 0:
             arr = arr.reshape(0, self.n_timesteps, self.n_features)
@@ -1724,84 +1309,33 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
                 f"data: expected shape (n_rows, n_timesteps, n_features) = "
                 f"(n_rows, {self.n_timesteps}, {self.n_features}), got {arr.shape}"
             )
-        flat = np.transpose(arr, axes=(0, 2, 1)).reshape(
-            arr.shape[0], self.n_timesteps * self.n_features
-        )
-        return super().explain_instances(
-            flat,
-            self._make_predict_proba(classifier_fn),
-            labels=labels,
-            top_labels=top_labels,
-            num_features=num_features,
-            num_samples=num_samples,
-            distance_metric=distance_metric,
-            model_regressor=model_regressor,
-            sampling_method=sampling_method,
-            batch_size=batch_size,
-            progress_bar=progress_bar,
-        )
+        wrapped = self._make_predict_proba(classifier_fn)
+        return super().explain_instances(self._flatten(arr), wrapped, **kwargs)
 
-    def explain_instance(
-        self,
-        data_row,
-        classifier_fn,
-        labels=(1,),
-        top_labels=None,
-        num_features=10,
-        num_samples=5000,
-        distance_metric="euclidean",
-        model_regressor=None,
-        sampling_method="gaussian",
-    ):
+    def explain_instance(  # type: ignore[override]
+        self, data_row: Any, classifier_fn: Callable[[Any], Any], *args: Any, **kwargs: Any
+    ) -> explanation.Explanation:
         """Generates explanations for a prediction.
 
-        First, we generate neighborhood data by randomly perturbing features
-        from the instance (see __data_inverse). We then learn locally weighted
-        linear models on this neighborhood data to explain each of the classes
-        in an interpretable way (see lime_base.py).
-
         Args:
-            data_row: 2d numpy array, corresponding to a row
+            data_row: 2d numpy array (n_timesteps, n_features), corresponding to a row
             classifier_fn: classifier prediction probability function, which
                 takes a numpy array and outputs prediction probabilities. For
                 ScikitClassifiers , this is classifier.predict_proba.
-            labels: iterable with labels to be explained.
-            top_labels: if not None, ignore labels and produce explanations for
-                the K labels with highest prediction probabilities, where K is
-                this parameter.
-            num_features: maximum number of features present in explanation
-            num_samples: size of the neighborhood to learn the linear model
-            distance_metric: the distance metric to use for weights.
-            model_regressor: sklearn regressor to use in explanation. Defaults
-                to Ridge regression in LimeBase. Must have
-                model_regressor.coef_ and 'sample_weight' as a parameter
-                to model_regressor.fit()
-            sampling_method: 'gaussian' (default) or 'lhs' (lime_rs addition).
+            The other arguments (labels, top_labels, num_features,
+            num_samples, distance_metric, model_regressor, sampling_method)
+            are LimeTabularExplainer.explain_instance's.
 
         Returns:
             An Explanation object (see explanation.py) with the corresponding
             explanations.
         """
-
-        # Flatten input so that the normal explainer can handle it
         data_row = np.asarray(data_row)
         if data_row.shape != (self.n_timesteps, self.n_features):
             raise ValueError(
                 f"data_row: expected shape (n_timesteps, n_features) = "
                 f"({self.n_timesteps}, {self.n_features}), got {data_row.shape}"
             )
-        data_row = data_row.T.reshape(self.n_timesteps * self.n_features)
-
-        # Wrap the classifier to reshape input
-        classifier_fn = self._make_predict_proba(classifier_fn)
-        return super().explain_instance(
-            data_row,
-            classifier_fn,
-            labels=labels,
-            top_labels=top_labels,
-            num_features=num_features,
-            num_samples=num_samples,
-            distance_metric=distance_metric,
-            model_regressor=model_regressor,
-            sampling_method=sampling_method,
-        )
+        flat = data_row.T.reshape(self.n_timesteps * self.n_features)
+        wrapped = self._make_predict_proba(classifier_fn)
+        return super().explain_instance(flat, wrapped, *args, **kwargs)

@@ -2,8 +2,12 @@
 that together cover the features that matter most over a dataset
 (drop-in for ``lime.submodular_pick``)."""
 
+from __future__ import annotations
+
 import numbers
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,15 +27,15 @@ class SubmodularPick:
 
     def __init__(
         self,
-        explainer,
-        data,
-        predict_fn,
-        method="sample",
-        sample_size=1000,
-        num_exps_desired=5,
-        num_features=10,
-        **kwargs,
-    ):
+        explainer: Any,
+        data: Any,
+        predict_fn: Callable[[Any], Any],
+        method: str = "sample",
+        sample_size: int = 1000,
+        num_exps_desired: int = 5,
+        num_features: int = 10,
+        **kwargs: Any,
+    ) -> None:
         """
         Args:
             data: a numpy array where each row is a single input into predict_fn
@@ -104,15 +108,15 @@ class SubmodularPick:
         self.sp_explanations = [self.explanations[i] for i in self.V]
 
 
-def explanation_matrix(explanations):
+def explanation_matrix(explanations: Sequence[Any]) -> np.ndarray:
     """The explanations × features matrix of |weights| that SP-LIME covers.
 
     The feature space is the union of the explanations' features (by name, as
     lime). Every explained label contributes its absolute weight, so in
     multiclass the labels' weights add up instead of cancelling (lime issue
     #311)."""
-    index = {}
-    entries = []
+    index: dict[str, int] = {}
+    entries: list[tuple[int, int, float]] = []
     for i, exp in enumerate(explanations):
         labels = exp.available_labels() if exp.mode == "classification" else [1]
         for label in labels:
