@@ -1,0 +1,190 @@
+"""The documentation: its examples run, its site builds warning-free and offline, and
+it renders in a real browser.
+
+* Every guide's ```python blocks (docs/index.md and docs/guides/*.md) run in order, in one
+  namespace per page, against the importable lime_rs, in a scratch directory where
+  ``tests/data`` is reachable as in the repository. A block written as a MyST
+  ``{code-block} python`` directive is shown but not run (notebook-only code).
+* The Sphinx site builds with ``-W --keep-going`` (warnings are errors), its pages load no
+  outside resource (stylesheet, script, font, ``@import``), and headless chromium draws the
+  landing page and a guide: not blank, text and highlighted code present.
+
+The build needs the doc dependencies (``make docs`` installs them into .venv; ``make test``
+depends on them); without Sphinx the build tests fail, they are never skipped.
+"""
+
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = [DOCS / "index.md", *sorted((DOCS / "guides").glob("*.md"))]
+FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+
+
+def python_blocks(text: str) -> list[tuple[int, str]]:
+    """The (first line number, source) of each ```python block of a Markdown page."""
+    blocks, lines, i = [], text.splitlines(), 0
+    while i < len(lines):
+        m = FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        fence, info = m["fence"], m["info"].strip()
+        start, body = i + 1, []
+        i += 1
+        while i < len(lines) and not lines[i].strip().startswith(fence):
+            body.append(lines[i][len(m["indent"]) :])
+            i += 1
+        i += 1  # the closing fence
+        if info.split()[:1] == ["python"]:
+            blocks.append((start + 1, "\n".join(body) + "\n"))
+    return blocks
+
+
+def test_python_blocks_parser():
+    page = "x\n```python\na = 1\n```\n\n```{code-block} python\nnot run\n```\n```bash\nls\n```\n"
+    assert python_blocks(page) == [(3, "a = 1\n")]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_guide_runs(page, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    blocks = python_blocks(page.read_text(encoding="utf8"))
+    assert blocks, f"{page.name} has no python code block"
+    (tmp_path / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
+    try:
+        for line, source in blocks:
+            # Pad so that a traceback names the line of the page.
+            code = compile("\n" * (line - 1) + source, str(page), "exec")
+            exec(code, namespace)  # noqa: S102 - the documentation's own examples
+    finally:
+        plt.close("all")
+
+
+# ---- the site -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The site built from docs/ into a scratch directory, warnings as errors."""
+    try:
+        import myst_parser  # noqa: F401
+        import pydata_sphinx_theme  # noqa: F401
+        import sphinx  # noqa: F401
+    except ImportError as exc:
+        pytest.fail(f"the doc dependencies are not installed ({exc}); run `make docs-deps`")
+    out = tmp_path_factory.mktemp("site")
+    env = dict(os.environ, PYTHONWARNINGS="ignore")  # Sphinx's own deprecation noise
+    res = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-E", "-q"]
+        + [str(DOCS), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
+    assert res.returncode == 0, f"sphinx-build failed or warned:\n{res.stderr[-6000:]}"
+    return out
+
+
+def test_site_has_every_page(site):
+    assert (site / "index.html").is_file()
+    for page in PAGES[1:]:
+        assert (site / "guides" / f"{page.stem}.html").is_file()
+    for module in ("lime_tabular", "lime_text", "lime_image", "explanation", "dask"):
+        html = (site / "api" / f"{module}.html").read_text(encoding="utf8")
+        assert f"lime_rs.{module}" in html
+    api = (site / "api" / "lime_tabular.html").read_text(encoding="utf8")
+    assert "explain_instances" in api and "LimeTabularExplainer" in api
+
+
+OUTSIDE = re.compile(
+    r"""<(?:link|script|img|iframe)\b[^>]*\b(?:href|src)\s*=\s*["']?(?:https?:)?//"""
+    r"""|@import\s+(?:url\()?["']?(?:https?:)?//"""
+    r"""|url\(\s*["']?(?:https?:)?//""",
+    re.IGNORECASE,
+)
+
+
+def test_site_is_offline(site):
+    """No page, stylesheet or script loads anything from outside the site."""
+    offenders = []
+    for path in site.rglob("*"):
+        if path.suffix not in {".html", ".css", ".js"} or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf8", errors="replace")
+        for m in OUTSIDE.finditer(text):
+            offenders.append(f"{path.relative_to(site)}: {text[m.start() : m.start() + 120]!r}")
+    assert not offenders, "\n".join(offenders[:20])
+
+
+# ---- the site in a real browser ---------------------------------------------------------
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.fail("headless chromium is needed (`make chromium` installs Debian's chromium)")
+
+
+def _screenshot(site, page, out, tmp_path):
+    import matplotlib.image as mpimg
+
+    res = subprocess.run(
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-extensions",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,900",
+            f"--screenshot={out}",
+            (site / page).as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert res.returncode == 0 and out.is_file(), res.stderr[-2000:]
+    img = mpimg.imread(out)[..., :3].astype(float)
+    assert img.shape[:2] == (900, 1200)
+    return img
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", ["index.html", "guides/tabular.html"])
+def test_site_in_the_browser(site, page, tmp_path):
+    shot = tmp_path / (page.replace("/", "_") + ".png")
+    img = _screenshot(site, page, shot, tmp_path)
+    keep = os.environ.get("LIME_RS_DOCS_SCREENSHOTS")  # a directory to keep them in
+    if keep:
+        pathlib.Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, pathlib.Path(keep) / shot.name)
+    assert img.var() > 0.005, "blank page"
+    dark = np.all(img < 0.35, axis=-1).mean()  # text
+    assert dark > 0.005, "no text drawn"
+    # Highlighted code: pixels clearly coloured (not grey), as Pygments' styles draw
+    # keywords, strings and names; a page of unstyled code has (almost) none.
+    saturation = img.max(axis=-1) - img.min(axis=-1)
+    assert (saturation > 0.3).mean() > 0.0005, "no highlighted code"
