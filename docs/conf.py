@@ -4,14 +4,9 @@ Offline by construction: no intersphinx, no remote theme assets, no web fonts;
 tests/test_docs.py checks the built pages for outside URLs.
 """
 
-import os
-import sys
-
-# Document the sources next to this file (the installed package is the same code
-# once `make develop` has run; the native extension must be importable).
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "python")))
-
-import lime_rs  # noqa: E402
+# The installed package is documented (`make docs` runs `make develop` first, an
+# editable install of python/): autodoc imports it, native extension included.
+import lime_rs
 
 project = "lime_rs"
 author = "the lime_rs authors"
