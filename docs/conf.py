@@ -36,7 +36,7 @@ autodoc_default_options = {
 }
 autodoc_typehints = "description"  # types from the annotations, next to each parameter
 autodoc_typehints_description_target = "documented"
-autodoc_class_signature = "separated"  # __init__'s parameters under the class, as lime's docs
+autodoc_class_signature = "mixed"  # the class line shows __init__'s parameters
 autoclass_content = "both"
 autodoc_preserve_defaults = True
 # Heavy optional dependencies are imported lazily by lime_rs; nothing to mock.
