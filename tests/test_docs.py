@@ -76,6 +76,53 @@ def test_guide_runs(page, tmp_path, monkeypatch):
         plt.close("all")
 
 
+PUBLIC_MODULES = [
+    "lime_rs",
+    "lime_rs.lime_tabular",
+    "lime_rs.lime_text",
+    "lime_rs.lime_image",
+    "lime_rs.lime_base",
+    "lime_rs.explanation",
+    "lime_rs.discretize",
+    "lime_rs.submodular_pick",
+    "lime_rs.wrappers.scikit_image",
+    "lime_rs.exceptions",
+    "lime_rs.stability",
+    "lime_rs.dask",
+    "lime_rs.utils.generic_utils",
+]
+
+
+def test_api_pages_cover_the_public_modules():
+    """Every public module has its page in docs/api (and nothing else is there)."""
+    pages = {p.stem for p in (DOCS / "api").glob("*.rst")} - {"index"}
+    assert pages == {m.removeprefix("lime_rs.") for m in PUBLIC_MODULES[1:]}
+    toc = (DOCS / "api" / "index.rst").read_text(encoding="utf8")
+    for page in pages:
+        assert f"   {page}\n" in toc
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
+def test_docstring_examples(module, tmp_path, monkeypatch):
+    """``>>>`` examples in the public modules' docstrings run and print what they show."""
+    import doctest
+    import importlib
+
+    monkeypatch.chdir(tmp_path)
+    mod = importlib.import_module(module)
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
+    )
+    for test in finder.find(mod, module):
+        parts = test.name[len(module) :].split(".")
+        if any(p.startswith("_") and not p.endswith("__") for p in parts):
+            continue  # private helpers' docstrings are not documentation
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} docstring example(s) of {module} failed"
+
+
 # ---- the site -------------------------------------------------------------------------
 
 
