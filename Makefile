@@ -100,3 +100,21 @@ fmt:
 
 clean:
 	rm -rf target dist build $(VENV)
+
+# ---- documentation: Sphinx site from docs/ into docs/_build/html ----------------------
+DOCS_DEPS := "sphinx>=8.1,<10" "pydata-sphinx-theme>=0.16,<1" "myst-parser>=4,<6"
+
+$(VENV)/.docs-deps: $(VENV)/.deps
+	$(PY) -m pip install --quiet $(DOCS_DEPS)
+	touch $@
+
+.PHONY: docs docs-deps
+docs-deps: $(VENV)/.docs-deps
+
+# Warnings are errors. tests/test_docs.py builds the same site (so `make test` checks it),
+# runs every guide's code and looks at the pages in headless chromium.
+docs: develop $(VENV)/.docs-deps
+	$(PY) -m sphinx -b html -W --keep-going docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
+test: $(VENV)/.docs-deps
