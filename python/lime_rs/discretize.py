@@ -45,9 +45,9 @@ def _as_data(data: Any) -> np.ndarray:
 
 
 class BaseDiscretizer:
-    """
-    Abstract class - Build a class that inherits from this class to implement
+    """Abstract class - Build a class that inherits from this class to implement
     a custom discretizer.
+
     Method bins() is to be redefined in the child class, as it is the actual
     custom part of the discretizer.
     """
@@ -64,6 +64,7 @@ class BaseDiscretizer:
         data_stats: Mapping[str, Any] | None = None,
     ) -> None:
         """Initializer
+
         Args:
             data: numpy 2d array
             categorical_features: list of indices (ints) corresponding to the

@@ -151,26 +151,27 @@ class LimeBase:
 
         Args:
             neighborhood_data: perturbed data, 2d array. first element is
-                               assumed to be the original data point.
+                assumed to be the original data point.
             neighborhood_labels: corresponding perturbed labels. should have as
-                                 many columns as the number of possible labels.
+                many columns as the number of possible labels.
             distances: distances to original data point.
             label: label for which we want an explanation
             num_features: maximum number of features in explanation
             feature_selection: how to select num_features. options are:
-                'forward_selection': iteratively add features to the model.
-                    This is costly when num_features is high
-                'highest_weights': selects the features that have the highest
-                    product of absolute weight * original data point when
-                    learning with all the features
-                'lasso_path': chooses features based on the lasso
-                    regularization path
-                'none': uses all features, ignores num_features
-                'auto': uses forward_selection if num_features <= 6, and
-                    'highest_weights' otherwise.
+
+                - 'forward_selection': iteratively add features to the model.
+                  This is costly when num_features is high
+                - 'highest_weights': selects the features that have the highest
+                  product of absolute weight * original data point when
+                  learning with all the features
+                - 'lasso_path': chooses features based on the lasso
+                  regularization path
+                - 'none': uses all features, ignores num_features
+                - 'auto': uses forward_selection if num_features <= 6, and
+                  'highest_weights' otherwise.
             model_regressor: sklearn regressor to use in explanation.
                 Defaults to Ridge regression if None. Must have
-                model_regressor.coef_ and 'sample_weight' as a parameter
+                ``model_regressor.coef_`` and 'sample_weight' as a parameter
                 to model_regressor.fit()
 
         Returns:

@@ -583,7 +583,7 @@ class LimeImageExplainer:
             segmentation_fn: default: quick shift in Rust (kernel_size=4,
                 max_dist=200, ratio=0.2, as lime's).
             distance_metric: distance of the masks to the original's.
-            model_regressor: sklearn regressor (fit with sample_weight, coef_);
+            model_regressor: sklearn regressor (fit with sample_weight, ``coef_``);
                 default: ridge in Rust.
             random_seed: the segmentation's seed; None: drawn from random_state.
             progress_bar: show a tqdm bar.

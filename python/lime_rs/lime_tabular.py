@@ -655,8 +655,7 @@ class LimeTabularExplainer:
                 explained one by one, with one model call per row).
             predict_fn: as in explain_instance; it is called on arrays of up
                 to ``batch_size`` perturbed samples.
-            labels, top_labels, num_features, num_samples, distance_metric,
-                model_regressor, sampling_method: as in explain_instance.
+            labels, top_labels, num_features, num_samples, distance_metric, model_regressor, sampling_method: as in explain_instance.
             batch_size: maximum number of perturbed samples per ``predict_fn``
                 call (a row's neighbourhood is never split). Default: what
                 fits in 4 MiB per array (17,476 samples for 30 columns),

@@ -857,8 +857,7 @@ class LimeTextExplainer:
             texts: a list (or other sequence) of str.
             classifier_fn: as in explain_instance; it is called on lists of up
                 to ``batch_size`` perturbed documents.
-            labels, top_labels, num_features, num_samples, distance_metric,
-                model_regressor: as in explain_instance.
+            labels, top_labels, num_features, num_samples, distance_metric, model_regressor: as in explain_instance.
             batch_size: maximum number of perturbed documents per classifier
                 call (at least ``num_samples``: a text's neighbourhood is never
                 split). Default: 100,000 documents and at most about 256 MB

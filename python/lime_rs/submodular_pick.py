@@ -109,7 +109,7 @@ class SubmodularPick:
 
 
 def explanation_matrix(explanations: Sequence[Any]) -> np.ndarray:
-    """The explanations × features matrix of |weights| that SP-LIME covers.
+    """The explanations × features matrix of ``|weights|`` that SP-LIME covers.
 
     The feature space is the union of the explanations' features (by name, as
     lime). Every explained label contributes its absolute weight, so in
