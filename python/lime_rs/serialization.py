@@ -21,11 +21,14 @@ from lime_rs import _pipeline
 from lime_rs.explanation import DomainMapper, Explanation
 
 SCHEMA = "lime_rs.explanation"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions from_dict reads (version 1: no ``sampling`` field).
+READABLE_VERSIONS = (1, 2)
 
 __all__ = [
     "SCHEMA",
     "SCHEMA_VERSION",
+    "READABLE_VERSIONS",
     "StoredDomainMapper",
     "StoredIndexedString",
     "as_frame",
@@ -40,6 +43,7 @@ __all__ = [
     "read_int",
     "read_json",
     "read_list",
+    "read_sampling",
     "read_scalar",
     "read_str",
     "record",
@@ -404,7 +408,7 @@ def _lime_rs_version() -> str:
 
 
 def to_dict(exp: Explanation) -> dict[str, Any]:
-    """The explanation as a dict of JSON values (schema version 1)."""
+    """The explanation as a dict of JSON values (schema version 2)."""
     stderr_map = getattr(exp, "local_exp_stderr", {}) or {}
     labels = []
     for label, pairs in exp.local_exp.items():
@@ -443,6 +447,7 @@ def to_dict(exp: Explanation) -> dict[str, Any]:
         "labels": labels,
         "settings": getattr(exp, "explainer_settings", None),
         "seed": getattr(exp, "seed", None),
+        "sampling": _sampling_record(getattr(exp, "sampling", None)),
         "domain": _domain_record(exp.domain_mapper),
     }
     if exp.mode == "classification":
@@ -515,6 +520,43 @@ def _read_labels(record: dict[str, Any], mode: str, class_names: list | None) ->
     return out
 
 
+def _sampling_record(sampling: Any) -> dict[str, Any] | None:
+    if sampling is None:
+        return None
+    out = {key: json_value(value) for key, value in sampling.items()}
+    if out.get("confidence") is not None:
+        out["confidence"] = _float(out["confidence"])
+    return out
+
+
+def read_sampling(value: Any, path: str = "sampling") -> dict[str, Any] | None:
+    """``exp.sampling`` (num_samples="auto", issue #17): null or an object
+    with ``num_samples``, ``rounds``, ``certified``, ``confidence``,
+    ``max_samples`` (required), ``adaptive`` and ``reason`` (optional);
+    unknown extra keys are kept as JSON values."""
+    if value is None:
+        return None
+    read_dict(value, path)
+    out = dict(read_json(value, path))
+    out["num_samples"] = read_int(read_field(value, "num_samples", path),
+                                  f"{path}.num_samples", 1)  # fmt: skip
+    out["rounds"] = read_int(read_field(value, "rounds", path), f"{path}.rounds", 1)
+    out["certified"] = read_bool(read_field(value, "certified", path), f"{path}.certified")
+    confidence = read_float(read_field(value, "confidence", path), f"{path}.confidence", null=True)
+    if confidence is not None and not 0.0 < confidence < 1.0:
+        raise invalid(f"{path}.confidence", f"expected a number in (0, 1), got {confidence}")
+    if out["certified"] and confidence is None:
+        raise invalid(f"{path}.confidence", "a certified explanation states its confidence")
+    out["confidence"] = confidence
+    out["max_samples"] = read_int(read_field(value, "max_samples", path),
+                                  f"{path}.max_samples", 1)  # fmt: skip
+    if "adaptive" in value:
+        out["adaptive"] = read_bool(value["adaptive"], f"{path}.adaptive")
+    if value.get("reason") is not None:
+        out["reason"] = read_str(value["reason"], f"{path}.reason")
+    return out
+
+
 def _nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
@@ -529,10 +571,10 @@ def from_dict(record: Mapping[str, Any]) -> Explanation:
     if schema != SCHEMA:
         raise ValueError(f"schema: expected {SCHEMA!r}, got {_shown(schema)}")
     version = read_field(record, "schema_version", "")
-    if type(version) is not int or version != SCHEMA_VERSION:
+    if type(version) is not int or version not in READABLE_VERSIONS:
         raise ValueError(
             f"schema_version: unknown version {_shown(version)}; this lime_rs "
-            f"({_lime_rs_version()}) reads version {SCHEMA_VERSION}"
+            f"({_lime_rs_version()}) reads versions " + ", ".join(str(v) for v in READABLE_VERSIONS)
         )
     mode = read_field(record, "mode", "")
     if mode not in ("classification", "regression"):
@@ -562,6 +604,8 @@ def from_dict(record: Mapping[str, Any]) -> Explanation:
     version_str = record.get("lime_rs_version")
     if version_str is not None:
         read_str(version_str, "lime_rs_version")
+    # version 1 records predate the field
+    sampling = read_sampling(read_field(record, "sampling", "")) if version >= 2 else None
     names: dict[int, Any] = {}
     for entry in entries:
         for j, feat in enumerate(entry["features"]):
@@ -598,6 +642,7 @@ def from_dict(record: Mapping[str, Any]) -> Explanation:
         exp.predicted_value, exp.min_value, exp.max_value = (_nan(v) for v in values)
     exp.explainer_settings = settings
     exp.seed = seed
+    exp.sampling = sampling
     exp.lime_rs_version = version_str
     return exp
 
