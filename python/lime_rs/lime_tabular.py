@@ -999,6 +999,24 @@ class LimeTabularExplainer:
         return _adaptive.sampling_record(call.num_samples, 1, False, call.adaptive.confidence,
                                          call.num_samples, True, reason)  # fmt: skip
 
+    def _round_sampler(self, row: np.ndarray, call: _Call,
+                       keep: Callable[[_Sample], Any] | None = None) -> _adaptive.SampleRound:  # fmt: skip
+        """``sample_round(n, seed, first)`` of one dense row for the adaptive
+        driver: round 0 is the neighbourhood a fixed ``num_samples=n`` draws
+        from ``seed`` (handed to ``keep``); a later round draws n + 1 rows
+        from its stream and drops the stream's copy of the original."""
+
+        def draw(n: int, seed: int, first: bool) -> _adaptive.Round:
+            if first:
+                s = self._sample_row(row, call, seed, n)
+                if keep is not None:
+                    keep(s)
+                return _adaptive.Round(s.scaled, s.inverse, s.distances)
+            s = self._sample_row(row, call, seed, n + 1)
+            return _adaptive.Round(s.scaled[1:], s.inverse[1:], s.distances[1:])
+
+        return draw
+
     def _explain_adaptive(self, rows: list[np.ndarray], predict_fn,
                           call: _Call) -> list[explanation.Explanation]:  # fmt: skip
         """``num_samples="auto"`` (lime_rs._adaptive): the rows sampled in
@@ -1010,14 +1028,6 @@ class LimeTabularExplainer:
         seeds = [self._draw_seed(sampler.undiscretize) for _ in rows]  # as the fixed path
         originals: dict[int, _Sample] = {}  # round 0 of each row: the domain mapper's inputs
 
-        def sample_round(i: int, n: int, seed: int, first: bool) -> _adaptive.Round:
-            if first:
-                s = originals[i] = self._sample_row(rows[i], call, seed, n)
-                return _adaptive.Round(s.scaled, s.inverse, s.distances)
-            # n + 1 rows from the round's stream, less its copy of the original
-            s = self._sample_row(rows[i], call, seed, n + 1)
-            return _adaptive.Round(s.scaled[1:], s.inverse[1:], s.distances[1:])
-
         def predict(inverse: np.ndarray) -> np.ndarray:
             return self._check_predictions(predict_fn(inverse), inverse.shape[0])[0]
 
@@ -1028,8 +1038,10 @@ class LimeTabularExplainer:
             return [int(label) % first_output.shape[0] for label in chosen]
 
         tasks = [
-            _adaptive.Task(partial(sample_round, i), seed, columns) for i, seed in enumerate(seeds)
-        ]
+            _adaptive.Task(self._round_sampler(row, call, partial(originals.__setitem__, i)),
+                           seed, columns)
+            for i, (row, seed) in enumerate(zip(rows, seeds))
+        ]  # fmt: skip
         weigh = partial(kernel_weights, self.base.kernel_fn)
         outcomes = _adaptive.run_many(tasks, predict, weigh, call.adaptive)
         out = []
