@@ -194,10 +194,20 @@ def tabular_cases() -> list[Case]:
     """Classification on breast_cancer (30 features) and regression on
     diabetes (10 features), each with a 100-tree random forest,
     HistGradientBoosting and a 64x64 MLP, at num_features 5 and 10, three
-    rows each."""
-    from sklearn.datasets import load_breast_cancer, load_diabetes
+    rows each; then cases with few features or a clear leader (iris, wine,
+    breast_cancer's top feature), where "auto" is meant to gain."""
+    from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
 
     cases = []
+    for data, loader, model_name, k, rows in (
+        ("iris", load_iris, "forest100", 2, [0, 60, 120]),
+        ("wine", load_wine, "forest100", 3, [0, 60, 130]),
+        ("breast_cancer", load_breast_cancer, "hgb", 1, [0, 7, 50]),
+    ):
+        x, y = loader(return_X_y=True)
+        model = _models("classification")[model_name].fit(x, y)
+        cases.append(_tabular_case(f"{data} class {model_name} k={k}", x, "classification",
+                                   model, rows, k))  # fmt: skip
     for data, mode, loader in (("breast_cancer", "classification", load_breast_cancer),
                                ("diabetes", "regression", load_diabetes)):  # fmt: skip
         x, y = loader(return_X_y=True)
