@@ -665,6 +665,11 @@ class LimeTabularExplainer:
         from ``random_state`` in row order), whatever ``batch_size``,
         ``LIME_RS_NUM_THREADS`` or the split of rows between calls.
 
+        With ``num_samples="auto"`` each round is one ``predict_fn`` call
+        per chunk, on the new samples of every row of the chunk not yet
+        certified (certified rows drop out); chunks are sized for
+        ``max_samples`` samples per row. The contract above holds.
+
         Thread safety: the heavy work releases the GIL. Threads sharing one
         explainer share its ``random_state``: each row draws one seed
         atomically, so every explanation is valid and equals the serial one
@@ -679,10 +684,6 @@ class LimeTabularExplainer:
             predict_fn: as in explain_instance; it is called on arrays of up
                 to ``batch_size`` perturbed samples.
             labels, top_labels, num_features, num_samples, distance_metric, model_regressor, sampling_method, max_samples, confidence: as in explain_instance.
-                With ``num_samples="auto"`` each round is one ``predict_fn``
-                call per chunk, on the new samples of every row of the chunk
-                not yet certified (certified rows drop out); chunks are sized
-                for ``max_samples`` rows per row.
             batch_size: maximum number of perturbed samples per ``predict_fn``
                 call (a row's neighbourhood is never split). Default: what
                 fits in 4 MiB per array (17,476 samples for 30 columns),
