@@ -125,7 +125,7 @@ pub fn for_each<T: Send>(items: Vec<T>, work: impl Fn(usize, T) + Sync) {
         }
     };
     let one: &(dyn Fn(usize) + Sync) = &one;
-    // SAFETY (lifetime erased): the pointer is only dereferenced for claimed
+    // SAFETY: (lifetime erased) the pointer is only dereferenced for claimed
     // indices below `n`, and this function returns only after all `n` calls
     // have returned (`done == n`); a helper that starts later claims an
     // index >= n and never dereferences it.
@@ -167,6 +167,7 @@ struct Shared {
 
 // SAFETY: `work` points to a `Sync` closure; see `for_each` for its lifetime.
 unsafe impl Send for Shared {}
+// SAFETY: as for `Send`; the other fields are atomics.
 unsafe impl Sync for Shared {}
 
 impl Shared {

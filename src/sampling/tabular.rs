@@ -22,7 +22,7 @@ use crate::error::{ensure_finite, LimeError, Result};
 use crate::rng::{stream, FastStream};
 use crate::sampling::columns::{draw_column, to_rows, Out, Target};
 use crate::sampling::mixture::{Bin, ColumnDraw};
-use crate::sampling::normal::{ndtri, open01, TruncNormal};
+use crate::sampling::normal::{ndtri, open01};
 use crate::sampling::tabular_stats::bin_of;
 
 /// Rows per task (and per random stream).
@@ -594,8 +594,9 @@ impl TabularSampler {
     }
 }
 
-/// Draws `bins[idx[i]]` for every i (lime's `get_undiscretize_values`).
-pub fn sample_bins(bins: &[TruncNormal], idx: &[usize], seed: u64) -> Result<Vec<f64>> {
+/// Draws from the truncated normal `bins[idx[i]]` for every i (lime's
+/// `get_undiscretize_values`), each bin as a one-value mixture.
+pub fn sample_bins(bins: &[Bin], idx: &[usize], seed: u64) -> Result<Vec<f64>> {
     if let Some(&bad) = idx.iter().find(|&&i| i >= bins.len()) {
         return Err(LimeError::invalid(
             "values",
@@ -605,11 +606,15 @@ pub fn sample_bins(bins: &[TruncNormal], idx: &[usize], seed: u64) -> Result<Vec
             ),
         ));
     }
+    let draws = bins
+        .iter()
+        .map(|bin| ColumnDraw::new(&[0.0], &[1.0], Some(std::slice::from_ref(bin))))
+        .collect::<Result<Vec<ColumnDraw>>>()?;
     let mut out = vec![0.0; idx.len()];
     let fill = |c: usize, o: &mut [f64], ix: &[usize]| {
         let mut rng = stream(seed, &[BIN_STREAM, c as u64]);
         for (v, &i) in o.iter_mut().zip(ix) {
-            *v = bins[i].sample(&mut rng);
+            *v = draws[i].draw(&mut rng).1;
         }
     };
     const CHUNK: usize = 4096;
@@ -835,6 +840,27 @@ mod tests {
         let c = Categorical::new(0, vec![1.0, 2.0, 3.0], &[0.0, 1.0, 0.0]).unwrap();
         let mut rng = stream(1, &[]);
         assert!((0..1000).all(|_| c.table.draw(&mut rng) == (1, 2.0)));
+    }
+
+    #[test]
+    fn sample_bins_scale_and_degenerate() {
+        let bins = [
+            Bin::from_stats(2.0, 3.0, 2.5, 0.5).unwrap(),
+            Bin::from_stats(4.0, 4.0, 3.0, 2.0).unwrap(),
+        ];
+        let idx: Vec<usize> = (0..10_000).map(|i| i % 2).collect();
+        let out = sample_bins(&bins, &idx, 3).unwrap();
+        let first: Vec<f64> = out.iter().step_by(2).copied().collect();
+        let mean = first.iter().sum::<f64>() / first.len() as f64;
+        assert!(first.iter().all(|&x| (2.0..=3.0).contains(&x)));
+        assert!((mean - 2.5).abs() < 0.02, "{mean}");
+        // lime: min == max yields the standardised bound
+        assert!(out.iter().skip(1).step_by(2).all(|&x| x == 0.5));
+        assert_eq!(out, sample_bins(&bins, &idx, 3).unwrap());
+        assert!(sample_bins(&bins, &[2], 3).is_err());
+        assert!(Bin::from_stats(3.0, 2.0, 2.5, 1.0).is_err());
+        assert!(Bin::from_stats(1.0, 2.0, 1.5, 0.0).is_err());
+        assert!(Bin::from_stats(f64::NAN, 2.0, 1.5, 1.0).is_err());
     }
 }
 
