@@ -114,6 +114,18 @@ pub fn for_each<T: Send>(items: Vec<T>, work: impl Fn(usize, T) + Sync) {
         }
         return;
     };
+    if std::env::var_os("LIME_RS_AB_RAYON").is_some() {
+        use rayon::prelude::*;
+        POSTED.fetch_add(1, Ordering::AcqRel);
+        pool.install(|| {
+            items
+                .into_par_iter()
+                .with_max_len(1)
+                .enumerate()
+                .for_each(|(i, t)| work(i, t))
+        });
+        return;
+    }
     let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
     let one = |i: usize| {
         let item = slots[i]

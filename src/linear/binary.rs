@@ -419,7 +419,7 @@ pub(crate) mod tests {
     /// 0/1 rows as lime's text explainer draws them (row 0 all ones, each
     /// other row keeps a random share of the columns), labels, weights.
     pub(crate) fn document(n: usize, d: usize) -> (Array2<f64>, Array1<f64>, Vec<f64>) {
-        let mut next = crate::linear::timing::noise();
+        let mut next = crate::linear::test_data::noise();
         let mut keep = vec![1.0; n];
         for k in keep.iter_mut().skip(1) {
             *k = next() + 0.5;
@@ -555,43 +555,5 @@ pub(crate) mod tests {
         bad[7] = f64::NAN;
         assert!(ridge(&bits, &w, bad.view(), 0.01, 500, |_| true).is_none());
         assert!(ridge(&bits, &w, y.view(), 0.0, 500, |_| true).is_none());
-    }
-}
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-
-    /// `cargo test --release --no-default-features binary_timing -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn binary_timing() {
-        let (x, y, w) = tests::document(5000, 1000);
-        let best = crate::linear::timing::best;
-        let pack = best(&|| {
-            std::hint::black_box(BitRows::pack(x.view()));
-        });
-        let bits = BitRows::pack(x.view()).expect("0/1");
-        let p = vec![0.5; 1000];
-        let product = best(&|| {
-            std::hint::black_box(bits.combine(&w, Some(&p)));
-        });
-        let sum = best(&|| {
-            std::hint::black_box(bits.combine(&w, None));
-        });
-        println!("Xᵀw alone {:.3} ms", sum * 1e3);
-        let iterations = ridge(&bits, &w, y.view(), 0.01, 500, |_| true)
-            .expect("ok")
-            .iterations;
-        let solve = best(&|| {
-            std::hint::black_box(ridge(&bits, &w, y.view(), 0.01, 500, |_| true));
-        });
-        println!(
-            "5000x1000: pack {:.2} ms, one product {:.3} ms, ridge {:.2} ms ({iterations} iterations, {} threads)",
-            pack * 1e3,
-            product * 1e3,
-            solve * 1e3,
-            crate::pool::num_threads()
-        );
     }
 }

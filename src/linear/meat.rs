@@ -368,7 +368,7 @@ unsafe fn tile<S: Lanes, const TS: usize, const DIAG: bool>(
 mod tests {
     use super::*;
 
-    use crate::linear::timing::patterned as data;
+    use crate::linear::test_data::patterned as data;
 
     /// The meat pass: every kernel gives the same bits, which match a
     /// direct sum to rounding, for gathered and contiguous selections.

@@ -796,7 +796,7 @@ unsafe fn tile<S: Lanes, const MV: usize, const NC: usize>(
 mod tests {
     use super::*;
 
-    use crate::linear::timing::patterned as data;
+    use crate::linear::test_data::patterned as data;
 
     #[test]
     fn kernels_agree_bit_for_bit_and_match_direct_sums() {
@@ -899,65 +899,5 @@ mod tests {
             shift: &shift,
         };
         assert!(accumulate(Kernel::Portable, &rows, 0, 4, &mut Scratch::default()).is_none());
-    }
-}
-
-#[cfg(all(test, target_arch = "x86_64"))]
-mod timing {
-    use super::*;
-
-    #[target_feature(enable = "avx512f")]
-    fn fill_many(
-        rows: &Rows<'_>,
-        sx: &[f64],
-        z: &mut [f64],
-        sw: &mut [f64],
-        qs: usize,
-        reps: usize,
-    ) {
-        for r in 0..reps {
-            fill::<x86::Avx512>(rows, sx, (r % 8) * 64, 64, z, qs, sw);
-        }
-    }
-
-    /// `cargo test --profile dev-release --no-default-features fill_timing -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn fill_timing() {
-        if !std::arch::is_x86_feature_detected!("avx512f") {
-            return;
-        }
-        let (n, d) = (512, 30);
-        let x: Vec<f64> = (0..n * d).map(|i| i as f64 * 1e-3).collect();
-        let y: Vec<f64> = (0..n * 2).map(|i| i as f64 * 1e-3).collect();
-        let w = vec![0.5; n];
-        let shift: Vec<f64> = x[..d].iter().copied().chain([y[1]]).collect();
-        let rows = Rows {
-            x: &x,
-            d,
-            y: &y,
-            l: 2,
-            cols: &[1],
-            w: &w,
-            shift: &shift,
-        };
-        let qs = 32;
-        let mut sx = vec![0.0; qs];
-        sx[..d].copy_from_slice(&shift[..d]);
-        let mut z = vec![0.0; 64 * qs];
-        let mut sw = vec![0.0; 64];
-        let reps = 10000;
-        let best = (0..20)
-            .map(|_| {
-                let t = std::time::Instant::now();
-                // SAFETY: AVX-512F checked above.
-                unsafe { fill_many(&rows, &sx, &mut z, &mut sw, qs, reps) };
-                t.elapsed().as_secs_f64()
-            })
-            .fold(f64::MAX, f64::min);
-        println!(
-            "fill: {:.2} ns per row (L1/L2 resident)",
-            best / (reps * 64) as f64 * 1e9
-        );
     }
 }
