@@ -117,7 +117,7 @@ def test_native_errors_raise_their_own_exception_classes():
             exceptions.NumericalError,
             # finite values whose weighted sums overflow
             lambda: LimeBase(lambda d: 1.0 + 0.0 * d).explain_instance_with_data(
-                np.random.RandomState(0).rand(20, 3) * 1e200,
+                np.random.RandomState(0).rand(20, 3) * 1.7e308,
                 np.random.RandomState(1).rand(20, 2),
                 np.zeros(20),
                 1,

@@ -26,6 +26,22 @@ fn over_row_chunks<T: Send>(
     crate::pool::install(|| flat.par_chunks(chunk).map(&f).collect())
 }
 
+/// Asks the CPU to start loading `data[at..]` (no effect past the end).
+#[inline(always)]
+fn prefetch(data: &[f64], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = data.get(at) {
+        // SAFETY: SSE is part of x86_64; a prefetch reads nothing.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                x as *const f64 as *const i8,
+            )
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, at);
+}
+
 /// The row-major contents of `data` (borrowed when already standard layout).
 fn row_major<'a>(data: &'a ArrayView2<'a, f64>) -> std::borrow::Cow<'a, [f64]> {
     match data.as_slice() {
@@ -476,12 +492,693 @@ pub struct QuantileBins {
     pub stats: BinStats,
 }
 
+/// Rows sampled to bracket the order statistics, and the row count below
+/// which columns are simply gathered and selected.
+const SAMPLE_ROWS: usize = 8192;
+const BRACKET_MIN_ROWS: usize = 4 * SAMPLE_ROWS;
+
+/// numpy's 'linear' plan for each percentile: (previous rank, next rank, gamma).
+fn linear_plan(n: usize, q: &[f64]) -> Vec<(usize, usize, f64)> {
+    let last = n - 1;
+    q.iter()
+        .map(|&p| {
+            let virt = last as f64 * (p / 100.0);
+            if virt >= last as f64 {
+                (last, last, virt - last as f64)
+            } else {
+                let prev = virt.floor();
+                (prev as usize, prev as usize + 1, virt - prev)
+            }
+        })
+        .collect()
+}
+
+fn lerp_plan(plan: &[(usize, usize, f64)], value_at: impl Fn(usize) -> f64) -> Vec<f64> {
+    plan.iter()
+        .map(|&(i, j, gamma)| {
+            let (a, b) = (value_at(i), value_at(j));
+            let diff = b - a;
+            if gamma >= 0.5 {
+                b - diff * (1.0 - gamma)
+            } else {
+                a + diff * gamma
+            }
+        })
+        .collect()
+}
+
 /// `np.unique` of sorted-or-not percentiles.
 fn unique_sorted(v: &[f64]) -> Vec<f64> {
     let mut e = v.to_vec();
     e.sort_by(|a, b| a.total_cmp(b));
     e.dedup_by(|a, b| a == b);
     e
+}
+
+/// One bracket of key values [lo, hi] holding some target ranks.
+#[derive(Debug, Clone)]
+struct Bracket {
+    lo: u64,
+    hi: u64,
+    targets: Vec<usize>,
+    /// Sample positions of lo and hi (for the regions' shifts).
+    lo_pos: usize,
+    hi_pos: usize,
+}
+
+/// The brackets of one column and what its pass needs.
+#[derive(Debug, Clone)]
+struct ColumnPlan {
+    brackets: Vec<Bracket>,
+    /// lo₀, hi₀, lo₁, hi₁, …: a key's position among them is even in a region
+    /// (region p/2) and odd inside a bracket (bracket (p-1)/2).
+    bounds: Vec<u64>,
+    /// A value inside each region (from the sample), subtracted before summing.
+    shifts: Vec<f64>,
+}
+
+/// Sample positions (lo_i, hi_i as computed, then clamped lo_pos, hi_pos)
+/// of the bracket around rank `r` of `n`, from a sample of `m` values.
+fn bracket_span(r: usize, n: usize, m: usize) -> (f64, f64, usize, usize) {
+    let p = (r as f64 + 0.5) / n as f64;
+    let pos = p * m as f64;
+    let margin = 5.0 * (m as f64 * p * (1.0 - p)).sqrt() + 4.0;
+    let lo_i = (pos - margin).floor();
+    let hi_i = (pos + margin).ceil();
+    let lo_pos = if lo_i < 0.0 { 0 } else { lo_i as usize };
+    let hi_pos = if hi_i >= m as f64 {
+        m - 1
+    } else {
+        hi_i as usize
+    };
+    (lo_i, hi_i, lo_pos.min(m - 1), hi_pos)
+}
+
+/// Brackets around the target ranks of one column from a sample of it in
+/// which every position [`bracket_span`] names holds its order statistic.
+fn brackets_for(sample: &[u64], n: usize, targets: &[usize]) -> Vec<Bracket> {
+    let m = sample.len();
+    let mut out: Vec<Bracket> = Vec::new();
+    for &r in targets {
+        let (lo_i, hi_i, lo_pos, hi_pos) = bracket_span(r, n, m);
+        let lo = if lo_i < 0.0 { 0 } else { sample[lo_pos] };
+        let hi = if hi_i >= m as f64 {
+            u64::MAX
+        } else {
+            sample[hi_pos]
+        };
+        match out.last_mut() {
+            Some(last) if lo <= last.hi => {
+                last.hi = last.hi.max(hi);
+                last.hi_pos = last.hi_pos.max(hi_pos);
+                last.targets.push(r);
+            }
+            _ => out.push(Bracket {
+                lo,
+                hi,
+                targets: vec![r],
+                lo_pos,
+                hi_pos,
+            }),
+        }
+    }
+    out
+}
+
+/// Selects, in place, the order statistics of `sample` at `positions`
+/// (any order, repeats allowed); returns them sorted and deduplicated.
+fn select_positions(sample: &mut [u64], mut positions: Vec<usize>) -> Vec<usize> {
+    positions.retain(|&p| p < sample.len());
+    positions.sort_unstable();
+    positions.dedup();
+    multiselect(sample, &positions, 0);
+    positions
+}
+
+/// [`select_positions`] on a sample whose order statistics at `done`
+/// (sorted) are already in place: each new position is selected only among
+/// the values between its neighbours in `done`.
+fn select_more(sample: &mut [u64], done: &[usize], mut positions: Vec<usize>) {
+    positions.retain(|&p| p < sample.len());
+    positions.sort_unstable();
+    positions.dedup();
+    let mut rest = &positions[..];
+    while let Some(&p) = rest.first() {
+        let after = done.partition_point(|&x| x <= p);
+        if after > 0 && done[after - 1] == p {
+            rest = &rest[1..];
+            continue;
+        }
+        let start = if after == 0 { 0 } else { done[after - 1] + 1 };
+        let end = done.get(after).copied().unwrap_or(sample.len());
+        let take = rest.partition_point(|&x| x < end);
+        let local: Vec<usize> = rest[..take].iter().map(|&x| x - start).collect();
+        multiselect(&mut sample[start..end], &local, 0);
+        rest = &rest[take..];
+    }
+}
+
+/// The plan of one column from an unordered sample of it (reordered in
+/// place): the same brackets and shifts a sorted sample gives, found by
+/// selecting the few order statistics they read instead of sorting.
+fn column_plan(sample: &mut [u64], n: usize, targets: &[usize]) -> ColumnPlan {
+    let m = sample.len();
+    let ends = targets
+        .iter()
+        .flat_map(|&r| {
+            let (_, _, lo, hi) = bracket_span(r, n, m);
+            [lo, hi]
+        })
+        .collect();
+    let done = select_positions(sample, ends);
+    let brackets = brackets_for(sample, n, targets);
+    let bounds = brackets.iter().flat_map(|b| [b.lo, b.hi]).collect();
+    let middles: Vec<usize> = (0..=brackets.len())
+        .map(|r| {
+            let start = if r == 0 { 0 } else { brackets[r - 1].hi_pos };
+            let end = if r == brackets.len() {
+                m - 1
+            } else {
+                brackets[r].lo_pos
+            };
+            (start + end.max(start)) / 2
+        })
+        .collect();
+    select_more(sample, &done, middles.clone());
+    let shifts = middles.iter().map(|&p| unkey(sample[p])).collect();
+    ColumnPlan {
+        brackets,
+        bounds,
+        shifts,
+    }
+}
+
+/// Most brackets the pass handles per column (deciles need 9; more
+/// percentiles take the plain path).
+const MAX_BRACKETS: usize = 9;
+
+/// Positions a value can take among a column's bracket bounds: a value
+/// inside bracket b has position 2b + 1, its id is column * SLOTS + 2b + 1.
+const SLOTS: usize = 2 * MAX_BRACKETS;
+
+/// Columns handled together by the pass (one AVX-512 vector of f64).
+const LANES: usize = 8;
+
+/// Signed order-preserving key of a f64: `key(x) ^ (1 << 63)` read as i64
+/// (vector units compare signed 64-bit integers).
+#[inline(always)]
+fn skey(x: f64) -> i64 {
+    let b = x.to_bits() as i64;
+    b ^ ((((b >> 63) as u64) >> 1) as i64)
+}
+
+#[inline(always)]
+fn signed(k: u64) -> i64 {
+    (k ^ (1 << 63)) as i64
+}
+
+/// The pass's parameters for one group of up to [`LANES`] columns; lanes
+/// past the last column, and brackets past a column's own, never match.
+struct GroupPlan {
+    /// (lo, hi) keys of each bracket slot: lo inclusive, hi exclusive.
+    bounds: Vec<([i64; LANES], [i64; LANES])>,
+    /// Shift of each region (`bounds.len() + 1` regions).
+    shifts: Vec<[f64; LANES]>,
+}
+
+impl GroupPlan {
+    fn new(plans: &[ColumnPlan]) -> GroupPlan {
+        let slots = plans.iter().map(|p| p.brackets.len()).max().unwrap_or(0);
+        let mut bounds = vec![([i64::MAX; LANES], [i64::MAX; LANES]); slots];
+        let mut shifts = vec![[0.0; LANES]; slots + 1];
+        for (l, p) in plans.iter().enumerate() {
+            for (b, pair) in p.bounds.chunks_exact(2).enumerate() {
+                bounds[b].0[l] = signed(pair[0]);
+                bounds[b].1[l] = signed(pair[1]);
+            }
+            for (r, &s) in p.shifts.iter().enumerate() {
+                shifts[r][l] = s;
+            }
+        }
+        GroupPlan { bounds, shifts }
+    }
+}
+
+/// Count, sum and sum of squares of the shifted values of one region, per lane.
+#[derive(Clone, Copy)]
+struct RegionSums {
+    s1: [f64; LANES],
+    s2: [f64; LANES],
+    n: [u64; LANES],
+}
+
+/// What one chunk of rows adds up for one group of columns.
+#[derive(Clone)]
+struct GroupSums {
+    regions: Vec<RegionSums>,
+    lo: [f64; LANES],
+    hi: [f64; LANES],
+    /// Plain column sums, in row order (as [`column_moments`] adds them).
+    sum: [f64; LANES],
+    nan: [u64; LANES],
+}
+
+impl GroupSums {
+    fn new(plan: &GroupPlan) -> GroupSums {
+        let regions = plan.shifts.len();
+        let zero = RegionSums {
+            s1: [0.0; LANES],
+            s2: [0.0; LANES],
+            n: [0; LANES],
+        };
+        GroupSums {
+            regions: vec![zero; regions],
+            lo: [f64::INFINITY; LANES],
+            hi: [f64::NEG_INFINITY; LANES],
+            sum: [0.0; LANES],
+            nan: [0; LANES],
+        }
+    }
+}
+
+/// One chunk of the bracketed pass.
+struct ChunkPass {
+    groups: Vec<GroupSums>,
+    /// Keys inside brackets, grouped by (column, bracket), each group in row
+    /// order; group i = `c * SLOTS + 2b + 1` is `inside[offsets[i]..offsets[i + 1]]`.
+    inside: Vec<u64>,
+    offsets: Vec<usize>,
+}
+
+impl ChunkPass {
+    fn inside(&self, column: usize, bracket: usize) -> &[u64] {
+        let i = column * SLOTS + 2 * bracket + 1;
+        &self.inside[self.offsets[i]..self.offsets[i + 1]]
+    }
+}
+
+/// Adds one group of columns of one row to `acc`; inside values go to `hits`
+/// as (column * SLOTS + position, key). Scalar version.
+#[inline(always)]
+fn add_group(
+    x: &[f64; LANES],
+    plan: &GroupPlan,
+    acc: &mut GroupSums,
+    first_col: usize,
+    hits: &mut Hits,
+) {
+    for l in 0..LANES {
+        let xl = x[l];
+        let s = skey(xl);
+        // position among lo₀, hi₀, lo₁, …: even in a region, odd inside a bracket
+        let mut pos = 0usize;
+        for (lo, hi) in &plan.bounds {
+            pos += (s >= lo[l]) as usize + (s > hi[l]) as usize;
+        }
+        acc.sum[l] += xl;
+        acc.lo[l] = if xl < acc.lo[l] { xl } else { acc.lo[l] };
+        acc.hi[l] = if xl > acc.hi[l] { xl } else { acc.hi[l] };
+        acc.nan[l] |= xl.is_nan() as u64;
+        if pos & 1 == 0 {
+            let r = pos >> 1;
+            if let (Some(sums), Some(shift)) = (acc.regions.get_mut(r), plan.shifts.get(r)) {
+                let t = xl - shift[l];
+                sums.s1[l] += t;
+                sums.s2[l] += t * t;
+                sums.n[l] += 1;
+            }
+        } else {
+            hits.push((first_col + l) * SLOTS + pos.min(SLOTS - 1), key(xl));
+        }
+    }
+}
+
+/// Rows per block: a block stays in L1 while each group of columns runs
+/// over it, and a region's count in a block fits in 8 bits.
+#[cfg(target_arch = "x86_64")]
+const BLOCK_ROWS: usize = 128;
+
+/// One group of columns over every row of a block (at most [`BLOCK_ROWS`]
+/// rows of `width` values), with AVX-512; `R` is the group's region count
+/// (brackets + 1). Each lane does what [`add_group`] does for its column (its
+/// sums change only by its own values, in row order), with the sums held in
+/// registers across the block and the region counts packed 8 bits per region.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,popcnt")]
+#[inline]
+fn scan_group_avx512<const R: usize>(
+    block: &[f64],
+    width: usize,
+    g: usize,
+    plan: &GroupPlan,
+    acc: &mut GroupSums,
+    hits: &mut Hits,
+    next: &[f64],
+) {
+    use std::arch::x86_64::*;
+    // brackets: the group's regions less one
+    let nb = R - 1;
+    let lanes = width.saturating_sub(g * LANES).min(LANES);
+    let n_rows = block.len() / width.max(1);
+    let fits = lanes > 0 && nb <= MAX_BRACKETS && n_rows <= BLOCK_ROWS;
+    debug_assert!(fits, "the caller passes a real group and one block");
+    if !fits {
+        return;
+    }
+    let mask: __mmask8 = ((1u32 << lanes) - 1) as __mmask8;
+    hits.keys.reserve(n_rows * LANES);
+    hits.ids.reserve(n_rows * LANES);
+    // SAFETY: (all loads and stores) every array read or written as a vector
+    // holds exactly LANES (8) 64-bit values; the masked loads of a row of
+    // `block` (`width` values) read only its columns g * LANES + [0, lanes);
+    // each row stores one vector at the hits' length and advances it by at
+    // most LANES, within the n_rows * LANES slots reserved above.
+    unsafe {
+        let none = [i64::MAX; LANES];
+        let mut lo_b = [_mm512_setzero_si512(); R];
+        let mut hi_b = [_mm512_setzero_si512(); R];
+        for b in 0..nb {
+            let (lo, hi) = plan.bounds.get(b).map_or((&none, &none), |(l, h)| (l, h));
+            lo_b[b] = _mm512_loadu_epi64(lo.as_ptr());
+            hi_b[b] = _mm512_loadu_epi64(hi.as_ptr());
+        }
+        let zero_shift = [0.0; LANES];
+        let mut shift = [_mm512_setzero_pd(); R];
+        let mut s1 = [_mm512_setzero_pd(); R];
+        let mut s2 = [_mm512_setzero_pd(); R];
+        for r in 0..R {
+            shift[r] = _mm512_loadu_pd(plan.shifts.get(r).unwrap_or(&zero_shift).as_ptr());
+            if let Some(sums) = acc.regions.get(r) {
+                s1[r] = _mm512_loadu_pd(sums.s1.as_ptr());
+                s2[r] = _mm512_loadu_pd(sums.s2.as_ptr());
+            }
+        }
+        let mut sum = _mm512_loadu_pd(acc.sum.as_ptr());
+        let mut lo = _mm512_loadu_pd(acc.lo.as_ptr());
+        let mut hi = _mm512_loadu_pd(acc.hi.as_ptr());
+        let mut nan: __mmask8 = 0;
+        // region r's count of this block in bits 8r.. of `packed` (r < 8) or
+        // 8(r - 8).. of `packed_hi`
+        let mut packed = _mm512_setzero_si512();
+        let mut packed_hi = _mm512_setzero_si512();
+        let one = _mm512_set1_epi64(1);
+        let sign = _mm512_set1_epi64(i64::MIN);
+        let sixty_four = _mm512_set1_epi64(64);
+        let base = g * LANES * SLOTS;
+        let mut ids = [0i64; LANES];
+        for (l, id) in ids.iter_mut().enumerate() {
+            *id = (base + l * SLOTS) as i64;
+        }
+        let ids = _mm512_loadu_epi64(ids.as_ptr());
+        let keys_out = hits.keys.as_mut_ptr();
+        let ids_out = hits.ids.as_mut_ptr();
+        let mut len = hits.keys.len().min(hits.ids.len());
+        // the next block's row i is prefetched with this block's row i
+        let lines = (width * 8).div_ceil(64);
+        let mut ahead = next.chunks_exact(width);
+        for row in block.chunks_exact(width) {
+            if let Some(upcoming) = ahead.next() {
+                let p = upcoming.as_ptr() as *const i8;
+                for c in 0..lines {
+                    _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64 * c));
+                }
+            }
+            let xv = _mm512_maskz_loadu_pd(mask, row.as_ptr().add(g * LANES));
+            let bits = _mm512_castpd_si512(xv);
+            let s = _mm512_xor_si512(bits, _mm512_srli_epi64::<1>(_mm512_srai_epi64::<63>(bits)));
+            // position among lo₀, hi₀, lo₁, …: even in a region, odd inside a bracket
+            let mut pos = _mm512_setzero_si512();
+            for b in 0..nb {
+                pos = _mm512_mask_add_epi64(pos, _mm512_cmpge_epi64_mask(s, lo_b[b]), pos, one);
+                pos = _mm512_mask_add_epi64(pos, _mm512_cmpgt_epi64_mask(s, hi_b[b]), pos, one);
+            }
+            sum = _mm512_add_pd(sum, xv);
+            // MINPD/MAXPD return the second operand unless the first is smaller
+            // (larger): exactly `if x < lo { x } else { lo }`
+            lo = _mm512_min_pd(xv, lo);
+            hi = _mm512_max_pd(xv, hi);
+            nan |= _mm512_cmp_pd_mask::<_CMP_UNORD_Q>(xv, xv);
+            for r in 0..R {
+                let m = _mm512_cmpeq_epi64_mask(pos, _mm512_set1_epi64(2 * r as i64));
+                let t = _mm512_sub_pd(xv, shift[r]);
+                s1[r] = _mm512_mask_add_pd(s1[r], m, s1[r], t);
+                s2[r] = _mm512_mask_add_pd(s2[r], m, s2[r], _mm512_mul_pd(t, t));
+            }
+            let odd = _mm512_test_epi64_mask(pos, one);
+            let even = !odd;
+            // pos = 2r: 1 << 8r (shift counts of 64 and more give 0)
+            let bit = _mm512_slli_epi64::<2>(pos);
+            packed = _mm512_mask_add_epi64(packed, even, packed, _mm512_sllv_epi64(one, bit));
+            if R > 8 {
+                let high = _mm512_sllv_epi64(one, _mm512_sub_epi64(bit, sixty_four));
+                packed_hi = _mm512_mask_add_epi64(packed_hi, even, packed_hi, high);
+            }
+            _mm512_storeu_epi64(
+                keys_out.add(len) as *mut i64,
+                _mm512_maskz_compress_epi64(odd, _mm512_xor_si512(s, sign)),
+            );
+            _mm512_storeu_epi64(
+                ids_out.add(len) as *mut i64,
+                _mm512_maskz_compress_epi64(odd, _mm512_add_epi64(ids, pos)),
+            );
+            len += _popcnt32(odd as i32) as usize;
+        }
+        hits.keys.set_len(len);
+        hits.ids.set_len(len);
+        let mut counts = [[0u64; LANES]; 2];
+        _mm512_storeu_epi64(counts[0].as_mut_ptr() as *mut i64, packed);
+        _mm512_storeu_epi64(counts[1].as_mut_ptr() as *mut i64, packed_hi);
+        for r in 0..R {
+            if let Some(sums) = acc.regions.get_mut(r) {
+                _mm512_storeu_pd(sums.s1.as_mut_ptr(), s1[r]);
+                _mm512_storeu_pd(sums.s2.as_mut_ptr(), s2[r]);
+                let (word, at) = (r / 8, 8 * (r % 8));
+                for (n, &c) in sums.n.iter_mut().zip(&counts[word]) {
+                    *n += (c >> at) & 0xff;
+                }
+            }
+        }
+        _mm512_storeu_pd(acc.sum.as_mut_ptr(), sum);
+        _mm512_storeu_pd(acc.lo.as_mut_ptr(), lo);
+        _mm512_storeu_pd(acc.hi.as_mut_ptr(), hi);
+        acc.nan[0] |= nan as u64;
+    }
+}
+
+/// Keys inside brackets with their (column * SLOTS + position) ids,
+/// in the order found.
+struct Hits {
+    ids: Vec<u64>,
+    keys: Vec<u64>,
+}
+
+impl Hits {
+    fn with_capacity(n: usize) -> Hits {
+        Hits {
+            ids: Vec::with_capacity(n),
+            keys: Vec::with_capacity(n),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, id: usize, key: u64) {
+        self.ids.push(id as u64);
+        self.keys.push(key);
+    }
+
+    /// The keys grouped by id (stably: each group keeps the order found).
+    /// Runs `f` with this thread's cleared hit buffers (kept between calls:
+    /// fresh buffers of this size cost a page fault per 4 KB every time).
+    fn with_scratch<T>(f: impl FnOnce(&mut Hits) -> T) -> T {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Hits> =
+                const { std::cell::RefCell::new(Hits { ids: Vec::new(), keys: Vec::new() }) };
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut hits) => {
+                hits.ids.clear();
+                hits.keys.clear();
+                f(&mut hits)
+            }
+            Err(_) => f(&mut Hits::with_capacity(0)),
+        })
+    }
+
+    fn to_chunk(&self, groups: Vec<GroupSums>, k: usize) -> ChunkPass {
+        let slots = k * SLOTS;
+        let mut offsets = vec![0usize; slots + 1];
+        for &id in &self.ids {
+            if let Some(c) = offsets.get_mut(id as usize + 1) {
+                *c += 1;
+            }
+        }
+        for i in 0..slots {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut inside = vec![0u64; offsets[slots]];
+        for (&id, &kv) in self.ids.iter().zip(&self.keys) {
+            if let Some(at) = fill.get_mut(id as usize) {
+                if let Some(slot) = inside.get_mut(*at) {
+                    *slot = kv;
+                }
+                *at += 1;
+            }
+        }
+        ChunkPass {
+            groups,
+            inside,
+            offsets,
+        }
+    }
+}
+
+/// The bracketed pass over one chunk of rows, one row at a time (portable).
+fn scan_chunk(
+    rows: &[f64],
+    d: usize,
+    features: &[usize],
+    identity: bool,
+    plans: &[GroupPlan],
+) -> ChunkPass {
+    let k = features.len();
+    let mut groups: Vec<GroupSums> = plans.iter().map(GroupSums::new).collect();
+    let mut xbuf = vec![0.0; plans.len() * LANES];
+    Hits::with_scratch(|hits| {
+        for row in rows.chunks_exact(d) {
+            fill_row(&mut xbuf, row, features, identity);
+            for (g, ((plan, acc), x)) in plans
+                .iter()
+                .zip(groups.iter_mut())
+                .zip(xbuf.chunks_exact(LANES))
+                .enumerate()
+            {
+                let x: &[f64; LANES] = match x.try_into() {
+                    Ok(x) => x,
+                    Err(_) => {
+                        debug_assert!(false, "chunks_exact gives whole groups");
+                        continue;
+                    }
+                };
+                add_group(x, plan, acc, g * LANES, hits);
+            }
+        }
+        hits.to_chunk(groups, k)
+    })
+}
+
+/// Copies the listed features of `row` to the start of `out`.
+#[inline]
+fn fill_row(out: &mut [f64], row: &[f64], features: &[usize], identity: bool) {
+    if identity && out.len() >= row.len() {
+        out[..row.len()].copy_from_slice(row);
+    } else {
+        for (o, &f) in out.iter_mut().zip(features) {
+            *o = row.get(f).copied().unwrap_or(0.0);
+        }
+    }
+}
+
+/// [`scan_chunk`] with AVX-512: rows copied in blocks, each group of columns
+/// run over a block with its sums in registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,popcnt")]
+fn scan_chunk_avx512(
+    rows: &[f64],
+    d: usize,
+    features: &[usize],
+    identity: bool,
+    plans: &[GroupPlan],
+) -> ChunkPass {
+    let k = features.len();
+    // all columns: straight from the rows; else the listed ones copied to a
+    // padded block
+    let width = if identity { d } else { plans.len() * LANES };
+    let mut groups: Vec<GroupSums> = plans.iter().map(GroupSums::new).collect();
+    let mut block = vec![0.0; if identity { 0 } else { BLOCK_ROWS * width }];
+    Hits::with_scratch(|hits| {
+        for (b, part) in rows.chunks(BLOCK_ROWS * d).enumerate() {
+            let n_rows = part.len() / d;
+            let next = if identity {
+                rows.chunks(BLOCK_ROWS * d).nth(b + 1).unwrap_or(&[])
+            } else {
+                &[]
+            };
+            let used = if identity {
+                part
+            } else {
+                for (out, row) in block.chunks_exact_mut(width).zip(part.chunks_exact(d)) {
+                    fill_row(out, row, features, identity);
+                }
+                &block[..n_rows * width]
+            };
+            for (g, (plan, acc)) in plans.iter().zip(groups.iter_mut()).enumerate() {
+                let h = &mut *hits;
+                // the first group pulls the next block in
+                let ahead = if g == 0 { next } else { &[] };
+                match plan.bounds.len() {
+                    1 => scan_group_avx512::<2>(used, width, g, plan, acc, h, ahead),
+                    2 => scan_group_avx512::<3>(used, width, g, plan, acc, h, ahead),
+                    3 => scan_group_avx512::<4>(used, width, g, plan, acc, h, ahead),
+                    4 => scan_group_avx512::<5>(used, width, g, plan, acc, h, ahead),
+                    5 => scan_group_avx512::<6>(used, width, g, plan, acc, h, ahead),
+                    6 => scan_group_avx512::<7>(used, width, g, plan, acc, h, ahead),
+                    7 => scan_group_avx512::<8>(used, width, g, plan, acc, h, ahead),
+                    8 => scan_group_avx512::<9>(used, width, g, plan, acc, h, ahead),
+                    _ => scan_group_avx512::<10>(used, width, g, plan, acc, h, ahead),
+                }
+            }
+        }
+        hits.to_chunk(groups, k)
+    })
+}
+
+/// [`scan_chunk`] with AVX-512 when the CPU has it (the same arithmetic:
+/// lanes are columns, each summed in row order).
+fn scan_chunk_best(
+    rows: &[f64],
+    d: usize,
+    features: &[usize],
+    identity: bool,
+    plans: &[GroupPlan],
+    simd: bool,
+) -> ChunkPass {
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = simd; // only x86-64 has the vector pass
+    #[cfg(target_arch = "x86_64")]
+    if simd
+        && std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("popcnt")
+    {
+        // SAFETY: the CPU supports the feature the function is compiled for.
+        let out = unsafe { scan_chunk_avx512(rows, d, features, identity, plans) };
+        crate::cpu::clear_upper_state();
+        return out;
+    }
+    scan_chunk(rows, d, features, identity, plans)
+}
+
+/// Sums of values less a fixed shift.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shifted {
+    n: usize,
+    s1: f64,
+    s2: f64,
+}
+
+impl Shifted {
+    /// (count, mean, sum of squared deviations) given the shift.
+    fn finish(&self, shift: f64) -> (usize, f64, f64) {
+        if self.n == 0 {
+            return (0, 0.0, 0.0);
+        }
+        let nf = self.n as f64;
+        (
+            self.n,
+            shift + self.s1 / nf,
+            (self.s2 - self.s1 * self.s1 / nf).max(0.0),
+        )
+    }
 }
 
 /// Percentiles of the listed columns with their bins, and the columns'
@@ -520,19 +1217,213 @@ fn scales(mean: &[f64], var: &[f64], n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// [`quantile_bins`] plus each listed column's mean, variance and scale
-/// (as [`column_moments`] computes them): one pass for the moments, one for
-/// the percentiles (selection, not a full sort) and one for the bins.
+/// [`quantile_bins`] plus each listed column's mean, variance and scale, in
+/// one pass over the rows: a sample of rows brackets each order statistic,
+/// the pass keeps moments of the values between brackets and the values
+/// inside them, and the exact order statistics are selected among those.
 pub fn quantile_bins_with_moments(
     data: ArrayView2<f64>,
     features: &[usize],
     q: &[f64],
+) -> Result<QuantileOutput> {
+    quantile_pass(data, features, q, true)
+}
+
+/// [`quantile_bins_with_moments`]; `simd` false forces the portable pass.
+fn quantile_pass(
+    data: ArrayView2<f64>,
+    features: &[usize],
+    q: &[f64],
+    simd: bool,
 ) -> Result<QuantileOutput> {
     let (n, d) = data.dim();
     check_percentile_args(n, d, features, q)?;
     if q.is_empty() {
         return Err(LimeError::invalid("percentiles", "need at least one"));
     }
+    if n < BRACKET_MIN_ROWS {
+        return plain_quantile_bins(data, features, q);
+    }
+    let flat = row_major(&data);
+    let plan = linear_plan(n, q);
+    let mut targets: Vec<usize> = plan.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    let k = features.len();
+    // 1. brackets from a strided sample of rows, LANES columns per task
+    let stride = n / SAMPLE_ROWS;
+    let mut samples = vec![0u64; SAMPLE_ROWS * k];
+    let plans: Vec<ColumnPlan> = crate::pool::install(|| {
+        samples
+            .par_chunks_mut(SAMPLE_ROWS * LANES)
+            .zip(features.par_chunks(LANES))
+            .flat_map_iter(|(cols, fs)| {
+                for s in 0..SAMPLE_ROWS {
+                    prefetch(&flat, (s + 16) * stride * d);
+                    let row = &flat[s * stride * d..(s * stride + 1) * d];
+                    for (col, &f) in cols.chunks_exact_mut(SAMPLE_ROWS).zip(fs) {
+                        col[s] = key(row[f]);
+                    }
+                }
+                cols.chunks_exact_mut(SAMPLE_ROWS)
+                    .map(|sample| column_plan(sample, n, &targets))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    });
+    if plans.iter().any(|p| p.brackets.len() > MAX_BRACKETS) {
+        return plain_quantile_bins(data, features, q);
+    }
+    // 2. the pass, LANES columns at a time
+    let groups: Vec<GroupPlan> = plans.chunks(LANES).map(GroupPlan::new).collect();
+    let identity = features.len() == d && features.iter().enumerate().all(|(i, &f)| i == f);
+    let parts = over_row_chunks(&flat, d, |rows| {
+        scan_chunk_best(rows, d, features, identity, &groups, simd)
+    });
+    let lane = |i: usize| (i / LANES, i % LANES);
+    if parts
+        .iter()
+        .any(|p| p.groups.iter().any(|g| g.nan.iter().any(|&b| b != 0)))
+    {
+        return Err(non_finite_error("training_data", &flat, d));
+    }
+    // 3. per column: merge chunks, select, bin
+    let finish = |i: usize| -> Result<(QuantileBins, f64, f64)> {
+        let (g, l) = lane(i);
+        let br = &plans[i].brackets;
+        let mut regions = vec![(0usize, 0.0, 0.0); br.len() + 1];
+        let sizes: Vec<usize> = (0..br.len())
+            .map(|b| parts.iter().map(|p| p.inside(i, b).len()).sum())
+            .collect();
+        let mut inside: Vec<Vec<u64>> = sizes.iter().map(|&s| Vec::with_capacity(s)).collect();
+        let (mut lo, mut hi, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
+        for p in &parts {
+            let c = &p.groups[g];
+            for (r, (acc, &shift)) in regions.iter_mut().zip(&plans[i].shifts).enumerate() {
+                let m = Shifted {
+                    n: c.regions[r].n[l] as usize,
+                    s1: c.regions[r].s1[l],
+                    s2: c.regions[r].s2[l],
+                };
+                *acc = merge(*acc, m.finish(shift));
+            }
+            for (b, acc) in inside.iter_mut().enumerate() {
+                acc.extend_from_slice(p.inside(i, b));
+            }
+            lo = lo.min(c.lo[l]);
+            hi = hi.max(c.hi[l]);
+            sum += c.sum[l];
+        }
+        if !(lo.is_finite() && hi.is_finite() && sum.is_finite()) {
+            return Err(non_finite_error("training_data", &flat, d));
+        }
+        // rank of each target within its bracket
+        let mut below = 0usize;
+        let mut order: Vec<(usize, u64)> = Vec::with_capacity(targets.len());
+        for (b, bracket) in br.iter().enumerate() {
+            below += regions[b].0;
+            let local: Vec<usize> = bracket
+                .targets
+                .iter()
+                .map(|&r| r.wrapping_sub(below))
+                .collect();
+            if local.iter().any(|&l| l >= inside[b].len()) {
+                return fallback(&flat, n, d, features[i], q).map(|qb| (qb, sum, f64::NAN));
+            }
+            select_targets(&mut inside[b], &local);
+            order.extend(
+                bracket
+                    .targets
+                    .iter()
+                    .zip(&local)
+                    .map(|(&r, &l)| (r, inside[b][l])),
+            );
+            below += inside[b].len();
+        }
+        let value_at =
+            |r: usize| unkey(order.iter().find(|&&(t, _)| t == r).map_or(0, |&(_, v)| v));
+        let percentiles = lerp_plan(&plan, value_at);
+        let edges = unique_sorted(&percentiles);
+        // bins: regions fall wholly in one bin, values inside brackets are binned one by one
+        let mut bins = vec![(0usize, 0.0, 0.0); edges.len() + 1];
+        for (r, summary) in regions.iter().enumerate() {
+            let bin = if r == 0 {
+                0
+            } else {
+                edges.iter().filter(|&&e| key(e) <= br[r - 1].hi).count()
+            };
+            bins[bin] = merge(bins[bin], *summary);
+        }
+        let mut extra = vec![Moments::default(); edges.len() + 1];
+        for values in &inside {
+            for &kv in values {
+                let x = unkey(kv);
+                extra[bin_of(&edges, x)].push(x);
+            }
+        }
+        for (b, m) in bins.iter_mut().zip(&extra) {
+            *b = merge(*b, m.finish());
+        }
+        let whole = bins.iter().fold((0usize, 0.0, 0.0), |a, &b| merge(a, b));
+        Ok((
+            QuantileBins {
+                percentiles,
+                stats: summarise(&bins, lo, hi),
+                edges,
+            },
+            sum,
+            whole.2 / n as f64,
+        ))
+    };
+    let done: Vec<Result<(QuantileBins, f64, f64)>> =
+        crate::pool::install(|| (0..k).into_par_iter().map(finish).collect());
+    let mut bins = Vec::with_capacity(k);
+    let mut mean = Vec::with_capacity(k);
+    let mut var = Vec::with_capacity(k);
+    for r in done {
+        let (qb, sum, v) = r?;
+        bins.push(qb);
+        mean.push(sum / n as f64);
+        var.push(v);
+    }
+    if var.iter().any(|v| v.is_nan()) {
+        // a column took the fallback: its variance the plain way
+        let m = column_moments(data)?;
+        for (i, &f) in features.iter().enumerate() {
+            if var[i].is_nan() {
+                var[i] = m.var[f];
+            }
+        }
+    }
+    finish_moments(bins, mean, var, n)
+}
+
+fn finish_moments(
+    bins: Vec<QuantileBins>,
+    mean: Vec<f64>,
+    var: Vec<f64>,
+    n: usize,
+) -> Result<QuantileOutput> {
+    if var.iter().any(|v| !v.is_finite()) {
+        return Err(LimeError::invalid(
+            "training_data",
+            "values are too large: column variances overflow",
+        ));
+    }
+    let var: Vec<f64> = var.into_iter().map(|v| v.max(0.0)).collect();
+    let scale = scales(&mean, &var, n);
+    Ok(QuantileOutput {
+        bins,
+        moments: ColumnMoments { mean, var, scale },
+    })
+}
+
+/// Percentiles then bin statistics, one after the other.
+fn plain_quantile_bins(
+    data: ArrayView2<f64>,
+    features: &[usize],
+    q: &[f64],
+) -> Result<QuantileOutput> {
     let moments = column_moments(data)?;
     let pcts = percentiles(data, features, q)?;
     let edges: Vec<Vec<f64>> = pcts.iter().map(|p| unique_sorted(p)).collect();
@@ -555,6 +1446,34 @@ pub fn quantile_bins_with_moments(
             var: pick(&moments.var),
             scale: pick(&moments.scale),
         },
+    })
+}
+
+fn summarise(bins: &[(usize, f64, f64)], min: f64, max: f64) -> BinStats {
+    BinStats {
+        counts: bins.iter().map(|b| b.0).collect(),
+        means: bins.iter().map(|b| b.1).collect(),
+        stds: bins
+            .iter()
+            .map(|&(c, _, q)| if c == 0 { 0.0 } else { (q / c as f64).sqrt() } + 0.000_000_000_01)
+            .collect(),
+        min,
+        max,
+    }
+}
+
+/// One column the plain way (a bracket missed its target: never expected).
+fn fallback(flat: &[f64], n: usize, d: usize, f: usize, q: &[f64]) -> Result<QuantileBins> {
+    let column: Vec<f64> = (0..n).map(|r| flat[r * d + f]).collect();
+    let percentiles = percentiles_of(&column, q);
+    let edges = unique_sorted(&percentiles);
+    let view = ArrayView2::from_shape((n, 1), &column[..])
+        .map_err(|e| LimeError::Numerical(e.to_string()))?;
+    let stats = bin_stats(view, &[0], std::slice::from_ref(&edges))?.remove(0);
+    Ok(QuantileBins {
+        percentiles,
+        edges,
+        stats,
     })
 }
 
@@ -616,60 +1535,103 @@ mod tests {
         assert!(err.to_string().contains("row 5000, column 2"), "{err}");
     }
 
-    /// numpy's 'linear' percentile from a full sort: the reference.
-    fn sorted_percentile(column: &[f64], p: f64) -> f64 {
-        let mut s = column.to_vec();
-        s.sort_by(|a, b| a.total_cmp(b));
-        let virt = (s.len() - 1) as f64 * (p / 100.0);
-        let (i, gamma) = (virt.floor() as usize, virt - virt.floor());
-        let (a, b) = (s[i], s[(i + 1).min(s.len() - 1)]);
-        if gamma >= 0.5 {
-            b - (b - a) * (1.0 - gamma)
-        } else {
-            a + (b - a) * gamma
+    #[test]
+    fn quantile_bins_match_the_plain_path() {
+        use crate::rng::stream;
+        use rand::RngExt;
+        let mut rng = stream(5, &[]);
+        for &n in &[40_000usize, 70_001] {
+            let x = Array2::from_shape_fn((n, 4), |(_, j)| {
+                let u: f64 = rng.random();
+                match j {
+                    0 => u,
+                    1 => (u * 5.0).floor(), // heavy ties
+                    2 => (-u.ln()).powi(3), // skewed
+                    _ => 3.0,               // constant
+                }
+            });
+            let f = [0, 1, 2, 3];
+            for q in [
+                &[25.0, 50.0, 75.0][..],
+                &[10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0],
+            ] {
+                let fused = quantile_bins(x.view(), &f, q).unwrap();
+                let plain = percentiles(x.view(), &f, q).unwrap();
+                for (j, qb) in fused.iter().enumerate() {
+                    assert_eq!(qb.percentiles, plain[j], "column {j}");
+                    let stats = bin_stats(x.view(), &[j], std::slice::from_ref(&qb.edges))
+                        .unwrap()
+                        .remove(0);
+                    assert_eq!(qb.stats.counts, stats.counts, "column {j}");
+                    for (a, b) in qb.stats.means.iter().zip(&stats.means) {
+                        assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} {b}");
+                    }
+                    for (a, b) in qb.stats.stds.iter().zip(&stats.stds) {
+                        assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-6), "{a} {b}");
+                    }
+                    assert_eq!((qb.stats.min, qb.stats.max), (stats.min, stats.max));
+                }
+            }
         }
     }
 
     #[test]
-    fn quantile_bins_match_a_sort_and_report_bad_values() {
+    fn vector_pass_equals_portable_pass_and_moments() {
+        #[cfg(target_arch = "x86_64")]
+        let vector = std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("popcnt");
+        #[cfg(not(target_arch = "x86_64"))]
+        let vector = false;
+        if !vector {
+            eprintln!("skipped vector = portable: this CPU cannot run the AVX-512 quantile pass");
+        }
         use crate::rng::stream;
         use rand::RngExt;
-        let mut rng = stream(5, &[]);
-        let n = 40_001;
-        let x = Array2::from_shape_fn((n, 5), |(_, j)| {
+        let mut rng = stream(9, &[]);
+        let x = Array2::from_shape_fn((50_001, 11), |(_, j)| {
             let u: f64 = rng.random();
             match j {
-                0 => u,
-                1 => (u * 5.0).floor(), // heavy ties
-                2 => (-u.ln()).powi(3), // skewed
-                3 => 3.0,               // constant
-                _ => (u - 0.5) * 1e-300,
+                0 => (u * 3.0).floor() - 1.0,
+                1 => {
+                    if u < 0.5 {
+                        -0.0
+                    } else {
+                        0.0
+                    }
+                }
+                2 => (u - 0.5) * 1e-300,
+                3 => (-u.ln()).powi(4),
+                _ => u * j as f64,
             }
         });
-        let f = [4, 0, 1, 2, 3];
-        let m = column_moments(x.view()).unwrap();
+        let all: Vec<usize> = (0..11).collect();
+        let some = [10, 3, 0, 7];
         for q in [
             &[25.0, 50.0, 75.0][..],
             &[10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0],
         ] {
-            let out = quantile_bins_with_moments(x.view(), &f, q).unwrap();
-            for (qb, &c) in out.bins.iter().zip(&f) {
-                let column: Vec<f64> = x.column(c).to_vec();
-                let want: Vec<f64> = q.iter().map(|&p| sorted_percentile(&column, p)).collect();
-                assert_eq!(qb.percentiles, want, "column {c}");
-                assert_eq!(qb.stats.counts.iter().sum::<usize>(), n);
-                let below = column.iter().filter(|&&v| v <= qb.edges[0]).count();
-                assert_eq!(qb.stats.counts[0], below, "column {c}");
+            for f in [&all[..], &some[..]] {
+                let fast = quantile_pass(x.view(), f, q, true).unwrap();
+                let slow = quantile_pass(x.view(), f, q, false).unwrap();
+                if vector {
+                    assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+                }
+                let m = column_moments(x.view()).unwrap();
+                for (i, &c) in f.iter().enumerate() {
+                    assert_eq!(fast.moments.mean[i], m.mean[c]);
+                    let (a, b) = (fast.moments.var[i], m.var[c]);
+                    assert!((a - b).abs() <= 1e-12 * b.max(1e-300), "{a} {b}");
+                    assert_eq!(fast.moments.scale[i] == 1.0, m.scale[c] == 1.0);
+                }
             }
-            let pick = |v: &[f64]| f.iter().map(|&c| v[c]).collect::<Vec<f64>>();
-            assert_eq!(out.moments.mean, pick(&m.mean));
-            assert_eq!(out.moments.var, pick(&m.var));
         }
         let mut bad = x.clone();
+        bad[(40_000, 4)] = f64::INFINITY;
+        let err = quantile_bins_with_moments(bad.view(), &all, &[50.0]).unwrap_err();
+        assert!(err.to_string().contains("row 40000, column 4"), "{err}");
         bad[(30_000, 2)] = f64::NAN;
-        let err = quantile_bins_with_moments(bad.view(), &f, &[50.0]).unwrap_err();
+        let err = quantile_bins_with_moments(bad.view(), &all, &[50.0]).unwrap_err();
         assert!(err.to_string().contains("row 30000, column 2"), "{err}");
-        assert!(quantile_bins(x.view(), &f, &[]).is_err());
     }
 
     #[test]
