@@ -252,7 +252,10 @@ fn pooled_array<'py>(
     // `owner`, which becomes the array's base and is never reallocated while
     // alive (its Vec is only taken back in Drop).
     let view = unsafe { ArrayView2::from_shape_ptr(shape, ptr) };
-    Ok(unsafe { PyArray2::borrow_from_array(&view, owner.into_any()) })
+    // SAFETY: the array borrows `view`'s memory and keeps `owner`, which
+    // holds it, as its base object, so the memory lives as long as the array.
+    let array = unsafe { PyArray2::borrow_from_array(&view, owner.into_any()) };
+    Ok(array)
 }
 
 /// The perturbation model of one explainer (built once, used per explanation).
