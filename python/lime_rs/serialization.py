@@ -394,23 +394,18 @@ def to_dict(exp: Explanation) -> dict[str, Any]:
     labels = []
     for label, pairs in exp.local_exp.items():
         mapped = exp.domain_mapper.map_exp_ids(pairs)
-        se = dict((int(i), s) for i, s in stderr_map.get(label, []))
-        features = []
-        for (fid, weight), (name, _) in zip(pairs, mapped):
-            features.append(
-                {
-                    "id": int(fid),
-                    "name": json_value(name),
-                    "weight": float(weight),
-                    "stderr": _float(se[int(fid)]) if int(fid) in se else None,
-                }
-            )
+        se = {int(i): s for i, s in stderr_map.get(label, [])}
+        features = [
+            {"id": int(fid), "name": json_value(name), "weight": float(weight),
+             "stderr": _float(se.get(int(fid)))}
+            for (fid, weight), (name, _) in zip(pairs, mapped)
+        ]  # fmt: skip
         local_pred = exp.local_pred.get(label) if isinstance(exp.local_pred, dict) else None
         score = exp.score.get(label) if isinstance(exp.score, dict) else None
         labels.append(
             {
                 "label": int(label),
-                "intercept": _float(exp.intercept[label]) if label in exp.intercept else None,
+                "intercept": _float(exp.intercept.get(label)),
                 "score": _float(score),
                 "local_pred": None
                 if local_pred is None
@@ -435,9 +430,8 @@ def to_dict(exp: Explanation) -> dict[str, Any]:
         out["predict_proba"] = None if proba is None else json_value(np.asarray(proba, dtype=float))
         out["top_labels"] = None if exp.top_labels is None else [int(t) for t in exp.top_labels]
     else:
-        out["predicted_value"] = _float(exp.predicted_value)
-        out["min_value"] = _float(exp.min_value)
-        out["max_value"] = _float(exp.max_value)
+        for key in ("predicted_value", "min_value", "max_value"):
+            out[key] = _float(getattr(exp, key))
     return out
 
 
