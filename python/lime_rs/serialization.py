@@ -209,12 +209,14 @@ def read_dict(value: Any, path: str) -> dict[str, Any]:
     return value
 
 
-def read_field(record: Any, name: str, path: str) -> Any:
-    """``record[name]``, present (it may be null) in an object at ``path``."""
+def read_field(record: Any, name: str, path: str, read: Callable[..., Any] | None = None,
+               **kwargs: Any) -> Any:  # fmt: skip
+    """``record[name]``, present (it may be null) in an object at ``path``;
+    with ``read``, checked by ``read(value, its_path, **kwargs)``."""
     where = f"{path}.{name}" if path else name
     if name not in read_dict(record, path or "record"):
         raise invalid(where, "", missing=True)
-    return record[name]
+    return record[name] if read is None else read(record[name], where, **kwargs)
 
 
 def read_list(value: Any, path: str, item: Callable[[Any, str], Any] | None = None,
@@ -372,7 +374,7 @@ def _domain_record(mapper: Any) -> dict[str, Any]:
 
 
 def _domain_mapper(domain: Any, names: dict[int, Any]) -> Any:
-    kind = read_str(read_field(domain, "kind", "domain"), "domain.kind")
+    kind = read_field(domain, "kind", "domain", read_str)
     classes = _mapper_classes()
     if kind in classes:
         return classes[kind].from_record(domain, "domain")
@@ -437,9 +439,9 @@ def to_dict(exp: Explanation) -> dict[str, Any]:
 
 def _read_feature(feat: Any, path: str) -> tuple[int, Any, float, float | None]:
     read_dict(feat, path)
-    fid = read_int(read_field(feat, "id", path), f"{path}.id", 0)
+    fid = read_field(feat, "id", path, read_int, lo=0)
     name = read_json(feat.get("name"), f"{path}.name")
-    weight = read_float(read_field(feat, "weight", path), f"{path}.weight")
+    weight = read_field(feat, "weight", path, read_float)
     stderr = read_float(feat.get("stderr"), f"{path}.stderr", null=True)
     if stderr is not None and stderr < 0:
         raise invalid(f"{path}.stderr", f"a standard error is not negative, got {stderr}")
@@ -453,19 +455,17 @@ def _read_label(exp: Explanation, entry: Any, where: str, n_labels: int | None,
     read_dict(entry, where)
     hi = 2 if exp.mode == "regression" else _INT64 if n_labels is None else n_labels
     lo = 0 if exp.mode == "regression" else -hi
-    label = read_int(read_field(entry, "label", where), f"{where}.label", lo, hi)
+    label = read_field(entry, "label", where, read_int, lo=lo, hi=hi)
     if label in exp.local_exp:
         raise invalid(f"{where}.label", f"label {label} appears twice")
-    features = read_list(read_field(entry, "features", where), f"{where}.features")
+    features = read_field(entry, "features", where, read_list)
     has_stderr = read_bool(entry.get("has_stderr", False), f"{where}.has_stderr")
-    local_pred = read_list(
-        read_field(entry, "local_pred", where), f"{where}.local_pred",
-        lambda v, p: _nan(read_float(v, p, null=True)), null=True,
-    )  # fmt: skip
+    local_pred = read_field(entry, "local_pred", where, read_list, null=True,
+                            item=lambda v, p: _nan(read_float(v, p, null=True)))  # fmt: skip
     if local_pred is not None and not local_pred:
         raise invalid(f"{where}.local_pred", "expected at least one number")
-    intercept = read_float(read_field(entry, "intercept", where), f"{where}.intercept", null=True)
-    score = read_float(read_field(entry, "score", where), f"{where}.score", null=True)
+    intercept = read_field(entry, "intercept", where, read_float, null=True)
+    score = read_field(entry, "score", where, read_float, null=True)
     pairs, ses, seen = [], [], set()
     for j, feat in enumerate(features):
         path = f"{where}.features[{j}]"
@@ -508,22 +508,16 @@ def from_dict(record: Mapping[str, Any]) -> Explanation:
     mode = read_field(record, "mode", "")
     if mode not in ("classification", "regression"):
         raise invalid("mode", f"expected 'classification' or 'regression', got {_shown(mode)}")
-    class_names = read_list(
-        read_field(record, "class_names", ""), "class_names", read_scalar, null=True
-    )
+    class_names = read_field(record, "class_names", "", read_list, item=read_scalar, null=True)
     exp = Explanation(None, mode=mode, class_names=class_names)
     names: dict[int, Any] = {}
     n_labels = None if class_names is None else len(class_names)
-    for i, entry in enumerate(read_list(read_field(record, "labels", ""), "labels")):
+    for i, entry in enumerate(read_field(record, "labels", "", read_list)):
         _read_label(exp, entry, f"labels[{i}]", n_labels, names)
     if mode == "classification":
-        proba = read_list(
-            read_field(record, "predict_proba", ""), "predict_proba", read_float, null=True
-        )
+        proba = read_field(record, "predict_proba", "", read_list, item=read_float, null=True)
         exp.predict_proba = None if proba is None else np.asarray(proba, dtype=np.float64)
-        exp.top_labels = read_list(
-            read_field(record, "top_labels", ""), "top_labels", read_int, null=True
-        )
+        exp.top_labels = read_field(record, "top_labels", "", read_list, item=read_int, null=True)
         for i, t in enumerate(exp.top_labels or ()):
             if t not in exp.local_exp:
                 raise invalid(f"top_labels[{i}]", f"label {t} has no entry in labels")
@@ -531,7 +525,7 @@ def from_dict(record: Mapping[str, Any]) -> Explanation:
         if 1 not in exp.local_exp:
             raise invalid("labels", "a regression record explains label 1 (and its mirror 0)")
         exp.predicted_value, exp.min_value, exp.max_value = (
-            _nan(read_float(read_field(record, k, ""), k, null=True))
+            _nan(read_field(record, k, "", read_float, null=True))
             for k in ("predicted_value", "min_value", "max_value")
         )
     exp.explainer_settings = read_json(record.get("settings"), "settings")
@@ -543,7 +537,7 @@ def from_dict(record: Mapping[str, Any]) -> Explanation:
     exp.lime_rs_version = record.get("lime_rs_version")
     if exp.lime_rs_version is not None:
         read_str(exp.lime_rs_version, "lime_rs_version")
-    exp.domain_mapper = _domain_mapper(read_dict(read_field(record, "domain", ""), "domain"), names)
+    exp.domain_mapper = _domain_mapper(read_field(record, "domain", "", read_dict), names)
     n_features = exp.domain_mapper.feature_count()
     for i, pairs in enumerate(exp.local_exp.values() if n_features is not None else ()):
         for j, (fid, _) in enumerate(pairs):
