@@ -452,9 +452,10 @@ class Explanation:
         This will throw an error if you don't have IPython installed"""
         from IPython.display import HTML, display
 
-        display(HTML(_html.explanation_fragment(
+        fragment = _html.explanation_fragment(
             self, labels, predict_proba, show_predicted_value, dark_mode, **kwargs
-        )))  # fmt: skip
+        )
+        display(HTML(fragment))
 
     def save_to_file(
         self, file_path: str | os.PathLike[str], labels: Iterable[Any] | None = None,
