@@ -29,6 +29,7 @@ __all__ = [
     "TextSplitter",
     "TextIndex",
     "quickshift_segments",
+    "quickshift_segments_f32",
     "rgb2lab",
     "image_masks",
     "ImagePerturber",
