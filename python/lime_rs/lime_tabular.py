@@ -1321,9 +1321,10 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
             classifier_fn: classifier prediction probability function, which
                 takes a numpy array and outputs prediction probabilities. For
                 ScikitClassifiers , this is classifier.predict_proba.
-            The other arguments (labels, top_labels, num_features,
-            num_samples, distance_metric, model_regressor, sampling_method)
-            are LimeTabularExplainer.explain_instance's.
+            *args: the other arguments of LimeTabularExplainer.explain_instance
+                (labels, top_labels, num_features, num_samples, distance_metric,
+                model_regressor, sampling_method).
+            **kwargs: the same, by name.
 
         Returns:
             An Explanation object (see explanation.py) with the corresponding
