@@ -29,15 +29,6 @@ from typing import Any
 import numpy as np
 
 from lime_rs import _native, explanation, lime_base
-from lime_rs._pipeline import (
-    FitOptions,
-    Neighbourhood,
-    choose_labels,
-    exponential_kernel,
-    fit,
-    kernel_weights,
-    store_models,
-)
 from lime_rs._adaptive import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_SAMPLES,
@@ -50,6 +41,15 @@ from lime_rs._adaptive import (
     run_many,
 )
 from lime_rs._enumerate import ModelCache, max_enumerable_features, text_space, unique_rows
+from lime_rs._pipeline import (
+    FitOptions,
+    Neighbourhood,
+    choose_labels,
+    exponential_kernel,
+    fit,
+    kernel_weights,
+    store_models,
+)
 from lime_rs._random import check_random_state, draw_seed
 from lime_rs._validation import check_feature_selection, check_int
 
