@@ -167,9 +167,12 @@ def test_text_batch_auto_matches_single_and_batches_rounds():
         assert_same(a, b)
 
 
-def test_text_integer_num_samples_has_no_sampling_record():
-    exp = LimeTextExplainer(random_state=3).explain_instance(LONG, keyword_model, num_samples=300)
-    assert getattr(exp, "sampling", None) is None or exp.sampling["num_samples"] <= 300
+def test_text_integer_num_samples_sampling_record():
+    model = Counting(keyword_model)
+    exp = LimeTextExplainer(random_state=3).explain_instance(LONG, model, num_samples=300)
+    s = exp.sampling
+    assert s["num_samples"] == sum(model.calls) < 300 and s["rows"] == 300
+    assert not s["adaptive"] and not s["certified"] and s["rounds"] == 1
 
 
 def test_image_auto_rounds():

@@ -108,6 +108,8 @@ def test_image_same_explanation_fewer_rows():
     a = LimeImageExplainer(random_state=3).explain_instance(image, on, **kw)
     b = LimeImageExplainer(random_state=3).explain_instance(image, off, deduplicate=False, **kw)
     assert off.rows == 1000 and on.rows <= 64
+    assert a.sampling["num_samples"] == on.rows and a.sampling["rows"] == 1000
+    assert b.sampling["num_samples"] == 1000
     for label in (0, 1):
         assert [f for f, _ in a.local_exp[label]] == [f for f, _ in b.local_exp[label]]
         np.testing.assert_allclose([w for _, w in a.local_exp[label]],

@@ -85,6 +85,50 @@ def image_space(d: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return masks, counts
 
 
+def sampling_record(num_samples: int, rows: int, rounds: int, certified: bool,
+                    confidence: float | None, max_samples: int, adaptive: bool, exact: bool,
+                    reason: str | None) -> dict[str, Any]:  # fmt: skip
+    """``exp.sampling`` of a text or image explanation: the keys of the
+    tabular explainer's record (``num_samples`` the rows the model
+    evaluated, ``rounds``, ``certified``, ``confidence``, ``max_samples``,
+    ``adaptive``, ``reason``) plus ``rows`` (the neighbourhood's rows,
+    repeats included: more than ``num_samples`` when ``deduplicate`` saved
+    model rows) and ``exact`` (the enumerated neighbourhood)."""
+    return {
+        "num_samples": int(num_samples),
+        "rounds": int(rounds),
+        "certified": bool(certified),
+        "confidence": None if confidence is None else float(confidence),
+        "max_samples": int(max_samples),
+        "adaptive": bool(adaptive),
+        "reason": reason,
+        "rows": int(rows),
+        "exact": bool(exact),
+    }
+
+
+def fixed_record(evaluated: int, n: int) -> dict[str, Any]:
+    """``exp.sampling`` of an integer ``num_samples``: one round, no claim."""
+    return sampling_record(evaluated, n, 1, False, None, n, False, False,
+                           "fixed num_samples (pass num_samples='auto' to certify)")  # fmt: skip
+
+
+def exact_record(rows: int, confidence: float, max_samples: int) -> dict[str, Any]:
+    """``exp.sampling`` of an enumerated neighbourhood: certified by construction."""
+    return sampling_record(rows, rows, 1, True, confidence, max_samples, True, True, None)
+
+
+def adaptive_record(sampling: dict[str, Any], evaluated: int, rows: int) -> dict[str, Any]:
+    """``exp.sampling`` of an ``_adaptive.run_many`` outcome, counting the
+    model rows actually evaluated (repeats were not sent)."""
+    certified = bool(sampling["certified"])
+    reason = sampling.get("reason", None if certified else "max_samples reached")
+    return {**sampling_record(evaluated, rows, sampling["rounds"], certified,
+                              sampling["confidence"], sampling["max_samples"], True, False,
+                              reason),
+            **{k: v for k, v in sampling.items() if k not in ("num_samples", "reason")}}  # fmt: skip
+
+
 class ModelCache:
     """The model's answers per task and mask, so that a mask is evaluated
     once per explanation over all rounds (``deduplicate``) or every time.
@@ -140,10 +184,14 @@ class ModelCache:
 
 __all__ = [
     "ModelCache",
+    "adaptive_record",
     "all_masks",
+    "exact_record",
+    "fixed_record",
     "image_space",
     "mask_keys",
     "max_enumerable_features",
+    "sampling_record",
     "text_space",
     "unique_rows",
 ]

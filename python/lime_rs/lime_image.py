@@ -53,7 +53,15 @@ from lime_rs._adaptive import (
     check_num_samples,
     run_many,
 )
-from lime_rs._enumerate import ModelCache, image_space, max_enumerable_features, unique_rows
+from lime_rs._enumerate import (
+    ModelCache,
+    adaptive_record,
+    exact_record,
+    fixed_record,
+    image_space,
+    max_enumerable_features,
+    unique_rows,
+)
 from lime_rs._pipeline import (
     FitOptions,
     Neighbourhood,
@@ -78,6 +86,8 @@ class ImageExplanation:
         self.local_exp_stderr: dict = {}
         self.local_pred: dict = {}
         self.score: dict = {}
+        #: what the sampling did (num_samples="auto", deduplicate): see _enumerate.sampling_record
+        self.sampling: dict | None = None
 
     def get_image_and_mask(
         self,
@@ -770,6 +780,7 @@ class LimeImageExplainer:
         masks, yss = inst.masks, inst.yss
         assert masks is not None and yss is not None
         exp = ImageExplanation(inst.image, inst.segments)
+        exp.sampling = fixed_record(len(inst.queries), opts.num_samples)  # type: ignore[arg-type]
         labels = choose_labels(exp, yss[0], opts.labels, opts.top_labels, "classifier_fn")
         distances = _mask_distances(masks, opts.distance_metric)
         hood = Neighbourhood(masks, yss, distances, feature_ids=inst.ids)
@@ -833,10 +844,8 @@ class LimeImageExplainer:
             )  # fmt: skip
             for i, h, m in zip(exact, hoods, fitted):
                 models[i] = m
-                n = int(h.data.shape[0])
-                sampling[i] = {"num_samples": n, "rounds": 1, "certified": True,
-                               "confidence": settings.confidence,
-                               "max_samples": settings.max_samples, "rows": n, "exact": True}  # fmt: skip
+                sampling[i] = exact_record(h.data.shape[0], settings.confidence,
+                                           settings.max_samples)  # fmt: skip
         rest = [i for i in range(len(instances)) if i not in set(exact)]
         tasks = [
             Task(partial(_image_round, len(instances[i].ids), i, opts.distance_metric),
@@ -847,13 +856,13 @@ class LimeImageExplainer:
         for i, o in zip(rest, outcomes):
             models[i] = o.models
             yss_of[i] = o.hood.yss
-            sampling[i] = {**o.sampling, "num_samples": cache.evaluated.get(i, 0),
-                           "rows": int(o.hood.data.shape[0]), "exact": False}  # fmt: skip
+            sampling[i] = adaptive_record(o.sampling, cache.evaluated.get(i, 0),
+                                          o.hood.data.shape[0])  # fmt: skip
         out = []
         for i, inst in enumerate(instances):
             exp = exps[i]
             store_models(exp, labels[i], models[i], yss_of[i], inst.ids, self.base.verbose)
-            exp.sampling = sampling[i]  # type: ignore[attr-defined]
+            exp.sampling = sampling[i]
             out.append(record(exp, self, inst.seeds.masks, num_samples="auto",
                               num_features=opts.num_features,
                               distance_metric=opts.distance_metric, model_regressor=None,

@@ -40,7 +40,15 @@ from lime_rs._adaptive import (
     check_num_samples,
     run_many,
 )
-from lime_rs._enumerate import ModelCache, max_enumerable_features, text_space, unique_rows
+from lime_rs._enumerate import (
+    ModelCache,
+    adaptive_record,
+    exact_record,
+    fixed_record,
+    max_enumerable_features,
+    text_space,
+    unique_rows,
+)
 from lime_rs._pipeline import (
     FitOptions,
     Neighbourhood,
@@ -700,19 +708,6 @@ def _distances(data: np.ndarray, cosine: np.ndarray, distance_metric: str) -> np
     return pairwise_distances(x, x[0], metric=distance_metric).ravel() * 100
 
 
-def _exact_sampling(rows: int, settings: Settings) -> dict[str, Any]:
-    """``exp.sampling`` of an exact (enumerated) neighbourhood."""
-    return {
-        "num_samples": int(rows),
-        "rounds": 1,
-        "certified": True,
-        "confidence": settings.confidence,
-        "max_samples": settings.max_samples,
-        "rows": int(rows),
-        "exact": True,
-    }
-
-
 # Default bounds of one classifier call in explain_instances.
 _DEFAULT_BATCH_SAMPLES = 100_000
 _DEFAULT_BATCH_CHARS = 256 * 2**20
@@ -1069,7 +1064,8 @@ class LimeTextExplainer:
         self._fit(exps, hoods, labels, call.fit)
         from lime_rs.serialization import record
 
-        for exp, s in zip(exps, samples):
+        for exp, s, count in zip(exps, samples, counts):
+            exp.sampling = fixed_record(count, n)
             record(exp, self, s.seed, num_samples=n, num_features=call.fit.num_features,
                    distance_metric=call.distance_metric,
                    model_regressor=call.fit.model_regressor)  # fmt: skip
@@ -1158,7 +1154,8 @@ class LimeTextExplainer:
             )  # fmt: skip
             for i, h, m in zip(exact, hoods, fitted):
                 models[i] = m
-                sampling[i] = _exact_sampling(h.data.shape[0], settings)
+                sampling[i] = exact_record(h.data.shape[0], settings.confidence,
+                                           settings.max_samples)  # fmt: skip
         rest = [i for i in range(len(indexed)) if i not in set(exact)]
         tasks = []
         for i in rest:
@@ -1168,8 +1165,8 @@ class LimeTextExplainer:
         for i, o in zip(rest, outcomes):
             models[i] = o.models
             yss_of[i] = o.hood.yss
-            sampling[i] = {**o.sampling, "num_samples": cache.evaluated.get(i, 0),
-                           "rows": int(o.hood.data.shape[0]), "exact": False}  # fmt: skip
+            sampling[i] = adaptive_record(o.sampling, cache.evaluated.get(i, 0),
+                                          o.hood.data.shape[0])  # fmt: skip
         from lime_rs.serialization import record
 
         out = []
