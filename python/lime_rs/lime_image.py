@@ -429,7 +429,7 @@ class _Options:
     labels: Any
     top_labels: int | None
     num_features: int
-    num_samples: int
+    num_samples: Any  # int, or "auto" (then settings)
     batch_size: int
     distance_metric: str
     model_regressor: Any
@@ -765,7 +765,7 @@ class LimeImageExplainer:
         threads = 1 if count == 1 else _num_threads()
         if settings is not None:
             return self._explain_auto(list(_ahead(_prepare, jobs, threads)), classifier_fn, opts)
-        total = None if count is None else count * num_samples
+        total = None if count is None else count * int(num_samples)
         instances = _predict(_ahead(_prepare, jobs, threads), classifier_fn, opts, total)
         return [self._explain(inst, opts) for inst in instances]
 
@@ -806,7 +806,7 @@ class LimeImageExplainer:
                     for t, m in todo]  # fmt: skip
             total = sum(len(m) for _, m in todo)
             done = list(_predict(jobs, classifier_fn, quiet, total))
-            return np.concatenate([inst.yss for inst in done], axis=0)  # type: ignore[misc]
+            return np.concatenate([inst.yss for inst in done if inst.yss is not None], axis=0)
 
         cache = ModelCache(run, opts.deduplicate)
         exps: dict[int, ImageExplanation] = {}
@@ -838,8 +838,9 @@ class LimeImageExplainer:
                                            weights=weigh(distances) * counts))  # fmt: skip
                 cols.append(columns(i, yss[0]))
                 yss_of[i] = yss
+            weight_list = [w for w in (h.weights for h in hoods) if w is not None]
             fitted = _native.explain_with_data_many(
-                [h.data for h in hoods], [h.yss for h in hoods], [h.weights for h in hoods],
+                [h.data for h in hoods], [h.yss for h in hoods], weight_list,
                 cols, settings.num_features, settings.feature_selection, return_stderr=True,
             )  # fmt: skip
             for i, h, m in zip(exact, hoods, fitted):

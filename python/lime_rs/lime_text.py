@@ -1148,8 +1148,9 @@ class LimeTextExplainer:
                                            weights=weigh(distances) * counts))  # fmt: skip
                 cols.append(columns(i, yss[0]))
                 yss_of[i] = yss
+            weight_list = [w for w in (h.weights for h in hoods) if w is not None]
             fitted = _native.explain_with_data_many(
-                [h.data for h in hoods], [h.yss for h in hoods], [h.weights for h in hoods],
+                [h.data for h in hoods], [h.yss for h in hoods], weight_list,
                 cols, settings.num_features, settings.feature_selection, return_stderr=True,
             )  # fmt: skip
             for i, h, m in zip(exact, hoods, fitted):
