@@ -234,3 +234,38 @@ def test_auto_with_model_regressor_is_refused():
             np.zeros((8, 8, 3)), lambda b: np.ones((len(b), 2)) / 2, num_samples="auto",
             model_regressor=Ridge(), progress_bar=False,
         )  # fmt: skip
+
+
+# ---- calibration ------------------------------------------------------------------
+
+
+def graded_model(docs):
+    """Keywords of graded effect, some close, so certificates are earned."""
+    effects = {"free": 1.2, "cash": 0.9, "prize": 0.8, "call": -0.5, "now": 0.3, "win": 0.25}
+    z = np.full(len(docs), -0.5)
+    for i, d in enumerate(docs):
+        words = set(d.split())
+        z[i] += sum(v for w, v in effects.items() if w in words)
+    p = 1 / (1 + np.exp(-z))
+    return np.c_[1 - p, p]
+
+
+def test_certified_text_explanations_are_right():
+    """Certified explanations show the converged top-k set and signs (at least
+    at the stated confidence, within binomial noise)."""
+    text = "win a free prize and cash if you call now the offer is open to all of our friends"
+    wrong = certified = 0
+    for k in (2, 3, 4):
+        ref = LimeTextExplainer(random_state=0).explain_instance(
+            text, graded_model, num_features=k, num_samples=40_000
+        )
+        truth = {(f, np.sign(w)) for f, w in ref.as_list()}
+        e = LimeTextExplainer(random_state=1)
+        for _ in range(15):
+            exp = e.explain_instance(text, graded_model, num_features=k, num_samples="auto")
+            if exp.sampling["certified"]:
+                certified += 1
+                wrong += {(f, np.sign(w)) for f, w in exp.as_list()} != truth
+    assert certified >= 15
+    # P(wrong) <= 0.05: more than 0.05 n + 3 sd wrong would be a defect
+    assert wrong <= 0.05 * certified + 3 * np.sqrt(0.05 * 0.95 * certified)
