@@ -73,6 +73,7 @@ from lime_rs._pipeline import (
 )
 from lime_rs._random import check_random_state, draw_seed
 from lime_rs._validation import check_feature_selection, check_int
+from lime_rs.explanation import LabelScores, LocalPredictions
 from lime_rs.wrappers.scikit_image import quickshift_rs
 
 
@@ -84,8 +85,9 @@ class ImageExplanation:
         self.intercept: dict = {}
         self.local_exp: dict = {}
         self.local_exp_stderr: dict = {}
-        self.local_pred: dict = {}
-        self.score: dict = {}
+        # per label (lime's master), and the last label's value for 0.2.0.1 code
+        self.local_pred = LocalPredictions()
+        self.score = LabelScores()
         #: what the sampling did (num_samples="auto", deduplicate): see _enumerate.sampling_record
         self.sampling: dict | None = None
 

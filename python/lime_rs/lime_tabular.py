@@ -914,8 +914,6 @@ class LimeTabularExplainer:
             exp = explanation.Explanation(
                 self._domain_mapper(sample), mode=self.mode, class_names=self.class_names
             )
-            if not isinstance(exp.score, dict):
-                exp.score, exp.local_pred = {}, {}
             if predicted is None:
                 exp.predict_proba = yss[0].copy()
                 labels = choose_labels(exp, yss[0], call.labels, call.top_labels)

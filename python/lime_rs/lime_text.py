@@ -378,6 +378,20 @@ class _IndexedBase:
         return self._native().inverse_removing(ids)
 
 
+class StoredIndexedString(_IndexedBase):
+    """A document restored from an explanation record (TextDomainMapper.from_record):
+    its text, tokens and each feature's word and positions, not tokenized again."""
+
+    def __init__(self, raw: str, tokens: list[str], bow: bool, words: list[str],
+                 positions: list[list[int]]) -> None:  # fmt: skip
+        self.raw, self.bow, self.as_list, self.inverse_vocab = raw, bool(bow), tokens, words
+        self.as_np = np.array(tokens)
+        self._positions = positions
+
+    def string_position(self, id_: int) -> np.ndarray:
+        return np.array(self._positions[id_], dtype=np.int64)
+
+
 class IndexedString(_IndexedBase):
     """String with various indexes."""
 
@@ -601,7 +615,7 @@ class TextDomainMapper(explanation.DomainMapper):
             rec.read_field(record, "positions", path), f"{path}.positions", offsets,
             length=len(words),
         )  # fmt: skip
-        return cls(rec.StoredIndexedString(raw, tokens, bow, words, positions))
+        return cls(StoredIndexedString(raw, tokens, bow, words, positions))
 
 
 # --------------------------------------------------------------------------
@@ -1052,7 +1066,6 @@ class LimeTextExplainer:
                 class_names=self.class_names,
                 random_state=self.random_state,
             )
-            exp.score, exp.local_pred = {}, {}  # per label, as lime's latest source
             at = int(offsets[i])
             exp.predict_proba = np.array(raw[at])  # a copy: frees the chunk's outputs
             labels.append(choose_labels(exp, raw[at], call.labels, call.top_labels,
@@ -1121,7 +1134,6 @@ class LimeTextExplainer:
                 class_names=self.class_names,
                 random_state=self.random_state,
             )
-            exp.score, exp.local_pred = {}, {}
             exp.predict_proba = np.array(first)
             labels[i] = choose_labels(exp, first, call.labels, call.top_labels, "classifier_fn")
             exps[i] = exp

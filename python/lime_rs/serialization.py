@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import IO, Any, Literal, TypeVar, overload
 
@@ -28,7 +28,6 @@ __all__ = [
     "SCHEMA",
     "SCHEMA_VERSION",
     "StoredDomainMapper",
-    "StoredIndexedString",
     "as_frame",
     "from_dict",
     "from_json",
@@ -331,32 +330,6 @@ class StoredDomainMapper(DomainMapper):
 
     def map_exp_ids(self, exp: list[tuple[Any, Any]], **kwargs: Any) -> list[tuple[Any, Any]]:
         return [(self.names.get(int(i), str(i)), w) for i, w in exp]
-
-
-class StoredIndexedString:
-    """What a TextDomainMapper reads of an IndexedString, restored from a
-    record: the raw text, its tokens and each feature's word and positions."""
-
-    def __init__(self, raw: str, tokens: Sequence[str], bow: bool, words: Sequence[str],
-                 positions: Sequence[Sequence[int]]) -> None:  # fmt: skip
-        self.raw = raw
-        self.as_list = list(tokens)
-        self.as_np = np.array(self.as_list)
-        self.bow = bool(bow)
-        self.inverse_vocab = list(words)
-        self._positions = positions
-
-    def raw_string(self) -> str:
-        return self.raw
-
-    def num_words(self) -> int:
-        return len(self.inverse_vocab)
-
-    def word(self, id_: int) -> str:
-        return self.inverse_vocab[id_]
-
-    def string_position(self, id_: int) -> np.ndarray:
-        return np.array(self._positions[id_], dtype=np.int64)
 
 
 def _mapper_classes() -> dict[str, Any]:
