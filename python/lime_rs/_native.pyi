@@ -29,6 +29,7 @@ __all__ = [
     "TextSplitter",
     "TextIndex",
     "quickshift_segments",
+    "quickshift_segments_f32",
     "rgb2lab",
     "image_masks",
     "ImagePerturber",
@@ -115,18 +116,6 @@ def tabular_sample_bins(
     idx: list[int],
     seed: int,
 ) -> npt.NDArray[np.float64]: ...
-def tabular_sample_many(
-    sampler: TabularSampler,
-    rows: npt.NDArray[np.float64],
-    seeds: list[int],
-    num_samples: int,
-    sampling_method: str,
-    around_instance: bool,
-    undiscretize: bool,
-    scaled: npt.NDArray[np.float64],
-    inverse: npt.NDArray[np.float64],
-    distances: npt.NDArray[np.float64],
-) -> None: ...
 
 @final
 class PooledBuffer: ...

@@ -959,8 +959,6 @@ class LimeTabularExplainer:
             exp = explanation.Explanation(
                 self._domain_mapper(sample), mode=self.mode, class_names=self.class_names
             )
-            if not isinstance(exp.score, dict):
-                exp.score, exp.local_pred = {}, {}
             if predicted is None:
                 exp.predict_proba = yss[0].copy()
                 labels = choose_labels(exp, yss[0], call.labels, call.top_labels)
@@ -1472,9 +1470,10 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
             classifier_fn: classifier prediction probability function, which
                 takes a numpy array and outputs prediction probabilities. For
                 ScikitClassifiers , this is classifier.predict_proba.
-            The other arguments (labels, top_labels, num_features,
-            num_samples, distance_metric, model_regressor, sampling_method)
-            are LimeTabularExplainer.explain_instance's.
+            *args: the other arguments of LimeTabularExplainer.explain_instance
+                (labels, top_labels, num_features, num_samples, distance_metric,
+                model_regressor, sampling_method).
+            **kwargs: the same, by name.
 
         Returns:
             An Explanation object (see explanation.py) with the corresponding
