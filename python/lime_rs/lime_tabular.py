@@ -1473,7 +1473,8 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
             *args: the other arguments of LimeTabularExplainer.explain_instance
                 (labels, top_labels, num_features, num_samples, distance_metric,
                 model_regressor, sampling_method).
-            **kwargs: the same, by name.
+            **kwargs: the same, by name (and max_samples, confidence for
+                ``num_samples="auto"``).
 
         Returns:
             An Explanation object (see explanation.py) with the corresponding
