@@ -325,3 +325,23 @@ def test_sampling_line_renders_in_a_browser(iris, tmp_path):
     )
     text = Dom(dump_dom(path, prof, tmp_path / "auto.html")).text
     assert _html.sampling_text(exp.sampling) in text
+
+
+def test_text_sampling_round_trips_through_the_record():
+    # the text explainer's sampling (rows, exact) is part of the same record
+    from lime_rs.lime_text import LimeTextExplainer
+
+    def spam(texts):
+        p = np.array([0.9 if "free" in t else 0.2 for t in texts])
+        return np.column_stack([1 - p, p])
+
+    exp = LimeTextExplainer(random_state=0).explain_instance(
+        "free prize call now", spam, num_features=2, num_samples="auto"
+    )
+    assert exp.sampling["adaptive"]
+    loaded = Explanation.from_json(exp.to_json())
+    assert loaded.sampling == exp.sampling
+    assert _html.sampling_text(exp.sampling) in loaded.as_html()
+    record = json.loads(exp.to_json())
+    with pytest.raises(ValueError, match=r"sampling\.rows"):
+        Explanation.from_dict(dict(record, sampling=dict(record["sampling"], rows=0)))
