@@ -685,6 +685,39 @@ def _caption(exp, keys):
     return ("local model: " + " · ".join(parts)) if parts else None
 
 
+def sampling_text(sampling: Any) -> str | None:
+    """One short line on what ``num_samples="auto"`` did (``exp.sampling``):
+    "certified at 95% after 1,000 model rows (3 rounds)" or "not certified
+    at 95%: 5,000 model rows (max_samples reached)". None for a fixed
+    ``num_samples`` (nothing was claimed) or no record."""
+    if not isinstance(sampling, dict) or not sampling.get("adaptive"):
+        return None
+    try:
+        n, rounds = int(sampling["num_samples"]), int(sampling["rounds"])
+        confidence = sampling.get("confidence")
+        level = "" if confidence is None else f" at {float(confidence) * 100:.4g}%"
+        plural = "round" if rounds == 1 else "rounds"
+        if sampling.get("exact"):  # text and images: every distinct perturbation once
+            return f"exact: every distinct perturbation, {n:,} model rows"
+        if sampling.get("certified"):
+            return f"certified{level} after {n:,} model rows ({rounds} {plural})"
+        reason = str(sampling.get("reason") or "max_samples reached").split(";")[0]
+        return f"not certified{level}: {n:,} model rows ({reason}; {rounds} {plural})"
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def sampling_panel(exp: Any) -> str:
+    """``sampling_text`` as a muted line under the views ("" when none)."""
+    text = sampling_text(getattr(exp, "sampling", None))
+    if text is None:
+        return ""
+    return (
+        f'<div class="lime-rs-sampling" style="font-size:11px;{MUTED};'
+        f'margin:0 0 8px 0">{escape(text)}</div>'
+    )
+
+
 def _sides(exp: Explanation, label: Any, n_classes: int) -> tuple[Names, Colors]:
     """((negative name, positive name), (negative colour, positive colour)) of a
     label's chart: the other class in a binary problem, else "NOT label"."""
@@ -769,6 +802,7 @@ def explanation_fragment(
         parts.append(
             _mapper_html(exp.domain_mapper, exp.local_exp[key], key, colors, names, kwargs)
         )
+    parts.append(sampling_panel(exp))
     return root(parts, dark_mode)
 
 

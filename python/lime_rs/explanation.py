@@ -319,6 +319,10 @@ class Explanation:
     explainer_settings: dict[str, Any] | None
     seed: int | None
     lime_rs_version: str | None
+    #: What the sampling did (lime_rs; ``num_samples="auto"``): a dict with
+    #: num_samples, rounds, certified, confidence, max_samples, adaptive,
+    #: reason (docs/explanation_schema.md); None when not recorded.
+    sampling: dict[str, Any] | None
 
     def __init__(self, domain_mapper: Any, mode: str = "classification",
                  class_names: Sequence[Any] | None = None, random_state: Any = None) -> None:  # fmt: skip
@@ -340,6 +344,7 @@ class Explanation:
         # Sandwich (HC1) standard errors of the weights: same keys and order as local_exp.
         self.local_exp_stderr: dict[Any, list[tuple[Any, Any]]] = {}
         self.intercept: dict[Any, Any] = {}
+        self.sampling = None
         # Per label as lime's master; as a value, the last label's as 0.2.0.1.
         self.score = LabelScores()
         self.local_pred = LocalPredictions()

@@ -22,11 +22,14 @@ from lime_rs._native import __version__
 from lime_rs.explanation import DomainMapper, Explanation
 
 SCHEMA = "lime_rs.explanation"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions from_dict reads (version 1: no ``sampling`` field).
+READABLE_VERSIONS = (1, 2)
 
 __all__ = [
     "SCHEMA",
     "SCHEMA_VERSION",
+    "READABLE_VERSIONS",
     "StoredDomainMapper",
     "as_frame",
     "from_dict",
@@ -40,6 +43,7 @@ __all__ = [
     "read_int",
     "read_json",
     "read_list",
+    "read_sampling",
     "read_scalar",
     "read_str",
     "record",
@@ -364,7 +368,7 @@ def _domain_mapper(domain: Any, names: dict[int, Any]) -> Any:
 
 
 def to_dict(exp: Explanation) -> dict[str, Any]:
-    """The explanation as a dict of JSON values (schema version 1)."""
+    """The explanation as a dict of JSON values (schema version 2)."""
     stderr_map = getattr(exp, "local_exp_stderr", {}) or {}
     labels = []
     for label, pairs in exp.local_exp.items():
@@ -398,6 +402,7 @@ def to_dict(exp: Explanation) -> dict[str, Any]:
         "labels": labels,
         "settings": getattr(exp, "explainer_settings", None),
         "seed": getattr(exp, "seed", None),
+        "sampling": _sampling_record(getattr(exp, "sampling", None)),
         "domain": _domain_record(exp.domain_mapper),
     }
     if exp.mode == "classification":
@@ -459,6 +464,43 @@ def _read_label(exp: Explanation, entry: Any, where: str, n_labels: int | None,
         exp.local_pred[label] = np.array(local_pred)
 
 
+def _sampling_record(sampling: Any) -> dict[str, Any] | None:
+    if sampling is None:
+        return None
+    out = {key: json_value(value) for key, value in sampling.items()}
+    if out.get("confidence") is not None:
+        out["confidence"] = _float(out["confidence"])
+    return out
+
+
+def read_sampling(value: Any, path: str = "sampling") -> dict[str, Any] | None:
+    """``exp.sampling`` (num_samples="auto", issue #17): null or an object
+    with ``num_samples``, ``rounds``, ``certified``, ``confidence``,
+    ``max_samples`` (required); ``adaptive``, ``reason``, and for text and
+    images ``rows`` and ``exact`` (optional). Unknown extra keys are kept as
+    JSON values."""
+    if value is None:
+        return None
+    out = dict(read_json(read_dict(value, path), path))
+    for key in ("num_samples", "rounds", "max_samples"):
+        out[key] = read_field(value, key, path, read_int, lo=1)
+    out["certified"] = read_field(value, "certified", path, read_bool)
+    confidence = read_field(value, "confidence", path, read_float, null=True)
+    if confidence is not None and not 0.0 < confidence < 1.0:
+        raise invalid(f"{path}.confidence", f"expected a number in (0, 1), got {confidence}")
+    if out["certified"] and confidence is None:
+        raise invalid(f"{path}.confidence", "a certified explanation states its confidence")
+    out["confidence"] = confidence
+    for key in ("adaptive", "exact"):
+        if key in value:
+            out[key] = read_bool(value[key], f"{path}.{key}")
+    if "rows" in value:
+        out["rows"] = read_int(value["rows"], f"{path}.rows", lo=1)
+    if value.get("reason") is not None:
+        out["reason"] = read_str(value["reason"], f"{path}.reason")
+    return out
+
+
 def _nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
@@ -473,10 +515,10 @@ def from_dict(record: Mapping[str, Any]) -> Explanation:
     if schema != SCHEMA:
         raise ValueError(f"schema: expected {SCHEMA!r}, got {_shown(schema)}")
     version = read_field(record, "schema_version", "")
-    if type(version) is not int or version != SCHEMA_VERSION:
+    if type(version) is not int or version not in READABLE_VERSIONS:
         raise ValueError(
             f"schema_version: unknown version {_shown(version)}; this lime_rs "
-            f"({__version__}) reads version {SCHEMA_VERSION}"
+            f"({__version__}) reads versions " + ", ".join(str(v) for v in READABLE_VERSIONS)
         )
     mode = read_field(record, "mode", "")
     if mode not in ("classification", "regression"):
@@ -510,6 +552,8 @@ def from_dict(record: Mapping[str, Any]) -> Explanation:
     exp.lime_rs_version = record.get("lime_rs_version")
     if exp.lime_rs_version is not None:
         read_str(exp.lime_rs_version, "lime_rs_version")
+    # version 1 records predate the field
+    exp.sampling = read_field(record, "sampling", "", read_sampling) if version >= 2 else None
     exp.domain_mapper = _domain_mapper(read_field(record, "domain", "", read_dict), names)
     n_features = exp.domain_mapper.feature_count()
     for i, pairs in enumerate(exp.local_exp.values() if n_features is not None else ()):
