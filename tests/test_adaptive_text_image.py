@@ -196,6 +196,8 @@ def test_image_auto_rounds():
     assert not s["exact"] and s["certified"]
     assert exp.local_exp[1][0][0] == 0
     assert s["num_samples"] == sum(counting.calls) <= s["rows"]
+    # the image view says it in one line, as the tabular and text views do
+    assert f"certified at 95% after {s['num_samples']:,} model rows" in exp.as_html(label=1)
 
 
 # ---- errors ------------------------------------------------------------------------

@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from lime_rs import _adaptive
+
 
 def unique_rows(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(keep, inverse)`` for a 0/1 matrix: ``keep`` the index of the first
@@ -88,29 +90,21 @@ def image_space(d: int, n: int) -> tuple[np.ndarray, np.ndarray]:
 def sampling_record(num_samples: int, rows: int, rounds: int, certified: bool,
                     confidence: float | None, max_samples: int, adaptive: bool, exact: bool,
                     reason: str | None) -> dict[str, Any]:  # fmt: skip
-    """``exp.sampling`` of a text or image explanation: the keys of the
-    tabular explainer's record (``num_samples`` the rows the model
-    evaluated, ``rounds``, ``certified``, ``confidence``, ``max_samples``,
-    ``adaptive``, ``reason``) plus ``rows`` (the neighbourhood's rows,
-    repeats included: more than ``num_samples`` when ``deduplicate`` saved
-    model rows) and ``exact`` (the enumerated neighbourhood)."""
-    return {
-        "num_samples": int(num_samples),
-        "rounds": int(rounds),
-        "certified": bool(certified),
-        "confidence": None if confidence is None else float(confidence),
-        "max_samples": int(max_samples),
-        "adaptive": bool(adaptive),
-        "reason": reason,
-        "rows": int(rows),
-        "exact": bool(exact),
-    }
+    """``exp.sampling`` of a text or image explanation: the tabular record
+    (``_adaptive.sampling_record``; ``num_samples`` counts the rows the model
+    evaluated) plus ``rows`` (the neighbourhood's rows, repeats included: more
+    than ``num_samples`` when ``deduplicate`` saved model rows) and ``exact``
+    (the enumerated neighbourhood)."""
+    record = _adaptive.sampling_record(
+        num_samples, rounds, certified, confidence, max_samples, adaptive, reason
+    )
+    return {**record, "rows": int(rows), "exact": bool(exact)}
 
 
 def fixed_record(evaluated: int, n: int) -> dict[str, Any]:
     """``exp.sampling`` of an integer ``num_samples``: one round, no claim."""
-    return sampling_record(evaluated, n, 1, False, None, n, False, False,
-                           "fixed num_samples (pass num_samples='auto' to certify)")  # fmt: skip
+    fixed = _adaptive.fixed_sampling(n)
+    return {**fixed, "num_samples": int(evaluated), "rows": int(n), "exact": False}
 
 
 def exact_record(rows: int, confidence: float, max_samples: int) -> dict[str, Any]:

@@ -189,7 +189,7 @@ class ImageExplanation:
             caption=_html._caption(self, [label]),
             show_original=show_original,
         )
-        return _html.root([body], dark_mode)
+        return _html.root([body, _html.sampling_panel(self)], dark_mode)
 
     def save_to_file(self, file_path: str, **kwargs: Any) -> None:
         """Saves the HTML view (see as_html for the options) as a page."""
