@@ -190,3 +190,142 @@ def test_groups_bad_input(groups, kw, match):
     X, _, names = _onehot_data()
     with pytest.raises(ValueError, match=f"feature_groups.*{match}"):
         _explainer(X, names, feature_groups=groups, **kw)
+
+
+# --- missing values ---
+
+
+def _with_missing(X, seed=0, lo=0.05, hi=0.3):
+    rng = np.random.default_rng(seed)
+    X = X.copy()
+    rates = rng.uniform(lo, hi, X.shape[1])
+    X[rng.random(X.shape) < rates] = np.nan
+    return X, rates
+
+
+@pytest.fixture(scope="module")
+def missing(cancer):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y, names, _ = cancer
+    Xm, rates = _with_missing(X)
+    by_missing = (np.isnan(Xm[:, 3]) ^ (Xm[:, 0] > 30)).astype(
+        int
+    )  # ~ whether "mean area" is missing
+    hgb = HistGradientBoostingClassifier(max_iter=40, random_state=0)
+    return (
+        Xm,
+        y,
+        names,
+        rates,
+        hgb.fit(Xm, y),
+        HistGradientBoostingClassifier(max_iter=40, random_state=0).fit(Xm, by_missing),
+    )
+
+
+@pytest.mark.parametrize("disc", ["quartile", "decile", "entropy", None])
+@pytest.mark.parametrize("missing_row", [True, False])
+def test_missingness_comes_out_on_top(missing, disc, missing_row):
+    Xm, y, names, rates, _, by_missing = missing
+    kw = {"discretize_continuous": False} if disc is None else {"discretizer": disc}
+    e = _explainer(Xm, names, training_labels=y, **kw)
+    i = np.flatnonzero(np.isnan(Xm[:, 3]) == missing_row)[0]
+    seen = []
+
+    def predict(x):
+        seen.append(np.array(x))
+        return by_missing.predict_proba(x)
+
+    exp = e.explain_instance(Xm[i], predict, num_samples=2000)
+    top = exp.as_list()[0][0]
+    assert top == ("mean area is missing" if missing_row else "mean area is not missing")
+    inv = seen[0]
+    assert np.array_equal(np.isnan(inv[0]), np.isnan(Xm[i]))  # row 0 is the instance
+    present = ~np.isnan(Xm[i])
+    assert np.allclose(inv[0][present], Xm[i][present])
+    # each column is missing at its training rate
+    assert np.allclose(np.isnan(inv[1:]).mean(axis=0), np.isnan(Xm).mean(axis=0), atol=0.04)
+
+
+@pytest.mark.parametrize("method", ["gaussian", "lhs"])
+def test_missing_undiscretized_sampling_methods(missing, method):
+    Xm, y, names, _, model, _ = missing
+    e = _explainer(Xm, names, discretize_continuous=False)
+    exp = e.explain_instance(Xm[0], model.predict_proba, num_samples=1000, sampling_method=method)
+    assert all(np.isfinite(w) for _, w in exp.as_list())
+
+
+def test_missing_statistics_ignore_nan(missing, cancer):
+    Xm, _, names, _, _, _ = missing
+    e = _explainer(Xm, names)
+    for j in (0, 5, 17):
+        col = Xm[:, j][~np.isnan(Xm[:, j])]
+        assert e.scaler.mean_[j] == 0  # discretized: categorical in the interpretable space
+        assert np.allclose(e.discretizer.lambdas[j].keywords["qts"],
+                           np.percentile(col, [25, 50, 75]))  # fmt: skip
+        assert np.isclose(sum(e.discretizer._bin_counts[j]), col.size)
+        assert np.all(np.isfinite(e.discretizer.means[j]))
+    c = _explainer(Xm, names, discretize_continuous=False)
+    assert np.allclose(c.scaler.mean_, np.nanmean(Xm, axis=0))
+
+
+def test_missing_categorical_column(missing):
+    Xm, y, names, _, _, _ = missing
+    rng = np.random.default_rng(1)
+    cat = rng.integers(0, 3, Xm.shape[0]).astype(float)
+    cat[rng.random(cat.size) < 0.2] = np.nan
+    X2 = np.column_stack([Xm[:, :5], cat])
+    e = _explainer(X2, names[:5] + ["kind"], categorical_features=[5],
+                   categorical_names={5: ["x", "y", "z"]})  # fmt: skip
+    assert e.feature_values[5] == [0.0, 1.0, 2.0]
+    row = X2[np.flatnonzero(np.isnan(cat))[0]]
+    predict = lambda x: np.column_stack([np.isnan(x[:, 5]), ~np.isnan(x[:, 5])]).astype(float)  # noqa: E731
+    exp = e.explain_instance(row, predict, num_samples=1000)
+    assert exp.as_list(label=1)[0][0] == "kind is missing"
+    row = X2[np.flatnonzero(cat == 1)[0]]
+    exp = e.explain_instance(row, predict, num_samples=1000, num_features=20)
+    names_out = [n for n, _ in exp.as_list(label=1)]
+    assert names_out[0] == "kind is not missing" and "kind=y" in names_out
+
+
+def test_missing_batch_equals_single_and_record(missing):
+    Xm, _, names, _, model, _ = missing
+    a = _explainer(Xm, names)
+    one = [a.explain_instance(Xm[i], model.predict_proba, num_samples=N) for i in range(4)]
+    b = _explainer(Xm, names)
+    many = b.explain_instances(Xm[:4], model.predict_proba, num_samples=N)
+    for x, y_ in zip(one, many):
+        _same(x.as_list(), y_.as_list())
+    back = serialization.from_dict(json.loads(json.dumps(serialization.to_dict(one[0]))))
+    assert back.as_list() == one[0].as_list()
+    assert "missing" in one[0].as_html()
+
+
+def test_all_missing_column_is_an_error(cancer):
+    X, _, names, _ = cancer
+    X = X.copy()
+    X[:, 4] = np.nan
+    with pytest.raises(ValueError, match="training_data: column 'mean smoothness'.*only missing"):
+        _explainer(X, names)
+
+
+def test_missing_pandas(missing):
+    import pandas as pd
+
+    Xm, _, names, _, _, _ = missing
+    df = pd.DataFrame(Xm[:, :4], columns=names[:4])
+    kinds = np.array(["a", "b", None], dtype=object)[np.arange(len(df)) % 3]
+    df["kind"] = kinds
+    seen = []
+
+    def predict(frame):
+        seen.append(frame)
+        p = frame["kind"].isna().to_numpy(float)
+        return np.column_stack([1 - p, p])
+
+    e = LimeTabularExplainer(df, random_state=0)
+    exp = e.explain_instance(df.iloc[2], predict, num_samples=1000)
+    assert exp.as_list()[0][0] == "kind is missing"
+    frame = seen[0]
+    assert frame["kind"].isna().any() and frame["mean radius"].isna().any()
+    assert set(frame["kind"].dropna()) == {"a", "b"}

@@ -79,7 +79,7 @@ def missing_stats(data: np.ndarray, names: Sequence[Any]) -> np.ndarray:
     if full.size:
         j = int(full[0])
         raise ValueError(
-            f"training_data: column {names[j]!r} (index {j}) has only missing values (NaN)"
+            f"training_data: column {str(names[j])!r} (index {j}) has only missing values (NaN)"
         )
     return rate
 
@@ -140,11 +140,11 @@ def build_layout(
                 if group_of[j] >= 0:
                     other = groups[group_of[j]][0]
                     raise ValueError(
-                        f"feature_groups: column {names[j]!r} is in groups {other!r} and {name!r}"
+                        f"feature_groups: column {str(names[j])!r} is in groups {other!r} and {name!r}"
                     )
                 if j in cat:
                     raise ValueError(
-                        f"feature_groups: column {names[j]!r} of group {name!r} is in "
+                        f"feature_groups: column {str(names[j])!r} of group {name!r} is in "
                         "categorical_features; a group is sampled as one unit, so leave its "
                         "columns out of categorical_features"
                     )
@@ -190,11 +190,11 @@ def resolve_fixed(
         if layout is not None and layout.group_of[j] >= 0:
             group = layout.groups[layout.group_of[j]][0]
             raise ValueError(
-                f"fixed_features: column {names[j]!r} is in group {group!r}; hold the whole "
+                f"fixed_features: column {str(names[j])!r} is in group {group!r}; hold the whole "
                 f"group by its name ({group!r})"
             )
         if j in cols:
-            raise ValueError(f"fixed_features: column {names[j]!r} is listed twice")
+            raise ValueError(f"fixed_features: column {str(names[j])!r} is listed twice")
         cols.append(j)
     units = d if layout is None else d - sum(len(c) - 1 for _, c in layout.groups)
     held = (

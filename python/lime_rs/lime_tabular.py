@@ -514,16 +514,13 @@ class LimeTabularExplainer:
                 moments = _tabdata.nan_moments(data)
             # quartile/decile bins of every column: the moments come from the
             # discretizer's pass over the data (see below)
-            if (
-                not (
-                    discretize_continuous
-                    and not self.training_data_stats
-                    and isinstance(discretizer, str)
-                    and discretizer in ("quartile", "decile")
-                    and not categorical_features
-                    and data.size > 0
-                )
-                and missing_rate is None
+            if missing_rate is None and not (
+                discretize_continuous
+                and not self.training_data_stats
+                and isinstance(discretizer, str)
+                and discretizer in ("quartile", "decile")
+                and not categorical_features
+                and data.size > 0
             ):
                 moments = _native.tabular_column_moments(data)
         n_rows, d = data.shape
@@ -553,7 +550,11 @@ class LimeTabularExplainer:
                 )  # fmt: skip
             if isinstance(discretizer, str) and discretizer in ("quartile", "decile", "entropy"):
                 self.discretizer, found = fit_with_moments(
-                    discretizer, *args, labels=training_labels, random_state=self.random_state
+                    discretizer,
+                    *args,
+                    labels=training_labels,
+                    random_state=self.random_state,
+                    missing_ok=missing_rate is not None,
                 )
                 moments = moments if found is None else found
             elif isinstance(discretizer, BaseDiscretizer) or _looks_like_discretizer(discretizer):
