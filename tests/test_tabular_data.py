@@ -329,3 +329,56 @@ def test_missing_pandas(missing):
     frame = seen[0]
     assert frame["kind"].isna().any() and frame["mean radius"].isna().any()
     assert set(frame["kind"].dropna()) == {"a", "b"}
+
+
+# --- the other entry points ---
+
+
+def test_recurrent_groups_of_lags():
+    from lime_rs.lime_tabular import RecurrentTabularExplainer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4, 2))  # (samples, timesteps, features)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    predict = lambda x: np.column_stack([np.nan_to_num(x[:, :, 0]).mean(1) > 0, np.ones(len(x))])  # noqa: E731
+    e = RecurrentTabularExplainer(X, feature_names=["s", "t"], random_state=0,
+                                  feature_groups={"s": [f"s_t-{i}" for i in range(4)]})  # fmt: skip
+    exp = e.explain_instance(X[0], lambda x: predict(x) / predict(x).sum(1, keepdims=True),
+                             num_samples=500, fixed_features=["t_t-0"])  # fmt: skip
+    assert exp.as_list()[0][0] == "s"
+    many = e.explain_instances(X[:2], lambda x: predict(x) / predict(x).sum(1, keepdims=True),
+                               num_samples=300)  # fmt: skip
+    assert len(many) == 2
+
+
+def test_views_and_tools_take_the_options(missing):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lime_rs.stability import stability_indices
+    from lime_rs.submodular_pick import SubmodularPick
+
+    Xm, _, names, _, model, _ = missing
+    e = _explainer(Xm, names, feature_groups={"mean": names[:10]})
+    kw = dict(num_samples=300, fixed_features=["worst area"])
+    exp = e.explain_instance(Xm[1], model.predict_proba, **kw)
+    frame = exp.as_frame()
+    assert list(frame["feature"]) == [n for n, _ in exp.as_list()]
+    assert exp.as_pyplot_figure() is not None
+    sp = SubmodularPick(e, Xm[:10], model.predict_proba, method="full", num_exps_desired=2, **kw)
+    assert len(sp.V) == 2
+    assert all(0 <= v <= 100 for v in stability_indices(e, Xm[1], model.predict_proba,
+                                                        n_repeats=3, **kw))  # fmt: skip
+
+
+def test_dask_path_takes_the_options(missing):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    from lime_rs.dask import explain_dataframe
+
+    Xm, _, names, _, model, _ = missing
+    e = _explainer(Xm, names)
+    ddf = dd.from_pandas(pd.DataFrame(Xm[:6], columns=names), npartitions=2)
+    out = explain_dataframe(e, ddf, model.predict_proba, num_samples=300,
+                            fixed_features=["worst area"]).compute()  # fmt: skip
+    assert len(out) and not out["feature"].str.contains("worst area >").any()

@@ -1429,13 +1429,17 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
                  verbose: bool = False, class_names: Sequence[str] | None = None,
                  feature_selection: str = "auto", discretize_continuous: bool = True,
                  discretizer: str | BaseDiscretizer = "quartile",
-                 random_state: Any = None) -> None:  # fmt: skip
+                 random_state: Any = None,
+                 feature_groups: Mapping[str, Sequence[int | str]] | None = None,
+                 ) -> None:  # fmt: skip
         """
         Args:
             training_data: numpy 3d array with shape
                 (n_samples, n_timesteps, n_features)
             feature_names: the names of the n_features features (each
                 becomes n_timesteps columns named ``{name}_t-{lag}``).
+            feature_groups: as LimeTabularExplainer's, on the flattened
+                columns (e.g. one signal's lags ``{name}_t-{lag}`` as one group).
             The other arguments are LimeTabularExplainer's.
         """
         training_data = np.asarray(training_data)
@@ -1456,6 +1460,7 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
             self._flatten(training_data), mode, training_labels, feature_names,
             categorical_features, categorical_names, kernel_width, kernel, verbose, class_names,
             feature_selection, discretize_continuous, discretizer, random_state=random_state,
+            feature_groups=feature_groups,
         )  # fmt: skip
 
     def _flatten(self, x: np.ndarray) -> np.ndarray:
