@@ -143,7 +143,7 @@ def test_groups_keep_onehot_consistent(discretize):
     assert top[0] == "colour"
     back = serialization.from_dict(serialization.to_dict(exp))
     assert back.as_list() == exp.as_list()
-    assert serialization.to_dict(exp)["domain"]["feature_columns"] == [[0], [1, 2, 3], [4]]
+    assert serialization.to_dict(exp)["domain"]["feature_columns"] == [[0], [4], [1, 2, 3]]
 
 
 def test_groups_batch_equals_single():

@@ -212,30 +212,29 @@ def active(layout: Layout | None, fixed: np.ndarray | None) -> bool:
 
 
 def row_spec(row: np.ndarray, layout: Layout | None, fixed: np.ndarray | None) -> Spec:
-    """The row's interpretable features, in column order (a group where its
-    first column is; a column's missingness right after its value)."""
+    """The row's interpretable features: its present single columns (column
+    order), then its groups, then the missingness of each column that has
+    missing training values or is missing in the row."""
     d = row.shape[0]
     held = np.zeros(d, dtype=bool)
     if fixed is not None:
         held[fixed] = True
-    kinds: list[tuple[str, int]] = []
-    is_fixed: list[bool] = []
-    rate = None if layout is None else layout.missing_rate
-    for j in range(d):
-        g = -1 if layout is None else int(layout.group_of[j])
-        if g >= 0:
-            if layout is not None and layout.groups[g][1][0] == j:
-                kinds.append(("group", g))
-                is_fixed.append(bool(held[j]))
-            continue
-        missing = bool(np.isnan(row[j]))
-        if not missing:
-            kinds.append(("col", j))
-            is_fixed.append(bool(held[j]))
-        if missing or (rate is not None and rate[j] > 0):
-            kinds.append(("missing", j))
-            is_fixed.append(bool(held[j]))
-    fixed_ids = np.array(is_fixed, dtype=bool)
+    if layout is None:
+        return Spec([("col", j) for j in range(d)], held, np.flatnonzero(~held))
+    single = layout.group_of < 0
+    nan_row = np.isnan(row)
+    cols = np.flatnonzero(single & ~nan_row)
+    kinds = [("col", int(j)) for j in cols]
+    is_fixed = [held[cols]]
+    kinds += [("group", g) for g in range(len(layout.groups))]
+    is_fixed.append(np.array([held[c[0]] for _, c in layout.groups], dtype=bool))
+    missing = nan_row.copy()
+    if layout.missing_rate is not None:
+        missing |= layout.missing_rate > 0
+    mcols = np.flatnonzero(single & missing)
+    kinds += [("missing", int(j)) for j in mcols]
+    is_fixed.append(held[mcols])
+    fixed_ids = np.concatenate(is_fixed)
     return Spec(kinds, fixed_ids, np.flatnonzero(~fixed_ids))
 
 
@@ -244,24 +243,14 @@ def perturb(inverse: np.ndarray, scaled: np.ndarray, row: np.ndarray, layout: La
     """Reworks one row's neighbourhood in place (see the module's docstring)."""
     n, d = inverse.shape
     rng = np.random.default_rng(mix_seed(seed, _STREAM))
-    free = np.ones(d, dtype=bool)
-    if fixed is not None:
-        free[fixed] = False
     if layout is not None:
         if layout.missing_rate is not None:
             nan_row = np.isnan(row)
-            cols = np.flatnonzero(
-                free & (layout.group_of < 0) & ((layout.missing_rate > 0) | nan_row)
-            )
-            if cols.size:
-                mask = rng.random((n, cols.size)) < layout.missing_rate[cols]
-                mask[0] = nan_row[cols]
-                block = inverse[:, cols]
-                block[mask] = np.nan
-                inverse[:, cols] = block
+            rate = np.where(layout.group_of < 0, layout.missing_rate, 0.0)
+            mask = rng.random((n, d)) < rate
+            mask[0] = nan_row & (layout.group_of < 0)
+            np.copyto(inverse, np.nan, where=mask)
         for (_, cols), values in zip(layout.groups, layout.group_values):
-            if not free[cols[0]]:
-                continue
             own = rng.random(n) < 0.5
             own[0] = True
             drawn = values[rng.integers(values.shape[0], size=n)]
@@ -274,24 +263,34 @@ def perturb(inverse: np.ndarray, scaled: np.ndarray, row: np.ndarray, layout: La
 def interpretable(spec: Spec, scaled: np.ndarray, inverse: np.ndarray, row: np.ndarray,
                   layout: Layout | None) -> np.ndarray:  # fmt: skip
     """The (n, m) interpretable matrix of the row's features (all of them,
-    fixed ones included)."""
-    n = scaled.shape[0]
-    z = np.empty((n, len(spec.kinds)))
-    kinds = np.array([k for k, _ in spec.kinds])
-    index = np.array([i for _, i in spec.kinds], dtype=np.int64)
-    ids = np.flatnonzero(kinds == "col")
-    if ids.size:
-        cols = index[ids]
-        block = scaled[:, cols]
-        z[:, ids] = np.where(np.isnan(inverse[:, cols]), 0.0, block)
-    ids = np.flatnonzero(kinds == "missing")
-    if ids.size:
-        cols = index[ids]
-        z[:, ids] = np.isnan(inverse[:, cols]) == np.isnan(row[cols])
-    for i in np.flatnonzero(kinds == "group"):
-        assert layout is not None
-        cols = layout.groups[index[i]][1]
-        values, own = inverse[:, cols], row[cols]
-        same = (values == own) | (np.isnan(values) & np.isnan(own))
-        z[:, i] = same.all(axis=1)
-    return z
+    fixed ones included): ``scaled`` itself when every feature is a column."""
+    if layout is None:
+        return scaled
+    n_cols = sum(1 for k, _ in spec.kinds if k == "col")
+    cols = np.array([j for _, j in spec.kinds[:n_cols]], dtype=np.int64)
+    whole = n_cols == row.shape[0]
+    parts = [scaled if whole else scaled[:, cols]]
+    nan = None
+    if layout.missing_rate is not None:
+        nan = np.isnan(inverse)
+        parts[0] = np.where(nan if whole else nan[:, cols], 0.0, parts[0])
+    if layout.groups:
+        same = np.empty((scaled.shape[0], len(layout.groups)))
+        for g, (_, gcols) in enumerate(layout.groups):
+            values, own = inverse[:, gcols], row[gcols]
+            eq = values == own
+            if np.isnan(own).any():
+                eq |= np.isnan(values) & np.isnan(own)
+            same[:, g] = eq.all(axis=1)
+        parts.append(same)
+    mcols = np.array([j for k, j in spec.kinds if k == "missing"], dtype=np.int64)
+    if mcols.size:
+        state = nan[:, mcols] if nan is not None else np.isnan(inverse[:, mcols])
+        parts.append(state == np.isnan(row[mcols]))
+    return parts[0] if len(parts) == 1 else np.hstack(parts).astype(np.float64, copy=False)
+
+
+def euclidean(z: np.ndarray) -> np.ndarray:
+    """Each sample's euclidean distance to row 0 (numpy: one pass, no thread pool)."""
+    diff = z - z[0]
+    return np.sqrt(np.einsum("ij,ij->i", diff, diff))

@@ -844,7 +844,7 @@ class LimeTabularExplainer:
             z = _tabdata.interpretable(spec, sample.scaled, block, row, layout)
             sample.spec = spec
             sample.interp = np.ascontiguousarray(z[:, spec.keep])
-            euclidean = _native.distances(sample.interp, sample.interp[0], "euclidean")
+            euclidean = _tabdata.euclidean(sample.interp)
             sample.distances = self._distances(sample.interp, call.distance_metric, euclidean)
             sample.scaled = z  # the mapper reads row 0 of the interpretable features
 
