@@ -249,7 +249,7 @@ def perturb(inverse: np.ndarray, scaled: np.ndarray, row: np.ndarray, layout: La
             rate = np.where(layout.group_of < 0, layout.missing_rate, 0.0)
             mask = rng.random((n, d)) < rate
             mask[0] = nan_row & (layout.group_of < 0)
-            np.copyto(inverse, np.nan, where=mask)
+            np.putmask(inverse, mask, np.nan)
         for (_, cols), values in zip(layout.groups, layout.group_values):
             own = rng.random(n) < 0.5
             own[0] = True
@@ -266,28 +266,28 @@ def interpretable(spec: Spec, scaled: np.ndarray, inverse: np.ndarray, row: np.n
     fixed ones included): ``scaled`` itself when every feature is a column."""
     if layout is None:
         return scaled
+    n, d = scaled.shape
     n_cols = sum(1 for k, _ in spec.kinds if k == "col")
-    cols = np.array([j for _, j in spec.kinds[:n_cols]], dtype=np.int64)
-    whole = n_cols == row.shape[0]
-    parts = [scaled if whole else scaled[:, cols]]
+    mcols = np.array([j for k, j in spec.kinds if k == "missing"], dtype=np.int64)
+    z = np.empty((n, len(spec.kinds)))
+    values = z[:, :n_cols]
+    cols = None if n_cols == d else np.array([j for _, j in spec.kinds[:n_cols]])
+    values[...] = scaled if cols is None else scaled[:, cols]
     nan = None
     if layout.missing_rate is not None:
         nan = np.isnan(inverse)
-        parts[0] = np.where(nan if whole else nan[:, cols], 0.0, parts[0])
-    if layout.groups:
-        same = np.empty((scaled.shape[0], len(layout.groups)))
-        for g, (_, gcols) in enumerate(layout.groups):
-            values, own = inverse[:, gcols], row[gcols]
-            eq = values == own
-            if np.isnan(own).any():
-                eq |= np.isnan(values) & np.isnan(own)
-            same[:, g] = eq.all(axis=1)
-        parts.append(same)
-    mcols = np.array([j for k, j in spec.kinds if k == "missing"], dtype=np.int64)
+        # 0 where the sample is missing (scaled values are finite: a product is exact)
+        np.multiply(values, ~(nan if cols is None else nan[:, cols]), out=values)
+    for g, (_, gcols) in enumerate(layout.groups):
+        drawn, own = inverse[:, gcols], row[gcols]
+        eq = drawn == own
+        if np.isnan(own).any():
+            eq |= np.isnan(drawn) & np.isnan(own)
+        z[:, n_cols + g] = eq.all(axis=1)
     if mcols.size:
         state = nan[:, mcols] if nan is not None else np.isnan(inverse[:, mcols])
-        parts.append(state == np.isnan(row[mcols]))
-    return parts[0] if len(parts) == 1 else np.hstack(parts).astype(np.float64, copy=False)
+        z[:, n_cols + len(layout.groups) :] = state == np.isnan(row[mcols])
+    return z
 
 
 def euclidean(z: np.ndarray) -> np.ndarray:

@@ -839,12 +839,22 @@ class LimeTabularExplainer:
                 )
             row = sample.row
             block = inverse[i * n : (i + 1) * n]
+            euclidean = None
+            if layout is None and call.distance_metric in ("euclidean", "l2"):
+                # only the fixed columns change: take their share out of the sampler's distances
+                moved = sample.scaled[:, call.fixed] - sample.scaled[0, call.fixed]
+                squared = sample.distances**2 - np.einsum("ij,ij->i", moved, moved)
+                euclidean = np.sqrt(np.maximum(squared, 0.0))
             _tabdata.perturb(block, sample.scaled, row, layout, call.fixed, sample.seed)
             spec = _tabdata.row_spec(row, layout, call.fixed)
             z = _tabdata.interpretable(spec, sample.scaled, block, row, layout)
             sample.spec = spec
-            sample.interp = np.ascontiguousarray(z[:, spec.keep])
-            euclidean = _tabdata.euclidean(sample.interp)
+            if spec.keep.size == z.shape[1] and z.flags.c_contiguous:
+                sample.interp = z
+            else:
+                sample.interp = np.ascontiguousarray(z[:, spec.keep])
+            if euclidean is None:
+                euclidean = _tabdata.euclidean(sample.interp)
             sample.distances = self._distances(sample.interp, call.distance_metric, euclidean)
             sample.scaled = z  # the mapper reads row 0 of the interpretable features
 
