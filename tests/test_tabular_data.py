@@ -382,3 +382,43 @@ def test_dask_path_takes_the_options(missing):
     out = explain_dataframe(e, ddf, model.predict_proba, num_samples=300,
                             fixed_features=["worst area"]).compute()  # fmt: skip
     assert len(out) and not out["feature"].str.contains("worst area >").any()
+
+
+def test_regression_user_regressor_and_pickle(missing):
+    import pickle
+
+    from sklearn.linear_model import Ridge
+
+    Xm, _, names, _, model, _ = missing
+    e = _explainer(Xm, names, mode="regression", feature_groups={"mean": names[:10]})
+    predict = lambda x: model.predict_proba(x)[:, 1]  # noqa: E731
+    kw = dict(num_samples=N, fixed_features=["worst area"])
+    exp = e.explain_instance(Xm[2], predict, model_regressor=Ridge(alpha=1.0), **kw)
+    ids = {int(i) for i, _ in exp.local_exp[1]}
+    assert exp.domain_mapper.fixed_features[0] not in ids
+    assert len(exp.as_list()) == 10
+    clone = pickle.loads(pickle.dumps(e))
+    a, b = e.explain_instance(Xm[2], predict, **kw), clone.explain_instance(Xm[2], predict, **kw)
+    assert a.as_list() == b.as_list()
+
+
+def test_sparse_rows_reject_the_options(cancer):
+    import scipy.sparse as sp
+
+    X, _, names, model = cancer
+    e = LimeTabularExplainer(sp.csr_matrix(X), feature_names=names, discretize_continuous=False)
+    with pytest.raises(ValueError, match="dense rows"):
+        e.explain_instance(sp.csr_matrix(X[0]), model.predict_proba, num_samples=N,
+                           fixed_features=[0])  # fmt: skip
+    with pytest.raises(ValueError, match="feature_groups: needs dense"):
+        LimeTabularExplainer(sp.csr_matrix(X), feature_groups={"g": [0, 1]})
+
+
+def test_nan_row_without_missing_training_data_still_rejected(cancer):
+    X, _, names, model = cancer
+    row = X[0].copy()
+    row[1] = np.nan
+    with pytest.raises(ValueError, match="data_row: contains NaN"):
+        _explainer(X, names, feature_groups={"g": [2, 3]}).explain_instance(
+            row, model.predict_proba, num_samples=N
+        )
