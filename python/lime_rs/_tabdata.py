@@ -238,55 +238,46 @@ def row_spec(row: np.ndarray, layout: Layout | None, fixed: np.ndarray | None) -
     return Spec(kinds, fixed_ids, np.flatnonzero(~fixed_ids))
 
 
-def perturb(inverse: np.ndarray, scaled: np.ndarray, row: np.ndarray, layout: Layout | None,
-            fixed: np.ndarray | None, seed: int) -> None:  # fmt: skip
-    """Reworks one row's neighbourhood in place (see the module's docstring)."""
-    n, d = inverse.shape
-    rng = np.random.default_rng(mix_seed(seed, _STREAM))
-    if layout is not None:
-        if layout.missing_rate is not None:
-            nan_row = np.isnan(row)
-            rate = np.where(layout.group_of < 0, layout.missing_rate, 0.0)
-            mask = rng.random((n, d)) < rate
-            mask[0] = nan_row & (layout.group_of < 0)
-            np.putmask(inverse, mask, np.nan)
-        for (_, cols), values in zip(layout.groups, layout.group_values):
-            own = rng.random(n) < 0.5
-            own[0] = True
-            drawn = values[rng.integers(values.shape[0], size=n)]
-            inverse[:, cols] = np.where(own[:, None], row[cols], drawn)
+def rework(spec: Spec, inverse: np.ndarray, scaled: np.ndarray, row: np.ndarray,
+           layout: Layout | None, fixed: np.ndarray | None, seed: int) -> np.ndarray:  # fmt: skip
+    """Reworks one row's neighbourhood in place (see the module's docstring)
+    and returns its (n, m) interpretable matrix (all the row's features,
+    fixed ones included): ``scaled`` itself when every feature is a column.
+    Missing values and the single columns' values in one native pass."""
     if fixed is not None:
         inverse[:, fixed] = row[fixed]
         scaled[:, fixed] = scaled[0, fixed]
-
-
-def interpretable(spec: Spec, scaled: np.ndarray, inverse: np.ndarray, row: np.ndarray,
-                  layout: Layout | None) -> np.ndarray:  # fmt: skip
-    """The (n, m) interpretable matrix of the row's features (all of them,
-    fixed ones included): ``scaled`` itself when every feature is a column."""
     if layout is None:
         return scaled
     n, d = scaled.shape
     n_cols = sum(1 for k, _ in spec.kinds if k == "col")
-    mcols = np.array([j for k, j in spec.kinds if k == "missing"], dtype=np.int64)
     z = np.empty((n, len(spec.kinds)))
-    values = z[:, :n_cols]
-    cols = None if n_cols == d else np.array([j for _, j in spec.kinds[:n_cols]])
-    values[...] = scaled if cols is None else scaled[:, cols]
-    nan = None
+    cols = np.array([j for _, j in spec.kinds[:n_cols]], dtype=np.int64)
     if layout.missing_rate is not None:
-        nan = np.isnan(inverse)
-        # 0 where the sample is missing (scaled values are finite: a product is exact)
-        np.multiply(values, ~(nan if cols is None else nan[:, cols]), out=values)
-    for g, (_, gcols) in enumerate(layout.groups):
-        drawn, own = inverse[:, gcols], row[gcols]
-        eq = drawn == own
-        if np.isnan(own).any():
-            eq |= np.isnan(drawn) & np.isnan(own)
-        z[:, n_cols + g] = eq.all(axis=1)
-    if mcols.size:
-        state = nan[:, mcols] if nan is not None else np.isnan(inverse[:, mcols])
-        z[:, n_cols + len(layout.groups) :] = state == np.isnan(row[mcols])
+        rates = np.where(layout.group_of < 0, layout.missing_rate, 0.0)
+        if fixed is not None:
+            rates[fixed] = 0.0
+        mcols = [j for k, j in spec.kinds if k == "missing"]
+        _native.tabular_missing_overlay(
+            inverse, scaled, z, rates.tolist(), row, cols.tolist(), mcols,
+            n_cols + len(layout.groups), seed,
+        )  # fmt: skip
+    else:
+        z[:, :n_cols] = scaled if n_cols == d else scaled[:, cols]
+    if layout.groups:
+        rng = np.random.default_rng(mix_seed(seed, _STREAM))
+        for g, ((_, gcols), values) in enumerate(zip(layout.groups, layout.group_values)):
+            own = row[gcols]
+            if fixed is None or gcols[0] not in fixed:
+                keep = rng.random(n) < 0.5
+                keep[0] = True
+                drawn = values[rng.integers(values.shape[0], size=n)]
+                inverse[:, gcols] = np.where(keep[:, None], own, drawn)
+            block = inverse[:, gcols]
+            eq = block == own
+            if np.isnan(own).any():
+                eq |= np.isnan(block) & np.isnan(own)
+            z[:, n_cols + g] = eq.all(axis=1)
     return z
 
 

@@ -845,9 +845,8 @@ class LimeTabularExplainer:
                 moved = sample.scaled[:, call.fixed] - sample.scaled[0, call.fixed]
                 squared = sample.distances**2 - np.einsum("ij,ij->i", moved, moved)
                 euclidean = np.sqrt(np.maximum(squared, 0.0))
-            _tabdata.perturb(block, sample.scaled, row, layout, call.fixed, sample.seed)
             spec = _tabdata.row_spec(row, layout, call.fixed)
-            z = _tabdata.interpretable(spec, sample.scaled, block, row, layout)
+            z = _tabdata.rework(spec, block, sample.scaled, row, layout, call.fixed, sample.seed)
             sample.spec = spec
             if spec.keep.size == z.shape[1] and z.flags.c_contiguous:
                 sample.interp = z
