@@ -36,11 +36,11 @@ pub fn overlay(
     if o.rates.len() != d || o.instance.len() != d {
         return Err(LimeError::shape("rates", "expected one value per column"));
     }
-    if d == 0 || inverse.len() % d != 0 || scaled.len() != inverse.len() {
+    if d == 0 || !inverse.len().is_multiple_of(d) || scaled.len() != inverse.len() {
         return Err(LimeError::shape("inverse", "expected two n x d arrays"));
     }
     let n = inverse.len() / d;
-    let m = if n == 0 { 0 } else { z.len() / n };
+    let m = z.len().checked_div(n).unwrap_or(0);
     if z.len() != n * m
         || o.value_cols.len() > m
         || o.missing_at + o.missing_cols.len() > m
