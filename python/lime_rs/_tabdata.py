@@ -269,7 +269,7 @@ def rework(spec: Spec, inverse: np.ndarray, scaled: np.ndarray, row: np.ndarray,
         for g, ((_, gcols), values) in enumerate(zip(layout.groups, layout.group_values)):
             own = row[gcols]
             if fixed is None or gcols[0] not in fixed:
-                keep = rng.random(n) < 0.5
+                keep = np.asarray(rng.random(n) < 0.5)
                 keep[0] = True
                 drawn = values[rng.integers(values.shape[0], size=n)]
                 inverse[:, gcols] = np.where(keep[:, None], own, drawn)

@@ -346,10 +346,11 @@ def fit_with_moments(
     'entropy'), with the columns' (mean, var, scale) when its pass over the
     data computed them (None otherwise). ``missing_ok``: NaN in ``data`` are
     missing values, left out of each column's bins and statistics."""
-    cls = {"quartile": QuartileDiscretizer, "decile": DecileDiscretizer}.get(name)
-    if cls is None:
-        cls = EntropyDiscretizer
+    cls: type[BaseDiscretizer] = {
+        "quartile": QuartileDiscretizer,
+        "decile": DecileDiscretizer,
+    }.get(name, EntropyDiscretizer)
     disc = cls.__new__(cls)
-    disc._missing_ok = missing_ok
+    disc.__dict__["_missing_ok"] = missing_ok
     binning = disc._fit(data, categorical_features, feature_names, labels, random_state, None)
     return disc, None if cls is EntropyDiscretizer else binning.moments
