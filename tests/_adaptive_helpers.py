@@ -1,7 +1,9 @@
-"""A tabular harness for lime_rs._adaptive (not a test module): the tabular
-explainer's sampler and kernel driven round by round, without touching
-lime_tabular.py (until the explainers are wired to the driver). Shared by
-tests/test_adaptive.py and benches/bench_adaptive.py."""
+"""A tabular harness for lime_rs._adaptive (not a test module): the driver
+run with explicit seeds on the tabular explainer's own round sampler (the
+one ``explain_instance(num_samples="auto")`` uses), for tests of the driver
+and the certificate's calibration. Shared by tests/test_adaptive.py and
+benches/bench_adaptive.py; what a user calls is tested through the public
+API in tests/test_adaptive_tabular.py and measured so in the benchmark."""
 
 from __future__ import annotations
 
@@ -15,26 +17,19 @@ from lime_rs._pipeline import kernel_weights
 
 
 class TabularHarness:
-    """``sample_round`` / ``weigh`` for one explainer (euclidean distances,
-    gaussian sampling, lime's default discretizer or none), as
-    ``explain_instance`` draws and weighs its neighbourhood."""
+    """``sample_round`` / ``weigh`` for one explainer, as
+    ``explain_instance(..., num_samples="auto")`` draws and weighs rounds
+    (euclidean distances, gaussian sampling, the explainer's discretizer)."""
 
     def __init__(self, explainer: Any) -> None:
         self.explainer = explainer
-        # the explainer's Rust sampler (a private helper of lime_tabular.py)
-        self.sampler, _, self.native_undisc = explainer._native_sampler()
+        # the call's checked options (a private stage of lime_tabular.py)
+        self.call = explainer._check_call(
+            lambda z: z, (1,), None, 10, "auto", "euclidean", None, "gaussian"
+        )
 
     def sample_round(self, row: np.ndarray) -> _adaptive.SampleRound:
-        def draw(n: int, seed: int, first: bool) -> _adaptive.Round:
-            # later rounds draw n + 1 rows and drop the stream's copy of the original
-            scaled, inverse, distances = self.sampler.sample(
-                row, n if first else n + 1, seed, "gaussian", False, self.native_undisc, None
-            )
-            if not first:
-                scaled, inverse, distances = scaled[1:], inverse[1:], distances[1:]
-            return _adaptive.Round(scaled, inverse, distances)
-
-        return draw
+        return self.explainer._round_sampler(np.asarray(row, dtype=np.float64), self.call)
 
     def weigh(self, distances: np.ndarray) -> np.ndarray:
         return kernel_weights(self.explainer.base.kernel_fn, distances)
@@ -54,8 +49,11 @@ class TabularHarness:
         return _adaptive.run(self.sample_round(row), predict, self.weigh, seed, [column], settings)
 
 
-def top_set(model: tuple) -> dict[int, float]:
-    """Feature -> sign of a native model's shown weights."""
+def top_set(model: Any, label: int = 1) -> dict[int, float]:
+    """Feature -> sign of the shown weights of a native model tuple or of an
+    Explanation's ``label``."""
+    if hasattr(model, "local_exp"):
+        return {int(f): float(np.sign(w)) for f, w in model.local_exp[label]}
     return {int(f): float(np.sign(w)) for f, w in zip(model[1], model[2])}
 
 

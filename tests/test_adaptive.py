@@ -154,7 +154,8 @@ def test_too_few_rows_never_certify():
     x, model, h = _iris_case()
     o = h.auto(x[0], model.predict_proba, seed=7, column=1, num_features=2, max_samples=60)
     assert o.sampling == {"num_samples": 60, "rounds": 1, "certified": False,
-                          "confidence": 0.95, "max_samples": 60}  # fmt: skip
+                          "confidence": 0.95, "max_samples": 60, "adaptive": True,
+                          "reason": _adaptive.REASON_MAX_SAMPLES}  # fmt: skip
 
 
 # --------------------------------------------------------------------------

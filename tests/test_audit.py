@@ -70,7 +70,7 @@ def test_tabular_classification_round_trip(iris, discretize):
     )
     text = exp.to_json()
     record = json.loads(text)
-    assert record["schema"] == "lime_rs.explanation" and record["schema_version"] == 1
+    assert record["schema"] == "lime_rs.explanation" and record["schema_version"] == 2
     assert record["lime_rs_version"] == __version__
     settings = record["settings"]
     assert settings["num_samples"] == 800 and settings["num_features"] == 3
@@ -211,8 +211,8 @@ def test_bad_records(iris):
     exp = explainer.explain_instance(data.data[0], model.predict_proba, num_samples=300)
     record = exp.to_dict()
 
-    bad = dict(record, schema_version=2)
-    with pytest.raises(ValueError, match="schema_version: unknown version 2"):
+    bad = dict(record, schema_version=3)
+    with pytest.raises(ValueError, match="schema_version: unknown version 3"):
         Explanation.from_dict(bad)
     bad = dict(record)
     del bad["mode"]

@@ -173,3 +173,37 @@ def test_unexplained_and_in_place_merge():
         p[0]
     with pytest.raises(AttributeError):
         p.shape  # noqa: B018  (lime 0.2.0.1 left it None)
+
+
+def test_text_and_image_explanations_serve_both_styles():
+    """Every explainer's score and local_pred read as 0.2.0.1's numbers and as
+    master's dicts (the text and image explainers once replaced them by plain dicts)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from lime_rs.lime_image import LimeImageExplainer
+    from lime_rs.lime_text import LimeTextExplainer
+
+    docs = ["good great fine", "bad awful poor", "great good", "poor bad"] * 5
+    model = make_pipeline(CountVectorizer(), LogisticRegression()).fit(docs, [1, 0, 1, 0] * 5)
+    text = LimeTextExplainer(random_state=0).explain_instance(
+        "good but poor", model.predict_proba, num_samples=200
+    )
+    image = np.zeros((8, 8, 3))
+    image[:, 4:] = 1.0
+
+    def brightness(images):
+        p = np.asarray(images).mean(axis=(1, 2, 3))
+        return np.c_[1 - p, p]
+
+    grid = np.repeat(np.arange(4), 16).reshape(8, 8)
+    img = LimeImageExplainer(random_state=0).explain_instance(
+        image, brightness, labels=(1,), top_labels=None, num_samples=64,
+        segmentation_fn=lambda _: grid, progress_bar=False,
+    )  # fmt: skip
+    for exp in (text, img):
+        assert isinstance(exp.score, LabelScores) and isinstance(exp.local_pred, LocalPredictions)
+        assert float(exp.score) == exp.score[1]
+        assert "%.4f" % min([exp.score, exp.score]) == "%.4f" % exp.score[1]
+        assert np.asarray(exp.local_pred).shape == (1,)

@@ -57,6 +57,11 @@ def test_signatures_match_lime(name):
         return list(inspect.signature(obj).parameters.values())
 
     ours, theirs = sig(rt), sig(lt)
+    # lime_rs's additions (issue #17: deduplicate, max_samples, confidence) are
+    # keyword-only, after lime's own parameters, so every lime call still binds
+    extra = ours[len(theirs) :]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in extra)
+    ours = ours[: len(theirs)]
     assert [(p.name, p.default) for p in ours] == [(p.name, p.default) for p in theirs]
 
 
@@ -228,7 +233,9 @@ def test_model_receives_a_list_of_str(sms):
         got["n"] = len(texts)
         return pipe.predict_proba(texts)
 
-    rt.LimeTextExplainer(random_state=0).explain_instance(SPAM, model, num_samples=123)
+    # deduplicate=False: every perturbed document reaches the model, repeats too
+    rt.LimeTextExplainer(random_state=0).explain_instance(SPAM, model, num_samples=123,
+                                                          deduplicate=False)  # fmt: skip
     assert got == {"type": list, "types": {str}, "n": 123}
 
 
@@ -426,7 +433,7 @@ def test_bad_arguments(kwargs, exc, match):
 def test_bad_classifier_output(model, exc, match):
     with pytest.raises(exc, match=match):
         rt.LimeTextExplainer(random_state=0).explain_instance(
-            "call now for a free prize", model, num_samples=50
+            "call now for a free prize", model, num_samples=50, deduplicate=False
         )
 
 

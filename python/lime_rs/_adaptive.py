@@ -151,11 +151,14 @@ def check_num_samples(value: object, minimum: int = 1) -> int | str:
         )
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(
-            f"num_samples: expected a positive integer or 'auto', got "
+            f"num_samples: expected an integer or 'auto', got "
             f"{type(value).__name__} ({value!r:.80})"
         )
     if int(value) < minimum:
-        raise ValueError(f"num_samples: must be at least {minimum} or 'auto', got {int(value)}")
+        raise ValueError(
+            f"num_samples: must be at least {minimum}, got {int(value)} (or 'auto': as few "
+            "as the explanation needs)"
+        )
     return int(value)
 
 
@@ -372,6 +375,37 @@ def _set_ok(hood: Neighbourhood, columns: Sequence[int], full: list[tuple],
     return ok, short
 
 
+# --------------------------------------------------------------------------
+# exp.sampling
+
+
+def sampling_record(num_samples: int, rounds: int, certified: bool, confidence: float | None,
+                    max_samples: int, adaptive: bool, reason: str | None) -> dict[str, Any]:  # fmt: skip
+    """What ``exp.sampling`` holds (docs/explanation_schema.md): the perturbed
+    rows the model evaluated, in how many rounds, whether the explanation is
+    certified at ``confidence``, the cap, whether ``num_samples="auto"`` was
+    asked, and why it is not certified (None when it is)."""
+    return {
+        "num_samples": int(num_samples),
+        "rounds": int(rounds),
+        "certified": bool(certified),
+        "confidence": None if confidence is None else float(confidence),
+        "max_samples": int(max_samples),
+        "adaptive": bool(adaptive),
+        "reason": reason,
+    }
+
+
+def fixed_sampling(num_samples: int) -> dict[str, Any]:
+    """``exp.sampling`` of an integer ``num_samples``: one round, no claim."""
+    return sampling_record(num_samples, 1, False, None, num_samples, False,
+                           "fixed num_samples (pass num_samples='auto' to certify)")  # fmt: skip
+
+
+#: ``reason`` of an "auto" explanation that reached ``max_samples``.
+REASON_MAX_SAMPLES = "max_samples reached"
+
+
 @dataclass
 class Verdict:
     """One neighbourhood's certificate: ``certified``, the shown local models
@@ -583,13 +617,10 @@ def run_many(tasks: Sequence[Task], predict: Callable[[Any], np.ndarray],
         for i, hood, v in zip(active, hoods, verdicts):
             n = hood.data.shape[0]
             if v.certified or n >= settings.max_samples:
-                outcomes[i] = Outcome(hood, columns[i], v.models, {
-                    "num_samples": int(n),
-                    "rounds": r + 1,
-                    "certified": bool(v.certified),
-                    "confidence": settings.confidence,
-                    "max_samples": settings.max_samples,
-                })  # fmt: skip
+                outcomes[i] = Outcome(hood, columns[i], v.models, sampling_record(
+                    n, r + 1, v.certified, settings.confidence, settings.max_samples, True,
+                    None if v.certified else REASON_MAX_SAMPLES,
+                ))  # fmt: skip
             else:
                 # NaN (no estimate yet) is never hopeless
                 hopeless[i] = v.shortfall**2 * n > FUTILITY_SLACK * settings.max_samples
@@ -628,9 +659,11 @@ __all__ = [
     "check_confidence",
     "check_max_samples",
     "check_num_samples",
+    "fixed_sampling",
     "round_seed",
     "run",
     "run_many",
+    "sampling_record",
     "schedule",
     "shortfall",
 ]

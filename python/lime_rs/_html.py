@@ -17,55 +17,28 @@ Every user string is escaped with :func:`html.escape`.
 from __future__ import annotations
 
 import base64
+import math
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import numpy as np
+import numpy as np
 
+if TYPE_CHECKING:
     from lime_rs.explanation import Explanation
 
 Colors = tuple[str, str]  # (negative side, positive side)
 Names = tuple[str, str]
 
-# d3.scale.category10 / category20, as lime's bundle uses them.
-CATEGORY10 = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
+# d3.scale.category20, as lime's bundle uses it: each category10 colour, then a light shade.
 CATEGORY20 = (
-    "#1f77b4",
-    "#aec7e8",
-    "#ff7f0e",
-    "#ffbb78",
-    "#2ca02c",
-    "#98df8a",
-    "#d62728",
-    "#ff9896",
-    "#9467bd",
-    "#c5b0d5",
-    "#8c564b",
-    "#c49c94",
-    "#e377c2",
-    "#f7b6d2",
-    "#7f7f7f",
-    "#c7c7c7",
-    "#bcbd22",
-    "#dbdb8d",
-    "#17becf",
-    "#9edae5",
-)
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
+    "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7",
+    "#bcbd22", "#dbdb8d", "#17becf", "#9edae5",
+)  # fmt: skip
+CATEGORY10 = CATEGORY20[::2]
 NOT_COLOR = "#5f9ea0"  # lime's "NOT <label>" side (cadet blue)
 OTHER_COLOR = "#a0a0a0"  # the "Other" bar of the probabilities (> 6 classes)
 # Binary colours of label 1 (what a direct call without colours uses).
@@ -137,10 +110,8 @@ def decimals_for(scale: float) -> int | None:
     """Decimals to print a chart's weights with: lime's two, more when the
     largest weight is small (text explanations often are all below 0.05);
     None (scientific notation) when it is below 0.0001."""
-    import math
-
     scale = abs(float(scale))
-    if not scale or scale != scale or math.isinf(scale) or scale >= 0.1:
+    if not math.isfinite(scale) or not scale or scale >= 0.1:
         return 2
     if scale < 1e-4:
         return None
@@ -199,6 +170,16 @@ def swatch(color: str, size: int = 10, margin: str = "0 6px") -> str:
     )
 
 
+def _track(frac, width, height, color):
+    """A bordered box ``width`` px wide, filled ``frac`` of the way in ``color``."""
+    return (
+        f'<div style="width:{width - 2}px;height:{height}px;border:1px solid rgba(128,128,128,.55);'
+        f'border-radius:3px">'
+        f'<div style="width:{frac * (width - 2):.1f}px;height:{height}px;background:{color}">'
+        f"</div></div>"
+    )
+
+
 def _bar(width_px, color, height=10):
     return (
         f'<i style="display:inline-block;width:{width_px:.1f}px;height:{height}px;'
@@ -230,20 +211,14 @@ def probabilities_panel(class_names: Sequence[Any] | None, proba: Sequence[Any],
     n_classes = n_classes or len(proba)
     names = [str(c) for c in class_names] if class_names is not None else []
     names = names + [str(i) for i in range(len(names), len(proba))]
-    track = 100
     rows = []
     for name, p, index in _map_classes(names, proba):
         color = OTHER_COLOR if index is None else class_color(index, n_classes)
-        frac = _clip01(p)
         rows.append(
             f'<tr title="{escape(name)}: {p:.4f}">'
             f'<td style="width:118px;text-align:right;padding:3px 10px 3px 0;'
             f'overflow-wrap:anywhere;word-break:break-word;font-size:13px">{escape(name)}</td>'
-            f'<td style="padding:3px 0;width:{track}px">'
-            f'<div style="width:{track - 2}px;height:16px;border:1px solid rgba(128,128,128,.55);'
-            f'border-radius:3px">'
-            f'<div style="width:{frac * (track - 2):.1f}px;height:16px;background:{color}">'
-            f"</div></div></td>"
+            f'<td style="padding:3px 0;width:100px">{_track(_clip01(p), 100, 16, color)}</td>'
             f'<td style="padding:3px 0 3px 8px;font-size:13px;font-variant-numeric:tabular-nums">'
             f"{p:.2f}</td></tr>"
         )
@@ -260,17 +235,12 @@ def predicted_value_panel(value: float, vmin: float, vmax: float) -> str:
     """Regression: the predicted value on its [min, max] bar (lime's PredictedValue)."""
     value, vmin, vmax = float(value), float(vmin), float(vmax)
     frac = 1.0 if vmax == vmin else _clip01((value - vmin) / (vmax - vmin))
-    track = 150
-    color = CATEGORY10[0]
     side = "font-size:13px;font-variant-numeric:tabular-nums;vertical-align:top;padding-top:1px"
     body = (
         heading("Predicted value") + '<table style="border-collapse:collapse;font-size:13px"><tr>'
         f'<td style="{side};text-align:right;padding-right:8px">{fmt_number(vmin)}'
         f'<div style="font-size:11px;{MUTED}">(min)</div></td>'
-        f'<td style="width:{track}px;vertical-align:top;padding:0">'
-        f'<div style="width:{track - 2}px;height:18px;border:1px solid rgba(128,128,128,.55);'
-        f'border-radius:3px">'
-        f'<div style="width:{frac * (track - 2):.1f}px;height:18px;background:{color}"></div></div>'
+        f'<td style="width:150px;vertical-align:top;padding:0">{_track(frac, 150, 18, CATEGORY10[0])}'
         f'<div style="position:relative;height:20px">'
         f'<div class="lime-rs-value" style="position:absolute;left:{frac * 100:.1f}%;'
         f"transform:translateX(-50%);white-space:nowrap;font-weight:600;font-size:13px;"
@@ -291,22 +261,19 @@ def _weight_row(name, weight, scale, neg_color, pos_color, digits=2):
     name_div = f'<div style="overflow-wrap:anywhere;word-break:break-word;font-size:13px;line-height:1.3">{name}</div>'
     cell = "padding:4px 6px 3px 6px;vertical-align:top"
     axis = f"border-right:2px solid {AXIS}"
-    title = f'title="{name}: {weight:+.4f}"'
+    line = (
+        f"{_bar(size, pos_color)} {number}" if weight > 0 else f"{number} {_bar(size, neg_color)}"
+    )
+    filled = (
+        f'{name_div}<div style="white-space:nowrap;line-height:12px;margin-top:2px">{line}</div>'
+    )
     if weight > 0:
         left = f'<td style="{cell};{axis}"></td>'
-        right = (
-            f'<td style="{cell};text-align:left">{name_div}'
-            f'<div style="white-space:nowrap;line-height:12px;margin-top:2px">'
-            f"{_bar(size, pos_color)} {number}</div></td>"
-        )
+        right = f'<td style="{cell};text-align:left">{filled}</td>'
     else:
-        left = (
-            f'<td style="{cell};{axis};text-align:right">{name_div}'
-            f'<div style="white-space:nowrap;line-height:12px;margin-top:2px">'
-            f"{number} {_bar(size, neg_color)}</div></td>"
-        )
+        left = f'<td style="{cell};{axis};text-align:right">{filled}</td>'
         right = f'<td style="{cell}"></td>'
-    return f"<tr {title}>{left}{right}</tr>"
+    return f'<tr title="{name}: {weight:+.4f}">{left}{right}</tr>'
 
 
 def weights_panel(exp: Sequence[tuple[Any, Any]], neg_name: str, pos_name: str, neg_color: str,
@@ -366,12 +333,7 @@ def table_panel(rows: Iterable[tuple[Any, Any, Any]], colors: Colors | None = No
             weight = float(weight)
         except (TypeError, ValueError):
             weight = 0.0
-        if weight > 0:
-            color = pos
-        elif weight < 0:
-            color = neg
-        else:
-            color = None
+        color = pos if weight > 0 else neg if weight < 0 else None
         bg = f' style="background:{tint(color, 0.3)}"' if color else ""
         edge = color or "transparent"
         name = escape(str(name))
@@ -444,8 +406,6 @@ def text_panel(doc: str, occurrences: Iterable[tuple[int, int, str, float]],
 
 def png_bytes(image: np.ndarray) -> bytes:
     """Encodes an (h, w) or (h, w, 3|4) uint8 array as PNG (no dependencies)."""
-    import numpy as np
-
     arr = np.asarray(image)
     if arr.ndim == 2:
         arr = arr[:, :, None]
@@ -479,8 +439,6 @@ def png_data_uri(image: np.ndarray) -> str:
 def to_uint8_rgb(image: np.ndarray) -> np.ndarray:
     """An image as lime's explainers take it (floats in [0, 1] or [0, 255],
     integers, grayscale) -> (h, w, 3) uint8."""
-    import numpy as np
-
     img = np.asarray(image)
     if img.ndim == 2:
         img = np.stack([img] * 3, axis=-1)
@@ -540,8 +498,6 @@ def _working_scale(h, w, target):
 
 def _rescale(img, seg, k):
     """Image (block mean) and segments (nearest) at the working resolution."""
-    import numpy as np
-
     if k < -1:
         k = -k
         h, w = (seg.shape[0] // k) * k, (seg.shape[1] // k) * k
@@ -557,8 +513,6 @@ def _rescale(img, seg, k):
 
 def _boundary(seg):
     """Pixels whose 4-neighbourhood holds another segment (or the border)."""
-    import numpy as np
-
     edge = np.zeros(seg.shape, dtype=bool)
     dv = seg[1:, :] != seg[:-1, :]
     dh = seg[:, 1:] != seg[:, :-1]
@@ -591,8 +545,6 @@ def image_overlay(image: np.ndarray, segments: np.ndarray, chosen: Sequence[tupl
     Returns (original rgb uint8, overlay rgb uint8, [(rank, segment, weight,
     (y, x) centre as fractions)]).
     """
-    import numpy as np
-
     img = to_uint8_rgb(image)
     seg = np.asarray(segments)
     if seg.shape != img.shape[:2]:
@@ -704,8 +656,6 @@ def image_panels(
 
 
 def _scalar(x):
-    import numpy as np
-
     return float(np.ravel(np.asarray(x, dtype=float))[0])
 
 
@@ -733,6 +683,39 @@ def _caption(exp, keys):
     except (TypeError, ValueError, IndexError):
         return None
     return ("local model: " + " · ".join(parts)) if parts else None
+
+
+def sampling_text(sampling: Any) -> str | None:
+    """One short line on what ``num_samples="auto"`` did (``exp.sampling``):
+    "certified at 95% after 1,000 model rows (3 rounds)" or "not certified
+    at 95%: 5,000 model rows (max_samples reached)". None for a fixed
+    ``num_samples`` (nothing was claimed) or no record."""
+    if not isinstance(sampling, dict) or not sampling.get("adaptive"):
+        return None
+    try:
+        n, rounds = int(sampling["num_samples"]), int(sampling["rounds"])
+        confidence = sampling.get("confidence")
+        level = "" if confidence is None else f" at {float(confidence) * 100:.4g}%"
+        plural = "round" if rounds == 1 else "rounds"
+        if sampling.get("exact"):  # text and images: every distinct perturbation once
+            return f"exact: every distinct perturbation, {n:,} model rows"
+        if sampling.get("certified"):
+            return f"certified{level} after {n:,} model rows ({rounds} {plural})"
+        reason = str(sampling.get("reason") or "max_samples reached").split(";")[0]
+        return f"not certified{level}: {n:,} model rows ({reason}; {rounds} {plural})"
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def sampling_panel(exp: Any) -> str:
+    """``sampling_text`` as a muted line under the views ("" when none)."""
+    text = sampling_text(getattr(exp, "sampling", None))
+    if text is None:
+        return ""
+    return (
+        f'<div class="lime-rs-sampling" style="font-size:11px;{MUTED};'
+        f'margin:0 0 8px 0">{escape(text)}</div>'
+    )
 
 
 def _sides(exp: Explanation, label: Any, n_classes: int) -> tuple[Names, Colors]:
@@ -819,6 +802,7 @@ def explanation_fragment(
         parts.append(
             _mapper_html(exp.domain_mapper, exp.local_exp[key], key, colors, names, kwargs)
         )
+    parts.append(sampling_panel(exp))
     return root(parts, dark_mode)
 
 
@@ -850,11 +834,6 @@ def explanation_page(
 ) -> str:  # fmt: skip
     """The whole page for an :class:`~lime_rs.explanation.Explanation`."""
     fragment = explanation_fragment(
-        exp,
-        labels=labels,
-        predict_proba=predict_proba,
-        show_predicted_value=show_predicted_value,
-        dark_mode=dark_mode,
-        **kwargs,
+        exp, labels, predict_proba, show_predicted_value, dark_mode, **kwargs
     )
     return page(fragment, dark_mode=dark_mode)

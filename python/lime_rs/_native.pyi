@@ -30,6 +30,7 @@ __all__ = [
     "TextSplitter",
     "TextIndex",
     "quickshift_segments",
+    "quickshift_segments_f32",
     "rgb2lab",
     "image_masks",
     "ImagePerturber",
@@ -126,18 +127,6 @@ def tabular_missing_overlay(
     missing_cols: list[int],
     missing_at: int,
     seed: int,
-) -> None: ...
-def tabular_sample_many(
-    sampler: TabularSampler,
-    rows: npt.NDArray[np.float64],
-    seeds: list[int],
-    num_samples: int,
-    sampling_method: str,
-    around_instance: bool,
-    undiscretize: bool,
-    scaled: npt.NDArray[np.float64],
-    inverse: npt.NDArray[np.float64],
-    distances: npt.NDArray[np.float64],
 ) -> None: ...
 
 @final

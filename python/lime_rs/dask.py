@@ -42,6 +42,8 @@ from lime_rs._random import draw_seed
 __all__ = ["explain_dataframe", "TIDY_COLUMNS"]
 
 TIDY_COLUMNS = ("row", "label", "rank", "feature", "weight", "intercept", "score")
+# pandas dtypes of the columns after "row" (whose dtype is the index's)
+_DTYPES = ("int64", "int64", object, "float64", "float64", "float64")
 
 
 def _require_dask():
@@ -61,58 +63,36 @@ def _is_text(explainer):
     return isinstance(explainer, LimeTextExplainer)
 
 
-def _meta(index_dtype):
+def _frame(rows, row_dtype):
     import pandas as pd
 
+    dtypes = (row_dtype, *_DTYPES)
     return pd.DataFrame(
-        {
-            "row": pd.Series([], dtype=index_dtype),
-            "label": pd.Series([], dtype="int64"),
-            "rank": pd.Series([], dtype="int64"),
-            "feature": pd.Series([], dtype=object),
-            "weight": pd.Series([], dtype="float64"),
-            "intercept": pd.Series([], dtype="float64"),
-            "score": pd.Series([], dtype="float64"),
-        }
+        {c: pd.Series([r[i] for r in rows], dtype=dtypes[i]) for i, c in enumerate(TIDY_COLUMNS)}
     )
+
+
+def _meta(index_dtype):
+    return _frame([], index_dtype)
 
 
 def tidy(explanations: Sequence[Any], row_ids: Sequence[Any]) -> Any:
     """The tidy rows (see the module docstring) of explanations, as a
     pandas DataFrame; ``row_ids[i]`` identifies ``explanations[i]``."""
-    import pandas as pd
-
-    cols: dict[str, list[Any]] = {name: [] for name in TIDY_COLUMNS}
+    rows = []
     for row_id, exp in zip(row_ids, explanations):
         if exp.mode == "classification":
             labels = [int(lab) for lab in exp.available_labels()]
         else:
             labels = [exp.dummy_label]
         for label in labels:
-            items = exp.as_list(label=label)
             score = exp.score
             if isinstance(score, dict):
-                score = score.get(label, score.get(0, np.nan) if score else np.nan)
+                score = score.get(label, score.get(0, np.nan))
             intercept = float(exp.intercept.get(label, np.nan))
-            for rank, (feature, weight) in enumerate(items):
-                cols["row"].append(row_id)
-                cols["label"].append(label)
-                cols["rank"].append(rank)
-                cols["feature"].append(str(feature))
-                cols["weight"].append(float(weight))
-                cols["intercept"].append(intercept)
-                cols["score"].append(float(score))
-    return pd.DataFrame(
-        {
-            "row": pd.Series(cols["row"], dtype=object if not cols["row"] else None),
-            "label": pd.Series(cols["label"], dtype="int64"),
-            "rank": pd.Series(cols["rank"], dtype="int64"),
-            "feature": pd.Series(cols["feature"], dtype=object),
-            "weight": pd.Series(cols["weight"], dtype="float64"),
-            "intercept": pd.Series(cols["intercept"], dtype="float64"),
-            "score": pd.Series(cols["score"], dtype="float64"),
-        }
-    )
+            rows += [(row_id, label, rank, str(feature), float(weight), intercept, float(score))
+                     for rank, (feature, weight) in enumerate(exp.as_list(label=label))]  # fmt: skip
+    return _frame(rows, None if rows else object)
 
 
 def _partition_state(seed, number):

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
 
 import numpy as np
 
+from lime_rs import _html
 from lime_rs.exceptions import LimeError
 
 
@@ -29,11 +31,7 @@ def id_generator(size: int = 15, random_state: Any = None) -> str:
     return "".join(check_random_state(random_state).choice(chars, size, replace=True))
 
 
-# --------------------------------------------------------------------------
-# score and local_pred: lime master's dict per label, and lime 0.2.0.1's value
-# --------------------------------------------------------------------------
-#
-# lime 0.2.0.1 (PyPI) keeps one ``score`` (a float, the R² of the last label
+# score and local_pred: lime 0.2.0.1 (PyPI) keeps one ``score`` (a float, the R² of the last label
 # explained) and one ``local_pred`` (an ndarray of shape (1,)); lime's master
 # keeps a dict of each keyed by label. Code written against either reads the
 # same attribute, so both are one object: a dict (master's reads: ``[label]``,
@@ -41,6 +39,20 @@ def id_generator(size: int = 15, random_state: Any = None) -> str:
 # last label assigned (0.2.0.1's reads: arithmetic, comparison, formatting,
 # ``float``, ``min``/``max``/``sorted``, numpy). ``repr`` and truthiness stay
 # the dict's, so printing shows every label.
+
+
+def _binary(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """The method ``self <op> other``, on the value."""
+    return lambda self, other: op(self._value(), _as_value(other))
+
+
+def _reflected(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """The method ``other <op> self`` (``__radd__`` and the like), on the value."""
+    return lambda self, other: op(_as_value(other), self._value())
+
+
+def _unary(op: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda self: op(self._value())
 
 
 class _ByLabel(dict):
@@ -92,7 +104,7 @@ class _ByLabel(dict):
     def __bool__(self) -> bool:
         return len(self) > 0
 
-    __hash__ = None  # type: ignore[assignment]  # mutable, as both a dict and lime's array
+    __hash__ = None  # mutable, as both a dict and lime's array
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         arr = np.asarray(self._value(), dtype=dtype)  # a plain ndarray, as lime's
@@ -102,74 +114,17 @@ class _ByLabel(dict):
         return format(self._value(), spec) if spec else str(self)
 
     # Arithmetic and ordering on the value, as 0.2.0.1's float / (1,) array.
-    def __add__(self, other: Any) -> Any:
-        return self._value() + _as_value(other)
-
-    def __radd__(self, other: Any) -> Any:
-        return _as_value(other) + self._value()
-
-    def __sub__(self, other: Any) -> Any:
-        return self._value() - _as_value(other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return _as_value(other) - self._value()
-
-    def __mul__(self, other: Any) -> Any:
-        return self._value() * _as_value(other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return _as_value(other) * self._value()
-
-    def __truediv__(self, other: Any) -> Any:
-        return self._value() / _as_value(other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return _as_value(other) / self._value()
-
-    def __floordiv__(self, other: Any) -> Any:
-        return self._value() // _as_value(other)
-
-    def __rfloordiv__(self, other: Any) -> Any:
-        return _as_value(other) // self._value()
-
-    def __mod__(self, other: Any) -> Any:
-        return self._value() % _as_value(other)
-
-    def __rmod__(self, other: Any) -> Any:
-        return _as_value(other) % self._value()
-
-    def __pow__(self, other: Any) -> Any:
-        return self._value() ** _as_value(other)
-
-    def __rpow__(self, other: Any) -> Any:
-        return _as_value(other) ** self._value()
-
-    def __divmod__(self, other: Any) -> Any:
-        return divmod(self._value(), _as_value(other))
-
-    def __rdivmod__(self, other: Any) -> Any:
-        return divmod(_as_value(other), self._value())
-
-    def __lt__(self, other: Any) -> Any:
-        return self._value() < _as_value(other)
-
-    def __le__(self, other: Any) -> Any:
-        return self._value() <= _as_value(other)
-
-    def __gt__(self, other: Any) -> Any:
-        return self._value() > _as_value(other)
-
-    def __ge__(self, other: Any) -> Any:
-        return self._value() >= _as_value(other)
-
-    def __neg__(self) -> Any:
-        return -self._value()
-
-    def __pos__(self) -> Any:
-        return +self._value()
-
-    def __abs__(self) -> Any:
-        return abs(self._value())
+    __add__, __radd__ = _binary(operator.add), _reflected(operator.add)
+    __sub__, __rsub__ = _binary(operator.sub), _reflected(operator.sub)
+    __mul__, __rmul__ = _binary(operator.mul), _reflected(operator.mul)
+    __truediv__, __rtruediv__ = _binary(operator.truediv), _reflected(operator.truediv)
+    __floordiv__, __rfloordiv__ = _binary(operator.floordiv), _reflected(operator.floordiv)
+    __mod__, __rmod__ = _binary(operator.mod), _reflected(operator.mod)
+    __pow__, __rpow__ = _binary(operator.pow), _reflected(operator.pow)
+    __divmod__, __rdivmod__ = _binary(divmod), _reflected(divmod)
+    __lt__, __le__ = _binary(operator.lt), _binary(operator.le)
+    __gt__, __ge__ = _binary(operator.gt), _binary(operator.ge)
+    __neg__, __pos__, __abs__ = _unary(operator.neg), _unary(operator.pos), _unary(abs)
 
 
 _NO_LABEL = object()
@@ -188,20 +143,8 @@ class LabelScores(_ByLabel, numbers.Real):  # type: ignore[misc]  # both unhasha
     def _value(self) -> float:
         return float(self.last())
 
-    def __float__(self) -> float:
-        return self._value()
-
-    def __int__(self) -> int:
-        return int(self._value())
-
-    def __trunc__(self) -> int:
-        return math.trunc(self._value())
-
-    def __floor__(self) -> int:
-        return math.floor(self._value())
-
-    def __ceil__(self) -> int:
-        return math.ceil(self._value())
+    __float__, __int__ = _unary(float), _unary(int)
+    __trunc__, __floor__, __ceil__ = _unary(math.trunc), _unary(math.floor), _unary(math.ceil)
 
     def __round__(self, ndigits: int | None = None) -> Any:
         return round(self._value(), ndigits)
@@ -274,8 +217,7 @@ class LocalPredictions(_ByLabel):
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return getattr(self._value(), name)
 
-    def __float__(self) -> float:
-        return float(self._value())
+    __float__ = _unary(float)
 
     # with a mapping, as dicts compare; else elementwise, as lime's array
     def __eq__(self, other: object) -> Any:
@@ -301,9 +243,6 @@ class DomainMapper:
     explanation record, docs/explanation_schema.md) and :meth:`feature_count`
     (the ids a loaded record may use).
     """
-
-    def __init__(self) -> None:
-        pass
 
     def map_exp_ids(self, exp: list[tuple[Any, Any]], **kwargs: Any) -> list[tuple[Any, Any]]:
         """Maps the feature ids to concrete names.
@@ -380,6 +319,10 @@ class Explanation:
     explainer_settings: dict[str, Any] | None
     seed: int | None
     lime_rs_version: str | None
+    #: What the sampling did (lime_rs; ``num_samples="auto"``): a dict with
+    #: num_samples, rounds, certified, confidence, max_samples, adaptive,
+    #: reason (docs/explanation_schema.md); None when not recorded.
+    sampling: dict[str, Any] | None
 
     def __init__(self, domain_mapper: Any, mode: str = "classification",
                  class_names: Sequence[Any] | None = None, random_state: Any = None) -> None:  # fmt: skip
@@ -401,6 +344,7 @@ class Explanation:
         # Sandwich (HC1) standard errors of the weights: same keys and order as local_exp.
         self.local_exp_stderr: dict[Any, list[tuple[Any, Any]]] = {}
         self.intercept: dict[Any, Any] = {}
+        self.sampling = None
         # Per label as lime's master; as a value, the last label's as 0.2.0.1.
         self.score = LabelScores()
         self.local_pred = LocalPredictions()
@@ -513,20 +457,10 @@ class Explanation:
         This will throw an error if you don't have IPython installed"""
         from IPython.display import HTML, display
 
-        from lime_rs import _html
-
-        display(
-            HTML(
-                _html.explanation_fragment(
-                    self,
-                    labels=labels,
-                    predict_proba=predict_proba,
-                    show_predicted_value=show_predicted_value,
-                    dark_mode=dark_mode,
-                    **kwargs,
-                )
-            )
+        fragment = _html.explanation_fragment(
+            self, labels, predict_proba, show_predicted_value, dark_mode, **kwargs
         )
+        display(HTML(fragment))
 
     def save_to_file(
         self, file_path: str | os.PathLike[str], labels: Iterable[Any] | None = None,
@@ -539,12 +473,7 @@ class Explanation:
 
         See as_html() for additional parameters.
         """
-        html = self.as_html(
-            labels=labels,
-            predict_proba=predict_proba,
-            show_predicted_value=show_predicted_value,
-            **kwargs,
-        )
+        html = self.as_html(labels, predict_proba, show_predicted_value, **kwargs)
         with open(file_path, "w", encoding="utf8") as file_:
             file_.write(html)
 
@@ -574,53 +503,38 @@ class Explanation:
         Returns:
             code for an html page.
         """
-        from lime_rs import _html
-
         return _html.explanation_page(
-            self,
-            labels=labels,
-            predict_proba=predict_proba,
-            show_predicted_value=show_predicted_value,
-            dark_mode=dark_mode,
-            **kwargs,
+            self, labels, predict_proba, show_predicted_value, dark_mode, **kwargs
         )
 
     # --- audit records (lime_rs additions; see lime_rs.serialization) ---
     def to_dict(self) -> dict[str, Any]:
         """The explanation as a dict of JSON values (docs/explanation_schema.md)."""
-        from lime_rs import serialization
-
         return serialization.to_dict(self)
 
     @classmethod
     def from_dict(cls, record: Mapping[str, Any]) -> Explanation:
         """An explanation from :meth:`to_dict`'s output."""
-        from lime_rs import serialization
-
         return serialization.from_dict(record)
 
     def to_json(self, **kwargs: Any) -> str:
         """The explanation as a JSON string (docs/explanation_schema.md)."""
-        from lime_rs import serialization
-
         return serialization.to_json(self, **kwargs)
 
     @classmethod
     def from_json(cls, s: str | bytes | bytearray | IO[Any]) -> Explanation:
         """An explanation from :meth:`to_json`'s output."""
-        from lime_rs import serialization
-
         return serialization.from_json(s)
 
     def as_frame(self, label: Any = 1, **kwargs: Any) -> Any:
         """The label's weights as a pandas DataFrame: feature, weight, stderr,
         ci_low, ci_high (95%, from the sandwich standard errors)."""
-        from lime_rs import serialization
-
         return serialization.as_frame(self, label=label, **kwargs)
 
     def _repr_html_(self) -> str:
         """A bare ``exp`` in a notebook cell shows the explanation."""
-        from lime_rs import _html
-
         return _html.explanation_fragment(self)
+
+
+# serialization imports this module's classes: bound last, used at call time.
+from lime_rs import serialization  # noqa: E402

@@ -207,21 +207,10 @@ class LimeBase:
         label = _label_index(label, labels.shape[1])
 
         if native:
-            intercept, features, coefs, score, local_pred = _native.explain_with_data(
-                data,
-                labels,
-                weights,
-                [label],
-                num_features,
-                feature_selection,
+            result = _result(*_native.explain_with_data(
+                data, labels, weights, [label], num_features, feature_selection,
                 distances=distances,
-            )[0]
-            result = (
-                np.float64(intercept),
-                list(zip(features, coefs)),
-                float(score),
-                np.array([local_pred]),
-            )
+            )[0])  # fmt: skip
         else:
             column = labels[:, label]
             if highest:
@@ -246,17 +235,17 @@ def _fit_model(data, labels, weights, used, model_regressor):
         intercept, order, coefs, score, local_pred = _native.explain_with_data(
             sub, labels[:, None], weights, [0], max(len(used), 1), "none"
         )[0]
-        return (
-            np.float64(intercept),
-            list(zip(used[order], coefs)),
-            float(score),
-            np.array([local_pred]),
-        )
+        return _result(intercept, used[order], coefs, score, local_pred)
     model_regressor.fit(sub, labels, sample_weight=weights)
     score = model_regressor.score(sub, labels, sample_weight=weights)
     local_pred = model_regressor.predict(sub[0].reshape(1, -1))
     exp = sorted(zip(used, model_regressor.coef_), key=lambda x: np.abs(x[1]), reverse=True)
     return model_regressor.intercept_, exp, score, local_pred
+
+
+def _result(intercept, features, coefs, score, local_pred):
+    """A native fit as lime's (intercept, [(feature, weight)], score, local_pred)."""
+    return np.float64(intercept), list(zip(features, coefs)), float(score), np.array([local_pred])
 
 
 def _sparse_highest_weights(data, labels, weights, instance, num_features):

@@ -35,16 +35,45 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 import numpy as np
 
 from lime_rs import _native, lime_base
-from lime_rs._pipeline import FitOptions, Neighbourhood, choose_labels, exponential_kernel, fit
+from lime_rs._adaptive import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_MAX_SAMPLES,
+    Round,
+    Settings,
+    Task,
+    check_confidence,
+    check_max_samples,
+    check_num_samples,
+    run_many,
+)
+from lime_rs._enumerate import (
+    ModelCache,
+    adaptive_record,
+    exact_record,
+    fixed_record,
+    image_space,
+    max_enumerable_features,
+    unique_rows,
+)
+from lime_rs._pipeline import (
+    FitOptions,
+    Neighbourhood,
+    choose_labels,
+    exponential_kernel,
+    fit,
+    kernel_weights,
+    store_models,
+)
 from lime_rs._random import check_random_state, draw_seed
 from lime_rs._validation import check_feature_selection, check_int
+from lime_rs.explanation import LabelScores, LocalPredictions
 from lime_rs.wrappers.scikit_image import quickshift_rs
 
 
@@ -56,8 +85,11 @@ class ImageExplanation:
         self.intercept: dict = {}
         self.local_exp: dict = {}
         self.local_exp_stderr: dict = {}
-        self.local_pred: dict = {}
-        self.score: dict = {}
+        # per label (lime's master), and the last label's value for 0.2.0.1 code
+        self.local_pred = LocalPredictions()
+        self.score = LabelScores()
+        #: what the sampling did (num_samples="auto", deduplicate): see _enumerate.sampling_record
+        self.sampling: dict | None = None
 
     def get_image_and_mask(
         self,
@@ -157,7 +189,7 @@ class ImageExplanation:
             caption=_html._caption(self, [label]),
             show_original=show_original,
         )
-        return _html.root([body], dark_mode)
+        return _html.root([body, _html.sampling_panel(self)], dark_mode)
 
     def save_to_file(self, file_path: str, **kwargs: Any) -> None:
         """Saves the HTML view (see as_html for the options) as a page."""
@@ -386,6 +418,10 @@ class _Instance:
     seeds: _Seeds
     masks: np.ndarray | None = None
     yss: np.ndarray | None = None
+    # the masks the classifier sees (the distinct ones with deduplicate) and,
+    # per row of masks, its row among them (None: queries are the masks)
+    queries: np.ndarray | None = None
+    inverse: np.ndarray | None = None
 
 
 @dataclass
@@ -395,11 +431,32 @@ class _Options:
     labels: Any
     top_labels: int | None
     num_features: int
-    num_samples: int
+    num_samples: Any  # int, or "auto" (then settings)
     batch_size: int
     distance_metric: str
     model_regressor: Any
     progress_bar: bool
+    deduplicate: bool = False
+    settings: Settings | None = None  # num_samples="auto"
+
+
+def _mask_distances(masks: np.ndarray, metric: str) -> np.ndarray:
+    """Each mask's distance to the original (all superpixels on)."""
+    ones = np.ones(masks.shape[1])
+    if metric in ("cosine", "euclidean", "l2"):
+        return _native.distances(masks, ones, metric)
+    from sklearn.metrics import pairwise_distances
+
+    return pairwise_distances(masks, ones[None, :], metric=metric).ravel()
+
+
+def _image_round(d: int, task: int, metric: str, n: int, seed: int, first: bool) -> Round:
+    """``n`` new masks of one image from the stream ``seed`` (row 0 all ones
+    in the first round; later rounds drop the stream's row 0)."""
+    masks = _native.image_masks(seed, n if first else n + 1, d)
+    if not first:
+        masks = np.ascontiguousarray(masks[1:])
+    return Round(masks, [(task, masks)], _mask_distances(masks, metric))
 
 
 def _prepare(image: Any, seeds: _Seeds, segmentation_fn: Callable | None,
@@ -445,7 +502,9 @@ def _ahead(
 def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Options,
              total: int | None) -> Iterator[_Instance]:  # fmt: skip
     """Masks (float64, row 0 all ones) and the classifier's predictions of
-    each instance, in order, as soon as all its rows are predicted.
+    each instance, in order, as soon as all its rows are predicted. An
+    instance arriving with its ``masks`` (and ``queries``) set keeps them;
+    with ``opts.deduplicate`` the classifier sees each distinct mask once.
 
     Perturbed images are written in Rust into one reused buffer of
     ``batch_size`` images; a chunk runs on from one image into the next when
@@ -457,7 +516,7 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total)
-    n, size = opts.num_samples, min(opts.batch_size, total or opts.batch_size)
+    size = min(opts.batch_size, total or opts.batch_size)
     n_labels: int | None = None
     batch: np.ndarray | None = None
     alone = 0.0
@@ -473,22 +532,36 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
         n_labels = preds.shape[1]
         at = 0
         for inst, start, stop in parts:
+            assert inst.queries is not None
             if inst.yss is None:
-                inst.yss = np.empty((n, n_labels))
+                inst.yss = np.empty((len(inst.queries), n_labels))
             inst.yss[start:stop] = preds[at : at + stop - start]
             at += stop - start
         if bar is not None:
             bar.update(rows)
-        done = [inst for inst, _, stop in parts if stop == n]
+        done = [inst for inst, _, stop in parts if stop == len(inst.queries)]  # type: ignore[arg-type]
         parts.clear()
         rows = 0
+        for inst in done:
+            if inst.inverse is not None:
+                inst.yss = inst.yss[inst.inverse]  # type: ignore[index]
+                if bar is not None:  # the bar counts samples; repeats were not sent
+                    bar.update(len(inst.inverse) - len(inst.queries))  # type: ignore[arg-type]
+                inst.inverse = None
         yield from done
 
     try:
         for inst in instances:
             image = inst.image
             h, w, c = image.shape
-            inst.masks = _native.image_masks(inst.seeds.masks, n, len(inst.ids))
+            if inst.masks is None:
+                inst.masks = _native.image_masks(inst.seeds.masks, opts.num_samples, len(inst.ids))
+                if opts.deduplicate:
+                    keep, inst.inverse = unique_rows(inst.masks)
+                    inst.queries = np.ascontiguousarray(inst.masks[keep])
+            if inst.queries is None:
+                inst.queries = inst.masks
+            n = len(inst.queries)
             perturber = _native.ImagePerturber(
                 _as_bytes(image), _as_bytes(inst.fudged), inst.pixel_feature, len(inst.ids)
             )
@@ -503,7 +576,7 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
                     alone = _references(batch)
                 stop = min(n, start + size - rows)
                 out = batch[rows : rows + stop - start].reshape(stop - start, h * w, c)
-                perturber.fill(inst.masks[start:stop], out.view(np.uint8))
+                perturber.fill(inst.queries[start:stop], out.view(np.uint8))
                 del out
                 parts.append((inst, start, stop))
                 rows += stop - start
@@ -561,13 +634,17 @@ class LimeImageExplainer:
         hide_color: Any = None,
         top_labels: int | None = 5,
         num_features: int = 100000,
-        num_samples: int = 1000,
+        num_samples: int | str = 1000,
         batch_size: int = 10,
         segmentation_fn: Callable[[np.ndarray], Any] | None = None,
         distance_metric: str = "cosine",
         model_regressor: Any = None,
         random_seed: int | None = None,
         progress_bar: bool = True,
+        *,
+        deduplicate: bool = True,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        confidence: float = DEFAULT_CONFIDENCE,
     ) -> ImageExplanation:
         """Generates explanations for a prediction (lime's arguments).
 
@@ -586,14 +663,28 @@ class LimeImageExplainer:
             model_regressor: sklearn regressor (fit with sample_weight, ``coef_``);
                 default: ridge in Rust.
             random_seed: the segmentation's seed; None: drawn from random_state.
-            progress_bar: show a tqdm bar.
+            progress_bar: show a tqdm bar (not with ``num_samples="auto"``).
+            deduplicate: the classifier sees each distinct perturbed image
+                once, its answer reused for the repeats (the same explanation
+                for a deterministic classifier); False for a stochastic one.
+            max_samples: with ``num_samples="auto"``, the most perturbed
+                images drawn (default 5000).
+            confidence: with ``num_samples="auto"``, the confidence of the
+                certificate (default 0.95).
+
+        ``num_samples="auto"`` samples in rounds until the explanation is
+        certified (``lime_rs._adaptive``); an image with at most
+        ``log2(max_samples)`` superpixels is explained exactly (every mask
+        once, weighted by its probability). ``exp.sampling`` says what
+        happened.
         """
         return self.explain_instances(
             [image], classifier_fn, labels=labels, hide_color=hide_color,
             top_labels=top_labels, num_features=num_features, num_samples=num_samples,
             batch_size=batch_size, segmentation_fn=segmentation_fn,
             distance_metric=distance_metric, model_regressor=model_regressor,
-            random_seed=random_seed, progress_bar=progress_bar,
+            random_seed=random_seed, progress_bar=progress_bar, deduplicate=deduplicate,
+            max_samples=max_samples, confidence=confidence,
         )[0]  # fmt: skip
 
     def explain_instances(
@@ -605,13 +696,16 @@ class LimeImageExplainer:
         hide_color: Any = None,
         top_labels: int | None = 5,
         num_features: int = 100000,
-        num_samples: int = 1000,
+        num_samples: int | str = 1000,
         batch_size: int = 10,
         segmentation_fn: Callable[[np.ndarray], Any] | None = None,
         distance_metric: str = "cosine",
         model_regressor: Any = None,
         random_seed: int | None = None,
         progress_bar: bool = True,
+        deduplicate: bool = True,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        confidence: float = DEFAULT_CONFIDENCE,
     ) -> list[ImageExplanation]:
         """One ImageExplanation per image of ``images`` (a list, a 4-D array,
         any iterable), equal to ``explain_instance`` on each in turn (same
@@ -622,22 +716,43 @@ class LimeImageExplainer:
         (``LIME_RS_NUM_THREADS``, which never changes the result), so
         ``segmentation_fn`` must be thread-safe (scikit-image's and the
         default are). Memory: one chunk of perturbed images plus the images
-        in flight, whatever the number of images."""
+        in flight, whatever the number of images. With ``num_samples="auto"``
+        (options as in explain_instance) every image is segmented first and
+        each round is one pass of ``batch_size`` chunks over the new masks of
+        every image not yet certified."""
         if not callable(classifier_fn):
             raise TypeError(
                 f"classifier_fn: expected a callable taking a batch of images, got "
                 f"{type(classifier_fn).__name__}"
             )
         check_feature_selection(self.feature_selection)
+        num_samples = check_num_samples(num_samples, minimum=1)
+        num_features = check_int(num_features, "num_features", minimum=1)
+        if not isinstance(deduplicate, (bool, np.bool_)):
+            raise TypeError(
+                f"deduplicate: expected True or False, got {type(deduplicate).__name__}"
+            )
+        settings = None
+        if num_samples == "auto":
+            if model_regressor is not None:
+                raise ValueError(
+                    "num_samples: 'auto' certifies the built-in ridge's weights and cannot "
+                    f"judge model_regressor={model_regressor!r:.80}; pass an integer "
+                    "num_samples to use it"
+                )
+            settings = Settings(num_features, self.feature_selection,
+                                check_confidence(confidence), check_max_samples(max_samples))  # fmt: skip
         opts = _Options(
             labels=labels,
             top_labels=check_int(top_labels, "top_labels", minimum=1) if top_labels else None,
-            num_features=check_int(num_features, "num_features", minimum=1),
-            num_samples=check_int(num_samples, "num_samples", minimum=1),
+            num_features=num_features,
+            num_samples=num_samples,
             batch_size=check_int(batch_size, "batch_size", minimum=1),
             distance_metric=distance_metric,
             model_regressor=model_regressor,
             progress_bar=progress_bar,
+            deduplicate=bool(deduplicate),
+            settings=settings,
         )
         if isinstance(images, np.ndarray) and images.ndim != 4:
             raise ValueError(
@@ -650,7 +765,9 @@ class LimeImageExplainer:
         jobs = ((image, self._draw_seeds(random_seed), segmentation_fn, hide_color)
                 for image in images)  # fmt: skip
         threads = 1 if count == 1 else _num_threads()
-        total = None if count is None else count * opts.num_samples
+        if settings is not None:
+            return self._explain_auto(list(_ahead(_prepare, jobs, threads)), classifier_fn, opts)
+        total = None if count is None else count * int(num_samples)
         instances = _predict(_ahead(_prepare, jobs, threads), classifier_fn, opts, total)
         return [self._explain(inst, opts) for inst in instances]
 
@@ -665,14 +782,9 @@ class LimeImageExplainer:
         masks, yss = inst.masks, inst.yss
         assert masks is not None and yss is not None
         exp = ImageExplanation(inst.image, inst.segments)
+        exp.sampling = fixed_record(len(inst.queries), opts.num_samples)  # type: ignore[arg-type]
         labels = choose_labels(exp, yss[0], opts.labels, opts.top_labels, "classifier_fn")
-        if opts.distance_metric in ("cosine", "euclidean", "l2"):
-            distances = _native.distances(masks, np.ascontiguousarray(masks[0]),
-                                          opts.distance_metric)  # fmt: skip
-        else:
-            from sklearn.metrics import pairwise_distances
-
-            distances = pairwise_distances(masks, masks[:1], metric=opts.distance_metric).ravel()
+        distances = _mask_distances(masks, opts.distance_metric)
         hood = Neighbourhood(masks, yss, distances, feature_ids=inst.ids)
         fit(exp, self.base, hood, labels, FitOptions(opts.num_features, self.feature_selection,
                                                      opts.model_regressor, self.base.verbose))  # fmt: skip
@@ -680,6 +792,87 @@ class LimeImageExplainer:
                       num_features=opts.num_features, distance_metric=opts.distance_metric,
                       model_regressor=opts.model_regressor,
                       segmentation_seed=inst.seeds.segmentation)  # fmt: skip
+
+    def _explain_auto(self, instances: list[_Instance], classifier_fn: Callable,
+                      opts: _Options) -> list[ImageExplanation]:  # fmt: skip
+        """``num_samples="auto"``: images with few superpixels exactly, the
+        others in certified rounds (``_adaptive.run_many``)."""
+        from lime_rs.serialization import record
+
+        settings = opts.settings
+        assert settings is not None
+        quiet = replace(opts, progress_bar=False, deduplicate=False)
+
+        def run(todo: list[tuple[int, np.ndarray]]) -> np.ndarray:
+            jobs = [replace(instances[t], masks=m, queries=m, inverse=None, yss=None)
+                    for t, m in todo]  # fmt: skip
+            total = sum(len(m) for _, m in todo)
+            done = list(_predict(jobs, classifier_fn, quiet, total))
+            return np.concatenate([inst.yss for inst in done if inst.yss is not None], axis=0)
+
+        cache = ModelCache(run, opts.deduplicate)
+        exps: dict[int, ImageExplanation] = {}
+        labels: dict[int, list[int]] = {}
+
+        def columns(i: int, first: np.ndarray) -> list[int]:
+            exp = ImageExplanation(instances[i].image, instances[i].segments)
+            labels[i] = choose_labels(exp, first, opts.labels, opts.top_labels, "classifier_fn")
+            exps[i] = exp
+            return [int(label) % first.shape[0] for label in labels[i]]
+
+        weigh = partial(kernel_weights, self.base.kernel_fn)
+        small = max_enumerable_features(settings.max_samples) if opts.deduplicate else -1
+        exact = [i for i, inst in enumerate(instances) if len(inst.ids) <= small]
+        models: dict[int, list[tuple]] = {}
+        yss_of: dict[int, np.ndarray] = {}
+        sampling: dict[int, dict[str, Any]] = {}
+        if exact:
+            spaces = {i: image_space(len(instances[i].ids), settings.max_samples) for i in exact}
+            yss_all = cache.evaluate([(i, spaces[i][0]) for i in exact])
+            at = 0
+            hoods, cols = [], []
+            for i in exact:
+                masks, counts = spaces[i]
+                yss = yss_all[at : at + masks.shape[0]]
+                at += masks.shape[0]
+                distances = _mask_distances(masks, opts.distance_metric)
+                hoods.append(Neighbourhood(masks, yss, distances,
+                                           weights=weigh(distances) * counts))  # fmt: skip
+                cols.append(columns(i, yss[0]))
+                yss_of[i] = yss
+            weight_list = [w for w in (h.weights for h in hoods) if w is not None]
+            fitted = _native.explain_with_data_many(
+                [h.data for h in hoods], [h.yss for h in hoods], weight_list,
+                cols, settings.num_features, settings.feature_selection, return_stderr=True,
+            )  # fmt: skip
+            for i, h, m in zip(exact, hoods, fitted):
+                models[i] = m
+                sampling[i] = exact_record(h.data.shape[0], settings.confidence,
+                                           settings.max_samples)  # fmt: skip
+        rest = [i for i in range(len(instances)) if i not in set(exact)]
+        tasks = [
+            Task(partial(_image_round, len(instances[i].ids), i, opts.distance_metric),
+                 instances[i].seeds.masks, partial(columns, i))
+            for i in rest
+        ]  # fmt: skip
+        outcomes = run_many(tasks, cache.evaluate, weigh, settings) if tasks else []
+        for i, o in zip(rest, outcomes):
+            models[i] = o.models
+            yss_of[i] = o.hood.yss
+            sampling[i] = adaptive_record(o.sampling, cache.evaluated.get(i, 0),
+                                          o.hood.data.shape[0])  # fmt: skip
+        out = []
+        for i, inst in enumerate(instances):
+            exp = exps[i]
+            store_models(exp, labels[i], models[i], yss_of[i], inst.ids, self.base.verbose)
+            exp.sampling = sampling[i]
+            out.append(record(exp, self, inst.seeds.masks, num_samples="auto",
+                              num_features=opts.num_features,
+                              distance_metric=opts.distance_metric, model_regressor=None,
+                              segmentation_seed=inst.seeds.segmentation,
+                              max_samples=settings.max_samples,
+                              confidence=settings.confidence, deduplicate=opts.deduplicate))  # fmt: skip
+        return out
 
     def data_labels(
         self,

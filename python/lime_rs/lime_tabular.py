@@ -21,11 +21,12 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from lime_rs import _native, _pandas, _tabdata, explanation, lime_base
+from lime_rs import _adaptive, _native, _pandas, _tabdata, explanation, lime_base
 from lime_rs._pipeline import (
     FitOptions,
     Neighbourhood,
@@ -139,6 +140,9 @@ class _Call:
     distance_metric: str
     model_regressor: Any
     method: str  # the sampling method run (gaussian for an invalid one, or with a discretizer)
+    # num_samples="auto": the driver's settings (num_samples is then max_samples,
+    # what a row that cannot be sampled adaptively draws)
+    adaptive: _adaptive.Settings | None = None
     fixed: np.ndarray | None = None  # columns held at the instance's values (fixed_features)
 
 
@@ -651,10 +655,13 @@ class LimeTabularExplainer:
         labels: Sequence[int] = (1,),
         top_labels: int | None = None,
         num_features: int = 10,
-        num_samples: int = 5000,
+        num_samples: int | str = 5000,
         distance_metric: str = "euclidean",
         model_regressor: Any = None,
         sampling_method: str = "gaussian",
+        *,
+        max_samples: int = _adaptive.DEFAULT_MAX_SAMPLES,
+        confidence: float = _adaptive.DEFAULT_CONFIDENCE,
         fixed_features: Sequence[int | str] | None = None,
     ) -> explanation.Explanation:
         """Generates explanations for a prediction.
@@ -674,13 +681,25 @@ class LimeTabularExplainer:
             top_labels: if not None, ignore labels and explain the K labels
                 with the highest predicted probabilities, K = top_labels.
             num_features: maximum number of features present in explanation
-            num_samples: size of the neighborhood to learn the linear model
+            num_samples: size of the neighborhood to learn the linear model,
+                or ``"auto"`` (lime_rs addition): sample in rounds (250 rows,
+                then doubling) and stop as soon as the explanation is
+                certified (its ``num_features`` features and their signs are
+                the infinite-sample local model's at ``confidence``), at most
+                ``max_samples`` rows. ``exp.sampling`` says what happened.
+                With a ``model_regressor`` (whose uncertainty is unknown) or a
+                sparse row, "auto" draws ``max_samples`` rows, not certified.
             distance_metric: the distance metric to use for weights.
             model_regressor: sklearn regressor to use in explanation (default:
                 ridge regression, in Rust); needs ``coef_`` and ``fit(...,
                 sample_weight=...)``.
             sampling_method: 'gaussian' (default) or Latin Hypercube
                 Sampling ('lhs'), for continuous features not discretized.
+            max_samples: with ``num_samples="auto"``, the most rows the model
+                is asked about (default 5000, lime's num_samples).
+            confidence: with ``num_samples="auto"``, the probability that a
+                certified explanation's features and signs are right
+                (default 0.95).
             fixed_features: lime_rs addition: columns (indices or names, or
                 the names of feature_groups) held at the instance's values in
                 every perturbed sample. They get no weight (the local model
@@ -695,16 +714,19 @@ class LimeTabularExplainer:
             self.__dict__.get("_frame"), data_row, predict_fn
         )
         call = self._check_call(predict_fn, labels, top_labels, num_features, num_samples,
-                                distance_metric, model_regressor, sampling_method)  # fmt: skip
-        call.fixed = self._check_fixed(fixed_features)
+                                distance_metric, model_regressor, sampling_method,
+                                max_samples, confidence)  # fmt: skip
+        call.fixed = self._check_fixed(fixed_features, call)
         return self._explain_row(data_row, predict_fn, call)
 
     def explain_instances(self, data: Any, predict_fn: Callable[[Any], Any], *,
                           labels: Sequence[int] = (1,), top_labels: int | None = None,
-                          num_features: int = 10, num_samples: int = 5000,
+                          num_features: int = 10, num_samples: int | str = 5000,
                           distance_metric: str = "euclidean", model_regressor: Any = None,
                           sampling_method: str = "gaussian", batch_size: int | None = None,
                           progress_bar: bool = False,
+                          max_samples: int = _adaptive.DEFAULT_MAX_SAMPLES,
+                          confidence: float = _adaptive.DEFAULT_CONFIDENCE,
                           fixed_features: Sequence[int | str] | None = None,
                           ) -> list[explanation.Explanation]:  # fmt: skip
         """Explains many rows: one Explanation per row of ``data``, in order
@@ -722,6 +744,11 @@ class LimeTabularExplainer:
         from ``random_state`` in row order), whatever ``batch_size``,
         ``LIME_RS_NUM_THREADS`` or the split of rows between calls.
 
+        With ``num_samples="auto"`` each round is one ``predict_fn`` call
+        per chunk, on the new samples of every row of the chunk not yet
+        certified (certified rows drop out); chunks are sized for
+        ``max_samples`` samples per row. The contract above holds.
+
         Thread safety: the heavy work releases the GIL. Threads sharing one
         explainer share its ``random_state``: each row draws one seed
         atomically, so every explanation is valid and equals the serial one
@@ -735,7 +762,7 @@ class LimeTabularExplainer:
                 explained one by one, with one model call per row).
             predict_fn: as in explain_instance; it is called on arrays of up
                 to ``batch_size`` perturbed samples.
-            labels, top_labels, num_features, num_samples, distance_metric, model_regressor, sampling_method, fixed_features: as in explain_instance.
+            labels, top_labels, num_features, num_samples, distance_metric, model_regressor, sampling_method, max_samples, confidence, fixed_features: as in explain_instance.
             batch_size: maximum number of perturbed samples per ``predict_fn``
                 call (a row's neighbourhood is never split). Default: what
                 fits in 4 MiB per array (17,476 samples for 30 columns),
@@ -747,8 +774,9 @@ class LimeTabularExplainer:
             A list of Explanation objects, one per row (empty for no rows).
         """
         call = self._check_call(predict_fn, labels, top_labels, num_features, num_samples,
-                                distance_metric, model_regressor, sampling_method)  # fmt: skip
-        call.fixed = self._check_fixed(fixed_features)
+                                distance_metric, model_regressor, sampling_method,
+                                max_samples, confidence)  # fmt: skip
+        call.fixed = self._check_fixed(fixed_features, call)
         data, predict_fn = _pandas.prepare_batch(self.__dict__.get("_frame"), data, predict_fn)
         d = self.scaler.mean_.shape[0]
         rows = _check_batch(data, d)
@@ -765,6 +793,9 @@ class LimeTabularExplainer:
                 chunk = rows[start : start + per_chunk]
                 if _is_sparse(chunk):
                     out.extend(self._explain_row(r, predict_fn, call) for r in chunk)
+                elif call.adaptive is not None and call.model_regressor is None:
+                    rows_ = _check_rows(chunk, start, d)
+                    out.extend(self._explain_adaptive(rows_, predict_fn, call))
                 else:
                     samples, inverse = self._sample_chunk(chunk, start, call, arrays)
                     out.extend(self._explain_samples(samples, inverse, predict_fn, call))
@@ -780,9 +811,20 @@ class LimeTabularExplainer:
     # --- the stages both calls run ---
 
     def _check_call(self, predict_fn, labels, top_labels, num_features, num_samples,
-                    distance_metric, model_regressor, sampling_method) -> _Call:  # fmt: skip
-        num_samples = check_int(num_samples, "num_samples", minimum=2)
+                    distance_metric, model_regressor, sampling_method,
+                    max_samples=_adaptive.DEFAULT_MAX_SAMPLES,
+                    confidence=_adaptive.DEFAULT_CONFIDENCE) -> _Call:  # fmt: skip
+        adaptive = None
+        if type(num_samples) is not int:  # the common case skips the check
+            num_samples = _adaptive.check_num_samples(num_samples, minimum=2)
         num_features = check_int(num_features, "num_features", minimum=1)
+        if num_samples == "auto":
+            adaptive = _adaptive.Settings(
+                num_features, self.feature_selection, _adaptive.check_confidence(confidence),
+                _adaptive.check_max_samples(max_samples),
+            )  # fmt: skip
+            num_samples = adaptive.max_samples
+        num_samples = check_int(num_samples, "num_samples", minimum=2)
         if top_labels is not None and not isinstance(top_labels, bool):
             top_labels = check_int(top_labels, "top_labels", minimum=0)
         if not callable(predict_fn):
@@ -801,14 +843,20 @@ class LimeTabularExplainer:
             )
             method = "gaussian"
         return _Call(labels, top_labels, num_features, num_samples, distance_metric,
-                     model_regressor, method)  # fmt: skip
+                     model_regressor, method, adaptive)  # fmt: skip
 
-    def _check_fixed(self, fixed_features: Any) -> np.ndarray | None:
+    def _check_fixed(self, fixed_features: Any, call: _Call) -> np.ndarray | None:
         """The columns fixed_features holds (lime_rs._tabdata.resolve_fixed)."""
+        layout = self._data_layout()
+        if call.adaptive is not None and (fixed_features is not None or layout is not None):
+            raise ValueError(
+                "num_samples: 'auto' does not yet take fixed_features, feature_groups or "
+                "missing values; pass a number of samples"
+            )
         if fixed_features is None:
             return None
         d = self.scaler.mean_.shape[0]
-        return _tabdata.resolve_fixed(fixed_features, self.feature_names, self._data_layout(), d)
+        return _tabdata.resolve_fixed(fixed_features, self.feature_names, layout, d)
 
     def _allows_nan(self) -> bool:
         layout = self._data_layout()
@@ -863,8 +911,11 @@ class LimeTabularExplainer:
                 sample = self._sample_sparse(data_row, call)
                 return self._explain_samples([sample], sample.inverse, predict_fn, call)[0]
             data_row = data_row.toarray().ravel()
-        sample = self._sample_row(_check_row(data_row, self.scaler.mean_.shape[0],
-                                             self._allows_nan()), call)  # fmt: skip
+        d = self.scaler.mean_.shape[0]
+        if call.adaptive is not None and call.model_regressor is None:
+            row = _check_row(data_row, d, self._allows_nan())
+            return self._explain_adaptive([row], predict_fn, call)[0]
+        sample = self._sample_row(_check_row(data_row, d, self._allows_nan()), call)
         inverse, sample.inverse = sample.inverse, None
         return self._explain_samples([sample], inverse, predict_fn, call)[0]
 
@@ -911,17 +962,21 @@ class LimeTabularExplainer:
             seed = mix_seed(seed, draw_seed(disc_state))
         return seed
 
-    def _sample_row(self, row: np.ndarray, call: _Call) -> _Sample:
-        """One dense row's neighbourhood (a custom discretizer's steps in Python)."""
+    def _sample_row(self, row: np.ndarray, call: _Call, seed: int | None = None,
+                    num_samples: int | None = None) -> _Sample:  # fmt: skip
+        """One dense row's neighbourhood (a custom discretizer's steps in Python):
+        ``num_samples`` rows (default the call's) from ``seed`` (default: drawn)."""
         sampler = self._native_sampler()
         disc = self.discretizer
         first_row = None
         original, row = row, self._fill_row(row)
         if disc is not None and not sampler.discretize:
             first_row = np.ascontiguousarray(disc.discretize(row), dtype=np.float64)
-        seed = self._draw_seed(sampler.undiscretize)
+        if seed is None:
+            seed = self._draw_seed(sampler.undiscretize)
+        n = call.num_samples if num_samples is None else num_samples
         scaled, inverse, distances = sampler.native.sample(
-            row, call.num_samples, seed, call.method, bool(self.sample_around_instance),
+            row, n, seed, call.method, bool(self.sample_around_instance),
             sampler.undiscretize, first_row,
         )  # fmt: skip
         if disc is not None and not sampler.undiscretize:
@@ -939,12 +994,7 @@ class LimeTabularExplainer:
         and numbers as _sample_row row by row; without a custom discretizer,
         in one native call (rows in parallel)."""
         d = self.scaler.mean_.shape[0]
-        rows = []
-        for i, row in enumerate(chunk):
-            try:
-                rows.append(_check_row(row, d, self._allows_nan()))
-            except ValueError as exc:
-                raise ValueError(f"data[{first + i}]: {exc}") from None
+        rows = _check_rows(chunk, first, d, self._allows_nan())
         k, n = len(rows), call.num_samples
         if k == 1:
             sample = self._sample_row(rows[0], call)
@@ -1054,8 +1104,6 @@ class LimeTabularExplainer:
             exp = explanation.Explanation(
                 self._domain_mapper(sample), mode=self.mode, class_names=self.class_names
             )
-            if not isinstance(exp.score, dict):
-                exp.score, exp.local_pred = {}, {}
             if predicted is None:
                 exp.predict_proba = yss[0].copy()
                 labels = choose_labels(exp, yss[0], call.labels, call.top_labels)
@@ -1080,8 +1128,95 @@ class LimeTabularExplainer:
         for row in rows:
             if self.mode == "regression":
                 mirror_regression(row.exp)
-            self._record(row.exp, row.sample.seed, call)
+            self._record(row.exp, row.sample.seed, call, self._fixed_sampling(row.sample, call))
         return [row.exp for row in rows]
+
+    @staticmethod
+    def _fixed_sampling(sample: _Sample, call: _Call) -> dict[str, Any]:
+        """``exp.sampling`` of a neighbourhood of ``call.num_samples`` rows:
+        an integer num_samples, or "auto" where it cannot certify."""
+        if call.adaptive is None:
+            return _adaptive.fixed_sampling(call.num_samples)
+        if call.model_regressor is not None:
+            reason = "model_regressor: its weights' uncertainty is unknown; drew max_samples rows"
+        else:
+            reason = "sparse row: not sampled adaptively; drew max_samples rows"
+        return _adaptive.sampling_record(call.num_samples, 1, False, call.adaptive.confidence,
+                                         call.num_samples, True, reason)  # fmt: skip
+
+    def _round_sampler(self, row: np.ndarray, call: _Call,
+                       keep: Callable[[_Sample], Any] | None = None) -> _adaptive.SampleRound:  # fmt: skip
+        """``sample_round(n, seed, first)`` of one dense row for the adaptive
+        driver: round 0 is the neighbourhood a fixed ``num_samples=n`` draws
+        from ``seed`` (handed to ``keep``); a later round draws n + 1 rows
+        from its stream and drops the stream's copy of the original."""
+
+        def draw(n: int, seed: int, first: bool) -> _adaptive.Round:
+            if first:
+                s = self._sample_row(row, call, seed, n)
+                if keep is not None:
+                    keep(s)
+                return _adaptive.Round(s.scaled, s.inverse, s.distances)
+            s = self._sample_row(row, call, seed, n + 1)
+            return _adaptive.Round(s.scaled[1:], s.inverse[1:], s.distances[1:])
+
+        return draw
+
+    def _explain_adaptive(self, rows: list[np.ndarray], predict_fn,
+                          call: _Call) -> list[explanation.Explanation]:  # fmt: skip
+        """``num_samples="auto"`` (lime_rs._adaptive): the rows sampled in
+        rounds, each round one model call on the new samples of every row not
+        yet certified. A row's round r is drawn from its seed's stream r, so
+        its explanation does not depend on the other rows."""
+        assert call.adaptive is not None
+        sampler = self._native_sampler()
+        seeds = [self._draw_seed(sampler.undiscretize) for _ in rows]  # as the fixed path
+        originals: dict[int, _Sample] = {}  # round 0 of each row: the domain mapper's inputs
+
+        def predict(inverse: np.ndarray) -> np.ndarray:
+            return self._check_predictions(predict_fn(inverse), inverse.shape[0])[0]
+
+        def columns(first_output: np.ndarray) -> list[int]:
+            if self.mode == "regression":
+                return [0]
+            chosen = choose_labels(SimpleNamespace(), first_output, call.labels, call.top_labels)
+            return [int(label) % first_output.shape[0] for label in chosen]
+
+        tasks = [
+            _adaptive.Task(self._round_sampler(row, call, partial(originals.__setitem__, i)),
+                           seed, columns)
+            for i, (row, seed) in enumerate(zip(rows, seeds))
+        ]  # fmt: skip
+        weigh = partial(kernel_weights, self.base.kernel_fn)
+        outcomes = _adaptive.run_many(tasks, predict, weigh, call.adaptive)
+        out = []
+        for i, o in enumerate(outcomes):
+            hood = o.hood
+            sample = _Sample(rows[i], seeds[i], hood.data, hood.distances,
+                             first_row=originals[i].first_row)  # fmt: skip
+            exp = explanation.Explanation(
+                self._domain_mapper(sample), mode=self.mode, class_names=self.class_names
+            )
+            if not isinstance(exp.score, dict):
+                exp.score, exp.local_pred = {}, {}
+            first_output = hood.yss[0]
+            if self.mode == "classification":
+                exp.predict_proba = first_output.copy()
+                labels = choose_labels(exp, first_output, call.labels, call.top_labels)
+            else:
+                column = hood.yss[:, 0]
+                exp.predicted_value, exp.min_value, exp.max_value = (
+                    column[0],
+                    column.min(),
+                    column.max(),
+                )
+                labels = [0]
+            store_models(exp, labels, o.models, hood.yss, verbose=self.base.verbose)
+            if self.mode == "regression":
+                mirror_regression(exp)
+            self._record(exp, seeds[i], call, o.sampling)
+            out.append(exp)
+        return out
 
     def _fit_native(self, rows: list[_Row], call: _Call) -> None:
         """The default local models of every row, in one native call."""
@@ -1194,13 +1329,21 @@ class LimeTabularExplainer:
             mapper.feature_columns = columns
         return mapper
 
-    def _record(self, exp, seed: int, call: _Call) -> None:
-        """Settings and seed on the explanation (lime_rs.serialization.record)."""
+    def _record(self, exp, seed: int, call: _Call, sampling: dict[str, Any]) -> None:
+        """Settings, seed and ``sampling`` (what the sampling did) on the
+        explanation (lime_rs.serialization.record)."""
         from lime_rs.serialization import record
 
-        record(exp, self, seed, num_samples=call.num_samples, num_features=call.num_features,
+        extra: dict[str, Any] = {}
+        num_samples: int | str = call.num_samples
+        if call.adaptive is not None:
+            num_samples = "auto"
+            extra = {"max_samples": call.adaptive.max_samples,
+                     "confidence": call.adaptive.confidence}  # fmt: skip
+        record(exp, self, seed, num_samples=num_samples, num_features=call.num_features,
                distance_metric=call.distance_metric, sampling_method=call.method,
-               model_regressor=call.model_regressor)  # fmt: skip
+               model_regressor=call.model_regressor, **extra)  # fmt: skip
+        exp.sampling = sampling
 
     def _check_predictions(self, yss, num_samples):
         """lime's checks of the model's output, plus clear errors for the
@@ -1358,6 +1501,17 @@ def _check_batch(data: Any, d: int) -> Any:
         return np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"data: expected numbers, got {data.dtype}: {exc}") from None
+
+
+def _check_rows(chunk: Any, first: int, d: int, allow_nan: bool = False) -> list[np.ndarray]:
+    """A chunk's dense rows, each checked (errors name ``data[i]``)."""
+    rows = []
+    for i, row in enumerate(chunk):
+        try:
+            rows.append(_check_row(row, d, allow_nan))
+        except ValueError as exc:
+            raise ValueError(f"data[{first + i}]: {exc}") from None
+    return rows
 
 
 def _looks_like_discretizer(obj):
@@ -1521,9 +1675,11 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
             classifier_fn: classifier prediction probability function, which
                 takes a numpy array and outputs prediction probabilities. For
                 ScikitClassifiers , this is classifier.predict_proba.
-            The other arguments (labels, top_labels, num_features,
-            num_samples, distance_metric, model_regressor, sampling_method)
-            are LimeTabularExplainer.explain_instance's.
+            *args: the other arguments of LimeTabularExplainer.explain_instance
+                (labels, top_labels, num_features, num_samples, distance_metric,
+                model_regressor, sampling_method).
+            **kwargs: the same, by name (and max_samples, confidence for
+                ``num_samples="auto"``).
 
         Returns:
             An Explanation object (see explanation.py) with the corresponding

@@ -29,6 +29,26 @@ from typing import Any
 import numpy as np
 
 from lime_rs import _native, explanation, lime_base
+from lime_rs._adaptive import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_MAX_SAMPLES,
+    Round,
+    Settings,
+    Task,
+    check_confidence,
+    check_max_samples,
+    check_num_samples,
+    run_many,
+)
+from lime_rs._enumerate import (
+    ModelCache,
+    adaptive_record,
+    exact_record,
+    fixed_record,
+    max_enumerable_features,
+    text_space,
+    unique_rows,
+)
 from lime_rs._pipeline import (
     FitOptions,
     Neighbourhood,
@@ -358,6 +378,20 @@ class _IndexedBase:
         return self._native().inverse_removing(ids)
 
 
+class StoredIndexedString(_IndexedBase):
+    """A document restored from an explanation record (TextDomainMapper.from_record):
+    its text, tokens and each feature's word and positions, not tokenized again."""
+
+    def __init__(self, raw: str, tokens: list[str], bow: bool, words: list[str],
+                 positions: list[list[int]]) -> None:  # fmt: skip
+        self.raw, self.bow, self.as_list, self.inverse_vocab = raw, bool(bow), tokens, words
+        self.as_np = np.array(tokens)
+        self._positions = positions
+
+    def string_position(self, id_: int) -> np.ndarray:
+        return np.array(self._positions[id_], dtype=np.int64)
+
+
 class IndexedString(_IndexedBase):
     """String with various indexes."""
 
@@ -581,7 +615,7 @@ class TextDomainMapper(explanation.DomainMapper):
             rec.read_field(record, "positions", path), f"{path}.positions", offsets,
             length=len(words),
         )  # fmt: skip
-        return cls(rec.StoredIndexedString(raw, tokens, bow, words, positions))
+        return cls(StoredIndexedString(raw, tokens, bow, words, positions))
 
 
 # --------------------------------------------------------------------------
@@ -600,9 +634,15 @@ class _Call:
     classifier_fn: Callable[[list[str]], Any]
     labels: Any
     top_labels: int | None
-    num_samples: int
+    num_samples: Any  # int, or "auto" (then settings)
     distance_metric: str
     fit: FitOptions
+    deduplicate: bool = True
+    settings: Settings | None = None  # num_samples="auto"
+
+    @property
+    def auto(self) -> bool:
+        return self.settings is not None
 
 
 @dataclass
@@ -615,6 +655,9 @@ class _Sample:
     data: np.ndarray
     distances: np.ndarray
     texts: list[str] | None
+    # the distinct rows the classifier sees (first occurrences, row 0 first)
+    # and, per row of data, its position among them; None: every row
+    inverse: np.ndarray | None = None
 
 
 def _check_texts(texts: Iterable[str]) -> list[str]:
@@ -787,9 +830,13 @@ class LimeTextExplainer:
         labels: Iterable[int] = (1,),
         top_labels: int | None = None,
         num_features: int = 10,
-        num_samples: int = 5000,
+        num_samples: int | str = 5000,
         distance_metric: str = "cosine",
         model_regressor: Any = None,
+        *,
+        deduplicate: bool = True,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        confidence: float = DEFAULT_CONFIDENCE,
     ) -> explanation.Explanation:
         """Generates explanations for a prediction.
 
@@ -809,13 +856,30 @@ class LimeTextExplainer:
             distance_metric: the metric behind the sample weights (default cosine).
             model_regressor: a scikit-learn regressor whose ``fit`` takes
                 ``sample_weight`` and that has ``coef_``; default Ridge (LimeBase).
+            deduplicate: send each distinct perturbed document to the
+                classifier once and reuse its answer for the repeats (the
+                same explanation for a deterministic classifier, fewer
+                classifier rows); False for a stochastic classifier.
+            max_samples: with ``num_samples="auto"``, the most perturbed
+                documents drawn (default 5000, lime's default).
+            confidence: with ``num_samples="auto"``, the confidence of the
+                certificate (default 0.95).
+
+        ``num_samples="auto"`` samples in rounds until the explanation is
+        certified (``lime_rs._adaptive``); a document with at most
+        ``log2(max_samples)`` features is explained exactly (each distinct
+        perturbation once, weighted by its probability under lime's
+        sampling). ``exp.sampling`` says what happened.
 
         Returns:
             An Explanation (see explanation.py).
         """
         _check_text(text_instance)
         call = self._check_call(classifier_fn, labels, top_labels, num_features, num_samples,
-                                distance_metric, model_regressor)  # fmt: skip
+                                distance_metric, model_regressor, deduplicate, max_samples,
+                                confidence)  # fmt: skip
+        if call.auto:
+            return self._explain_auto([text_instance], call, None)[0]
         return self._explain_chunk([text_instance], call, None)[0]
 
     def explain_instances(
@@ -826,11 +890,14 @@ class LimeTextExplainer:
         labels: Iterable[int] = (1,),
         top_labels: int | None = None,
         num_features: int = 10,
-        num_samples: int = 5000,
+        num_samples: int | str = 5000,
         distance_metric: str = "cosine",
         model_regressor: Any = None,
         batch_size: int | None = None,
         progress_bar: bool = False,
+        deduplicate: bool = True,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        confidence: float = DEFAULT_CONFIDENCE,
     ) -> list[explanation.Explanation]:
         """Explains many texts: one Explanation per text, in order (lime_rs addition).
 
@@ -863,13 +930,20 @@ class LimeTextExplainer:
                 split). Default: 100,000 documents and at most about 256 MB
                 of document text per call.
             progress_bar: if True, show a tqdm progress bar (texts done).
+            deduplicate, max_samples, confidence: as in explain_instance.
+                With ``num_samples="auto"`` each round is one classifier
+                call (per ``batch_size`` documents) over the new documents of
+                every text not yet certified.
 
         Returns:
             A list of Explanation objects, one per text (empty for no texts).
         """
         items = _check_texts(texts)
         call = self._check_call(classifier_fn, labels, top_labels, num_features, num_samples,
-                                distance_metric, model_regressor)  # fmt: skip
+                                distance_metric, model_regressor, deduplicate, max_samples,
+                                confidence)  # fmt: skip
+        if call.auto:
+            return self._explain_auto(items, call, batch_size)
         chunks = _chunks(items, batch_size, call.num_samples)
         bar = None
         if progress_bar:
@@ -890,14 +964,31 @@ class LimeTextExplainer:
     # --- the stages ---
 
     def _check_call(self, classifier_fn: Any, labels: Any, top_labels: Any, num_features: Any,
-                    num_samples: Any, distance_metric: Any, model_regressor: Any) -> _Call:  # fmt: skip
+                    num_samples: Any, distance_metric: Any, model_regressor: Any,
+                    deduplicate: Any = True, max_samples: Any = DEFAULT_MAX_SAMPLES,
+                    confidence: Any = DEFAULT_CONFIDENCE) -> _Call:  # fmt: skip
         if not callable(classifier_fn):
             raise TypeError(
                 "classifier_fn: expected a callable taking a list of str and returning "
                 f"class probabilities, got {type(classifier_fn).__name__}"
             )
         num_features = check_int(num_features, "num_features", minimum=1)
-        num_samples = check_int(num_samples, "num_samples", minimum=2)
+        num_samples = check_num_samples(num_samples, minimum=2)
+        if not isinstance(deduplicate, (bool, np.bool_)):
+            raise TypeError(
+                f"deduplicate: expected True or False, got {type(deduplicate).__name__}"
+            )
+        settings = None
+        if num_samples == "auto":
+            if model_regressor is not None:
+                raise ValueError(
+                    "num_samples: 'auto' certifies the built-in ridge's weights and cannot "
+                    f"judge model_regressor={model_regressor!r:.80}; pass an integer "
+                    "num_samples to use it"
+                )
+            settings = Settings(check_int(num_features, "num_features", minimum=1),
+                                self.feature_selection, check_confidence(confidence),
+                                check_max_samples(max_samples))  # fmt: skip
         if top_labels is not None:
             top_labels = check_int(top_labels, "top_labels", minimum=0)
         if not isinstance(distance_metric, str):
@@ -906,7 +997,8 @@ class LimeTextExplainer:
             )
         options = FitOptions(num_features, self.feature_selection, model_regressor,
                              self.base.verbose)  # fmt: skip
-        return _Call(classifier_fn, labels, top_labels, num_samples, distance_metric, options)
+        return _Call(classifier_fn, labels, top_labels, num_samples, distance_metric, options,
+                     bool(deduplicate), settings)  # fmt: skip
 
     def _index(self, text_instance: str) -> _Indexed:
         _check_text(text_instance)
@@ -923,13 +1015,19 @@ class LimeTextExplainer:
             )
         return indexed
 
-    def _sample(self, indexed: _Indexed, num_samples: int, distance_metric: str) -> _Sample:
-        """Draw this text's seed, its masks and the perturbed documents."""
+    def _sample(self, indexed: _Indexed, num_samples: int, distance_metric: str,
+                deduplicate: bool = False) -> _Sample:  # fmt: skip
+        """Draw this text's seed, its masks and the perturbed documents (each
+        distinct one once when ``deduplicate``)."""
         index = indexed._native()
         seed = draw_seed(self.random_state)
         data, cosine = index.sample(num_samples, seed)
         distances = _distances(data, cosine, distance_metric)
-        return _Sample(indexed, seed, data, distances, index.perturbed_strings(data))
+        if not deduplicate:
+            return _Sample(indexed, seed, data, distances, index.perturbed_strings(data))
+        keep, inverse = unique_rows(data)
+        texts = index.perturbed_strings(np.ascontiguousarray(data[keep]))
+        return _Sample(indexed, seed, data, distances, texts, inverse)
 
     def _explain_chunk(self, chunk: list[str], call: _Call,
                        first: int | None) -> list[explanation.Explanation]:  # fmt: skip
@@ -940,7 +1038,8 @@ class LimeTextExplainer:
         for i, text in enumerate(chunk):
             try:
                 indexed = self._index(text)
-                samples.append(self._sample(indexed, call.num_samples, call.distance_metric))
+                samples.append(self._sample(indexed, call.num_samples, call.distance_metric,
+                                            call.deduplicate))  # fmt: skip
             except (TypeError, ValueError) as exc:
                 if first is None or type(exc) not in (TypeError, ValueError):
                     raise
@@ -949,12 +1048,14 @@ class LimeTextExplainer:
             docs = samples[0].texts or []
         else:
             docs = list(itertools.chain.from_iterable(s.texts or () for s in samples))
+        counts = [len(s.texts or ()) for s in samples]
+        offsets = np.cumsum([0, *counts])
         for s in samples:
             s.texts = None  # the documents live once, in docs, until the model has run
         raw = call.classifier_fn(docs)
         del docs
         n = call.num_samples
-        yss = _check_predictions(raw, n * len(samples))
+        yss = _check_predictions(raw, int(offsets[-1]))
         raw = np.asarray(raw)
         if self.class_names is None:
             self.class_names = [str(x) for x in range(yss.shape[1])]
@@ -965,20 +1066,145 @@ class LimeTextExplainer:
                 class_names=self.class_names,
                 random_state=self.random_state,
             )
-            exp.score, exp.local_pred = {}, {}  # per label, as lime's latest source
-            exp.predict_proba = np.array(raw[i * n])  # a copy: frees the chunk's outputs
-            labels.append(choose_labels(exp, raw[i * n], call.labels, call.top_labels,
+            at = int(offsets[i])
+            exp.predict_proba = np.array(raw[at])  # a copy: frees the chunk's outputs
+            labels.append(choose_labels(exp, raw[at], call.labels, call.top_labels,
                                         "classifier_fn"))  # fmt: skip
-            hoods.append(Neighbourhood(s.data, yss[i * n : (i + 1) * n], s.distances))
+            own = yss[at : offsets[i + 1]]
+            hoods.append(Neighbourhood(s.data, own if s.inverse is None else own[s.inverse],
+                                       s.distances))  # fmt: skip
             exps.append(exp)
         self._fit(exps, hoods, labels, call.fit)
         from lime_rs.serialization import record
 
-        for exp, s in zip(exps, samples):
+        for exp, s, count in zip(exps, samples, counts):
+            exp.sampling = fixed_record(count, n)
             record(exp, self, s.seed, num_samples=n, num_features=call.fit.num_features,
                    distance_metric=call.distance_metric,
                    model_regressor=call.fit.model_regressor)  # fmt: skip
         return exps
+
+    def _explain_auto(self, texts: list[str], call: _Call,
+                      batch_size: int | None) -> list[explanation.Explanation]:  # fmt: skip
+        """``num_samples="auto"``: small documents exactly, the others in
+        certified rounds (``_adaptive.run_many``), one classifier call per
+        round and per ``batch_size`` documents."""
+        settings = call.settings
+        assert settings is not None
+        limit = (_DEFAULT_BATCH_SAMPLES if batch_size is None
+                 else check_int(batch_size, "batch_size", minimum=1))  # fmt: skip
+        indexed: list[_Indexed] = []
+        seeds: list[int] = []
+        for i, text in enumerate(texts):
+            try:
+                indexed.append(self._index(text))
+            except (TypeError, ValueError) as exc:
+                if len(texts) == 1 or type(exc) not in (TypeError, ValueError):
+                    raise
+                raise type(exc)(f"texts[{i}]: {exc}") from exc
+            seeds.append(draw_seed(self.random_state))
+        n_outputs: list[int] = []
+
+        def run(todo: list[tuple[int, np.ndarray]]) -> np.ndarray:
+            docs: list[str] = []
+            for task, masks in todo:
+                docs.extend(indexed[task]._native().perturbed_strings(np.ascontiguousarray(masks)))
+            outs = []
+            for a in range(0, len(docs), limit):
+                part = docs[a : a + limit]
+                out = _check_predictions(call.classifier_fn(part), len(part))
+                if n_outputs and out.shape[1] != n_outputs[0]:
+                    raise ValueError(
+                        f"classifier_fn: returned {out.shape[1]} columns, but {n_outputs[0]} "
+                        "for an earlier call"
+                    )
+                n_outputs[:1] = [out.shape[1]]
+                outs.append(out)
+            return np.concatenate(outs, axis=0)
+
+        cache = ModelCache(run, call.deduplicate)
+        exps: dict[int, explanation.Explanation] = {}
+        labels: dict[int, list[int]] = {}
+
+        def columns(i: int, first: np.ndarray) -> list[int]:
+            if self.class_names is None:
+                self.class_names = [str(x) for x in range(first.shape[0])]
+            exp = explanation.Explanation(
+                domain_mapper=TextDomainMapper(indexed[i]),
+                class_names=self.class_names,
+                random_state=self.random_state,
+            )
+            exp.predict_proba = np.array(first)
+            labels[i] = choose_labels(exp, first, call.labels, call.top_labels, "classifier_fn")
+            exps[i] = exp
+            return [int(label) % first.shape[0] for label in labels[i]]
+
+        weigh = partial(kernel_weights, self.base.kernel_fn)
+        small = max_enumerable_features(settings.max_samples) if call.deduplicate else -1
+        exact = [i for i, ix in enumerate(indexed) if ix.num_words() <= small]
+        sampling: dict[int, dict[str, Any]] = {}
+        models: dict[int, list[tuple]] = {}
+        yss_of: dict[int, np.ndarray] = {}
+        if exact:
+            spaces = {i: text_space(indexed[i].num_words(), settings.max_samples) for i in exact}
+            yss_all = cache.evaluate([(i, spaces[i][0]) for i in exact])
+            at = 0
+            hoods, cols = [], []
+            for i in exact:
+                masks, counts = spaces[i]
+                yss = yss_all[at : at + masks.shape[0]]
+                at += masks.shape[0]
+                cosine = _native.distances(masks, masks[0], "cosine") * 100
+                distances = _distances(masks, cosine, call.distance_metric)
+                hoods.append(Neighbourhood(masks, yss, distances,
+                                           weights=weigh(distances) * counts))  # fmt: skip
+                cols.append(columns(i, yss[0]))
+                yss_of[i] = yss
+            weight_list = [w for w in (h.weights for h in hoods) if w is not None]
+            fitted = _native.explain_with_data_many(
+                [h.data for h in hoods], [h.yss for h in hoods], weight_list,
+                cols, settings.num_features, settings.feature_selection, return_stderr=True,
+            )  # fmt: skip
+            for i, h, m in zip(exact, hoods, fitted):
+                models[i] = m
+                sampling[i] = exact_record(h.data.shape[0], settings.confidence,
+                                           settings.max_samples)  # fmt: skip
+        rest = [i for i in range(len(indexed)) if i not in set(exact)]
+        tasks = []
+        for i in rest:
+            tasks.append(Task(partial(self._text_round, indexed[i], i, call.distance_metric),
+                              seeds[i], partial(columns, i)))  # fmt: skip
+        outcomes = run_many(tasks, cache.evaluate, weigh, settings) if tasks else []
+        for i, o in zip(rest, outcomes):
+            models[i] = o.models
+            yss_of[i] = o.hood.yss
+            sampling[i] = adaptive_record(o.sampling, cache.evaluated.get(i, 0),
+                                          o.hood.data.shape[0])  # fmt: skip
+        from lime_rs.serialization import record
+
+        out = []
+        for i in range(len(indexed)):
+            exp = exps[i]
+            store_models(exp, labels[i], models[i], yss_of[i], None, call.fit.verbose)
+            exp.sampling = sampling[i]
+            record(exp, self, seeds[i], num_samples="auto", num_features=call.fit.num_features,
+                   distance_metric=call.distance_metric, model_regressor=None,
+                   max_samples=settings.max_samples, confidence=settings.confidence,
+                   deduplicate=call.deduplicate)  # fmt: skip
+            out.append(exp)
+        return out
+
+    @staticmethod
+    def _text_round(indexed: _Indexed, task: int, distance_metric: str, n: int, seed: int,
+                    first: bool) -> Round:  # fmt: skip
+        """``n`` new rows of one text from the stream ``seed`` (row 0 the
+        original in the first round; later rounds drop the stream's copy)."""
+        data, cosine = indexed._native().sample(n if first else n + 1, seed)
+        distances = _distances(data, cosine, distance_metric)
+        if not first:
+            data, distances = data[1:], distances[1:]
+        data = np.ascontiguousarray(data)
+        return Round(data, [(task, data)], np.ascontiguousarray(distances))
 
     def _fit(self, exps: list[Any], hoods: list[Neighbourhood], labels: list[list[int]],
              options: FitOptions) -> None:  # fmt: skip

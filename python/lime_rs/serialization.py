@@ -11,23 +11,26 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import IO, Any, Literal, overload
+from typing import IO, Any, Literal, TypeVar, overload
 
 import numpy as np
 
 from lime_rs import _pipeline
+from lime_rs._native import __version__
 from lime_rs.explanation import DomainMapper, Explanation
 
 SCHEMA = "lime_rs.explanation"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions from_dict reads (version 1: no ``sampling`` field).
+READABLE_VERSIONS = (1, 2)
 
 __all__ = [
     "SCHEMA",
     "SCHEMA_VERSION",
+    "READABLE_VERSIONS",
     "StoredDomainMapper",
-    "StoredIndexedString",
     "as_frame",
     "from_dict",
     "from_json",
@@ -40,12 +43,15 @@ __all__ = [
     "read_int",
     "read_json",
     "read_list",
+    "read_sampling",
     "read_scalar",
     "read_str",
     "record",
     "to_dict",
     "to_json",
 ]
+
+_Exp = TypeVar("_Exp", bound=Any)  # an Explanation, or lime_image's ImageExplanation
 
 _DISCRETIZER_NAMES = {
     "QuartileDiscretizer": "quartile",
@@ -114,27 +120,15 @@ def _kernel_settings(explainer: Any) -> dict[str, Any]:
     return out
 
 
-def _settings_key(explainer: Any) -> tuple:
-    """What the explainer part of the settings depends on (compared by
-    identity or value, so a changed attribute is noticed)."""
-    base = getattr(explainer, "base", None)
-    return (
-        type(explainer),
-        getattr(base, "kernel_fn", None),
-        getattr(explainer, "feature_selection", None),
-        getattr(explainer, "discretizer", None),
-        getattr(explainer, "sample_around_instance", None),
-        getattr(explainer, "bow", None),
-        getattr(explainer, "char_level", None),
-        getattr(explainer, "mask_string", None),
-        getattr(explainer, "split_expression", None),
-    )
+_SETTINGS_ATTRS = ("feature_selection", "discretizer", "sample_around_instance", "bow",
+                   "char_level", "mask_string", "split_expression")  # fmt: skip
 
 
 def _explainer_settings(explainer: Any) -> dict[str, Any]:
     """The explainer part of the recorded settings (JSON values), cached on
-    the explainer until one of its attributes changes."""
-    key = _settings_key(explainer)
+    the explainer until one of the attributes they are read from changes."""
+    kernel_fn = getattr(getattr(explainer, "base", None), "kernel_fn", None)
+    key = (type(explainer), kernel_fn, *(getattr(explainer, a, None) for a in _SETTINGS_ATTRS))
     cached = explainer.__dict__.get("_recorded_settings")
     if cached is not None and cached[0] == key:
         return cached[1]
@@ -163,7 +157,7 @@ def _explainer_settings(explainer: Any) -> dict[str, Any]:
     return settings
 
 
-def record(exp: Explanation, explainer: Any, seed: int | None, **call: Any) -> Explanation:
+def record(exp: _Exp, explainer: Any, seed: int | None, **call: Any) -> _Exp:
     """Records on ``exp`` the settings of ``explainer`` and of the call
     (``call``: num_samples, num_features, distance_metric, ...) as
     ``exp.explainer_settings`` (a dict of JSON values) and the 64-bit seed the
@@ -218,12 +212,14 @@ def read_dict(value: Any, path: str) -> dict[str, Any]:
     return value
 
 
-def read_field(record: Any, name: str, path: str) -> Any:
-    """``record[name]``, present (it may be null) in an object at ``path``."""
+def read_field(record: Any, name: str, path: str, read: Callable[..., Any] | None = None,
+               **kwargs: Any) -> Any:  # fmt: skip
+    """``record[name]``, present (it may be null) in an object at ``path``;
+    with ``read``, checked by ``read(value, its_path, **kwargs)``."""
     where = f"{path}.{name}" if path else name
     if name not in read_dict(record, path or "record"):
         raise invalid(where, "", missing=True)
-    return record[name]
+    return record[name] if read is None else read(record[name], where, **kwargs)
 
 
 def read_list(value: Any, path: str, item: Callable[[Any, str], Any] | None = None,
@@ -340,32 +336,6 @@ class StoredDomainMapper(DomainMapper):
         return [(self.names.get(int(i), str(i)), w) for i, w in exp]
 
 
-class StoredIndexedString:
-    """What a TextDomainMapper reads of an IndexedString, restored from a
-    record: the raw text, its tokens and each feature's word and positions."""
-
-    def __init__(self, raw: str, tokens: Sequence[str], bow: bool, words: Sequence[str],
-                 positions: Sequence[Sequence[int]]) -> None:  # fmt: skip
-        self.raw = raw
-        self.as_list = list(tokens)
-        self.as_np = np.array(self.as_list)
-        self.bow = bool(bow)
-        self.inverse_vocab = list(words)
-        self._positions = positions
-
-    def raw_string(self) -> str:
-        return self.raw
-
-    def num_words(self) -> int:
-        return len(self.inverse_vocab)
-
-    def word(self, id_: int) -> str:
-        return self.inverse_vocab[id_]
-
-    def string_position(self, id_: int) -> np.ndarray:
-        return np.array(self._positions[id_], dtype=np.int64)
-
-
 def _mapper_classes() -> dict[str, Any]:
     """Domain kind -> mapper class with ``from_record`` (imported on use: the
     explainer modules import this one)."""
@@ -381,7 +351,7 @@ def _domain_record(mapper: Any) -> dict[str, Any]:
 
 
 def _domain_mapper(domain: Any, names: dict[int, Any]) -> Any:
-    kind = read_str(read_field(domain, "kind", "domain"), "domain.kind")
+    kind = read_field(domain, "kind", "domain", read_str)
     classes = _mapper_classes()
     if kind in classes:
         return classes[kind].from_record(domain, "domain")
@@ -397,35 +367,24 @@ def _domain_mapper(domain: Any, names: dict[int, Any]) -> Any:
 # --------------------------------------------------------------------------
 
 
-def _lime_rs_version() -> str:
-    from lime_rs import __version__
-
-    return __version__
-
-
 def to_dict(exp: Explanation) -> dict[str, Any]:
-    """The explanation as a dict of JSON values (schema version 1)."""
+    """The explanation as a dict of JSON values (schema version 2)."""
     stderr_map = getattr(exp, "local_exp_stderr", {}) or {}
     labels = []
     for label, pairs in exp.local_exp.items():
         mapped = exp.domain_mapper.map_exp_ids(pairs)
-        se = dict((int(i), s) for i, s in stderr_map.get(label, []))
-        features = []
-        for (fid, weight), (name, _) in zip(pairs, mapped):
-            features.append(
-                {
-                    "id": int(fid),
-                    "name": json_value(name),
-                    "weight": float(weight),
-                    "stderr": _float(se[int(fid)]) if int(fid) in se else None,
-                }
-            )
+        se = {int(i): s for i, s in stderr_map.get(label, [])}
+        features = [
+            {"id": int(fid), "name": json_value(name), "weight": float(weight),
+             "stderr": _float(se.get(int(fid)))}
+            for (fid, weight), (name, _) in zip(pairs, mapped)
+        ]  # fmt: skip
         local_pred = exp.local_pred.get(label) if isinstance(exp.local_pred, dict) else None
         score = exp.score.get(label) if isinstance(exp.score, dict) else None
         labels.append(
             {
                 "label": int(label),
-                "intercept": _float(exp.intercept[label]) if label in exp.intercept else None,
+                "intercept": _float(exp.intercept.get(label)),
                 "score": _float(score),
                 "local_pred": None
                 if local_pred is None
@@ -437,12 +396,13 @@ def to_dict(exp: Explanation) -> dict[str, Any]:
     out = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "lime_rs_version": _lime_rs_version(),
+        "lime_rs_version": __version__,
         "mode": exp.mode,
         "class_names": None if exp.class_names is None else json_value(list(exp.class_names)),
         "labels": labels,
         "settings": getattr(exp, "explainer_settings", None),
         "seed": getattr(exp, "seed", None),
+        "sampling": _sampling_record(getattr(exp, "sampling", None)),
         "domain": _domain_record(exp.domain_mapper),
     }
     if exp.mode == "classification":
@@ -450,68 +410,94 @@ def to_dict(exp: Explanation) -> dict[str, Any]:
         out["predict_proba"] = None if proba is None else json_value(np.asarray(proba, dtype=float))
         out["top_labels"] = None if exp.top_labels is None else [int(t) for t in exp.top_labels]
     else:
-        out["predicted_value"] = _float(exp.predicted_value)
-        out["min_value"] = _float(exp.min_value)
-        out["max_value"] = _float(exp.max_value)
+        for key in ("predicted_value", "min_value", "max_value"):
+            out[key] = _float(getattr(exp, key))
     return out
 
 
-def _read_feature(
-    feat: Any, path: str, n_features: int | None
-) -> tuple[int, Any, float, float | None]:
+def _read_feature(feat: Any, path: str) -> tuple[int, Any, float, float | None]:
     read_dict(feat, path)
-    hi = _INT64 if n_features is None else n_features
-    fid = read_int(read_field(feat, "id", path), f"{path}.id", 0, hi)
+    fid = read_field(feat, "id", path, read_int, lo=0)
     name = read_json(feat.get("name"), f"{path}.name")
-    weight = read_float(read_field(feat, "weight", path), f"{path}.weight")
+    weight = read_field(feat, "weight", path, read_float)
     stderr = read_float(feat.get("stderr"), f"{path}.stderr", null=True)
     if stderr is not None and stderr < 0:
         raise invalid(f"{path}.stderr", f"a standard error is not negative, got {stderr}")
     return fid, name, weight, stderr
 
 
-def _read_labels(record: dict[str, Any], mode: str, class_names: list | None) -> list[dict]:
-    """Each label entry read and checked, ids not yet against the domain."""
-    entries = read_list(read_field(record, "labels", ""), "labels")
-    out = []
-    seen = set()
-    n = None if class_names is None else len(class_names)
-    for i, entry in enumerate(entries):
-        where = f"labels[{i}]"
-        read_dict(entry, where)
-        if mode == "regression":
-            label = read_int(read_field(entry, "label", where), f"{where}.label", 0, 2)
-        elif n is not None:
-            label = read_int(read_field(entry, "label", where), f"{where}.label", -n, n)
-        else:
-            label = read_int(read_field(entry, "label", where), f"{where}.label")
-        if label in seen:
-            raise invalid(f"{where}.label", f"label {label} appears twice")
-        seen.add(label)
-        features = read_list(read_field(entry, "features", where), f"{where}.features")
-        has_stderr = entry.get("has_stderr", False)
-        read_bool(has_stderr, f"{where}.has_stderr")
-        local_pred = read_list(
-            read_field(entry, "local_pred", where), f"{where}.local_pred",
-            lambda v, p: _nan(read_float(v, p, null=True)), null=True,
-        )  # fmt: skip
-        if local_pred is not None and not local_pred:
-            raise invalid(f"{where}.local_pred", "expected at least one number")
-        out.append(
-            {
-                "label": label,
-                "path": where,
-                "features": features,
-                "has_stderr": has_stderr,
-                "intercept": read_float(
-                    read_field(entry, "intercept", where), f"{where}.intercept", null=True
-                ),
-                "score": read_float(read_field(entry, "score", where), f"{where}.score", null=True),
-                "local_pred": local_pred,
-            }
-        )
-    if mode == "regression" and 1 not in seen:
-        raise invalid("labels", "a regression record explains label 1 (and its mirror 0)")
+def _read_label(exp: Explanation, entry: Any, where: str, n_labels: int | None,
+                names: dict[int, Any]) -> None:  # fmt: skip
+    """One ``labels`` entry into ``exp``; each feature's name into ``names``
+    (its id is checked against the domain once the domain is read)."""
+    read_dict(entry, where)
+    hi = 2 if exp.mode == "regression" else _INT64 if n_labels is None else n_labels
+    lo = 0 if exp.mode == "regression" else -hi
+    label = read_field(entry, "label", where, read_int, lo=lo, hi=hi)
+    if label in exp.local_exp:
+        raise invalid(f"{where}.label", f"label {label} appears twice")
+    features = read_field(entry, "features", where, read_list)
+    has_stderr = read_bool(entry.get("has_stderr", False), f"{where}.has_stderr")
+    local_pred = read_field(entry, "local_pred", where, read_list, null=True,
+                            item=lambda v, p: _nan(read_float(v, p, null=True)))  # fmt: skip
+    if local_pred is not None and not local_pred:
+        raise invalid(f"{where}.local_pred", "expected at least one number")
+    intercept = read_field(entry, "intercept", where, read_float, null=True)
+    score = read_field(entry, "score", where, read_float, null=True)
+    pairs, ses, seen = [], [], set()
+    for j, feat in enumerate(features):
+        path = f"{where}.features[{j}]"
+        fid, names[fid], weight, stderr = _read_feature(feat, path)
+        if fid in seen:
+            raise invalid(f"{path}.id", f"feature {fid} appears twice in the label")
+        seen.add(fid)
+        pairs.append((np.int64(fid), np.float64(weight)))
+        ses.append((np.int64(fid), np.float64(_nan(stderr))))
+    exp.local_exp[label] = pairs
+    if has_stderr:
+        exp.local_exp_stderr[label] = ses
+    if intercept is not None:
+        exp.intercept[label] = np.float64(intercept)
+    if score is not None:
+        exp.score[label] = score
+    if local_pred is not None:
+        exp.local_pred[label] = np.array(local_pred)
+
+
+def _sampling_record(sampling: Any) -> dict[str, Any] | None:
+    if sampling is None:
+        return None
+    out = {key: json_value(value) for key, value in sampling.items()}
+    if out.get("confidence") is not None:
+        out["confidence"] = _float(out["confidence"])
+    return out
+
+
+def read_sampling(value: Any, path: str = "sampling") -> dict[str, Any] | None:
+    """``exp.sampling`` (num_samples="auto", issue #17): null or an object
+    with ``num_samples``, ``rounds``, ``certified``, ``confidence``,
+    ``max_samples`` (required); ``adaptive``, ``reason``, and for text and
+    images ``rows`` and ``exact`` (optional). Unknown extra keys are kept as
+    JSON values."""
+    if value is None:
+        return None
+    out = dict(read_json(read_dict(value, path), path))
+    for key in ("num_samples", "rounds", "max_samples"):
+        out[key] = read_field(value, key, path, read_int, lo=1)
+    out["certified"] = read_field(value, "certified", path, read_bool)
+    confidence = read_field(value, "confidence", path, read_float, null=True)
+    if confidence is not None and not 0.0 < confidence < 1.0:
+        raise invalid(f"{path}.confidence", f"expected a number in (0, 1), got {confidence}")
+    if out["certified"] and confidence is None:
+        raise invalid(f"{path}.confidence", "a certified explanation states its confidence")
+    out["confidence"] = confidence
+    for key in ("adaptive", "exact"):
+        if key in value:
+            out[key] = read_bool(value[key], f"{path}.{key}")
+    if "rows" in value:
+        out["rows"] = read_int(value["rows"], f"{path}.rows", lo=1)
+    if value.get("reason") is not None:
+        out["reason"] = read_str(value["reason"], f"{path}.reason")
     return out
 
 
@@ -529,76 +515,50 @@ def from_dict(record: Mapping[str, Any]) -> Explanation:
     if schema != SCHEMA:
         raise ValueError(f"schema: expected {SCHEMA!r}, got {_shown(schema)}")
     version = read_field(record, "schema_version", "")
-    if type(version) is not int or version != SCHEMA_VERSION:
+    if type(version) is not int or version not in READABLE_VERSIONS:
         raise ValueError(
             f"schema_version: unknown version {_shown(version)}; this lime_rs "
-            f"({_lime_rs_version()}) reads version {SCHEMA_VERSION}"
+            f"({__version__}) reads versions " + ", ".join(str(v) for v in READABLE_VERSIONS)
         )
     mode = read_field(record, "mode", "")
     if mode not in ("classification", "regression"):
         raise invalid("mode", f"expected 'classification' or 'regression', got {_shown(mode)}")
-    class_names = read_list(
-        read_field(record, "class_names", ""), "class_names", read_scalar, null=True
-    )
-    entries = _read_labels(record, mode, class_names if mode == "classification" else None)
+    class_names = read_field(record, "class_names", "", read_list, item=read_scalar, null=True)
+    exp = Explanation(None, mode=mode, class_names=class_names)
+    names: dict[int, Any] = {}
+    n_labels = None if class_names is None else len(class_names)
+    for i, entry in enumerate(read_field(record, "labels", "", read_list)):
+        _read_label(exp, entry, f"labels[{i}]", n_labels, names)
     if mode == "classification":
-        proba = read_list(
-            read_field(record, "predict_proba", ""), "predict_proba", read_float, null=True
-        )
-        top = read_list(read_field(record, "top_labels", ""), "top_labels", read_int, null=True)
-        explained = {e["label"] for e in entries}
-        for i, t in enumerate(top or ()):
-            if t not in explained:
+        proba = read_field(record, "predict_proba", "", read_list, item=read_float, null=True)
+        exp.predict_proba = None if proba is None else np.asarray(proba, dtype=np.float64)
+        exp.top_labels = read_field(record, "top_labels", "", read_list, item=read_int, null=True)
+        for i, t in enumerate(exp.top_labels or ()):
+            if t not in exp.local_exp:
                 raise invalid(f"top_labels[{i}]", f"label {t} has no entry in labels")
     else:
-        values = [read_float(read_field(record, k, ""), k, null=True)
-                  for k in ("predicted_value", "min_value", "max_value")]  # fmt: skip
-    settings = read_json(record.get("settings"), "settings")
-    if settings is not None:
-        read_dict(settings, "settings")
-    seed = record.get("seed")
-    if seed is not None:
-        read_int(seed, "seed", 0, 2**64)
-    version_str = record.get("lime_rs_version")
-    if version_str is not None:
-        read_str(version_str, "lime_rs_version")
-    names: dict[int, Any] = {}
-    for entry in entries:
-        for j, feat in enumerate(entry["features"]):
-            fid, name, _, _ = _read_feature(feat, f"{entry['path']}.features[{j}]", None)
-            names[fid] = name
-    mapper = _domain_mapper(read_dict(read_field(record, "domain", ""), "domain"), names)
-    n_features = mapper.feature_count() if isinstance(mapper, DomainMapper) else None
-
-    exp = Explanation(mapper, mode=mode, class_names=class_names)
-    for entry in entries:
-        label, where = entry["label"], entry["path"]
-        pairs, ses, ids = [], [], set()
-        for j, feat in enumerate(entry["features"]):
-            path = f"{where}.features[{j}]"
-            fid, _, weight, stderr = _read_feature(feat, path, n_features)
-            if fid in ids:
-                raise invalid(f"{path}.id", f"feature {fid} appears twice in the label")
-            ids.add(fid)
-            pairs.append((np.int64(fid), np.float64(weight)))
-            ses.append((np.int64(fid), np.float64(_nan(stderr))))
-        exp.local_exp[label] = pairs
-        if entry["has_stderr"]:
-            exp.local_exp_stderr[label] = ses
-        if entry["intercept"] is not None:
-            exp.intercept[label] = np.float64(entry["intercept"])
-        if entry["score"] is not None:
-            exp.score[label] = entry["score"]
-        if entry["local_pred"] is not None:
-            exp.local_pred[label] = np.array(entry["local_pred"])
-    if mode == "classification":
-        exp.predict_proba = None if proba is None else np.asarray(proba, dtype=np.float64)
-        exp.top_labels = top
-    else:
-        exp.predicted_value, exp.min_value, exp.max_value = (_nan(v) for v in values)
-    exp.explainer_settings = settings
-    exp.seed = seed
-    exp.lime_rs_version = version_str
+        if 1 not in exp.local_exp:
+            raise invalid("labels", "a regression record explains label 1 (and its mirror 0)")
+        exp.predicted_value, exp.min_value, exp.max_value = (
+            _nan(read_field(record, k, "", read_float, null=True))
+            for k in ("predicted_value", "min_value", "max_value")
+        )
+    exp.explainer_settings = read_json(record.get("settings"), "settings")
+    if exp.explainer_settings is not None:
+        read_dict(exp.explainer_settings, "settings")
+    exp.seed = record.get("seed")
+    if exp.seed is not None:
+        read_int(exp.seed, "seed", 0, 2**64)
+    exp.lime_rs_version = record.get("lime_rs_version")
+    if exp.lime_rs_version is not None:
+        read_str(exp.lime_rs_version, "lime_rs_version")
+    # version 1 records predate the field
+    exp.sampling = read_field(record, "sampling", "", read_sampling) if version >= 2 else None
+    exp.domain_mapper = _domain_mapper(read_field(record, "domain", "", read_dict), names)
+    n_features = exp.domain_mapper.feature_count()
+    for i, pairs in enumerate(exp.local_exp.values() if n_features is not None else ()):
+        for j, (fid, _) in enumerate(pairs):
+            read_int(int(fid), f"labels[{i}].features[{j}].id", 0, n_features)
     return exp
 
 

@@ -4,7 +4,6 @@ that together cover the features that matter most over a dataset
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,6 +12,7 @@ import numpy as np
 
 from lime_rs import _native
 from lime_rs._random import check_random_state
+from lime_rs._validation import check_int
 
 
 class SubmodularPick:
@@ -56,19 +56,10 @@ class SubmodularPick:
             V: indices into ``explanations`` of the picked ones.
         """
         top_labels = kwargs.pop("top_labels", 1)
-        if isinstance(num_exps_desired, bool) or not isinstance(num_exps_desired, numbers.Integral):
-            raise TypeError(
-                f"num_exps_desired: expected an integer, got {type(num_exps_desired).__name__} "
-                f"({num_exps_desired!r})"
-            )
-        if num_exps_desired < 1:
-            raise ValueError(f"num_exps_desired: must be at least 1, got {num_exps_desired}")
+        num_exps_desired = check_int(num_exps_desired, "num_exps_desired", minimum=1)
         n = len(data)
         if method == "sample":
-            if isinstance(sample_size, bool) or not isinstance(sample_size, numbers.Integral):
-                raise TypeError(f"sample_size: expected an integer, got {sample_size!r}")
-            if sample_size < 1:
-                raise ValueError(f"sample_size: must be at least 1, got {sample_size}")
+            sample_size = check_int(sample_size, "sample_size", minimum=1)
             if sample_size > n:
                 warnings.warn(
                     "Requested sample size larger than size of input data. Using all data",
@@ -83,18 +74,11 @@ class SubmodularPick:
             raise ValueError(f"method: must be 'sample' or 'full', got {method!r}")
 
         rows = [data[int(i)] for i in sample_indices]
-        batch = getattr(explainer, "explain_instances", None)
-        if batch is not None:
-            self.explanations = list(
-                batch(rows, predict_fn, num_features=num_features, top_labels=top_labels, **kwargs)
-            )
+        kwargs.update(num_features=num_features, top_labels=top_labels)
+        if hasattr(explainer, "explain_instances"):
+            self.explanations = list(explainer.explain_instances(rows, predict_fn, **kwargs))
         else:
-            self.explanations = [
-                explainer.explain_instance(
-                    row, predict_fn, num_features=num_features, top_labels=top_labels, **kwargs
-                )
-                for row in rows
-            ]
+            self.explanations = [explainer.explain_instance(r, predict_fn, **kwargs) for r in rows]
 
         if num_exps_desired > len(self.explanations):
             warnings.warn(

@@ -228,28 +228,25 @@ def quickshift_rs(
         rng = random_seed
     noise = np.random.default_rng(rng).normal(scale=0.00001, size=image.shape[:2])
 
-    if single:
-        # scikit-image's own float32 Lab (numpy float32 arithmetic and a BLAS
-        # product whose rounding Rust would not reproduce bit for bit), then
-        # its float32 scaling; the quick shift itself runs in Rust, in float32.
-        if convert2lab:
+    if convert2lab and (single or sigma and sigma > 0):
+        # Lab before the smoothing. float32: scikit-image's own float32 Lab
+        # (numpy float32 arithmetic and a BLAS product whose rounding Rust
+        # would not reproduce bit for bit); otherwise the core's.
+        if single:
             from skimage.color import rgb2lab
 
             image = rgb2lab(image)
-        if sigma and sigma > 0:
-            from scipy import ndimage
-
-            image = ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0), mode="reflect")
-        image = np.ascontiguousarray(image * ratio, dtype=np.float32)
-        noise32 = noise.astype(np.float32)
-        return _native.quickshift_segments_f32(image, float(kernel_size), float(max_dist), noise32)
+        else:
+            image = _native.rgb2lab(np.ascontiguousarray(image))
+        convert2lab = False
     if sigma and sigma > 0:
         from scipy import ndimage
 
-        if convert2lab:
-            image = _native.rgb2lab(np.ascontiguousarray(image))
-            convert2lab = False
         image = ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0), mode="reflect")
+    if single:  # scikit-image's float32 scaling; the quick shift runs in Rust, in float32
+        image = np.ascontiguousarray(image * ratio, dtype=np.float32)
+        noise32 = noise.astype(np.float32)
+        return _native.quickshift_segments_f32(image, float(kernel_size), float(max_dist), noise32)
     return _native.quickshift_segments(
         np.ascontiguousarray(image),
         float(ratio),
