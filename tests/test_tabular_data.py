@@ -422,3 +422,11 @@ def test_nan_row_without_missing_training_data_still_rejected(cancer):
         _explainer(X, names, feature_groups={"g": [2, 3]}).explain_instance(
             row, model.predict_proba, num_samples=N
         )
+
+
+def test_auto_num_samples_rejects_the_options_for_now(cancer):
+    X, _, names, model = cancer
+    with pytest.raises(ValueError, match="num_samples: 'auto' does not yet take"):
+        _explainer(X, names).explain_instance(
+            X[0], model.predict_proba, num_samples="auto", fixed_features=[0]
+        )
