@@ -5,7 +5,9 @@
   quartile num_features=10, quartile num_features=5 (forward selection),
   continuous num_features=10;
 * explainer construction on 200,000 x 30 rows (quartile);
-* peak memory (resident set) of one explanation, each library in a fresh process.
+* peak memory (resident set) of one explanation, each library in a fresh process;
+* issue #21: lime_rs's overhead with 20% missing values, two features held fixed and a
+  group of 10 columns, against its overhead without them.
 
 Run: ``make bench`` or ``python -m pytest benches/bench_tabular.py -s``.
 Each test prints lime's and lime_rs's numbers and the ratio, and stores them in
@@ -199,3 +201,73 @@ def test_peak_memory_of_one_explanation(benchmark, case):
     )
     assert rs_kb <= lime_kb, (rs_kb, lime_kb)
     benchmark.pedantic(lambda: None, rounds=1)
+
+
+# --- issue #21: missing values, feature groups, features held fixed ---
+
+
+class TimedNanModel(TimedModel):
+    """A model that takes NaN (mean-imputing), timed as the model."""
+
+    def __call__(self, x):
+        start = time.perf_counter()
+        out = self.model.predict_proba(np.nan_to_num(x))
+        self.seconds += time.perf_counter() - start
+        return out
+
+
+def _nan_overheads(explainer, row, model, calls, **kw):
+    out = []
+    for _ in range(calls + 1):
+        timed = TimedNanModel(model)
+        start = time.perf_counter()
+        explainer.explain_instance(row, timed, num_samples=NUM_SAMPLES, **kw)
+        out.append(time.perf_counter() - start - timed.seconds)
+    return out[1:]
+
+
+DATA_CASES = ["missing-20pct", "fixed-2", "group-10"]
+
+
+@pytest.mark.parametrize("discretize", [True, False], ids=["quartile", "continuous"])
+@pytest.mark.parametrize("case", DATA_CASES)
+def test_data_options_overhead(benchmark, cancer, case, discretize):
+    """lime_rs's overhead with each option against lime_rs's without it (lime
+    has none of them), on breast_cancer; missing-20pct: 20% of the training
+    values and of the row's set to NaN."""
+    X, names, model = cancer
+    kw = {} if discretize else {"discretize_continuous": False}
+    base = rs_tabular.LimeTabularExplainer(X, feature_names=names, random_state=0, **kw)
+    row, call = X[3], {}
+    if case == "missing-20pct":
+        Xm = X.copy()
+        Xm[np.random.default_rng(0).random(X.shape) < 0.2] = np.nan
+        explainer = rs_tabular.LimeTabularExplainer(Xm, feature_names=names, random_state=0, **kw)
+        row = Xm[3]
+    elif case == "fixed-2":
+        explainer = base
+        call = {"fixed_features": [0, 1]}
+    else:
+        groups = {"mean": names[:10]}
+        explainer = rs_tabular.LimeTabularExplainer(
+            X, feature_names=names, random_state=0, feature_groups=groups, **kw
+        )
+    base_over = _nan_overheads(base, X[3], model, 40)
+    over = _nan_overheads(explainer, row, model, 40, **call)
+    extra = benchmark.extra_info
+    extra["base_overhead_ms"] = 1e3 * min(base_over)
+    extra["overhead_ms"] = 1e3 * min(over)
+    extra["extra_percent"] = 100 * (min(over) / min(base_over) - 1)
+    print(
+        f"\n{case} ({'quartile' if discretize else 'continuous'}): overhead "
+        f"{extra['overhead_ms']:.3f} ms vs {extra['base_overhead_ms']:.3f} ms without "
+        f"(+{extra['extra_percent']:.0f}%)"
+    )
+    benchmark.pedantic(
+        explainer.explain_instance,
+        args=(row, TimedNanModel(model)),
+        kwargs=dict(num_samples=NUM_SAMPLES, **call),
+        rounds=20,
+        iterations=1,
+        warmup_rounds=2,
+    )

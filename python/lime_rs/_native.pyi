@@ -24,6 +24,7 @@ __all__ = [
     "tabular_bin_stats",
     "tabular_quantile_bins",
     "tabular_sample_bins",
+    "tabular_missing_overlay",
     "TabularSampler",
     "PooledBuffer",
     "TextSplitter",
@@ -116,6 +117,17 @@ def tabular_sample_bins(
     idx: list[int],
     seed: int,
 ) -> npt.NDArray[np.float64]: ...
+def tabular_missing_overlay(
+    inverse: npt.NDArray[np.float64],
+    scaled: npt.NDArray[np.float64],
+    z: npt.NDArray[np.float64],
+    rates: list[float],
+    instance: npt.NDArray[np.float64],
+    value_cols: list[int],
+    missing_cols: list[int],
+    missing_at: int,
+    seed: int,
+) -> None: ...
 
 @final
 class PooledBuffer: ...

@@ -89,15 +89,8 @@ class FrameCodec:
         for j, (col, dtype) in enumerate(zip(self.columns, self.dtypes)):
             if not _is_string_column(dtype):
                 continue
-            series = frame[col]
-            missing = series.isna().to_numpy()
-            if missing.any():
-                row = frame.index[int(np.flatnonzero(missing)[0])]
-                raise ValueError(
-                    f"training_data: categorical column {col!r} contains NaN/None (first at "
-                    f"row {row!r}); fill or drop missing values first (e.g. "
-                    f"df[{col!r}].fillna('missing'))"
-                )
+            # missing values (NaN/None) are encoded as NaN: a state of their own
+            series = frame[col].dropna()
             if isinstance(dtype, pd.CategoricalDtype):
                 values = list(dtype.categories)
             else:
@@ -138,17 +131,17 @@ class FrameCodec:
         return out
 
     def _codes(self, values, j, name, index):
+        import pandas as pd
+
         lookup = self._lookup[j]
         codes = np.empty(len(values), dtype=np.float64)
         for i, v in enumerate(values):
             code = lookup.get(v)
             if code is None:
                 col = self.columns[j]
-                if v is None or (isinstance(v, float) and np.isnan(v)):
-                    raise ValueError(
-                        f"{name}: categorical column {col!r} contains NaN/None (at row "
-                        f"{index[i]!r}); fill missing values first"
-                    )
+                if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                    codes[i] = np.nan
+                    continue
                 raise ValueError(
                     f"{name}: column {col!r} has value {v!r}, which was not in the training "
                     f"data (known values: {self.categories[j][:20]})"
@@ -195,11 +188,16 @@ class FrameCodec:
             column = x[:, j]
             if j in self.categories:
                 values = np.asarray(self.categories[j], dtype=object)
-                codes = np.clip(np.rint(column).astype(np.int64), 0, len(values) - 1)
+                missing = np.isnan(column)
+                codes = np.clip(np.rint(np.where(missing, 0, column)).astype(np.int64), 0,
+                                len(values) - 1)  # fmt: skip
                 if isinstance(dtype, pd.CategoricalDtype):
+                    codes[missing] = -1  # pandas' code of a missing value
                     data[col] = pd.Categorical.from_codes(codes, dtype=dtype)
                 else:
-                    data[col] = pd.Series(values[codes], dtype=dtype)
+                    decoded = values[codes]
+                    decoded[missing] = None
+                    data[col] = pd.Series(decoded, dtype=dtype)
             elif j in self.categorical and (
                 pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
             ):

@@ -36,6 +36,12 @@ class Binning:
     moments: Moments | None = None
 
 
+def _present(data: np.ndarray, feature: int) -> np.ndarray:
+    """Column ``feature``'s non-missing values as an (n, 1) array."""
+    column = data[:, feature]
+    return np.ascontiguousarray(column[~np.isnan(column)]).reshape(-1, 1)
+
+
 def _as_data(data: Any) -> np.ndarray:
     """Training data as a C-contiguous float64 2-D array (NaN is caught by the
     native passes, which say where)."""
@@ -85,6 +91,12 @@ class BaseDiscretizer:
         """__init__'s work; returns the Binning (LimeTabularExplainer takes
         its column moments instead of reading the data again)."""
         data = _as_data(data)
+        if not self.__dict__.get("_missing_ok") and np.isnan(data).any():
+            bad = tuple(int(i) for i in np.argwhere(np.isnan(data))[0])
+            raise ValueError(
+                f"data: contains NaN (first at index {bad}); a discretizer built by "
+                "LimeTabularExplainer takes missing values (bins from the present values)"
+            )
         categorical = set(categorical_features)
         self.to_discretize = [x for x in range(data.shape[1]) if x not in categorical]
         self.data_stats = data_stats
@@ -133,7 +145,12 @@ class BaseDiscretizer:
             if found is not None and np.array_equal(edges, qts):
                 stats[feature] = found
         missing = [(f, q) for f, q in pairs if f not in stats]
-        if missing:
+        if missing and np.isnan(data).any():
+            # missing values (lime_rs): each bin's statistics from the present values
+            for f, q in missing:
+                edges = [np.asarray(q, dtype=np.float64).tolist()]
+                stats[f] = _native.tabular_bin_stats(_present(data, f), [0], edges)[0]
+        elif missing:
             computed = _native.tabular_bin_stats(
                 data,
                 [f for f, _ in missing],
@@ -171,14 +188,18 @@ class BaseDiscretizer:
         Args:
             data: numpy 2d or 1d array
         Returns:
-            numpy array of same dimension, discretized.
+            numpy array of same dimension, discretized (a missing value, NaN,
+            stays NaN: lime_rs).
         """
         ret = data.copy()
         for feature in self.lambdas:
             if len(data.shape) == 1:
-                ret[feature] = int(self.lambdas[feature](ret[feature]))
+                if not np.isnan(ret[feature]):
+                    ret[feature] = int(self.lambdas[feature](ret[feature]))
             else:
-                ret[:, feature] = self.lambdas[feature](ret[:, feature]).astype(int)
+                column = ret[:, feature]
+                binned = self.lambdas[feature](column).astype(int)
+                ret[:, feature] = np.where(np.isnan(column), np.nan, binned)
         return ret
 
     def get_undiscretize_values(self, feature: int, values: Any) -> np.ndarray:
@@ -255,6 +276,15 @@ class _PercentileDiscretizer(_BinsFromData):
         if not self.to_discretize:
             return Binning([])
         data = _as_data(data)
+        if np.isnan(data).any():  # missing values (lime_rs): bins of the present values
+            out = [
+                _native.tabular_quantile_bins(_present(data, f), [0], list(self._q))[0][0]
+                for f in self.to_discretize
+            ]
+            return Binning(
+                [percentiles for percentiles, _, _ in out],
+                {f: (edges, stats) for f, (_, edges, stats) in zip(self.to_discretize, out)},
+            )
         out, moments = _native.tabular_quantile_bins(data, self.to_discretize, list(self._q))
         every_column = len(self.to_discretize) == data.shape[1]
         return Binning(
@@ -288,12 +318,13 @@ class EntropyDiscretizer(_BinsFromData):
         for feature in self.to_discretize:
             # Entropy splitting / at most 8 bins so max_depth=3
             dt = DecisionTreeClassifier(criterion="entropy", max_depth=3, random_state=state)
-            x = np.reshape(data[:, feature], (-1, 1))
-            dt.fit(x, labels)
+            present = ~np.isnan(data[:, feature])  # missing values (lime_rs): left out
+            x = np.reshape(data[present, feature], (-1, 1))
+            dt.fit(x, np.asarray(labels)[present])
             qts = dt.tree_.threshold[np.where(dt.tree_.children_left > -1)]
 
             if qts.shape[0] == 0:
-                qts = np.array([np.median(data[:, feature])])
+                qts = np.array([np.median(x)])
             else:
                 qts = np.sort(qts)
 
@@ -309,15 +340,17 @@ def fit_with_moments(
     feature_names: Sequence[str],
     labels: Any = None,
     random_state: Any = None,
+    missing_ok: bool = False,
 ) -> tuple[BaseDiscretizer, Moments | None]:
     """LimeTabularExplainer's discretizer by name ('quartile', 'decile',
     'entropy'), with the columns' (mean, var, scale) when its pass over the
-    data computed them (None otherwise)."""
-    cls = {"quartile": QuartileDiscretizer, "decile": DecileDiscretizer}.get(name)
-    if cls is None:
-        return EntropyDiscretizer(
-            data, categorical_features, feature_names, labels, random_state
-        ), None
+    data computed them (None otherwise). ``missing_ok``: NaN in ``data`` are
+    missing values, left out of each column's bins and statistics."""
+    cls: type[BaseDiscretizer] = {
+        "quartile": QuartileDiscretizer,
+        "decile": DecileDiscretizer,
+    }.get(name, EntropyDiscretizer)
     disc = cls.__new__(cls)
+    disc.__dict__["_missing_ok"] = missing_ok
     binning = disc._fit(data, categorical_features, feature_names, labels, random_state, None)
-    return disc, binning.moments
+    return disc, None if cls is EntropyDiscretizer else binning.moments

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from lime_rs import _adaptive, _native, _pandas, explanation, lime_base
+from lime_rs import _adaptive, _native, _pandas, _tabdata, explanation, lime_base
 from lime_rs._pipeline import (
     FitOptions,
     Neighbourhood,
@@ -143,6 +143,7 @@ class _Call:
     # num_samples="auto": the driver's settings (num_samples is then max_samples,
     # what a row that cannot be sampled adaptively draws)
     adaptive: _adaptive.Settings | None = None
+    fixed: np.ndarray | None = None  # columns held at the instance's values (fixed_features)
 
 
 @dataclass
@@ -160,6 +161,10 @@ class _Sample:
     first_row: np.ndarray | None = None
     nz: np.ndarray | None = None
     block: np.ndarray | None = None
+    # groups, missing values, fixed features (lime_rs._tabdata): the row's
+    # interpretable features and the matrix of those the local model is fitted on
+    spec: Any = None
+    interp: np.ndarray | None = None
 
 
 @dataclass
@@ -229,6 +234,14 @@ class TableDomainMapper(explanation.DomainMapper):
         else:
             self.all_categorical = len(categorical_features) == len(scaled_row)
         self.categorical_features = categorical_features
+        # lime_rs (issue #21): feature ids held fixed (no weight), and the
+        # columns of each feature when groups or missing values reshaped them
+        self.fixed_features: list[int] = []
+        self.feature_columns: list[list[int]] | None = None
+
+    def held_at(self) -> list[tuple[Any, Any]]:
+        """(name, value) of each feature held fixed (fixed_features), in order."""
+        return [(self.exp_feature_names[i], self.feature_values[i]) for i in self.fixed_features]
 
     def map_exp_ids(self, exp, **kwargs):
         """Maps ids to feature names.
@@ -300,6 +313,12 @@ class TableDomainMapper(explanation.DomainMapper):
             out_list = list(zip(self.exp_feature_names, self.feature_values, weights))
             if not show_all:
                 out_list = [out_list[x[0]] for x in exp]
+        fixed = self.__dict__.get("fixed_features") or []
+        if fixed and self.feature_indexes is None:
+            out_list = [
+                r for r in out_list if r[0] not in {self.exp_feature_names[i] for i in fixed}
+            ]
+            out_list += [(name, f"held at {value}", 0.0) for name, value in self.held_at()]
         from lime_rs import _html
 
         return _html.table_panel(out_list, colors or _html.default_colors(label), names)
@@ -316,7 +335,7 @@ class TableDomainMapper(explanation.DomainMapper):
         dense = scaled is not None and not hasattr(scaled, "nnz")
         indexes = self.feature_indexes
         disc = self.discretized_feature_names
-        return {
+        out = {
             "kind": "tabular",
             "feature_names": json_value(list(self.exp_feature_names)),
             "feature_values": json_value(list(self.feature_values)),
@@ -326,6 +345,14 @@ class TableDomainMapper(explanation.DomainMapper):
             "all_categorical": bool(self.all_categorical),
             "scaled_row": json_value(np.asarray(scaled)) if dense else None,
         }
+        # lime_rs (issue #21), only when used: records without them stay as they were
+        fixed = self.__dict__.get("fixed_features")
+        if fixed:
+            out["fixed_features"] = [int(i) for i in fixed]
+        columns = self.__dict__.get("feature_columns")
+        if columns is not None:
+            out["feature_columns"] = [[int(c) for c in cols] for cols in columns]
+        return out
 
     @classmethod
     def from_record(cls, record, path="domain"):
@@ -362,6 +389,15 @@ class TableDomainMapper(explanation.DomainMapper):
         mapper = cls(names, values, row, categorical, disc, indexes)
         mapper.scaled_row = scaled
         mapper.all_categorical = all_categorical
+        fixed = rec.read_list(record.get("fixed_features"), f"{path}.fixed_features", column,
+                              null=True)  # fmt: skip
+        mapper.fixed_features = [] if fixed is None else list(fixed)
+        columns = record.get("feature_columns")
+        if columns is not None:
+            mapper.feature_columns = rec.read_list(
+                columns, f"{path}.feature_columns",
+                lambda v, where: rec.read_list(v, where, rec.read_int),
+            )  # fmt: skip
         return mapper
 
 
@@ -392,6 +428,7 @@ class LimeTabularExplainer:
         sample_around_instance: bool = False,
         random_state: Any = None,
         training_data_stats: Mapping[str, Any] | None = None,
+        feature_groups: Mapping[str, Sequence[int | str]] | None = None,
     ) -> None:
         """Init function.
 
@@ -430,6 +467,23 @@ class LimeTabularExplainer:
                 data's (with discretize_continuous): a dict with the keys
                 "means", "mins", "maxs", "stds", "feature_values",
                 "feature_frequencies" (and optionally "bins").
+            feature_groups: lime_rs addition: a mapping from a group name to
+                column indices or names; columns not named stay single. A group
+                is perturbed as one unit (each sample keeps the instance's
+                values of the group, with probability 1/2, or takes those of
+                one random training row, so one-hot columns stay consistent)
+                and is one interpretable feature, named by the group: 1 when
+                all its columns equal the instance's values, 0 otherwise. A
+                group's columns must not be in categorical_features. With
+                pandas, a categorical (string) column that a pipeline one-hot
+                encodes is one column already and needs no group.
+
+        Missing values (lime_rs addition): training_data (and the rows to
+        explain) may contain NaN. Each column's missingness is a state of its
+        own: sampled at the column's training rate, an interpretable feature
+        named ``<name> is missing`` (or ``is not missing``), and left out of
+        the column's statistics (bins, means, frequencies). The model receives
+        NaN in the perturbed rows. A column with only NaN is an error.
         """
         self.random_state = check_random_state(random_state)
         if mode not in ("classification", "regression"):
@@ -450,6 +504,7 @@ class LimeTabularExplainer:
 
         sparse = _is_sparse(training_data)
         moments: Moments | None = None
+        missing_rate: np.ndarray | None = None
         if sparse:
             data = training_data.tocsr()
             if data.ndim != 2:
@@ -457,9 +512,13 @@ class LimeTabularExplainer:
             moments = _sparse_moments(data)
         else:
             data = as_float_array(training_data, "training_data", 2, allow_nan=True)
+            if np.isnan(data).any():  # missing values: statistics of the present values
+                names = list(feature_names or [str(i) for i in range(data.shape[1])])
+                missing_rate = _tabdata.missing_stats(data, names)
+                moments = _tabdata.nan_moments(data)
             # quartile/decile bins of every column: the moments come from the
             # discretizer's pass over the data (see below)
-            if not (
+            if missing_rate is None and not (
                 discretize_continuous
                 and not self.training_data_stats
                 and isinstance(discretizer, str)
@@ -476,6 +535,7 @@ class LimeTabularExplainer:
             feature_names = [str(i) for i in range(d)]
 
         self.categorical_features = _check_categorical(categorical_features, d)
+        user_categorical = list(self.categorical_features)
         self.feature_names = list(feature_names)
         if len(self.feature_names) != d:
             raise ValueError(
@@ -494,7 +554,11 @@ class LimeTabularExplainer:
                 )  # fmt: skip
             if isinstance(discretizer, str) and discretizer in ("quartile", "decile", "entropy"):
                 self.discretizer, found = fit_with_moments(
-                    discretizer, *args, labels=training_labels, random_state=self.random_state
+                    discretizer,
+                    *args,
+                    labels=training_labels,
+                    random_state=self.random_state,
+                    missing_ok=missing_rate is not None,
                 )
                 moments = moments if found is None else found
             elif isinstance(discretizer, BaseDiscretizer) or _looks_like_discretizer(discretizer):
@@ -548,12 +612,19 @@ class LimeTabularExplainer:
                 column = data[:, feature]
                 if sparse:
                     column = column.toarray().ravel()
+                if missing_rate is not None:
+                    column = column[~np.isnan(column)]
                 values, frequencies = (a.tolist() for a in np.unique(column, return_counts=True))
             self.feature_values[feature] = values
             self.feature_frequencies[feature] = np.array(frequencies) / float(sum(frequencies))
             self.scaler.mean_[feature] = 0
             self.scaler.scale_[feature] = 1
         self._sampler: _Sampler | None = None
+        fill = None if missing_rate is None else _tabdata.fill_values(data, user_categorical)
+        self._layout = _tabdata.build_layout(
+            None if sparse else data, feature_groups, self.feature_names, user_categorical,
+            missing_rate, fill,
+        )  # fmt: skip
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -591,6 +662,7 @@ class LimeTabularExplainer:
         *,
         max_samples: int = _adaptive.DEFAULT_MAX_SAMPLES,
         confidence: float = _adaptive.DEFAULT_CONFIDENCE,
+        fixed_features: Sequence[int | str] | None = None,
     ) -> explanation.Explanation:
         """Generates explanations for a prediction.
 
@@ -628,6 +700,11 @@ class LimeTabularExplainer:
             confidence: with ``num_samples="auto"``, the probability that a
                 certified explanation's features and signs are right
                 (default 0.95).
+            fixed_features: lime_rs addition: columns (indices or names, or
+                the names of feature_groups) held at the instance's values in
+                every perturbed sample. They get no weight (the local model
+                leaves them out) and the views list them as held at their
+                values (``exp.domain_mapper.held_at()``).
 
         Returns:
             An Explanation object (see explanation.py) with the corresponding
@@ -639,6 +716,7 @@ class LimeTabularExplainer:
         call = self._check_call(predict_fn, labels, top_labels, num_features, num_samples,
                                 distance_metric, model_regressor, sampling_method,
                                 max_samples, confidence)  # fmt: skip
+        call.fixed = self._check_fixed(fixed_features, call)
         return self._explain_row(data_row, predict_fn, call)
 
     def explain_instances(self, data: Any, predict_fn: Callable[[Any], Any], *,
@@ -649,6 +727,7 @@ class LimeTabularExplainer:
                           progress_bar: bool = False,
                           max_samples: int = _adaptive.DEFAULT_MAX_SAMPLES,
                           confidence: float = _adaptive.DEFAULT_CONFIDENCE,
+                          fixed_features: Sequence[int | str] | None = None,
                           ) -> list[explanation.Explanation]:  # fmt: skip
         """Explains many rows: one Explanation per row of ``data``, in order
         (lime_rs addition).
@@ -683,7 +762,7 @@ class LimeTabularExplainer:
                 explained one by one, with one model call per row).
             predict_fn: as in explain_instance; it is called on arrays of up
                 to ``batch_size`` perturbed samples.
-            labels, top_labels, num_features, num_samples, distance_metric, model_regressor, sampling_method, max_samples, confidence: as in explain_instance.
+            labels, top_labels, num_features, num_samples, distance_metric, model_regressor, sampling_method, max_samples, confidence, fixed_features: as in explain_instance.
             batch_size: maximum number of perturbed samples per ``predict_fn``
                 call (a row's neighbourhood is never split). Default: what
                 fits in 4 MiB per array (17,476 samples for 30 columns),
@@ -697,6 +776,7 @@ class LimeTabularExplainer:
         call = self._check_call(predict_fn, labels, top_labels, num_features, num_samples,
                                 distance_metric, model_regressor, sampling_method,
                                 max_samples, confidence)  # fmt: skip
+        call.fixed = self._check_fixed(fixed_features, call)
         data, predict_fn = _pandas.prepare_batch(self.__dict__.get("_frame"), data, predict_fn)
         d = self.scaler.mean_.shape[0]
         rows = _check_batch(data, d)
@@ -765,16 +845,77 @@ class LimeTabularExplainer:
         return _Call(labels, top_labels, num_features, num_samples, distance_metric,
                      model_regressor, method, adaptive)  # fmt: skip
 
+    def _check_fixed(self, fixed_features: Any, call: _Call) -> np.ndarray | None:
+        """The columns fixed_features holds (lime_rs._tabdata.resolve_fixed)."""
+        layout = self._data_layout()
+        if call.adaptive is not None and (fixed_features is not None or layout is not None):
+            raise ValueError(
+                "num_samples: 'auto' does not yet take fixed_features, feature_groups or "
+                "missing values; pass a number of samples"
+            )
+        if fixed_features is None:
+            return None
+        d = self.scaler.mean_.shape[0]
+        return _tabdata.resolve_fixed(fixed_features, self.feature_names, layout, d)
+
+    def _allows_nan(self) -> bool:
+        layout = self._data_layout()
+        return layout is not None and layout.missing_rate is not None
+
+    def _data_layout(self) -> _tabdata.Layout | None:
+        return self.__dict__.get("_layout")  # None on explainers pickled before it existed
+
+    def _fill_row(self, row: np.ndarray) -> np.ndarray:
+        """The row the sampler takes: a missing value replaced by the column's
+        fill value (the missing state is drawn afterwards, _tabdata.perturb)."""
+        layout = self._data_layout()
+        if layout is None or layout.fill is None or not np.isnan(row).any():
+            return row
+        return np.where(np.isnan(row), layout.fill, row)
+
+    def _rework(self, samples: list[_Sample], inverse: Any, call: _Call) -> None:
+        """Groups, missing values and fixed features (lime_rs._tabdata): each
+        row's block of ``inverse`` reworked in place, its interpretable matrix
+        and distances recomputed on it."""
+        layout = self._data_layout()
+        n = call.num_samples
+        for i, sample in enumerate(samples):
+            if sample.nz is not None:
+                raise ValueError(
+                    "data_row: feature_groups, missing values and fixed_features need dense "
+                    "rows (data_row.toarray().ravel())"
+                )
+            row = sample.row
+            block = inverse[i * n : (i + 1) * n]
+            euclidean = None
+            if layout is None and call.distance_metric in ("euclidean", "l2"):
+                # only the fixed columns change: take their share out of the sampler's distances
+                moved = sample.scaled[:, call.fixed] - sample.scaled[0, call.fixed]
+                squared = sample.distances**2 - np.einsum("ij,ij->i", moved, moved)
+                euclidean = np.sqrt(np.maximum(squared, 0.0))
+            spec = _tabdata.row_spec(row, layout, call.fixed)
+            z = _tabdata.rework(spec, block, sample.scaled, row, layout, call.fixed, sample.seed)
+            sample.spec = spec
+            if spec.keep.size == z.shape[1] and z.flags.c_contiguous:
+                sample.interp = z
+            else:
+                sample.interp = np.ascontiguousarray(z[:, spec.keep])
+            if euclidean is None:
+                euclidean = _tabdata.euclidean(sample.interp)
+            sample.distances = self._distances(sample.interp, call.distance_metric, euclidean)
+            sample.scaled = z  # the mapper reads row 0 of the interpretable features
+
     def _explain_row(self, data_row, predict_fn, call: _Call) -> explanation.Explanation:
         if _is_sparse(data_row):
             if self.discretizer is None:
                 sample = self._sample_sparse(data_row, call)
                 return self._explain_samples([sample], sample.inverse, predict_fn, call)[0]
             data_row = data_row.toarray().ravel()
+        d = self.scaler.mean_.shape[0]
         if call.adaptive is not None and call.model_regressor is None:
-            row = _check_row(data_row, self.scaler.mean_.shape[0])
+            row = _check_row(data_row, d, self._allows_nan())
             return self._explain_adaptive([row], predict_fn, call)[0]
-        sample = self._sample_row(_check_row(data_row, self.scaler.mean_.shape[0]), call)
+        sample = self._sample_row(_check_row(data_row, d, self._allows_nan()), call)
         inverse, sample.inverse = sample.inverse, None
         return self._explain_samples([sample], inverse, predict_fn, call)[0]
 
@@ -828,6 +969,7 @@ class LimeTabularExplainer:
         sampler = self._native_sampler()
         disc = self.discretizer
         first_row = None
+        original, row = row, self._fill_row(row)
         if disc is not None and not sampler.discretize:
             first_row = np.ascontiguousarray(disc.discretize(row), dtype=np.float64)
         if seed is None:
@@ -843,7 +985,7 @@ class LimeTabularExplainer:
         if disc is not None and first_row is None:
             first_row = sampler.native.first_row(row)
         distances = self._distances(scaled, call.distance_metric, distances)
-        return _Sample(row, seed, scaled, distances, inverse, first_row)
+        return _Sample(original, seed, scaled, distances, inverse, first_row)
 
     def _sample_chunk(self, chunk, first: int, call: _Call,
                       arrays: _ChunkArrays) -> tuple[list[_Sample], Any]:  # fmt: skip
@@ -852,7 +994,7 @@ class LimeTabularExplainer:
         and numbers as _sample_row row by row; without a custom discretizer,
         in one native call (rows in parallel)."""
         d = self.scaler.mean_.shape[0]
-        rows = _check_rows(chunk, first, d)
+        rows = _check_rows(chunk, first, d, self._allows_nan())
         k, n = len(rows), call.num_samples
         if k == 1:
             sample = self._sample_row(rows[0], call)
@@ -867,7 +1009,8 @@ class LimeTabularExplainer:
                 sample.inverse = None
             return samples, inverse
         scaled, inverse = arrays.take(k * n, d)
-        dense = np.ascontiguousarray(rows, dtype=np.float64)
+        originals = np.ascontiguousarray(rows, dtype=np.float64)
+        dense = np.ascontiguousarray([self._fill_row(r) for r in rows], dtype=np.float64)
         seeds = [self._draw_seed(sampler.undiscretize) for _ in range(k)]
         distances = np.empty(k * n)
         _native.tabular_sample_many(
@@ -879,7 +1022,7 @@ class LimeTabularExplainer:
             block = slice(i * n, (i + 1) * n)
             first_row = sampler.native.first_row(dense[i]) if self.discretizer is not None else None
             samples.append(
-                _Sample(dense[i].copy(), seeds[i], scaled[block],
+                _Sample(originals[i].copy(), seeds[i], scaled[block],
                         self._distances(scaled[block], call.distance_metric, distances[block]),
                         first_row=first_row)
             )  # fmt: skip
@@ -947,6 +1090,8 @@ class LimeTabularExplainer:
         """The model's one call on the samples of every row, then one
         explanation per row: its output checked, domain mapper, labels, fit
         (every row's native models in one call), record."""
+        if call.fixed is not None or self._data_layout() is not None:
+            self._rework(samples, inverse, call)
         yss_all = predict_fn(inverse)
         if call.model_regressor is None:
             _native.prewake()  # the pool wakes while the outputs are checked
@@ -965,9 +1110,10 @@ class LimeTabularExplainer:
             else:
                 exp.predicted_value, exp.min_value, exp.max_value = predicted
                 labels = [0]
-            rows.append(
-                _Row(sample, exp, labels, Neighbourhood(sample.scaled, yss, sample.distances))
-            )
+            hood = Neighbourhood(sample.scaled, yss, sample.distances)
+            if sample.interp is not None:
+                hood = Neighbourhood(sample.interp, yss, sample.distances, sample.spec.keep)
+            rows.append(_Row(sample, exp, labels, hood))
         native = []
         for row in rows:
             if call.model_regressor is None and (row.sample.nz is None or len(row.sample.nz)):
@@ -1092,10 +1238,13 @@ class LimeTabularExplainer:
             if row.sample.nz is not None:
                 d = self.scaler.mean_.shape[0]
                 row_models = _sparse_models(row_models, method, num_features, row.sample.nz, d)
-            store_models(row.exp, row.labels, row_models, row.hood.yss, verbose=self.base.verbose)
+            store_models(row.exp, row.labels, row_models, row.hood.yss, row.hood.feature_ids,
+                         verbose=self.base.verbose)  # fmt: skip
 
     def _domain_mapper(self, sample: _Sample) -> TableDomainMapper:
         """The row's TableDomainMapper, as lime builds it."""
+        if sample.spec is not None:
+            return self._data_mapper(sample)
         if sample.nz is not None:
             return TableDomainMapper(
                 list(self.feature_names),
@@ -1130,6 +1279,55 @@ class LimeTabularExplainer:
             categorical_features=categorical_features,
             discretized_feature_names=discretized_feature_names,
         )
+
+    def _data_mapper(self, sample: _Sample) -> TableDomainMapper:
+        """The mapper of a row with groups, missing values or fixed features:
+        one entry per interpretable feature (_tabdata.row_spec), built from
+        the per-column mapper of the row (missing values filled)."""
+        from dataclasses import replace
+
+        spec, layout = sample.spec, self._data_layout()
+        row = sample.row
+        base = self._domain_mapper(replace(sample, row=self._fill_row(row), spec=None))
+        disc = base.discretized_feature_names
+        names, values, disc_names, categorical = [], [], [], []
+        columns = []
+        base_categorical = set(base.categorical_features)
+        for i, (kind, j) in enumerate(spec.kinds):
+            if kind == "group":
+                assert layout is not None
+                group, cols = layout.groups[j]
+                shown = ", ".join(
+                    f"{self.feature_names[c]}={'missing' if np.isnan(row[c]) else base.feature_values[c]}"
+                    for c in cols
+                )
+                names.append(group)
+                values.append(shown)
+                disc_names.append(group)
+                categorical.append(i)
+                columns.append([int(c) for c in cols])
+            elif kind == "missing":
+                state = "is missing" if np.isnan(row[j]) else "is not missing"
+                names.append(f"{self.feature_names[j]} {state}")
+                values.append("missing" if np.isnan(row[j]) else base.feature_values[j])
+                disc_names.append(names[-1])
+                categorical.append(i)
+                columns.append([j])
+            else:
+                names.append(base.feature_names[j])
+                values.append(base.feature_values[j])
+                disc_names.append(names[-1] if disc is None else disc[j])
+                if j in base_categorical:
+                    categorical.append(i)
+                columns.append([j])
+        mapper = TableDomainMapper(
+            names, values, sample.scaled[0].copy(), categorical_features=categorical,
+            discretized_feature_names=None if disc is None else disc_names,
+        )  # fmt: skip
+        mapper.fixed_features = [int(i) for i in np.flatnonzero(spec.fixed)]
+        if layout is not None:
+            mapper.feature_columns = columns
+        return mapper
 
     def _record(self, exp, seed: int, call: _Call, sampling: dict[str, Any]) -> None:
         """Settings, seed and ``sampling`` (what the sampling did) on the
@@ -1305,12 +1503,12 @@ def _check_batch(data: Any, d: int) -> Any:
         raise TypeError(f"data: expected numbers, got {data.dtype}: {exc}") from None
 
 
-def _check_rows(chunk: Any, first: int, d: int) -> list[np.ndarray]:
+def _check_rows(chunk: Any, first: int, d: int, allow_nan: bool = False) -> list[np.ndarray]:
     """A chunk's dense rows, each checked (errors name ``data[i]``)."""
     rows = []
     for i, row in enumerate(chunk):
         try:
-            rows.append(_check_row(row, d))
+            rows.append(_check_row(row, d, allow_nan))
         except ValueError as exc:
             raise ValueError(f"data[{first + i}]: {exc}") from None
     return rows
@@ -1346,8 +1544,10 @@ def _check_categorical(categorical_features, d):
     return [int(f) for f in features]
 
 
-def _check_row(data_row, d):
-    row = as_float_array(data_row, "data_row", 1)
+def _check_row(data_row, d, allow_nan=False):
+    row = as_float_array(data_row, "data_row", 1, allow_nan=allow_nan)
+    if allow_nan and np.isinf(row).any():
+        raise ValueError("data_row: contains infinity")
     if row.shape[0] != d:
         raise ValueError(
             f"data_row: has {row.shape[0]} values but the training data has {d} columns"
@@ -1392,13 +1592,17 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
                  verbose: bool = False, class_names: Sequence[str] | None = None,
                  feature_selection: str = "auto", discretize_continuous: bool = True,
                  discretizer: str | BaseDiscretizer = "quartile",
-                 random_state: Any = None) -> None:  # fmt: skip
+                 random_state: Any = None,
+                 feature_groups: Mapping[str, Sequence[int | str]] | None = None,
+                 ) -> None:  # fmt: skip
         """
         Args:
             training_data: numpy 3d array with shape
                 (n_samples, n_timesteps, n_features)
             feature_names: the names of the n_features features (each
                 becomes n_timesteps columns named ``{name}_t-{lag}``).
+            feature_groups: as LimeTabularExplainer's, on the flattened
+                columns (e.g. one signal's lags ``{name}_t-{lag}`` as one group).
             The other arguments are LimeTabularExplainer's.
         """
         training_data = np.asarray(training_data)
@@ -1419,6 +1623,7 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
             self._flatten(training_data), mode, training_labels, feature_names,
             categorical_features, categorical_names, kernel_width, kernel, verbose, class_names,
             feature_selection, discretize_continuous, discretizer, random_state=random_state,
+            feature_groups=feature_groups,
         )  # fmt: skip
 
     def _flatten(self, x: np.ndarray) -> np.ndarray:

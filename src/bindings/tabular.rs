@@ -5,11 +5,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use ndarray::{Array2, ArrayView2};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray2,
+};
 use pyo3::prelude::*;
 
 use super::IntoPyResult;
 use crate::error::LimeError;
+use crate::sampling::missing::{self, Overlay};
 use crate::sampling::mixture::Bin;
 use crate::sampling::tabular::{self, Categorical, Column, Draw, Options};
 use crate::sampling::tabular_stats;
@@ -407,7 +410,43 @@ impl TabularSampler {
     }
 }
 
+/// Missing values of one row's neighbourhood (`sampling::missing::overlay`):
+/// NaN drawn into `inverse` in place, the single columns' interpretable
+/// values written into `z`.
+#[pyfunction]
+#[pyo3(signature = (inverse, scaled, z, rates, instance, value_cols, missing_cols, missing_at, seed))]
+#[allow(clippy::too_many_arguments)]
+fn tabular_missing_overlay<'py>(
+    py: Python<'py>,
+    mut inverse: PyReadwriteArray2<'py, f64>,
+    scaled: PyReadonlyArray2<'py, f64>,
+    mut z: PyReadwriteArray2<'py, f64>,
+    rates: Vec<f64>,
+    instance: PyReadonlyArray1<'py, f64>,
+    value_cols: Vec<usize>,
+    missing_cols: Vec<usize>,
+    missing_at: usize,
+    seed: u64,
+) -> PyResult<()> {
+    let d = inverse.as_array().ncols();
+    let o = Overlay {
+        d,
+        rates: &rates,
+        instance: instance.as_slice()?,
+        value_cols: &value_cols,
+        missing_cols: &missing_cols,
+        missing_at,
+    };
+    let (v, s, out) = (
+        inverse.as_slice_mut()?,
+        scaled.as_slice()?,
+        z.as_slice_mut()?,
+    );
+    py.detach(|| missing::overlay(&o, v, s, out, seed)).py()
+}
+
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(tabular_missing_overlay, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_column_moments, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_percentiles, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_bin_stats, m)?)?;

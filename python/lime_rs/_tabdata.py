@@ -1,0 +1,287 @@
+"""Tabular data as it really is: features held fixed, feature groups and
+missing values (issue #21), for LimeTabularExplainer.
+
+The Rust sampler draws each row's neighbourhood as before; these stages then
+rework that neighbourhood in place, vectorised over samples (no per-sample
+Python loop), from one generator seeded by the row's seed (so a row gives the
+same explanation alone or in ``explain_instances``):
+
+* missing values: each column with missing training values becomes missing
+  in a sample with the column's training rate (row 0 keeps the instance's
+  state), so the model sees NaN as it would in production;
+* groups: a group's columns keep the instance's values (probability 1/2) or
+  take together the values of one random training row;
+* fixed columns keep the instance's value in every sample.
+
+The local model is fitted on an interpretable matrix with one column per
+*interpretable feature*: a single column (its scaled or 0/1 value, 0 where
+the sample is missing), a group (1 when all its columns equal the
+instance's), a column's missingness (1 when the sample is missing exactly
+when the instance is). Features held fixed are listed but not fitted.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lime_rs import _native
+from lime_rs._pipeline import mix_seed
+
+# the stream of the data stages, apart from the sampler's own (seed, row)
+_STREAM = 0x7461_6264_6174_6121
+
+
+@dataclass
+class Layout:
+    """The explainer's groups and missingness (None when it has neither)."""
+
+    groups: list[tuple[str, np.ndarray]]  # (name, column indices)
+    group_of: np.ndarray  # column -> group index, -1 for a single column
+    group_values: list[np.ndarray]  # training values of each group's columns
+    missing_rate: np.ndarray | None  # each column's share of missing training values
+    fill: np.ndarray | None  # the value the sampler takes for a missing instance value
+
+
+@dataclass
+class Spec:
+    """One row's interpretable features: ``kinds[i]`` is ("col", j),
+    ("missing", j) or ("group", g); ``fixed`` marks those held fixed and
+    ``keep`` the ids the local model is fitted on."""
+
+    kinds: list[tuple[str, int]]
+    fixed: np.ndarray
+    keep: np.ndarray
+
+
+def _column(item: Any, names: Sequence[Any], d: int, arg: str) -> int:
+    if isinstance(item, numbers.Integral) and not isinstance(item, bool):
+        if not 0 <= int(item) < d:
+            raise ValueError(f"{arg}: column index {item} out of range (0..{d - 1})")
+        return int(item)
+    matches = [j for j, name in enumerate(names) if name == item]
+    if not matches:
+        raise ValueError(f"{arg}: unknown column {item!r} (not an index or a feature name)")
+    return matches[0]
+
+
+def missing_stats(data: np.ndarray, names: Sequence[Any]) -> np.ndarray:
+    """Each column's missing rate; an all-missing column is an error naming it."""
+    if np.isinf(data).any():
+        bad = tuple(int(i) for i in np.argwhere(np.isinf(data))[0])
+        raise ValueError(f"training_data: contains infinity (first at index {bad})")
+    rate = np.isnan(data).mean(axis=0)
+    full = np.flatnonzero(rate == 1.0)
+    if full.size:
+        j = int(full[0])
+        raise ValueError(
+            f"training_data: column {str(names[j])!r} (index {j}) has only missing values (NaN)"
+        )
+    return rate
+
+
+def nan_moments(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column (mean, var, scale) of the non-missing values of each column."""
+    out = [
+        _native.tabular_column_moments(np.ascontiguousarray(c[~np.isnan(c)]).reshape(-1, 1))
+        for c in data.T
+    ]
+    return tuple(np.array([m[k][0] for m in out]) for k in range(3))  # type: ignore[return-value]
+
+
+def fill_values(data: np.ndarray, categorical: Sequence[int]) -> np.ndarray:
+    """A present value per column (median; the most frequent for a
+    categorical column) that the sampler takes where the instance is missing."""
+    fill = np.nanmedian(data, axis=0) if data.shape[0] else np.zeros(data.shape[1])
+    for j in categorical:
+        col = data[:, j][~np.isnan(data[:, j])]
+        if col.size:
+            values, counts = np.unique(col, return_counts=True)
+            fill[j] = values[np.argmax(counts)]
+    return fill
+
+
+def build_layout(
+    data: Any,
+    feature_groups: Mapping[str, Sequence[Any]] | None,
+    names: Sequence[Any],
+    categorical: Sequence[int],
+    missing_rate: np.ndarray | None,
+    fill: np.ndarray | None,
+) -> Layout | None:
+    """The explainer's Layout, ``feature_groups`` checked (ValueError naming it)."""
+    if not feature_groups and missing_rate is None:
+        return None
+    d = len(names)
+    groups: list[tuple[str, np.ndarray]] = []
+    group_of = np.full(d, -1, dtype=np.int64)
+    if feature_groups:
+        if not isinstance(feature_groups, Mapping):
+            raise TypeError(
+                "feature_groups: expected a mapping from a group name to columns, got "
+                f"{type(feature_groups).__name__}"
+            )
+        if data is None or hasattr(data, "nnz"):
+            raise ValueError("feature_groups: needs dense training_data (not a sparse matrix)")
+        cat = set(int(c) for c in categorical)
+        for name, cols in feature_groups.items():
+            if isinstance(cols, (str, numbers.Integral)):
+                cols = [cols]
+            idx = [_column(c, names, d, "feature_groups") for c in cols]
+            if not idx:
+                raise ValueError(f"feature_groups: group {name!r} is empty")
+            if len(set(idx)) != len(idx):
+                raise ValueError(f"feature_groups: group {name!r} names a column twice")
+            for j in idx:
+                if group_of[j] >= 0:
+                    other = groups[group_of[j]][0]
+                    raise ValueError(
+                        f"feature_groups: column {str(names[j])!r} is in groups {other!r} and {name!r}"
+                    )
+                if j in cat:
+                    raise ValueError(
+                        f"feature_groups: column {str(names[j])!r} of group {name!r} is in "
+                        "categorical_features; a group is sampled as one unit, so leave its "
+                        "columns out of categorical_features"
+                    )
+                group_of[j] = len(groups)
+            if name in names:
+                raise ValueError(f"feature_groups: group name {name!r} is also a column name")
+            groups.append((name, np.array(idx, dtype=np.int64)))
+    values = [np.ascontiguousarray(data[:, cols], dtype=np.float64) for _, cols in groups]
+    return Layout(groups, group_of, values, missing_rate, fill)
+
+
+def resolve_fixed(
+    fixed_features: Any, names: Sequence[Any], layout: Layout | None, d: int
+) -> np.ndarray | None:
+    """The columns ``fixed_features`` holds (a group's name holds its columns),
+    checked: unknown or repeated entries, a column inside a group, or every
+    feature fixed raise ValueError naming ``fixed_features``."""
+    if fixed_features is None:
+        return None
+    if isinstance(fixed_features, (str, numbers.Integral)):
+        fixed_features = [fixed_features]
+    try:
+        items = list(fixed_features)
+    except TypeError:
+        raise TypeError(
+            "fixed_features: expected a list of column indices or names, got "
+            f"{type(fixed_features).__name__}"
+        ) from None
+    if not items:
+        return None
+    groups = {} if layout is None else {name: cols for name, cols in layout.groups}
+    cols: list[int] = []
+    seen: set[Any] = set()
+    for item in items:
+        key = int(item) if isinstance(item, numbers.Integral) else item
+        if key in seen:
+            raise ValueError(f"fixed_features: {item!r} is listed twice")
+        seen.add(key)
+        if isinstance(item, str) and item in groups:
+            cols.extend(int(c) for c in groups[item])
+            continue
+        j = _column(item, names, d, "fixed_features")
+        if layout is not None and layout.group_of[j] >= 0:
+            group = layout.groups[layout.group_of[j]][0]
+            raise ValueError(
+                f"fixed_features: column {str(names[j])!r} is in group {group!r}; hold the whole "
+                f"group by its name ({group!r})"
+            )
+        if j in cols:
+            raise ValueError(f"fixed_features: column {str(names[j])!r} is listed twice")
+        cols.append(j)
+    units = d if layout is None else d - sum(len(c) - 1 for _, c in layout.groups)
+    held = (
+        len(cols)
+        if layout is None
+        else len(cols) - sum(len(c) - 1 for name, c in layout.groups if name in seen)
+    )
+    if held >= units:
+        raise ValueError("fixed_features: holds every feature fixed; leave at least one free")
+    return np.array(sorted(cols), dtype=np.int64)
+
+
+def active(layout: Layout | None, fixed: np.ndarray | None) -> bool:
+    return layout is not None or fixed is not None
+
+
+def row_spec(row: np.ndarray, layout: Layout | None, fixed: np.ndarray | None) -> Spec:
+    """The row's interpretable features: its present single columns (column
+    order), then its groups, then the missingness of each column that has
+    missing training values or is missing in the row."""
+    d = row.shape[0]
+    held = np.zeros(d, dtype=bool)
+    if fixed is not None:
+        held[fixed] = True
+    if layout is None:
+        return Spec([("col", j) for j in range(d)], held, np.flatnonzero(~held))
+    single = layout.group_of < 0
+    nan_row = np.isnan(row)
+    cols = np.flatnonzero(single & ~nan_row)
+    kinds = [("col", int(j)) for j in cols]
+    is_fixed = [held[cols]]
+    kinds += [("group", g) for g in range(len(layout.groups))]
+    is_fixed.append(np.array([held[c[0]] for _, c in layout.groups], dtype=bool))
+    missing = nan_row.copy()
+    if layout.missing_rate is not None:
+        missing |= layout.missing_rate > 0
+    mcols = np.flatnonzero(single & missing)
+    kinds += [("missing", int(j)) for j in mcols]
+    is_fixed.append(held[mcols])
+    fixed_ids = np.concatenate(is_fixed)
+    return Spec(kinds, fixed_ids, np.flatnonzero(~fixed_ids))
+
+
+def rework(spec: Spec, inverse: np.ndarray, scaled: np.ndarray, row: np.ndarray,
+           layout: Layout | None, fixed: np.ndarray | None, seed: int) -> np.ndarray:  # fmt: skip
+    """Reworks one row's neighbourhood in place (see the module's docstring)
+    and returns its (n, m) interpretable matrix (all the row's features,
+    fixed ones included): ``scaled`` itself when every feature is a column.
+    Missing values and the single columns' values in one native pass."""
+    if fixed is not None:
+        inverse[:, fixed] = row[fixed]
+        scaled[:, fixed] = scaled[0, fixed]
+    if layout is None:
+        return scaled
+    n, d = scaled.shape
+    n_cols = sum(1 for k, _ in spec.kinds if k == "col")
+    z = np.empty((n, len(spec.kinds)))
+    cols = np.array([j for _, j in spec.kinds[:n_cols]], dtype=np.int64)
+    if layout.missing_rate is not None:
+        rates = np.where(layout.group_of < 0, layout.missing_rate, 0.0)
+        if fixed is not None:
+            rates[fixed] = 0.0
+        mcols = [j for k, j in spec.kinds if k == "missing"]
+        _native.tabular_missing_overlay(
+            inverse, scaled, z, rates.tolist(), row, cols.tolist(), mcols,
+            n_cols + len(layout.groups), seed,
+        )  # fmt: skip
+    else:
+        z[:, :n_cols] = scaled if n_cols == d else scaled[:, cols]
+    if layout.groups:
+        rng = np.random.default_rng(mix_seed(seed, _STREAM))
+        for g, ((_, gcols), values) in enumerate(zip(layout.groups, layout.group_values)):
+            own = row[gcols]
+            if fixed is None or gcols[0] not in fixed:
+                keep = np.asarray(rng.random(n) < 0.5)
+                keep[0] = True
+                drawn = values[rng.integers(values.shape[0], size=n)]
+                inverse[:, gcols] = np.where(keep[:, None], own, drawn)
+            block = inverse[:, gcols]
+            eq = block == own
+            if np.isnan(own).any():
+                eq |= np.isnan(block) & np.isnan(own)
+            z[:, n_cols + g] = eq.all(axis=1)
+    return z
+
+
+def euclidean(z: np.ndarray) -> np.ndarray:
+    """Each sample's euclidean distance to row 0 (numpy: one pass, no thread pool)."""
+    diff = z - z[0]
+    return np.sqrt(np.einsum("ij,ij->i", diff, diff))
