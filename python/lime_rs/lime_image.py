@@ -43,8 +43,14 @@ import numpy as np
 
 from lime_rs import _native, lime_base
 from lime_rs._pipeline import FitOptions, Neighbourhood, choose_labels, exponential_kernel, fit
-from lime_rs._random import check_random_state, draw_seed
-from lime_rs._validation import check_feature_selection, check_int
+from lime_rs._random import check_random_state, draw_seed, rewind, snapshot
+from lime_rs._validation import (
+    check_feature_selection,
+    check_int,
+    check_kernel_width,
+    check_model_output,
+    threads_from_env,
+)
 from lime_rs.wrappers.scikit_image import quickshift_rs
 
 
@@ -91,6 +97,13 @@ class ImageExplanation:
             temp[shown] = image[shown]
             mask[shown] = 1
             return temp, mask
+        if image.ndim != 3 or image.shape[-1] < 2:
+            raise ValueError(
+                f"get_image_and_mask: with positive_only=False and negative_only=False the "
+                f"superpixels are coloured in channels 0 (against) and 1 (for), but the image "
+                f"has shape {image.shape}; explain an RGB image (a grayscale one as 2-D, or "
+                f"np.repeat(image, 3, axis=-1)), or pass positive_only=True or negative_only=True"
+            )
         brightest = np.max(image)
         for f, w in exp[:num_features]:
             if np.abs(w) < min_weight:
@@ -309,6 +322,12 @@ def _fudged_image(image: np.ndarray, pixel_feature: np.ndarray, n_features: int,
             means[:, k] = sums / counts
         fudged.reshape(-1, channels)[...] = means[pixel_feature]
     else:
+        colour = np.asarray(hide_color)
+        if colour.dtype.kind in "fc" and not (colour.dtype.kind == "f" and np.isfinite(colour).all()):
+            raise ValueError(
+                f"hide_color: must be a real, finite colour (or None for each superpixel's mean "
+                f"colour), got {hide_color!r:.80}"
+            )
         try:
             fudged[:] = hide_color
         except (TypeError, ValueError, OverflowError) as exc:
@@ -323,33 +342,6 @@ def _as_bytes(image: np.ndarray) -> np.ndarray:
     """A (pixels, channels * itemsize) uint8 view of a C-contiguous image."""
     h, w, c = image.shape
     return image.reshape(h * w, c).view(np.uint8)
-
-
-def _check_predictions(preds: Any, n_rows: int, n_labels: int | None) -> np.ndarray:
-    try:
-        preds = np.asarray(preds, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"classifier_fn: expected an array of prediction probabilities, got "
-            f"{type(preds).__name__}: {exc}"
-        ) from None
-    if preds.ndim != 2:
-        raise ValueError(
-            f"classifier_fn: expected a 2-D array (one row of class probabilities per image), "
-            f"got an array of shape {preds.shape}"
-        )
-    if preds.shape[0] != n_rows:
-        raise ValueError(
-            f"classifier_fn: returned {preds.shape[0]} rows for a batch of {n_rows} images; "
-            f"expected one row per image"
-        )
-    if n_labels is not None and preds.shape[1] != n_labels:
-        raise ValueError(
-            f"classifier_fn: returned {preds.shape[1]} columns, but {n_labels} for an earlier batch"
-        )
-    if not np.isfinite(preds).all():
-        raise ValueError("classifier_fn: returned NaN or infinity")
-    return preds
 
 
 def _references(obj: object) -> float:
@@ -416,8 +408,7 @@ def _prepare(image: Any, seeds: _Seeds, segmentation_fn: Callable | None,
 
 
 def _num_threads() -> int:
-    env = os.environ.get("LIME_RS_NUM_THREADS", "")
-    return max(1, int(env)) if env.isdigit() else os.cpu_count() or 1
+    return threads_from_env() or os.cpu_count() or 1
 
 
 def _ahead(
@@ -468,7 +459,8 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
         nonlocal n_labels, rows
         assert batch is not None
         chunk = batch if rows == len(batch) else batch[:rows]
-        preds = _check_predictions(classifier_fn(chunk), rows, n_labels)
+        preds = check_model_output(classifier_fn(chunk), rows, "classifier_fn", unit="images",
+                                   columns=n_labels)  # fmt: skip
         del chunk
         n_labels = preds.shape[1]
         at = 0
@@ -548,7 +540,7 @@ class LimeImageExplainer:
                 will be used to generate random numbers. If None, the random
                 state will be initialized using the internal numpy seed.
         """
-        kernel_fn = partial(kernel or exponential_kernel, kernel_width=float(kernel_width))
+        kernel_fn = partial(kernel or exponential_kernel, kernel_width=check_kernel_width(kernel_width))
         self.random_state = check_random_state(random_state)
         self.feature_selection = feature_selection
         self.base = lime_base.LimeBase(kernel_fn, verbose, random_state=self.random_state)
@@ -651,8 +643,13 @@ class LimeImageExplainer:
                 for image in images)  # fmt: skip
         threads = 1 if count == 1 else _num_threads()
         total = None if count is None else count * opts.num_samples
+        saved = snapshot(self.random_state)
         instances = _predict(_ahead(_prepare, jobs, threads), classifier_fn, opts, total)
-        return [self._explain(inst, opts) for inst in instances]
+        try:
+            return [self._explain(inst, opts) for inst in instances]
+        except BaseException:
+            rewind(saved)  # a retry gives what a first try would have given
+            raise
 
     def _draw_seeds(self, random_seed: int | None) -> _Seeds:
         segmentation = _randint(self.random_state, 1000) if random_seed is None else random_seed
