@@ -28,10 +28,7 @@ def as_float_array(value: Any, name: str, ndim: int, *, allow_nan: bool = False)
             f"{name}: expected an array of numbers, got {type(value).__name__}: {exc}"
         ) from None
     if complex_:
-        raise TypeError(
-            f"{name}: complex numbers are not supported (got dtype {arr.dtype}); pass real "
-            "values (np.real or np.abs of them if that is what they mean)"
-        )
+        check_real(arr, name)
     if arr.ndim != ndim:
         raise ValueError(
             f"{name}: expected a {ndim}-D array, got an array of shape {arr.shape}"
@@ -47,6 +44,17 @@ def as_float_array(value: Any, name: str, ndim: int, *, allow_nan: bool = False)
             f"{name}: contains NaN or infinity (first at index {tuple(int(i) for i in bad)})"
         )
     return np.ascontiguousarray(arr)
+
+
+def check_real(arr: Any, name: str) -> None:
+    """Refuses complex arrays (numpy would drop the imaginary part with only a
+    ComplexWarning; lime raises a TypeError)."""
+    dtype = getattr(arr, "dtype", None)
+    if dtype is not None and getattr(dtype, "kind", None) == "c":
+        raise TypeError(
+            f"{name}: complex numbers are not supported (got dtype {dtype}); pass real "
+            "values (np.real or np.abs of them if that is what they mean)"
+        )
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
@@ -99,12 +107,18 @@ def _numeric(yss: Any, who: str) -> np.ndarray:
             "real (take np.real or np.abs of it if that is what it means)"
         )
     if kind == "O":
-        bad = next((v for v in arr.flat if not isinstance(v, numbers.Real)), None)
+        # numbers (Decimal, Fraction, ...) convert; strings would parse, complex lose a part
+        bad = next((v for v in arr.flat if isinstance(v, str | bytes | complex)), None)
         if bad is None:
-            return arr.astype(np.float64)
+            try:
+                return arr.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                bad = exc
         raise TypeError(
             f"{who}: returned an object array holding {type(bad).__name__} values "
             f"({bad!r:.40}); expected numbers (class probabilities or predictions)"
+            if not isinstance(bad, Exception)
+            else f"{who}: returned an object array that is not all numbers: {bad}"
         )
     raise TypeError(
         f"{who}: returned an array of dtype {arr.dtype} (e.g. {arr.flat[0]!r:.40}) where "

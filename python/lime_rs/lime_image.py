@@ -323,7 +323,9 @@ def _fudged_image(image: np.ndarray, pixel_feature: np.ndarray, n_features: int,
         fudged.reshape(-1, channels)[...] = means[pixel_feature]
     else:
         colour = np.asarray(hide_color)
-        if colour.dtype.kind in "fc" and not (colour.dtype.kind == "f" and np.isfinite(colour).all()):
+        if colour.dtype.kind in "fc" and not (
+            colour.dtype.kind == "f" and np.isfinite(colour).all()
+        ):
             raise ValueError(
                 f"hide_color: must be a real, finite colour (or None for each superpixel's mean "
                 f"colour), got {hide_color!r:.80}"
@@ -540,7 +542,9 @@ class LimeImageExplainer:
                 will be used to generate random numbers. If None, the random
                 state will be initialized using the internal numpy seed.
         """
-        kernel_fn = partial(kernel or exponential_kernel, kernel_width=check_kernel_width(kernel_width))
+        kernel_fn = partial(
+            kernel or exponential_kernel, kernel_width=check_kernel_width(kernel_width)
+        )
         self.random_state = check_random_state(random_state)
         self.feature_selection = feature_selection
         self.base = lime_base.LimeBase(kernel_fn, verbose, random_state=self.random_state)

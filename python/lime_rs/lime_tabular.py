@@ -48,6 +48,7 @@ from lime_rs._validation import (
     check_int,
     check_kernel_width,
     check_model_output,
+    check_real,
 )
 from lime_rs.discretize import (  # the discretizers are importable from here, as in lime
     BaseDiscretizer,
@@ -443,6 +444,7 @@ class LimeTabularExplainer:
         moments: Moments | None = None
         if sparse:
             data = training_data.tocsr()
+            check_real(data, "training_data")
             if data.ndim != 2:
                 raise ValueError(f"training_data: expected a 2-D matrix, got shape {data.shape}")
             moments = _sparse_moments(data)
@@ -858,6 +860,7 @@ class LimeTabularExplainer:
 
         d = self.scaler.mean_.shape[0]
         row = sp.csr_matrix(data_row)
+        check_real(row, "data_row")
         if row.shape != (1, d):
             raise ValueError(
                 f"data_row: expected a sparse row of shape (1, {d}), got shape {row.shape}"
@@ -1123,6 +1126,7 @@ def _check_batch(data: Any, d: int) -> Any:
                 f"data: expected a matrix with {d} columns (one row per instance), got shape "
                 f"{data.shape}"
             )
+        check_real(data, "data")
         return data
     if not isinstance(data, np.ndarray):
         try:
@@ -1151,6 +1155,7 @@ def _check_batch(data: Any, d: int) -> Any:
         raise ValueError(
             f"data: rows have {data.shape[1]} values but the training data has {d} columns"
         )
+    check_real(data, "data")
     try:
         return np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError) as exc:
