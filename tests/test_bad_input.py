@@ -323,6 +323,57 @@ def test_failed_batch_rewinds_image(picture):
     assert [e.local_exp for e in retry] == [e.local_exp for e in first]
 
 
+# --- 1. huge num_samples: MemoryError naming num_samples, never an abort ---
+
+_HUGE = textwrap.dedent(
+    """
+    import numpy as np, scipy.sparse as sp
+    from lime_rs.lime_tabular import LimeTabularExplainer
+    from lime_rs.lime_text import LimeTextExplainer
+    from lime_rs.lime_image import LimeImageExplainer
+    X = np.random.RandomState(0).rand(100, 4)
+    f = lambda Z: np.c_[1 - Z[:, 0], Z[:, 0]]
+    half = lambda docs: np.ones((docs.shape[0] if hasattr(docs, "shape") else len(docs), 2)) / 2
+    seg = lambda im: np.arange(64).reshape(8, 8) // 16
+    tab, text, image = LimeTabularExplainer(X), LimeTextExplainer(), LimeImageExplainer()
+    calls = {
+        "tabular": lambda n: tab.explain_instance(X[0], f, num_samples=n),
+        "batch": lambda n: tab.explain_instances(X[:3], f, num_samples=n),
+        "sparse": lambda n: LimeTabularExplainer(sp.csr_matrix(X)).explain_instance(
+            sp.csr_matrix(X[0]), half, num_samples=n),
+        "text": lambda n: text.explain_instance("a b c", half, num_samples=n),
+        "text_batch": lambda n: text.explain_instances(["a b c", "d e"], half, num_samples=n),
+        "image": lambda n: image.explain_instance(np.random.rand(8, 8, 3), half, num_samples=n,
+                                                  segmentation_fn=seg, progress_bar=False),
+    }
+    call = calls[WHICH]
+    try:
+        call(N)
+    except MemoryError as e:
+        print("MemoryError:", e)
+    call(50)  # still usable
+    print("usable")
+    """
+)
+
+
+@pytest.mark.parametrize("which", ["tabular", "batch", "sparse", "text", "text_batch", "image"])
+@pytest.mark.parametrize("n", [10**12, 2**60, 2**61])
+def test_huge_num_samples(which, n):
+    out = _run(f"WHICH, N = {which!r}, {n}\n" + _HUGE)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"MemoryError: num_samples: {n} samples need at least" in out.stdout
+    assert "usable" in out.stdout
+
+
+def test_num_samples_beyond_the_address_space_limit():
+    # 10**9 samples (72 GB) under ulimit -v 6 GiB: a MemoryError, not an abort
+    code = "import resource; resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))\n"
+    out = _run(code + "WHICH, N = 'tabular', 10**9\n" + _HUGE)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "MemoryError: num_samples: 1000000000 samples need at least 67.1 GiB" in out.stdout
+
+
 # --- helpers ---
 
 

@@ -264,3 +264,63 @@ def threads_from_env() -> int | None:
             stacklevel=2,
         )
     return None
+
+
+# --- memory: refuse what cannot fit before any native allocation ---
+
+# Below this a request is not worth reading /proc/meminfo for.
+_SMALL_REQUEST = 256 << 20
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory a new allocation can get: MemAvailable + SwapFree
+    (Linux), else the physical memory, within the address-space limit
+    (ulimit -v); None when unknown."""
+    found = _system_memory()
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            found = soft if found is None else min(found, soft)
+    except (ImportError, OSError, ValueError):
+        pass
+    return found
+
+
+def _system_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            info = {k: v for k, _, v in (line.partition(":") for line in f)}
+        kib = int(info["MemAvailable"].split()[0]) + int(info.get("SwapFree", "0 kB").split()[0])
+        return kib * 1024
+    except (OSError, KeyError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.1f} {unit}"
+    return f"{n} bytes"
+
+
+def check_memory(num_samples: int, bytes_per_sample: int, name: str = "num_samples") -> None:
+    """Raises MemoryError (as numpy does for lime) when ``num_samples``
+    perturbed samples of ``bytes_per_sample`` bytes each cannot fit in memory,
+    before the native code tries (an allocation failure there aborts the
+    interpreter). Python ints: the product never overflows."""
+    need = num_samples * bytes_per_sample
+    if need <= _SMALL_REQUEST:
+        return
+    available = _available_memory()
+    if need >= 1 << 62 or (available is not None and need > available):
+        room = "" if available is None else f", more than the {_size(available)} available"
+        raise MemoryError(
+            f"{name}: {num_samples} samples need at least {_size(need)} ({need} bytes) for the "
+            f"perturbed samples alone{room}; lower {name}"
+        )

@@ -48,6 +48,7 @@ from lime_rs._validation import (
     check_feature_selection,
     check_int,
     check_kernel_width,
+    check_memory,
     check_model_output,
     threads_from_env,
 )
@@ -482,6 +483,7 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
         for inst in instances:
             image = inst.image
             h, w, c = image.shape
+            check_memory(n, 8 * len(inst.ids))  # the masks
             inst.masks = _native.image_masks(inst.seeds.masks, n, len(inst.ids))
             perturber = _native.ImagePerturber(
                 _as_bytes(image), _as_bytes(inst.fudged), inst.pixel_feature, len(inst.ids)

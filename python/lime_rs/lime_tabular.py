@@ -47,6 +47,7 @@ from lime_rs._validation import (
     check_feature_selection,
     check_int,
     check_kernel_width,
+    check_memory,
     check_model_output,
     check_real,
 )
@@ -712,6 +713,8 @@ class LimeTabularExplainer:
     def _check_call(self, predict_fn, labels, top_labels, num_features, num_samples,
                     distance_metric, model_regressor, sampling_method) -> _Call:  # fmt: skip
         num_samples = check_int(num_samples, "num_samples", minimum=2)
+        # scaled and inverse samples, and their distances
+        check_memory(num_samples, 8 * (2 * self.scaler.mean_.shape[0] + 1))
         num_features = check_int(num_features, "num_features", minimum=1)
         if top_labels is not None and not isinstance(top_labels, bool):
             top_labels = check_int(top_labels, "top_labels", minimum=0)

@@ -43,6 +43,7 @@ from lime_rs._validation import (
     check_class_names,
     check_feature_selection,
     check_int,
+    check_memory,
     check_model_output,
 )
 
@@ -905,6 +906,8 @@ class LimeTextExplainer:
     def _sample(self, indexed: _Indexed, num_samples: int, distance_metric: str) -> _Sample:
         """Draw this text's seed, its masks and the perturbed documents."""
         index = indexed._native()
+        # the masks and distances, and the perturbed documents
+        check_memory(num_samples, 8 * (indexed.num_words() + 1) + len(indexed.raw_string()))
         seed = draw_seed(self.random_state)
         data, cosine = index.sample(num_samples, seed)
         distances = _distances(data, cosine, distance_metric)
