@@ -43,6 +43,8 @@ demo: develop chromium
 
 test: develop chromium
 	cargo test --no-default-features --release
+	@# once more with debug assertions on: the core's internal invariants are checked
+	cargo test --no-default-features --profile dev
 	$(PY) -m pytest -q
 	$(MAKE) wheel-test
 
@@ -84,7 +86,7 @@ lint: develop
 	cargo clippy --all-targets -- -D warnings
 	@# The aarch64 target comes from rustup's server; where it cannot be fetched, say so and go on.
 	if rustup target add aarch64-unknown-linux-gnu; then \
-		cargo clippy --all-targets --target aarch64-unknown-linux-gnu -- -D warnings; \
+		cargo clippy --target aarch64-unknown-linux-gnu --no-default-features -- -D warnings; \
 	else echo "make lint: aarch64 target unavailable here; aarch64 clippy not run"; fi
 	$(VENV)/bin/ruff check python tests benches examples scripts
 	$(VENV)/bin/ruff format --check python tests benches examples scripts

@@ -259,31 +259,3 @@ mod tests {
         assert_ne!(derive_seed(7, &[]), derive_seed(7, &[0]));
     }
 }
-
-#[cfg(test)]
-mod perf {
-    use super::*;
-    use rand::Rng;
-    use std::time::Instant;
-
-    #[test]
-    #[ignore]
-    fn words() {
-        for _ in 0..3 {
-            let mut f = FastStream::new(1, &[]);
-            let t = Instant::now();
-            let mut acc = 0u64;
-            for _ in 0..1_500_000 {
-                acc ^= f.next_u64();
-            }
-            let fast = t.elapsed().as_secs_f64() / 1.5e6 * 1e9;
-            let mut s = stream(1, &[]);
-            let t = Instant::now();
-            for _ in 0..1_500_000 {
-                acc ^= s.next_u64();
-            }
-            let plain = t.elapsed().as_secs_f64() / 1.5e6 * 1e9;
-            println!("fast {fast:.2} ns/word, plain {plain:.2} ns/word {acc}");
-        }
-    }
-}

@@ -65,9 +65,10 @@ pub fn select(
             "must be at least 1, got 0",
         ));
     }
-    Ok(match method.resolve(num_features) {
+    let method = method.resolve(num_features);
+    debug_assert!(method != Method::Auto, "resolve never returns Auto");
+    Ok(match method {
         Method::None => (0..design.d).collect(),
-        // `resolve` never returns Auto.
         Method::HighestWeights | Method::Auto => {
             let coef = highest_weights_coef(design, moments)?;
             let weighted: Vec<f64> = coef.iter().zip(instance).map(|(c, x)| c * x).collect();

@@ -99,3 +99,35 @@ def test_native_stubs_match_the_compiled_module():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_native_errors_raise_their_own_exception_classes():
+    from lime_rs import exceptions
+    from lime_rs.lime_base import LimeBase
+
+    nan = np.array([[1.0, np.nan], [2.0, 3.0]])
+    cases = [
+        (exceptions.NonFiniteError, lambda: _native.tabular_column_moments(nan)),
+        (exceptions.ShapeError, lambda: _native.tabular_column_moments(np.zeros((0, 2)))),
+        (
+            exceptions.InvalidValueError,
+            lambda: _native.tabular_percentiles(np.ones((3, 2)), [0], [101.0]),
+        ),
+        (
+            exceptions.NumericalError,
+            # finite values whose weighted sums overflow
+            lambda: LimeBase(lambda d: 1.0 + 0.0 * d).explain_instance_with_data(
+                np.random.RandomState(0).rand(20, 3) * 1.7e308,
+                np.random.RandomState(1).rand(20, 2),
+                np.zeros(20),
+                1,
+                2,
+                "none",
+            ),
+        ),
+    ]
+    for cls, call in cases:
+        assert issubclass(cls, exceptions.LimeError) and issubclass(cls, ValueError)
+        with pytest.raises(cls) as info:
+            call()
+        assert isinstance(info.value, ValueError)  # existing `except ValueError` still catch it

@@ -2,7 +2,6 @@
 //! Each binding converts arguments, releases the GIL around core work and maps
 //! `LimeError` to a Python exception.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::error::LimeError;
@@ -14,8 +13,21 @@ mod submodular;
 mod tabular;
 mod text;
 
+// One Python class per variant, each a subclass of `lime_rs.exceptions.LimeError`
+// and so of `ValueError`.
+pyo3::import_exception!(lime_rs.exceptions, ShapeError);
+pyo3::import_exception!(lime_rs.exceptions, NonFiniteError);
+pyo3::import_exception!(lime_rs.exceptions, InvalidValueError);
+pyo3::import_exception!(lime_rs.exceptions, NumericalError);
+
 pub(crate) fn to_py(err: LimeError) -> PyErr {
-    PyValueError::new_err(err.to_string())
+    let message = err.to_string();
+    match err {
+        LimeError::Shape { .. } => ShapeError::new_err(message),
+        LimeError::NonFinite { .. } => NonFiniteError::new_err(message),
+        LimeError::InvalidValue { .. } => InvalidValueError::new_err(message),
+        LimeError::Numerical(_) => NumericalError::new_err(message),
+    }
 }
 
 pub(crate) trait IntoPyResult<T> {

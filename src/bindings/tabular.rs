@@ -11,7 +11,6 @@ use pyo3::prelude::*;
 use super::IntoPyResult;
 use crate::error::LimeError;
 use crate::sampling::mixture::Bin;
-use crate::sampling::normal::TruncNormal;
 use crate::sampling::tabular::{self, Categorical, Column, Draw, Options};
 use crate::sampling::tabular_stats;
 
@@ -138,26 +137,13 @@ fn tabular_bin_stats<'py>(
         .collect())
 }
 
-fn bin_stats_of(
-    column: usize,
-    mins: &[f64],
-    maxs: &[f64],
-    means: &[f64],
-    stds: &[f64],
-) -> Result<Vec<Bin>, LimeError> {
-    bins_of(column, mins, maxs, means, stds)?;
-    (0..mins.len())
-        .map(|b| Bin::from_stats(mins[b], maxs[b], means[b], stds[b]))
-        .collect()
-}
-
 fn bins_of(
     column: usize,
     mins: &[f64],
     maxs: &[f64],
     means: &[f64],
     stds: &[f64],
-) -> Result<Vec<TruncNormal>, LimeError> {
+) -> Result<Vec<Bin>, LimeError> {
     let k = mins.len();
     if maxs.len() != k || means.len() != k || stds.len() != k {
         return Err(LimeError::shape(
@@ -172,7 +158,7 @@ fn bins_of(
         ));
     }
     (0..k)
-        .map(|b| TruncNormal::from_bin(mins[b], maxs[b], means[b], stds[b]))
+        .map(|b| Bin::from_stats(mins[b], maxs[b], means[b], stds[b]))
         .collect()
 }
 
@@ -266,7 +252,10 @@ fn pooled_array<'py>(
     // `owner`, which becomes the array's base and is never reallocated while
     // alive (its Vec is only taken back in Drop).
     let view = unsafe { ArrayView2::from_shape_ptr(shape, ptr) };
-    Ok(unsafe { PyArray2::borrow_from_array(&view, owner.into_any()) })
+    // SAFETY: the array borrows `view`'s memory and keeps `owner`, which
+    // holds it, as its base object, so the memory lives as long as the array.
+    let array = unsafe { PyArray2::borrow_from_array(&view, owner.into_any()) };
+    Ok(array)
 }
 
 /// The perturbation model of one explainer (built once, used per explanation).
@@ -328,7 +317,7 @@ impl TabularSampler {
                     }
                     if let Some((mins, maxs, mu, sd)) = bins.get(&j) {
                         cat = cat
-                            .with_bins(j, &bin_stats_of(j, mins, maxs, mu, sd).py()?)
+                            .with_bins(j, &bins_of(j, mins, maxs, mu, sd).py()?)
                             .py()?;
                     }
                     Column::Categorical(cat)

@@ -128,30 +128,34 @@ fn pack_rows_portable(x: &[f64], bits: &mut [u8], d: usize, stride: usize) -> bo
 #[target_feature(enable = "avx512f")]
 unsafe fn pack_rows_avx512(x: &[f64], bits: &mut [u8], d: usize, stride: usize) -> bool {
     use std::arch::x86_64::*;
-    let (zero, one) = (_mm512_setzero_pd(), _mm512_set1_pd(1.0));
-    let whole = d / 8;
-    let tail: __mmask8 = (1u8 << (d % 8)).wrapping_sub(1);
-    for (row, out) in x.chunks_exact(d).zip(bits.chunks_exact_mut(stride)) {
-        let mut stray: __mmask8 = 0;
-        for (j, byte) in out.iter_mut().enumerate().take(whole) {
-            // SAFETY: `8j + 8 <= d`, inside the row.
-            let v = _mm512_loadu_pd(row.as_ptr().add(8 * j));
-            let ones = _mm512_cmpeq_pd_mask(v, one);
-            stray |= !(ones | _mm512_cmpeq_pd_mask(v, zero));
-            *byte = ones;
+    // SAFETY: the caller checked AVX-512F; every load stays inside its row (the
+    // per-load notes below say why).
+    unsafe {
+        let (zero, one) = (_mm512_setzero_pd(), _mm512_set1_pd(1.0));
+        let whole = d / 8;
+        let tail: __mmask8 = (1u8 << (d % 8)).wrapping_sub(1);
+        for (row, out) in x.chunks_exact(d).zip(bits.chunks_exact_mut(stride)) {
+            let mut stray: __mmask8 = 0;
+            for (j, byte) in out.iter_mut().enumerate().take(whole) {
+                // SAFETY: `8j + 8 <= d`, inside the row.
+                let v = _mm512_loadu_pd(row.as_ptr().add(8 * j));
+                let ones = _mm512_cmpeq_pd_mask(v, one);
+                stray |= !(ones | _mm512_cmpeq_pd_mask(v, zero));
+                *byte = ones;
+            }
+            if tail != 0 {
+                // SAFETY: the masked load reads only the `d % 8` lanes in the row.
+                let v = _mm512_maskz_loadu_pd(tail, row.as_ptr().add(8 * whole));
+                let ones = _mm512_cmpeq_pd_mask(v, one);
+                stray |= !(ones | _mm512_cmpeq_pd_mask(v, zero)) & tail;
+                out[whole] = ones & tail;
+            }
+            if stray != 0 {
+                return false;
+            }
         }
-        if tail != 0 {
-            // SAFETY: the masked load reads only the `d % 8` lanes in the row.
-            let v = _mm512_maskz_loadu_pd(tail, row.as_ptr().add(8 * whole));
-            let ones = _mm512_cmpeq_pd_mask(v, one);
-            stray |= !(ones | _mm512_cmpeq_pd_mask(v, zero)) & tail;
-            out[whole] = ones & tail;
-        }
-        if stray != 0 {
-            return false;
-        }
+        true
     }
-    true
 }
 
 /// Adds `cᵢ xᵢ` into `out` for each packed row (see [`BitRows::combine`]).
@@ -229,59 +233,63 @@ unsafe fn combine_rows_avx512(
     out: &mut [f64],
 ) {
     use std::arch::x86_64::*;
-    let rows = coef.len();
-    let b = bits.as_ptr();
-    let scaled: Vec<f64> = match p {
-        Some(p) => (0..rows)
-            .map(|i| {
-                let row = b.add(i * stride);
-                let mut acc = [_mm512_setzero_pd(); 8];
-                for j in (0..stride).step_by(8) {
-                    for (u, a) in acc.iter_mut().enumerate() {
-                        // SAFETY: `j + u < stride` and `8(j + u) + 8 <= p.len()`
-                        // (checked by the caller).
-                        let v = _mm512_loadu_pd(p.as_ptr().add(8 * (j + u)));
-                        *a = _mm512_mask_add_pd(*a, *row.add(j + u), *a, v);
+    // SAFETY: the caller checked AVX-512F/DQ and the lengths; the per-access
+    // notes below give each bound.
+    unsafe {
+        let rows = coef.len();
+        let b = bits.as_ptr();
+        let scaled: Vec<f64> = match p {
+            Some(p) => (0..rows)
+                .map(|i| {
+                    let row = b.add(i * stride);
+                    let mut acc = [_mm512_setzero_pd(); 8];
+                    for j in (0..stride).step_by(8) {
+                        for (u, a) in acc.iter_mut().enumerate() {
+                            // SAFETY: `j + u < stride` and `8(j + u) + 8 <= p.len()`
+                            // (checked by the caller).
+                            let v = _mm512_loadu_pd(p.as_ptr().add(8 * (j + u)));
+                            *a = _mm512_mask_add_pd(*a, *row.add(j + u), *a, v);
+                        }
                     }
-                }
-                // The order of `reduce`, in registers.
-                let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
-                let sum = _mm512_add_pd(
-                    _mm512_add_pd(_mm512_add_pd(a0, a1), _mm512_add_pd(a2, a3)),
-                    _mm512_add_pd(_mm512_add_pd(a4, a5), _mm512_add_pd(a6, a7)),
-                );
-                let half = _mm256_add_pd(
-                    _mm512_castpd512_pd256(sum),
-                    _mm512_extractf64x4_pd::<1>(sum),
-                );
-                let quarter = _mm_add_pd(
-                    _mm256_castpd256_pd128(half),
-                    _mm256_extractf128_pd::<1>(half),
-                );
-                let total =
-                    _mm_cvtsd_f64(quarter) + _mm_cvtsd_f64(_mm_unpackhi_pd(quarter, quarter));
-                coef[i] * total
-            })
-            .collect(),
-        None => coef.to_vec(),
-    };
-    let o = out.as_mut_ptr();
-    for j in (0..stride).step_by(8) {
-        let mut acc = [_mm512_setzero_pd(); 8];
-        for (u, a) in acc.iter_mut().enumerate() {
-            // SAFETY: `8(j + u) + 8 <= 8·stride <= out.len()`.
-            *a = _mm512_loadu_pd(o.add(8 * (j + u)));
-        }
-        for (i, &c) in scaled.iter().enumerate() {
-            let c = _mm512_set1_pd(c);
-            let row = b.add(i * stride + j);
+                    // The order of `reduce`, in registers.
+                    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+                    let sum = _mm512_add_pd(
+                        _mm512_add_pd(_mm512_add_pd(a0, a1), _mm512_add_pd(a2, a3)),
+                        _mm512_add_pd(_mm512_add_pd(a4, a5), _mm512_add_pd(a6, a7)),
+                    );
+                    let half = _mm256_add_pd(
+                        _mm512_castpd512_pd256(sum),
+                        _mm512_extractf64x4_pd::<1>(sum),
+                    );
+                    let quarter = _mm_add_pd(
+                        _mm256_castpd256_pd128(half),
+                        _mm256_extractf128_pd::<1>(half),
+                    );
+                    let total =
+                        _mm_cvtsd_f64(quarter) + _mm_cvtsd_f64(_mm_unpackhi_pd(quarter, quarter));
+                    coef[i] * total
+                })
+                .collect(),
+            None => coef.to_vec(),
+        };
+        let o = out.as_mut_ptr();
+        for j in (0..stride).step_by(8) {
+            let mut acc = [_mm512_setzero_pd(); 8];
             for (u, a) in acc.iter_mut().enumerate() {
-                // SAFETY: `i·stride + j + u < bits.len()`.
-                *a = _mm512_mask_add_pd(*a, *row.add(u), *a, c);
+                // SAFETY: `8(j + u) + 8 <= 8·stride <= out.len()`.
+                *a = _mm512_loadu_pd(o.add(8 * (j + u)));
             }
-        }
-        for (u, a) in acc.iter().enumerate() {
-            _mm512_storeu_pd(o.add(8 * (j + u)), *a);
+            for (i, &c) in scaled.iter().enumerate() {
+                let c = _mm512_set1_pd(c);
+                let row = b.add(i * stride + j);
+                for (u, a) in acc.iter_mut().enumerate() {
+                    // SAFETY: `i·stride + j + u < bits.len()`.
+                    *a = _mm512_mask_add_pd(*a, *row.add(u), *a, c);
+                }
+            }
+            for (u, a) in acc.iter().enumerate() {
+                _mm512_storeu_pd(o.add(8 * (j + u)), *a);
+            }
         }
     }
 }
@@ -411,7 +419,7 @@ pub(crate) mod tests {
     /// 0/1 rows as lime's text explainer draws them (row 0 all ones, each
     /// other row keeps a random share of the columns), labels, weights.
     pub(crate) fn document(n: usize, d: usize) -> (Array2<f64>, Array1<f64>, Vec<f64>) {
-        let mut next = crate::linear::timing::noise();
+        let mut next = crate::linear::test_data::noise();
         let mut keep = vec![1.0; n];
         for k in keep.iter_mut().skip(1) {
             *k = next() + 0.5;
@@ -547,43 +555,5 @@ pub(crate) mod tests {
         bad[7] = f64::NAN;
         assert!(ridge(&bits, &w, bad.view(), 0.01, 500, |_| true).is_none());
         assert!(ridge(&bits, &w, y.view(), 0.0, 500, |_| true).is_none());
-    }
-}
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-
-    /// `cargo test --release --no-default-features binary_timing -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn binary_timing() {
-        let (x, y, w) = tests::document(5000, 1000);
-        let best = crate::linear::timing::best;
-        let pack = best(&|| {
-            std::hint::black_box(BitRows::pack(x.view()));
-        });
-        let bits = BitRows::pack(x.view()).expect("0/1");
-        let p = vec![0.5; 1000];
-        let product = best(&|| {
-            std::hint::black_box(bits.combine(&w, Some(&p)));
-        });
-        let sum = best(&|| {
-            std::hint::black_box(bits.combine(&w, None));
-        });
-        println!("Xᵀw alone {:.3} ms", sum * 1e3);
-        let iterations = ridge(&bits, &w, y.view(), 0.01, 500, |_| true)
-            .expect("ok")
-            .iterations;
-        let solve = best(&|| {
-            std::hint::black_box(ridge(&bits, &w, y.view(), 0.01, 500, |_| true));
-        });
-        println!(
-            "5000x1000: pack {:.2} ms, one product {:.3} ms, ridge {:.2} ms ({iterations} iterations, {} threads)",
-            pack * 1e3,
-            product * 1e3,
-            solve * 1e3,
-            crate::pool::num_threads()
-        );
     }
 }

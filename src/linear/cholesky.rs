@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn factor_reproduces_the_matrix() {
         let k = 13;
-        let mut next = crate::linear::timing::noise();
+        let mut next = crate::linear::test_data::noise();
         let b: Vec<f64> = (0..k * k).map(|_| next()).collect();
         // A = B Bᵀ + I: symmetric positive definite.
         let a: Vec<f64> = (0..k * k)

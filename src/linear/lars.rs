@@ -567,33 +567,3 @@ mod tests {
         assert!(lars_lasso_path(huge.view(), array![1.0, 2.0].view()).is_err());
     }
 }
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-
-    /// `cargo test --profile dev-release --no-default-features lars_timing -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn lars_timing() {
-        let (n, d) = (5000, 30);
-        // Deterministic pseudo-random data (xorshift), weighted like lime's.
-        let mut next = crate::linear::timing::noise();
-        let x = Array2::from_shape_fn((n, d), |_| next());
-        let y = ndarray::Array1::from_shape_fn(n, |i| x.row(i).sum() + next());
-        let best = crate::linear::timing::best;
-        let per_x = best(&|| {
-            std::hint::black_box(lars_lasso_path(x.view(), y.view()).expect("valid"));
-        });
-        let (g, xty) = moments(x.view(), y.view());
-        let gm = Mat::<f64>::from_fn(d, d, |i, j| g[i * d + j]);
-        let per_g = best(&|| {
-            std::hint::black_box(lars_lasso_path_gram(gm.as_ref(), &xty, n).expect("valid"));
-        });
-        println!(
-            "x entry {:.1} µs, gram entry {:.1} µs",
-            per_x * 1e6,
-            per_g * 1e6
-        );
-    }
-}

@@ -236,7 +236,7 @@ unsafe fn fill<S: Lanes>(rows: &MeatRows<'_>, b0: usize, nb: usize, z: &mut [f64
     let n8 = nb.div_ceil(8) * 8;
     let (xp, zp) = (rows.x.as_ptr(), z.as_mut_ptr());
     let (yc, wc) = yw.split_at_mut(BLOCK);
-    // SAFETY (whole body): x[(b0 + r)·d + f] with r < nb and f < d; z rows
+    // SAFETY: (whole body) x[(b0 + r)·d + f] with r < nb and f < d; z rows
     // j < k at offsets below n8 <= BLOCK; y[(b0 + r)·l + col] with col < l;
     // yc, wc below n8 <= BLOCK.
     unsafe {
@@ -319,7 +319,7 @@ unsafe fn tile<S: Lanes, const TS: usize, const DIAG: bool>(
 ) {
     let per = 8 / S::W;
     let (zp, ap) = (z.as_ptr(), acc.lanes.as_mut_ptr());
-    // SAFETY (whole body): z rows a0 + i, b0 + j < padded q, chunk offsets
+    // SAFETY: (whole body) z rows a0 + i, b0 + j < padded q, chunk offsets
     // below n8·8 <= BLOCK; acc entries of the lower blocks (a >= b, or in
     // one diagonal block), lanes below 8.
     unsafe {
@@ -368,7 +368,7 @@ unsafe fn tile<S: Lanes, const TS: usize, const DIAG: bool>(
 mod tests {
     use super::*;
 
-    use crate::linear::timing::patterned as data;
+    use crate::linear::test_data::patterned as data;
 
     /// The meat pass: every kernel gives the same bits, which match a
     /// direct sum to rounding, for gathered and contiguous selections.
@@ -420,10 +420,11 @@ mod tests {
                     );
                 }
             }
-            if Kernel::detect().is_none() {
-                continue;
-            }
             for kernel in [Kernel::Avx512, Kernel::Avx2] {
+                if !kernel.runs_here() {
+                    eprintln!("skipped: this CPU cannot run the {kernel:?} kernel");
+                    continue;
+                }
                 let (a2, s2) = accumulate_meat(kernel, &rows, 5, n).unwrap();
                 // the lower triangle (tilings differ above it)
                 let lower = (0..k).flat_map(|c| (c..k).map(move |r| c * k + r));

@@ -10,7 +10,7 @@ pub mod meat;
 pub mod ridge;
 pub mod small_gram;
 #[cfg(test)]
-pub(crate) mod timing;
+pub(crate) mod test_data;
 
 pub use gram::{Design, LabelMoments};
 pub use ridge::RidgeFit;

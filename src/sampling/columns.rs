@@ -7,7 +7,9 @@
 //! register permutes). Both placements compute the same operations in the
 //! same order, so the bits do not depend on the CPU.
 
-use crate::sampling::mixture::{decode, piece_bits, Proposals};
+#[cfg(target_arch = "x86_64")]
+use crate::sampling::mixture::piece_bits;
+use crate::sampling::mixture::{decode, Proposals};
 
 /// One categorical value's outputs in a call: `scaled` gets `hit` (1 when
 /// it is the instance's value or bin), `inverse` gets `base + step · at` for
@@ -93,70 +95,73 @@ unsafe fn place_avx512(
     rare: &mut [u16],
 ) -> usize {
     use std::arch::x86_64::*;
-
-    let mut table = [[0.0f64; 16]; 3];
-    for (k, o) in outs.iter().enumerate() {
-        (table[0][k], table[1][k], table[2][k]) = (o.hit, o.base, o.step);
-    }
-    let load = |v: &[f64]| _mm512_loadu_pd(v.as_ptr());
-    let (hit_lo, hit_hi) = (load(&table[0][..8]), load(&table[0][8..]));
-    let (base_lo, base_hi) = (load(&table[1][..8]), load(&table[1][8..]));
-    let (step_lo, step_hi) = (load(&table[2][..8]), load(&table[2][8..]));
-    let [sa, sb, sc] = piece_bits::shape_columns();
-    let (sa, sb, sc) = (load(&sa), load(&sb), load(&sc));
-    let scale = _mm512_set1_pd(1.0 / (1u64 << 32) as f64);
-    let one = _mm512_set1_pd(1.0);
-    let low32 = _mm512_set1_epi64(0xFFFF_FFFF);
-    let odd = _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1);
-    let first_rare = _mm512_set1_epi64(piece_bits::FIRST_RARE_KIND as i64);
-    let whole = pieces.len() / 8 * 8;
-    let mut pending = 0;
-    for i in (0..whole).step_by(8) {
-        // SAFETY (loads and stores): `i + 8 <= pieces.len()`, and the
-        // caller checked words (2 per row) and the rest (1 per row).
-        let p = _mm512_loadu_si512(pieces.as_ptr().add(i).cast());
-        let w0 = _mm512_loadu_si512(words.as_ptr().add(2 * i).cast());
-        let w1 = _mm512_loadu_si512(words.as_ptr().add(2 * i + 8).cast());
-        let place = _mm512_permutex2var_epi64(w0, odd, w1);
-        let u = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(place, 32)), scale);
-        let v = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_and_si512(place, low32)), scale);
-        let top = _mm512_max_pd(u, v);
-        let kind = _mm512_and_si512(
-            _mm512_srli_epi64(p, piece_bits::KIND_SHIFT),
-            _mm512_set1_epi64(0xFF),
-        );
-        let strip = _mm512_and_si512(
-            _mm512_srli_epi64(p, piece_bits::STRIP_SHIFT),
-            _mm512_set1_epi64(0xFFFF),
-        );
-        // (strip + a) + (b · top + c · u), as `decode`
-        let at = _mm512_add_pd(
-            _mm512_add_pd(_mm512_cvtepu64_pd(strip), _mm512_permutexvar_pd(kind, sa)),
-            _mm512_add_pd(
-                _mm512_mul_pd(_mm512_permutexvar_pd(kind, sb), top),
-                _mm512_mul_pd(_mm512_permutexvar_pd(kind, sc), u),
-            ),
-        );
-        let value = _mm512_and_si512(p, low32);
-        let hit = _mm512_permutex2var_pd(hit_lo, value, hit_hi);
-        let base = _mm512_permutex2var_pd(base_lo, value, base_hi);
-        let step = _mm512_permutex2var_pd(step_lo, value, step_hi);
-        let out = _mm512_add_pd(base, _mm512_mul_pd(step, at));
-        let dist = target.distances.as_mut_ptr().add(i);
-        _mm512_storeu_pd(
-            dist,
-            _mm512_add_pd(_mm512_loadu_pd(dist), _mm512_sub_pd(one, hit)),
-        );
-        _mm512_storeu_pd(target.scaled.as_mut_ptr().add(i), hit);
-        _mm512_storeu_pd(target.inverse.as_mut_ptr().add(i), out);
-        let mut mask = _mm512_cmpge_epu64_mask(kind, first_rare);
-        while mask != 0 {
-            rare[pending] = (i + mask.trailing_zeros() as usize) as u16;
-            pending += 1;
-            mask &= mask - 1;
+    // SAFETY: the caller checked AVX-512F/DQ and the slice lengths; the
+    // per-access notes below give each bound.
+    unsafe {
+        let mut table = [[0.0f64; 16]; 3];
+        for (k, o) in outs.iter().enumerate() {
+            (table[0][k], table[1][k], table[2][k]) = (o.hit, o.base, o.step);
         }
+        let load = |v: &[f64]| _mm512_loadu_pd(v.as_ptr());
+        let (hit_lo, hit_hi) = (load(&table[0][..8]), load(&table[0][8..]));
+        let (base_lo, base_hi) = (load(&table[1][..8]), load(&table[1][8..]));
+        let (step_lo, step_hi) = (load(&table[2][..8]), load(&table[2][8..]));
+        let [sa, sb, sc] = piece_bits::shape_columns();
+        let (sa, sb, sc) = (load(&sa), load(&sb), load(&sc));
+        let scale = _mm512_set1_pd(1.0 / (1u64 << 32) as f64);
+        let one = _mm512_set1_pd(1.0);
+        let low32 = _mm512_set1_epi64(0xFFFF_FFFF);
+        let odd = _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1);
+        let first_rare = _mm512_set1_epi64(piece_bits::FIRST_RARE_KIND as i64);
+        let whole = pieces.len() / 8 * 8;
+        let mut pending = 0;
+        for i in (0..whole).step_by(8) {
+            // SAFETY: (loads and stores) `i + 8 <= pieces.len()`, and the
+            // caller checked words (2 per row) and the rest (1 per row).
+            let p = _mm512_loadu_si512(pieces.as_ptr().add(i).cast());
+            let w0 = _mm512_loadu_si512(words.as_ptr().add(2 * i).cast());
+            let w1 = _mm512_loadu_si512(words.as_ptr().add(2 * i + 8).cast());
+            let place = _mm512_permutex2var_epi64(w0, odd, w1);
+            let u = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(place, 32)), scale);
+            let v = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_and_si512(place, low32)), scale);
+            let top = _mm512_max_pd(u, v);
+            let kind = _mm512_and_si512(
+                _mm512_srli_epi64(p, piece_bits::KIND_SHIFT),
+                _mm512_set1_epi64(0xFF),
+            );
+            let strip = _mm512_and_si512(
+                _mm512_srli_epi64(p, piece_bits::STRIP_SHIFT),
+                _mm512_set1_epi64(0xFFFF),
+            );
+            // (strip + a) + (b · top + c · u), as `decode`
+            let at = _mm512_add_pd(
+                _mm512_add_pd(_mm512_cvtepu64_pd(strip), _mm512_permutexvar_pd(kind, sa)),
+                _mm512_add_pd(
+                    _mm512_mul_pd(_mm512_permutexvar_pd(kind, sb), top),
+                    _mm512_mul_pd(_mm512_permutexvar_pd(kind, sc), u),
+                ),
+            );
+            let value = _mm512_and_si512(p, low32);
+            let hit = _mm512_permutex2var_pd(hit_lo, value, hit_hi);
+            let base = _mm512_permutex2var_pd(base_lo, value, base_hi);
+            let step = _mm512_permutex2var_pd(step_lo, value, step_hi);
+            let out = _mm512_add_pd(base, _mm512_mul_pd(step, at));
+            let dist = target.distances.as_mut_ptr().add(i);
+            _mm512_storeu_pd(
+                dist,
+                _mm512_add_pd(_mm512_loadu_pd(dist), _mm512_sub_pd(one, hit)),
+            );
+            _mm512_storeu_pd(target.scaled.as_mut_ptr().add(i), hit);
+            _mm512_storeu_pd(target.inverse.as_mut_ptr().add(i), out);
+            let mut mask = _mm512_cmpge_epu64_mask(kind, first_rare);
+            while mask != 0 {
+                rare[pending] = (i + mask.trailing_zeros() as usize) as u16;
+                pending += 1;
+                mask &= mask - 1;
+            }
+        }
+        place(outs, words, pieces, target, rare, whole, pending)
     }
-    place(outs, words, pieces, target, rare, whole, pending)
 }
 
 /// Writes column-major `cols` (`d` columns of `rows` values) into
@@ -192,48 +197,52 @@ fn to_rows_block(cols: &[f64], rows: usize, d: usize, out: &mut [f64], (r0, c0):
 #[target_feature(enable = "avx512f")]
 unsafe fn to_rows_avx512(cols: &[f64], rows: usize, d: usize, out: &mut [f64]) {
     use std::arch::x86_64::*;
-    let (whole_rows, whole_cols) = (rows / 8 * 8, d / 8 * 8);
-    for r in (0..whole_rows).step_by(8) {
-        for c in (0..whole_cols).step_by(8) {
-            // SAFETY: rows r..r + 8 of columns c..c + 8 exist in both.
-            let x: [__m512d; 8] =
-                std::array::from_fn(|k| _mm512_loadu_pd(cols.as_ptr().add((c + k) * rows + r)));
-            // register k of each stage pairs k with k ^ 1, k ^ 2, k ^ 4: after
-            // the third, register k holds row r + k
-            let a: [__m512d; 8] = std::array::from_fn(|k| {
-                let (p, q) = (x[k & !1], x[k | 1]);
-                if k & 1 == 0 {
-                    _mm512_unpacklo_pd(p, q)
-                } else {
-                    _mm512_unpackhi_pd(p, q)
+    // SAFETY: the caller checked AVX-512F; `cols` and `out` hold rows x d values
+    // (the per-access notes below give each bound).
+    unsafe {
+        let (whole_rows, whole_cols) = (rows / 8 * 8, d / 8 * 8);
+        for r in (0..whole_rows).step_by(8) {
+            for c in (0..whole_cols).step_by(8) {
+                // SAFETY: rows r..r + 8 of columns c..c + 8 exist in both.
+                let x: [__m512d; 8] =
+                    std::array::from_fn(|k| _mm512_loadu_pd(cols.as_ptr().add((c + k) * rows + r)));
+                // register k of each stage pairs k with k ^ 1, k ^ 2, k ^ 4: after
+                // the third, register k holds row r + k
+                let a: [__m512d; 8] = std::array::from_fn(|k| {
+                    let (p, q) = (x[k & !1], x[k | 1]);
+                    if k & 1 == 0 {
+                        _mm512_unpacklo_pd(p, q)
+                    } else {
+                        _mm512_unpackhi_pd(p, q)
+                    }
+                });
+                let b: [__m512d; 8] = std::array::from_fn(|k| {
+                    let (p, q) = (a[k & !2], a[k | 2]);
+                    if k & 2 == 0 {
+                        _mm512_shuffle_f64x2::<0b10_00_10_00>(p, q)
+                    } else {
+                        _mm512_shuffle_f64x2::<0b11_01_11_01>(p, q)
+                    }
+                });
+                for k in 0..8 {
+                    let (p, q) = (b[k & !4], b[k | 4]);
+                    let row = if k & 4 == 0 {
+                        _mm512_shuffle_f64x2::<0b10_00_10_00>(p, q)
+                    } else {
+                        _mm512_shuffle_f64x2::<0b11_01_11_01>(p, q)
+                    };
+                    _mm512_storeu_pd(out.as_mut_ptr().add((r + k) * d + c), row);
                 }
-            });
-            let b: [__m512d; 8] = std::array::from_fn(|k| {
-                let (p, q) = (a[k & !2], a[k | 2]);
-                if k & 2 == 0 {
-                    _mm512_shuffle_f64x2::<0b10_00_10_00>(p, q)
-                } else {
-                    _mm512_shuffle_f64x2::<0b11_01_11_01>(p, q)
+            }
+            // the last columns of these rows
+            for j in whole_cols..d {
+                for i in r..r + 8 {
+                    out[i * d + j] = cols[j * rows + i];
                 }
-            });
-            for k in 0..8 {
-                let (p, q) = (b[k & !4], b[k | 4]);
-                let row = if k & 4 == 0 {
-                    _mm512_shuffle_f64x2::<0b10_00_10_00>(p, q)
-                } else {
-                    _mm512_shuffle_f64x2::<0b11_01_11_01>(p, q)
-                };
-                _mm512_storeu_pd(out.as_mut_ptr().add((r + k) * d + c), row);
             }
         }
-        // the last columns of these rows
-        for j in whole_cols..d {
-            for i in r..r + 8 {
-                out[i * d + j] = cols[j * rows + i];
-            }
-        }
+        to_rows_block(cols, rows, d, out, (whole_rows, 0));
     }
-    to_rows_block(cols, rows, d, out, (whole_rows, 0));
 }
 
 #[cfg(test)]

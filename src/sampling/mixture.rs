@@ -473,6 +473,8 @@ impl ColumnDraw {
     fn reject<R: Rng + ?Sized>(&self, first: Piece, (u0, v0): (f64, f64), rng: &mut R) -> f64 {
         let k = first.value as usize;
         let Some(table) = &self.bins[k] else {
+            // only bins have bands and tails
+            debug_assert!(false, "a rejection step for plain value {k}");
             return self.place(k, 0.0);
         };
         let bin = &table.bin;

@@ -1,11 +1,9 @@
 //! The normal distribution pieces tabular sampling needs: the quantile
-//! function (for Latin hypercube samples mapped to N(0, 1)) and exact sampling
-//! from a normal truncated to an interval (lime's `undiscretize`).
+//! function (for Latin hypercube samples mapped to N(0, 1)) and an open
+//! uniform. Truncated normals (lime's `undiscretize`) are drawn by
+//! [`super::mixture::ColumnDraw`].
 
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution, Exp1, StandardNormal};
-
-use crate::error::{LimeError, Result};
 
 /// Evaluates a polynomial with coefficients in increasing degree (Horner).
 #[inline]
@@ -122,144 +120,9 @@ pub fn open01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     ((rng.random::<u64>() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
 }
 
-/// How a standard normal truncated to [a, b] is drawn (all exact rejection
-/// samplers; each accepts with probability above about 1/3).
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Method {
-    /// a == b: lime returns the (standardised) bound itself.
-    Point(f64),
-    /// Wide interval around 0: draw N(0, 1) until inside.
-    Normal { a: f64, b: f64 },
-    /// Narrow interval: uniform proposal, accepted with `exp(peak - x²/2)`.
-    Uniform { a: f64, b: f64, peak: f64 },
-    /// One-sided interval [lo, hi] with lo > 0 (mirrored when `flip`):
-    /// shifted exponential proposal of rate `rate` (Robert, 1995).
-    Exponential {
-        lo: f64,
-        hi: f64,
-        rate: f64,
-        flip: bool,
-    },
-}
-
-/// `loc + scale · Z` with Z ~ N(0, 1) truncated to [a, b]: what lime's
-/// `scipy.stats.truncnorm.rvs(a, b, loc, scale)` draws for one bin.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TruncNormal {
-    loc: f64,
-    scale: f64,
-    method: Method,
-}
-
-/// Rejection loops stop after this many proposals (acceptance is above 1/3,
-/// so this is never reached in practice); the last proposal is then clamped.
-const MAX_TRIES: usize = 10_000;
-
-impl TruncNormal {
-    /// The distribution of one bin: values in `[min, max]` of a normal with
-    /// the bin's `mean` and `std`, standardised exactly as lime does.
-    pub fn from_bin(min: f64, max: f64, mean: f64, std: f64) -> Result<TruncNormal> {
-        let bin = super::mixture::Bin::from_stats(min, max, mean, std)?;
-        TruncNormal::standardised(bin.a, bin.b, bin.loc, bin.scale)
-    }
-
-    /// `loc + scale · Z`, Z truncated to [a, b] (standard units).
-    pub fn standardised(a: f64, b: f64, loc: f64, scale: f64) -> Result<TruncNormal> {
-        if a.is_nan() || b.is_nan() || a > b {
-            return Err(LimeError::invalid(
-                "discretizer",
-                format!(
-                    "a bin's lower bound must not exceed its upper bound (standardised: {a} > {b})"
-                ),
-            ));
-        }
-        let method = if a == b {
-            Method::Point(a)
-        } else if a <= 0.0 && b >= 0.0 {
-            if b - a >= 2.5 {
-                Method::Normal { a, b }
-            } else {
-                Method::Uniform { a, b, peak: 0.0 }
-            }
-        } else {
-            let flip = b < 0.0;
-            let (lo, hi) = if flip { (-b, -a) } else { (a, b) };
-            if hi * hi - lo * lo <= 2.0 {
-                Method::Uniform {
-                    a,
-                    b,
-                    peak: -0.5 * lo * lo,
-                }
-            } else {
-                Method::Exponential {
-                    lo,
-                    hi,
-                    rate: 0.5 * (lo + (lo * lo + 4.0).sqrt()),
-                    flip,
-                }
-            }
-        };
-        Ok(TruncNormal { loc, scale, method })
-    }
-
-    /// One draw.
-    #[inline]
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        let z = match self.method {
-            // lime's quirk, kept for drop-in results: a degenerate bin yields
-            // its standardised bound, not `loc + scale · bound`.
-            Method::Point(z) => return z,
-            Method::Normal { a, b } => {
-                let mut z = 0.0;
-                for _ in 0..MAX_TRIES {
-                    z = StandardNormal.sample(rng);
-                    if a <= z && z <= b {
-                        break;
-                    }
-                }
-                z.clamp(a, b)
-            }
-            Method::Uniform { a, b, peak } => {
-                let mut x = a;
-                for _ in 0..MAX_TRIES {
-                    x = a + (b - a) * rng.random::<f64>();
-                    let u: f64 = rng.random();
-                    if u <= (peak - 0.5 * x * x).exp() {
-                        break;
-                    }
-                }
-                x.clamp(a, b)
-            }
-            Method::Exponential { lo, hi, rate, flip } => {
-                let mut x = lo;
-                for _ in 0..MAX_TRIES {
-                    let e: f64 = Exp1.sample(rng);
-                    x = lo + e / rate;
-                    if x > hi {
-                        continue;
-                    }
-                    let u: f64 = rng.random();
-                    let t = x - rate;
-                    if u <= (-0.5 * t * t).exp() {
-                        break;
-                    }
-                }
-                let x = x.clamp(lo, hi);
-                if flip {
-                    -x
-                } else {
-                    x
-                }
-            }
-        };
-        self.loc + self.scale * z
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::stream;
 
     #[test]
     fn ndtri_known_values() {
@@ -271,74 +134,5 @@ mod tests {
         assert_eq!(ndtri(0.0), f64::NEG_INFINITY);
         assert_eq!(ndtri(1.0), f64::INFINITY);
         assert!(ndtri(1.5).is_nan());
-    }
-
-    fn moments(t: &TruncNormal, n: usize) -> (f64, f64, f64, f64) {
-        let mut rng = stream(3, &[1]);
-        let xs: Vec<f64> = (0..n).map(|_| t.sample(&mut rng)).collect();
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
-        let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min);
-        let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        (mean, var, lo, hi)
-    }
-
-    /// Mean and variance of N(0,1) truncated to [a, b] by numerical integration.
-    fn exact(a: f64, b: f64) -> (f64, f64) {
-        let steps = 200_000;
-        let h = (b - a) / steps as f64;
-        let (mut z, mut m1, mut m2) = (0.0, 0.0, 0.0);
-        for i in 0..=steps {
-            let x = a + h * i as f64;
-            let w = if i == 0 || i == steps { 0.5 } else { 1.0 };
-            let f = w * (-0.5 * x * x).exp();
-            z += f;
-            m1 += f * x;
-            m2 += f * x * x;
-        }
-        let mean = m1 / z;
-        (mean, m2 / z - mean * mean)
-    }
-
-    #[test]
-    fn truncated_moments_match_integration() {
-        for &(a, b) in &[
-            (-1.0, 1.0),
-            (-3.0, 4.0),
-            (0.2, 0.9),
-            (0.5, 6.0),
-            (3.0, 9.0),
-            (-9.0, -2.5),
-            (-0.3, 0.1),
-            (8.0, 8.5),
-            (30.0, 60.0),
-        ] {
-            let t = TruncNormal::standardised(a, b, 0.0, 1.0).unwrap();
-            let (m, v, lo, hi) = moments(&t, 200_000);
-            let (em, ev) = exact(a, b);
-            assert!(lo >= a && hi <= b, "{a} {b}: range {lo} {hi}");
-            let se = (ev / 200_000.0).sqrt();
-            assert!(
-                (m - em).abs() < 5.0 * se + 1e-12,
-                "{a} {b}: mean {m} vs {em}"
-            );
-            assert!(
-                (v - ev).abs() < 0.03 * ev + 1e-9,
-                "{a} {b}: var {v} vs {ev}"
-            );
-        }
-    }
-
-    #[test]
-    fn bins_scale_and_degenerate() {
-        let t = TruncNormal::from_bin(2.0, 3.0, 2.5, 0.5).unwrap();
-        let (m, _, lo, hi) = moments(&t, 10_000);
-        assert!(lo >= 2.0 && hi <= 3.0 && (m - 2.5).abs() < 0.02);
-        // lime: min == max yields the standardised bound
-        let p = TruncNormal::from_bin(4.0, 4.0, 3.0, 2.0).unwrap();
-        assert_eq!(p.sample(&mut stream(1, &[])), 0.5);
-        assert!(TruncNormal::from_bin(3.0, 2.0, 2.5, 1.0).is_err());
-        assert!(TruncNormal::from_bin(1.0, 2.0, 1.5, 0.0).is_err());
-        assert!(TruncNormal::from_bin(f64::NAN, 2.0, 1.5, 1.0).is_err());
     }
 }

@@ -22,7 +22,7 @@ use crate::error::{ensure_finite, LimeError, Result};
 use crate::rng::{stream, FastStream};
 use crate::sampling::columns::{draw_column, to_rows, Out, Target};
 use crate::sampling::mixture::{Bin, ColumnDraw};
-use crate::sampling::normal::{ndtri, open01, TruncNormal};
+use crate::sampling::normal::{ndtri, open01};
 use crate::sampling::tabular_stats::bin_of;
 
 /// Rows per task (and per random stream).
@@ -594,8 +594,9 @@ impl TabularSampler {
     }
 }
 
-/// Draws `bins[idx[i]]` for every i (lime's `get_undiscretize_values`).
-pub fn sample_bins(bins: &[TruncNormal], idx: &[usize], seed: u64) -> Result<Vec<f64>> {
+/// Draws from the truncated normal `bins[idx[i]]` for every i (lime's
+/// `get_undiscretize_values`), each bin as a one-value mixture.
+pub fn sample_bins(bins: &[Bin], idx: &[usize], seed: u64) -> Result<Vec<f64>> {
     if let Some(&bad) = idx.iter().find(|&&i| i >= bins.len()) {
         return Err(LimeError::invalid(
             "values",
@@ -605,11 +606,15 @@ pub fn sample_bins(bins: &[TruncNormal], idx: &[usize], seed: u64) -> Result<Vec
             ),
         ));
     }
+    let draws = bins
+        .iter()
+        .map(|bin| ColumnDraw::new(&[0.0], &[1.0], Some(std::slice::from_ref(bin))))
+        .collect::<Result<Vec<ColumnDraw>>>()?;
     let mut out = vec![0.0; idx.len()];
     let fill = |c: usize, o: &mut [f64], ix: &[usize]| {
         let mut rng = stream(seed, &[BIN_STREAM, c as u64]);
         for (v, &i) in o.iter_mut().zip(ix) {
-            *v = bins[i].sample(&mut rng);
+            *v = draws[i].draw(&mut rng).1;
         }
     };
     const CHUNK: usize = 4096;
@@ -836,160 +841,25 @@ mod tests {
         let mut rng = stream(1, &[]);
         assert!((0..1000).all(|_| c.table.draw(&mut rng) == (1, 2.0)));
     }
-}
-
-#[cfg(test)]
-mod perf {
-    use super::*;
-    use std::time::Instant;
-
-    fn best<F: FnMut()>(mut f: F) -> f64 {
-        let mut b = f64::INFINITY;
-        for _ in 0..30 {
-            let t = Instant::now();
-            f();
-            b = b.min(t.elapsed().as_secs_f64() * 1e3);
-        }
-        b
-    }
-
-    /// 30 quartile-like columns, each value undiscretized from its bin.
-    fn quartile_sampler(d: usize) -> TabularSampler {
-        let cols = (0..d)
-            .map(|j| {
-                let bins: Vec<Bin> = (0..4)
-                    .map(|b| {
-                        let wide = (b == 3) as u8 as f64 * 5.0;
-                        Bin::from_stats(b as f64, b as f64 + 1.0 + wide, b as f64 + 0.5, 0.4)
-                            .unwrap()
-                    })
-                    .collect();
-                Column::Categorical(
-                    Categorical::new(j, vec![0.0, 1.0, 2.0, 3.0], &[0.25; 4])
-                        .unwrap()
-                        .with_edges(vec![1.0, 2.0, 3.0])
-                        .unwrap()
-                        .with_bins(j, &bins)
-                        .unwrap(),
-                )
-            })
-            .collect();
-        TabularSampler::new(cols).unwrap()
-    }
 
     #[test]
-    #[ignore]
-    fn discretized_only() {
-        let (n, d) = (5000, 30);
-        let disc = quartile_sampler(d);
-        let xd: Vec<f64> = (0..d).map(|j| (j % 5) as f64).collect();
-        let o = super::tests::opts(n, 1);
-        let (mut a, mut b, mut c) = (vec![0.0; n * d], vec![0.0; n * d], vec![0.0; n]);
-        let t = best(|| {
-            for _ in 0..10 {
-                disc.sample_into(&xd, o, &mut a, &mut b, &mut c).unwrap();
-            }
-        });
-        println!("discretized {:.3} ms", t / 10.0);
-    }
-
-    #[test]
-    #[ignore]
-    fn timing() {
-        let n = 5000;
-        let d = 30;
-        let mut rng = stream(1, &[]);
-        let mut v = vec![0.0; n * d];
-        println!(
-            "raw normals {:.3} ms",
-            best(|| v
-                .iter_mut()
-                .for_each(|x| *x = StandardNormal.sample(&mut rng)))
-        );
-        println!(
-            "alloc+fill 2 arrays {:.3} ms",
-            best(|| {
-                let mut a = vec![0.0; n * d];
-                let mut b = vec![0.0; n * d];
-                a.iter_mut().zip(b.iter_mut()).for_each(|(x, y)| {
-                    *x = 1.0;
-                    *y = 2.0;
-                });
-                std::hint::black_box((a, b));
-            })
-        );
-        println!(
-            "alloc+normals into 2 arrays {:.3} ms",
-            best(|| {
-                let mut a = vec![0.0; n * d];
-                let mut b = vec![0.0; n * d];
-                a.iter_mut().zip(b.iter_mut()).for_each(|(x, y)| {
-                    let z: f64 = StandardNormal.sample(&mut rng);
-                    *x = z;
-                    *y = 2.0 * z + 1.0;
-                });
-                std::hint::black_box((a, b));
-            })
-        );
-        let cont = TabularSampler::new(
-            (0..d)
-                .map(|j| Column::Continuous {
-                    mean: j as f64,
-                    scale: 1.0 + j as f64,
-                })
-                .collect(),
-        )
-        .unwrap();
-        let x: Vec<f64> = (0..d).map(|j| j as f64).collect();
-        let o = super::tests::opts(n, 1);
-        let (mut a, mut b, mut c) = (vec![0.0; n * d], vec![0.0; n * d], vec![0.0; n]);
-        println!(
-            "continuous {:.3} ms",
-            best(|| {
-                cont.sample_into(&x, o, &mut a, &mut b, &mut c).unwrap();
-            })
-        );
-        let disc = quartile_sampler(d);
-        let xd: Vec<f64> = (0..d).map(|j| (j % 5) as f64).collect();
-        println!(
-            "discretized {:.3} ms",
-            best(|| {
-                disc.sample_into(&xd, o, &mut a, &mut b, &mut c).unwrap();
-            })
-        );
-        let o2 = Options {
-            undiscretize: false,
-            ..o
-        };
-        println!(
-            "categorical only {:.3} ms",
-            best(|| {
-                disc.sample_into(&xd, o2, &mut a, &mut b, &mut c).unwrap();
-            })
-        );
-        let cats: Vec<&Categorical> = disc
-            .columns
-            .iter()
-            .map(|c| match c {
-                Column::Categorical(c) => c,
-                _ => unreachable!(),
-            })
-            .collect();
-        println!(
-            "draws only {:.3} ms",
-            best(|| {
-                let mut acc = 0.0;
-                for chunk in 0..n.div_ceil(256) {
-                    let mut rng = stream(1, &[1, chunk as u64]);
-                    for cat in &cats {
-                        for _ in 0..256 {
-                            let (k, v) = cat.table.draw(&mut rng);
-                            acc += v + k as f64;
-                        }
-                    }
-                }
-                std::hint::black_box(acc);
-            })
-        );
+    fn sample_bins_scale_and_degenerate() {
+        let bins = [
+            Bin::from_stats(2.0, 3.0, 2.5, 0.5).unwrap(),
+            Bin::from_stats(4.0, 4.0, 3.0, 2.0).unwrap(),
+        ];
+        let idx: Vec<usize> = (0..10_000).map(|i| i % 2).collect();
+        let out = sample_bins(&bins, &idx, 3).unwrap();
+        let first: Vec<f64> = out.iter().step_by(2).copied().collect();
+        let mean = first.iter().sum::<f64>() / first.len() as f64;
+        assert!(first.iter().all(|&x| (2.0..=3.0).contains(&x)));
+        assert!((mean - 2.5).abs() < 0.02, "{mean}");
+        // lime: min == max yields the standardised bound
+        assert!(out.iter().skip(1).step_by(2).all(|&x| x == 0.5));
+        assert_eq!(out, sample_bins(&bins, &idx, 3).unwrap());
+        assert!(sample_bins(&bins, &[2], 3).is_err());
+        assert!(Bin::from_stats(3.0, 2.0, 2.5, 1.0).is_err());
+        assert!(Bin::from_stats(1.0, 2.0, 1.5, 0.0).is_err());
+        assert!(Bin::from_stats(f64::NAN, 2.0, 1.5, 1.0).is_err());
     }
 }

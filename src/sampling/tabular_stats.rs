@@ -840,13 +840,15 @@ fn scan_group_avx512<const R: usize>(
     let nb = R - 1;
     let lanes = width.saturating_sub(g * LANES).min(LANES);
     let n_rows = block.len() / width.max(1);
-    if lanes == 0 || nb > MAX_BRACKETS || n_rows > BLOCK_ROWS {
+    let fits = lanes > 0 && nb <= MAX_BRACKETS && n_rows <= BLOCK_ROWS;
+    debug_assert!(fits, "the caller passes a real group and one block");
+    if !fits {
         return;
     }
     let mask: __mmask8 = ((1u32 << lanes) - 1) as __mmask8;
     hits.keys.reserve(n_rows * LANES);
     hits.ids.reserve(n_rows * LANES);
-    // SAFETY (all loads and stores): every array read or written as a vector
+    // SAFETY: (all loads and stores) every array read or written as a vector
     // holds exactly LANES (8) 64-bit values; the masked loads of a row of
     // `block` (`width` values) read only its columns g * LANES + [0, lanes);
     // each row stores one vector at the hits' length and advances it by at
@@ -1053,7 +1055,10 @@ fn scan_chunk(
             {
                 let x: &[f64; LANES] = match x.try_into() {
                     Ok(x) => x,
-                    Err(_) => continue, // chunks_exact: never
+                    Err(_) => {
+                        debug_assert!(false, "chunks_exact gives whole groups");
+                        continue;
+                    }
                 };
                 add_group(x, plan, acc, g * LANES, hits);
             }
@@ -1138,6 +1143,8 @@ fn scan_chunk_best(
     plans: &[GroupPlan],
     simd: bool,
 ) -> ChunkPass {
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = simd; // only x86-64 has the vector pass
     #[cfg(target_arch = "x86_64")]
     if simd
         && std::arch::is_x86_feature_detected!("avx512f")
@@ -1570,6 +1577,14 @@ mod tests {
 
     #[test]
     fn vector_pass_equals_portable_pass_and_moments() {
+        #[cfg(target_arch = "x86_64")]
+        let vector = std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("popcnt");
+        #[cfg(not(target_arch = "x86_64"))]
+        let vector = false;
+        if !vector {
+            eprintln!("skipped vector = portable: this CPU cannot run the AVX-512 quantile pass");
+        }
         use crate::rng::stream;
         use rand::RngExt;
         let mut rng = stream(9, &[]);
@@ -1598,7 +1613,9 @@ mod tests {
             for f in [&all[..], &some[..]] {
                 let fast = quantile_pass(x.view(), f, q, true).unwrap();
                 let slow = quantile_pass(x.view(), f, q, false).unwrap();
-                assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+                if vector {
+                    assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+                }
                 let m = column_moments(x.view()).unwrap();
                 for (i, &c) in f.iter().enumerate() {
                     assert_eq!(fast.moments.mean[i], m.mean[c]);
@@ -1627,37 +1644,5 @@ mod tests {
         assert_eq!((s[1].min, s[1].max), (0.0, 16.0));
         assert_eq!(s[1].counts, vec![3000, 6000]);
         assert!(bin_stats(x.view(), &[2], &[vec![1.0]]).is_err());
-    }
-}
-
-#[cfg(test)]
-mod perf {
-    use super::*;
-    use crate::rng::stream;
-    use ndarray::Array2;
-    use rand_distr::{Distribution, StandardNormal};
-    use std::time::Instant;
-
-    #[test]
-    #[ignore]
-    fn timing() {
-        let mut rng = stream(1, &[]);
-        let x = Array2::from_shape_simple_fn((200_000, 30), || StandardNormal.sample(&mut rng));
-        let f: Vec<usize> = (0..30).collect();
-        let which = std::env::var("PERF_WHICH").unwrap_or_default();
-        let t = Instant::now();
-        for _ in 0..10 {
-            match which.as_str() {
-                "quantile" => drop(quantile_bins(x.view(), &f, &[25.0, 50.0, 75.0]).unwrap()),
-                "percentiles" => drop(percentiles(x.view(), &f, &[25.0, 50.0, 75.0]).unwrap()),
-                "bins" => drop(bin_stats(x.view(), &f, &vec![vec![-0.6, 0.0, 0.6]; 30]).unwrap()),
-                "moments" => drop(column_moments(x.view()).unwrap()),
-                _ => {}
-            }
-        }
-        println!(
-            "{which} {:.1} ms wall per call",
-            t.elapsed().as_secs_f64() * 1e2
-        );
     }
 }

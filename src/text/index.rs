@@ -337,6 +337,7 @@ impl TextIndex {
                 let f = w * 64 + b.trailing_zeros() as usize;
                 b &= b - 1;
                 let Some(range) = self.span_offsets.get(f..f + 2) else {
+                    debug_assert!(false, "feature {f} past the document's features");
                     break;
                 };
                 for &s in &self.feature_spans[range[0]..range[1]] {

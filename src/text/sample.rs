@@ -222,37 +222,3 @@ mod tests {
         assert!(render_rows(&ix, Array2::<f64>::ones((2, 2)).view(), 0..3).is_err());
     }
 }
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-    use crate::text::Splitter;
-
-    /// `cargo test --profile dev-release --no-default-features render_timing -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn render_timing() {
-        let words: Vec<String> = (0..650).map(|i| format!("w{}", (i * 7919) % 280)).collect();
-        let text = words.join(" ") + ".";
-        let sp = Splitter::new(r"[^0-9A-Za-z_]+").unwrap();
-        let ix = TextIndex::from_regex(&text, &sp, true, vec![])
-            .unwrap()
-            .unwrap();
-        let nb = neighbourhood(ix.num_features(), 5000, 1).unwrap();
-        for _ in 0..3 {
-            let t = std::time::Instant::now();
-            let r = render_rows(&ix, nb.data.view(), 0..5000).unwrap();
-            let one = crate::pool::install(rayon::current_num_threads);
-            eprintln!(
-                "d={} render {:?} ({} threads), bytes {}",
-                ix.num_features(),
-                t.elapsed(),
-                one,
-                r.lens.iter().sum::<usize>()
-            );
-            let t = std::time::Instant::now();
-            let _ = neighbourhood(ix.num_features(), 5000, 1).unwrap();
-            eprintln!("sample {:?}", t.elapsed());
-        }
-    }
-}
