@@ -165,11 +165,14 @@ def test_huge_row_blames_data_row(X):
     usable(explainer, X)
 
 
-@pytest.mark.parametrize("discretizer", ["quartile", "decile"])
-def test_huge_training_data_fails_at_construction(X, discretizer):
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"discretizer": "quartile"}, {"discretizer": "decile"}, {"discretize_continuous": False}],
+)
+def test_huge_training_data_fails_at_construction(X, kwargs):
     data = np.r_[X, [[2.4e297, 0, 0, 0]]]
-    with pytest.raises(ValueError, match="training_data: values too large for the discretizer"):
-        LimeTabularExplainer(data, discretizer=discretizer)
+    with pytest.raises(ValueError, match="training_data: values (are )?too large"):
+        LimeTabularExplainer(data, **kwargs)
 
 
 def test_huge_predictions_name_the_model(X):
@@ -372,6 +375,84 @@ def test_num_samples_beyond_the_address_space_limit():
     out = _run(code + "WHICH, N = 'tabular', 10**9\n" + _HUGE)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "MemoryError: num_samples: 1000000000 samples need at least 67.1 GiB" in out.stdout
+
+
+# --- 2. long texts without bag of words: never a features x features matrix ---
+
+
+def _long_doc(words: int, seed: int = 0) -> str:
+    vocab = [f"w{i}" for i in range(300)] + ["good", "bad"]
+    return " ".join(np.random.RandomState(seed).choice(vocab, words))
+
+
+def _sentiment(docs):
+    p = np.array([(d.count("good") + 1) / (d.count("good") + d.count("bad") + 2) for d in docs])
+    return np.c_[1 - p, p]
+
+
+def test_long_text_without_bow_matches_lime_on_the_same_neighbourhood():
+    # 600 positions, 300 samples: more features than samples, so highest_weights
+    # ranks from the ridge solved in the sample space; lime's LimeBase on the same
+    # neighbourhood must give the same local model
+    from lime import lime_base as lb
+
+    from lime_rs import _native
+
+    explainer = LimeTextExplainer(bow=False, random_state=0)
+    indexed = explainer._index(_long_doc(600))
+    data, yss, distances = explainer._data_labels_distances(indexed, _sentiment, 300)
+    yss = np.asarray(yss, dtype=np.float64)
+
+    def kernel(d):
+        return np.sqrt(np.exp(-(d**2) / 25**2))
+
+    for method, k in [("auto", 10), ("highest_weights", 25)]:
+        ref = lb.LimeBase(kernel, random_state=0).explain_instance_with_data(
+            data, yss, distances, 1, k, feature_selection=method
+        )
+        intercept, feats, coefs, score, local_pred = _native.explain_with_data(
+            np.ascontiguousarray(data), yss, kernel(distances), [1], k, method
+        )[0]
+        ref_feats, ref_coefs = zip(*ref[1])
+        assert list(feats) == list(ref_feats)
+        np.testing.assert_allclose(coefs, ref_coefs, rtol=1e-6, atol=1e-9)
+        assert intercept == pytest.approx(ref[0], abs=1e-6)
+        assert score == pytest.approx(ref[2], abs=1e-6)
+        assert local_pred == pytest.approx(float(np.ravel(ref[3])[0]), abs=1e-6)
+
+
+def test_very_long_text_without_bow_fits_in_the_sample_space():
+    # 100,000 positions and 20 samples used to request 80 GB (a d x d matrix) and
+    # panic; under a 6 GiB address-space limit it must simply work
+    code = textwrap.dedent(
+        """
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+        import numpy as np
+        from lime_rs.lime_text import LimeTextExplainer
+        rng = np.random.RandomState(0)
+        doc = " ".join(rng.choice(["good", "bad"] + [f"w{i}" for i in range(500)], 100_000))
+        def model(docs):
+            p = np.array([(d.count("good") + 1) / (d.count("good") + d.count("bad") + 2)
+                          for d in docs])
+            return np.c_[1 - p, p]
+        for seed in range(3):
+            exp = LimeTextExplainer(bow=False, random_state=seed).explain_instance(
+                doc, model, num_samples=20)
+            assert len(exp.as_list()) == 10
+        # a method that needs the d x d matrix says so instead of aborting
+        try:
+            LimeTextExplainer(bow=False, feature_selection="forward_selection").explain_instance(
+                doc, model, num_samples=20, num_features=3)
+        except MemoryError as e:
+            print("MemoryError:", e)
+        print("ok")
+        """
+    )
+    out = _run(code, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "ok" in out.stdout
+    assert "MemoryError: neighborhood_data: 100000 features need a 100000 x 100000" in out.stdout
 
 
 # --- helpers ---
