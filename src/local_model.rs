@@ -166,7 +166,7 @@ fn wide_selection(
 
 /// `highest_weights` without the d × d Gram matrix when the data are wide:
 /// by conjugate gradients on 0/1 data when every ranking is certain
-/// ([`wide_selection`]), else, with more features than samples, from the
+/// ([`wide_selection`]), else, with at least as many features as samples, from the
 /// ridge solved in the sample space ([`dual::ridge_coef`], n × n).
 fn sample_space_selection(
     data: ArrayView2<f64>,
@@ -180,7 +180,7 @@ fn sample_space_selection(
     }
     let nf = settings.num_features;
     let (n, d) = data.dim();
-    if settings.method.resolve(nf) != Method::HighestWeights || d < WIDE || d <= n || nf >= d {
+    if settings.method.resolve(nf) != Method::HighestWeights || d < WIDE || d < n || nf >= d {
         return Ok(None);
     }
     let instance = data.row(0);

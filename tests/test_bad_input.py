@@ -390,17 +390,19 @@ def _sentiment(docs):
     return np.c_[1 - p, p]
 
 
-def test_long_text_without_bow_matches_lime_on_the_same_neighbourhood():
-    # 600 positions, 300 samples: more features than samples, so highest_weights
-    # ranks from the ridge solved in the sample space; lime's LimeBase on the same
-    # neighbourhood must give the same local model
+@pytest.mark.parametrize("samples", [300, 600, 700])
+def test_long_text_without_bow_matches_lime_on_the_same_neighbourhood(samples):
+    # 600 positions: with 300 or 600 samples highest_weights ranks from the ridge
+    # solved in the sample space; with 700 from the 600 x 600 normal equations
+    # (faer's blocked Cholesky). lime's LimeBase on the same neighbourhood must
+    # give the same local model.
     from lime import lime_base as lb
 
     from lime_rs import _native
 
     explainer = LimeTextExplainer(bow=False, random_state=0)
     indexed = explainer._index(_long_doc(600))
-    data, yss, distances = explainer._data_labels_distances(indexed, _sentiment, 300)
+    data, yss, distances = explainer._data_labels_distances(indexed, _sentiment, samples)
     yss = np.asarray(yss, dtype=np.float64)
 
     def kernel(d):
