@@ -11,7 +11,7 @@ use faer::{Accum, Mat, MatRef, Par, Side};
 use ndarray::{ArrayView1, ArrayView2};
 
 use super::gram::check_weights;
-use crate::error::{LimeError, Result};
+use crate::error::{ensure_finite, LimeError, Result};
 
 /// The ridge coefficients (`alpha > 0`) of every column of `x` (n × d) for
 /// the labels `y`, weighted by `w`, from the n × n dual system.
@@ -69,9 +69,9 @@ pub fn ridge_coef(
     for i in 0..n {
         k[(i, i)] += alpha;
     }
-    let llt = k.llt(Side::Lower).map_err(|_| {
-        LimeError::Numerical("the dual ridge system is not positive definite".into())
-    })?;
+    let Ok(llt) = k.llt(Side::Lower) else {
+        return Err(culprit(x, y));
+    };
     let mut a = Mat::<f64>::from_fn(n, 1, |i, _| (y[i] - y_mean) * root[i]);
     llt.solve_in_place(a.as_mut());
     let mut coef = vec![0.0; d];
@@ -82,11 +82,20 @@ pub fn ridge_coef(
         }
     }
     if !coef.iter().all(|c| c.is_finite()) {
-        return Err(LimeError::Numerical(
-            "the neighbourhood's weighted sums overflowed".into(),
-        ));
+        return Err(culprit(x, y));
     }
     Ok(coef)
+}
+
+/// Why the system had no finite solution: NaN or infinity in the data or the
+/// labels (named, as the Gram path names them), else an overflow.
+fn culprit(x: ArrayView2<f64>, y: ArrayView1<f64>) -> LimeError {
+    ensure_finite("neighborhood_data", x.iter())
+        .and_then(|_| ensure_finite("neighborhood_labels", y.iter()))
+        .err()
+        .unwrap_or_else(|| {
+            LimeError::Numerical("the neighbourhood's weighted sums overflowed".into())
+        })
 }
 
 #[cfg(test)]
