@@ -369,6 +369,35 @@ def test_huge_num_samples(which, n):
     assert "usable" in out.stdout
 
 
+def test_native_sampling_refuses_impossible_sizes():
+    # the native layer itself checks (fallible allocation): a MemoryError naming
+    # num_samples even when called directly, past the Python checks
+    code = textwrap.dedent(
+        """
+        import numpy as np
+        from lime_rs import _native
+        from lime_rs.lime_text import IndexedString
+        sampler = _native.TabularSampler([0.0] * 4, [1.0] * 4, {}, {}, {})
+        index = IndexedString("a b c d")._native()
+        for call in (
+            lambda n: _native.image_masks(0, n, 4),
+            lambda n: sampler.sample(np.zeros(4), n, 0, "gaussian", False),
+            lambda n: index.sample(n, 0),
+        ):
+            for n in (2**60, 2**61, 10**15):
+                try:
+                    call(n)
+                    print("no error")
+                except MemoryError as e:
+                    assert str(e).startswith("num_samples: "), e
+        print("ok")
+        """
+    )
+    out = _run(code)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok", out.stdout
+
+
 def test_num_samples_beyond_the_address_space_limit():
     # 10**9 samples (72 GB) under ulimit -v 6 GiB: a MemoryError, not an abort
     code = "import resource; resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))\n"
