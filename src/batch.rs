@@ -155,6 +155,10 @@ fn in_row(row: usize, err: LimeError) -> LimeError {
             detail: format!("{detail} (row {row} of the batch)"),
         },
         LimeError::Numerical(m) => LimeError::Numerical(format!("{m} (row {row} of the batch)")),
+        LimeError::Memory { name, message } => LimeError::Memory {
+            name,
+            message: format!("{message} (row {row} of the batch)"),
+        },
     }
 }
 

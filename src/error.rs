@@ -17,6 +17,9 @@ pub enum LimeError {
     /// The numbers do not admit an answer (e.g. every sample weight is zero).
     #[error("{0}")]
     Numerical(String),
+    /// A buffer sized by an argument cannot be allocated (MemoryError in Python).
+    #[error("{name}: {message}")]
+    Memory { name: &'static str, message: String },
 }
 
 pub type Result<T> = std::result::Result<T, LimeError>;
@@ -30,6 +33,12 @@ impl LimeError {
     }
     pub fn invalid(name: &'static str, message: impl Into<String>) -> Self {
         LimeError::InvalidValue {
+            name,
+            message: message.into(),
+        }
+    }
+    pub fn memory(name: &'static str, message: impl Into<String>) -> Self {
+        LimeError::Memory {
             name,
             message: message.into(),
         }

@@ -3,6 +3,7 @@
 //! Everything outside `bindings` is pure Rust (no pyo3, no numpy) and is
 //! tested by `cargo test --no-default-features`.
 
+pub mod alloc;
 pub mod batch;
 pub mod cpu;
 pub mod distance;

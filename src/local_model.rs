@@ -7,6 +7,7 @@ use ndarray::{ArrayView1, ArrayView2, Axis};
 
 use crate::error::{LimeError, Result};
 use crate::linear::binary::BitRows;
+use crate::linear::dual;
 use crate::linear::gram::check_weights;
 use crate::linear::{Design, RidgeFit};
 use crate::selection::{highest_weights_binary, rank_by_magnitude, select, Method};
@@ -84,7 +85,7 @@ pub fn explain_with_stderr(
     // the caller's Python code after it would pay for it, and with the pool
     // doing the heavy work nothing else on this thread clears it.
     crate::cpu::clear_upper_state();
-    if let Some(selected) = wide_selection(data, labels, weights, which, settings)? {
+    if let Some(selected) = sample_space_selection(data, labels, weights, which, settings)? {
         // Each label's model is then the plain ridge on its own features.
         let plain = Settings {
             method: Method::None,
@@ -163,6 +164,37 @@ fn wide_selection(
         .collect())
 }
 
+/// `highest_weights` without the d × d Gram matrix when the data are wide:
+/// by conjugate gradients on 0/1 data when every ranking is certain
+/// ([`wide_selection`]), else, with at least as many features as samples, from the
+/// ridge solved in the sample space ([`dual::ridge_coef`], n × n).
+fn sample_space_selection(
+    data: ArrayView2<f64>,
+    labels: ArrayView2<f64>,
+    weights: &[f64],
+    which: &[usize],
+    settings: Settings,
+) -> Result<Option<Vec<Vec<usize>>>> {
+    if let Some(selected) = wide_selection(data, labels, weights, which, settings)? {
+        return Ok(Some(selected));
+    }
+    let nf = settings.num_features;
+    let (n, d) = data.dim();
+    if settings.method.resolve(nf) != Method::HighestWeights || d < WIDE || d < n || nf >= d {
+        return Ok(None);
+    }
+    let instance = data.row(0);
+    which
+        .iter()
+        .map(|&l| {
+            let coef = dual::ridge_coef(data, labels.column(l), weights, 0.01)?;
+            let weighted: Vec<f64> = coef.iter().zip(instance).map(|(c, x)| c * x).collect();
+            Ok(rank_by_magnitude(&weighted).into_iter().take(nf).collect())
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
 fn finish(
     design: &Design,
     label: &crate::linear::LabelMoments,
@@ -202,7 +234,7 @@ pub fn select_features(
         method,
         alpha: 1.0,
     };
-    if let Some(mut selected) = wide_selection(data, labels, weights, &[0], settings)? {
+    if let Some(mut selected) = sample_space_selection(data, labels, weights, &[0], settings)? {
         return selected
             .pop()
             .ok_or_else(|| LimeError::Numerical("internal: no selection".into()));

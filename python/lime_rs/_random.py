@@ -17,6 +17,11 @@ def check_random_state(seed: Any) -> RandomState:
     if seed is None or seed is np.random:
         return np.random.mtrand._rand
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if not 0 <= int(seed) < 2**32:
+            raise ValueError(
+                f"random_state: an int seed must be between 0 and 2**32 - 1, got {int(seed)}; "
+                "for any other seed pass np.random.default_rng(seed)"
+            )
         return np.random.RandomState(int(seed))
     if isinstance(seed, np.random.RandomState | np.random.Generator):
         return seed
@@ -31,3 +36,25 @@ def draw_seed(state: RandomState) -> int:
     if isinstance(state, np.random.Generator):
         return int(state.integers(0, 2**63 - 1, dtype=np.int64))
     return int(state.randint(0, 2**63 - 1, dtype=np.int64))
+
+
+def snapshot(*states: Any) -> list[tuple[Any, Any]]:
+    """The random ``states`` (None ignored) as they are now, for ``rewind``."""
+    saved = []
+    for state in {id(s): s for s in states if s is not None}.values():
+        if isinstance(state, np.random.Generator):
+            saved.append((state.bit_generator, state.bit_generator.state))
+        elif isinstance(state, np.random.RandomState):
+            saved.append((state, state.get_state()))
+    return saved
+
+
+def rewind(saved: list[tuple[Any, Any]]) -> None:
+    """Puts the states of a ``snapshot`` back: a call that failed part-way (the
+    user's model raised) leaves the explainer as it found it, so a retry gives
+    what a first try would have given."""
+    for owner, state in saved:
+        if isinstance(owner, np.random.RandomState):
+            owner.set_state(state)
+        else:
+            owner.state = state

@@ -71,8 +71,15 @@ from lime_rs._pipeline import (
     kernel_weights,
     store_models,
 )
-from lime_rs._random import check_random_state, draw_seed
-from lime_rs._validation import check_feature_selection, check_int
+from lime_rs._random import check_random_state, draw_seed, rewind, snapshot
+from lime_rs._validation import (
+    check_feature_selection,
+    check_int,
+    check_kernel_width,
+    check_memory,
+    check_model_output,
+    threads_from_env,
+)
 from lime_rs.explanation import LabelScores, LocalPredictions
 from lime_rs.wrappers.scikit_image import quickshift_rs
 
@@ -123,6 +130,13 @@ class ImageExplanation:
             temp[shown] = image[shown]
             mask[shown] = 1
             return temp, mask
+        if image.ndim != 3 or image.shape[-1] < 2:
+            raise ValueError(
+                f"get_image_and_mask: with positive_only=False and negative_only=False the "
+                f"superpixels are coloured in channels 0 (against) and 1 (for), but the image "
+                f"has shape {image.shape}; explain an RGB image (a grayscale one as 2-D, or "
+                f"np.repeat(image, 3, axis=-1)), or pass positive_only=True or negative_only=True"
+            )
         brightest = np.max(image)
         for f, w in exp[:num_features]:
             if np.abs(w) < min_weight:
@@ -341,6 +355,14 @@ def _fudged_image(image: np.ndarray, pixel_feature: np.ndarray, n_features: int,
             means[:, k] = sums / counts
         fudged.reshape(-1, channels)[...] = means[pixel_feature]
     else:
+        colour = np.asarray(hide_color)
+        if colour.dtype.kind in "fc" and not (
+            colour.dtype.kind == "f" and np.isfinite(colour).all()
+        ):
+            raise ValueError(
+                f"hide_color: must be a real, finite colour (or None for each superpixel's mean "
+                f"colour), got {hide_color!r:.80}"
+            )
         try:
             fudged[:] = hide_color
         except (TypeError, ValueError, OverflowError) as exc:
@@ -355,33 +377,6 @@ def _as_bytes(image: np.ndarray) -> np.ndarray:
     """A (pixels, channels * itemsize) uint8 view of a C-contiguous image."""
     h, w, c = image.shape
     return image.reshape(h * w, c).view(np.uint8)
-
-
-def _check_predictions(preds: Any, n_rows: int, n_labels: int | None) -> np.ndarray:
-    try:
-        preds = np.asarray(preds, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"classifier_fn: expected an array of prediction probabilities, got "
-            f"{type(preds).__name__}: {exc}"
-        ) from None
-    if preds.ndim != 2:
-        raise ValueError(
-            f"classifier_fn: expected a 2-D array (one row of class probabilities per image), "
-            f"got an array of shape {preds.shape}"
-        )
-    if preds.shape[0] != n_rows:
-        raise ValueError(
-            f"classifier_fn: returned {preds.shape[0]} rows for a batch of {n_rows} images; "
-            f"expected one row per image"
-        )
-    if n_labels is not None and preds.shape[1] != n_labels:
-        raise ValueError(
-            f"classifier_fn: returned {preds.shape[1]} columns, but {n_labels} for an earlier batch"
-        )
-    if not np.isfinite(preds).all():
-        raise ValueError("classifier_fn: returned NaN or infinity")
-    return preds
 
 
 def _references(obj: object) -> float:
@@ -473,8 +468,7 @@ def _prepare(image: Any, seeds: _Seeds, segmentation_fn: Callable | None,
 
 
 def _num_threads() -> int:
-    env = os.environ.get("LIME_RS_NUM_THREADS", "")
-    return max(1, int(env)) if env.isdigit() else os.cpu_count() or 1
+    return threads_from_env() or os.cpu_count() or 1
 
 
 def _ahead(
@@ -527,7 +521,8 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
         nonlocal n_labels, rows
         assert batch is not None
         chunk = batch if rows == len(batch) else batch[:rows]
-        preds = _check_predictions(classifier_fn(chunk), rows, n_labels)
+        preds = check_model_output(classifier_fn(chunk), rows, "classifier_fn", unit="images",
+                                   columns=n_labels)  # fmt: skip
         del chunk
         n_labels = preds.shape[1]
         at = 0
@@ -555,6 +550,7 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
             image = inst.image
             h, w, c = image.shape
             if inst.masks is None:
+                check_memory(opts.num_samples, 8 * len(inst.ids))  # the masks
                 inst.masks = _native.image_masks(inst.seeds.masks, opts.num_samples, len(inst.ids))
                 if opts.deduplicate:
                     keep, inst.inverse = unique_rows(inst.masks)
@@ -621,7 +617,9 @@ class LimeImageExplainer:
                 will be used to generate random numbers. If None, the random
                 state will be initialized using the internal numpy seed.
         """
-        kernel_fn = partial(kernel or exponential_kernel, kernel_width=float(kernel_width))
+        kernel_fn = partial(
+            kernel or exponential_kernel, kernel_width=check_kernel_width(kernel_width)
+        )
         self.random_state = check_random_state(random_state)
         self.feature_selection = feature_selection
         self.base = lime_base.LimeBase(kernel_fn, verbose, random_state=self.random_state)
@@ -768,8 +766,13 @@ class LimeImageExplainer:
         if settings is not None:
             return self._explain_auto(list(_ahead(_prepare, jobs, threads)), classifier_fn, opts)
         total = None if count is None else count * int(num_samples)
+        saved = snapshot(self.random_state)
         instances = _predict(_ahead(_prepare, jobs, threads), classifier_fn, opts, total)
-        return [self._explain(inst, opts) for inst in instances]
+        try:
+            return [self._explain(inst, opts) for inst in instances]
+        except BaseException:
+            rewind(saved)  # a retry gives what a first try would have given
+            raise
 
     def _draw_seeds(self, random_seed: int | None) -> _Seeds:
         segmentation = _randint(self.random_state, 1000) if random_seed is None else random_seed

@@ -40,8 +40,18 @@ from lime_rs._pipeline import (
     store_models,
 )
 from lime_rs._pipeline import is_sparse as _is_sparse
-from lime_rs._random import check_random_state, draw_seed
-from lime_rs._validation import as_float_array, check_feature_selection, check_int
+from lime_rs._random import check_random_state, draw_seed, rewind, snapshot
+from lime_rs._validation import (
+    as_float_array,
+    check_class_names,
+    check_distances,
+    check_feature_selection,
+    check_int,
+    check_kernel_width,
+    check_memory,
+    check_model_output,
+    check_real,
+)
 from lime_rs.discretize import (  # the discretizers are importable from here, as in lime
     BaseDiscretizer,
     DecileDiscretizer,  # noqa: F401
@@ -187,19 +197,6 @@ def _check_row_output(yss, num_samples):
             f"expected one row of predictions per sample ({num_samples} rows)"
         )
     return yss
-
-
-def _check_finite_output(yss):
-    if yss.dtype.kind not in "fc":
-        if yss.dtype.kind in "biu":
-            return
-        yss = np.asarray(yss, dtype=np.float64)
-    if not np.isfinite(yss).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(yss))[0])
-        raise ValueError(
-            f"predict_fn: returned NaN or infinity (first at index {bad}); the model's "
-            "predictions on the perturbed samples must be finite"
-        )
 
 
 class TableDomainMapper(explanation.DomainMapper):
@@ -507,6 +504,7 @@ class LimeTabularExplainer:
         missing_rate: np.ndarray | None = None
         if sparse:
             data = training_data.tocsr()
+            check_real(data, "training_data")
             if data.ndim != 2:
                 raise ValueError(f"training_data: expected a 2-D matrix, got shape {data.shape}")
             moments = _sparse_moments(data)
@@ -574,9 +572,7 @@ class LimeTabularExplainer:
 
         if kernel_width is None:
             kernel_width = np.sqrt(d) * 0.75
-        kernel_width = float(kernel_width)
-        if not (np.isfinite(kernel_width) and kernel_width > 0):
-            raise ValueError(f"kernel_width: must be a positive number, got {kernel_width}")
+        kernel_width = check_kernel_width(kernel_width, positive=True)
         kernel_fn = partial(
             exponential_kernel if kernel is None else kernel, kernel_width=kernel_width
         )
@@ -625,6 +621,18 @@ class LimeTabularExplainer:
             None if sparse else data, feature_groups, self.feature_names, user_categorical,
             missing_rate, fill,
         )  # fmt: skip
+        disc = self.discretizer
+        fitted_here = isinstance(discretizer, str) and not training_data_stats
+        if disc is not None and fitted_here and _is_native_undiscretize(disc):
+            # the bins' statistics are checked when the sampler is built: build it now,
+            # so that training data too large for them fails here, not at explain time
+            try:
+                self._native_sampler()
+            except ValueError as exc:
+                raise ValueError(
+                    f"training_data: values too large for the discretizer's bin statistics "
+                    f"(largest magnitude {np.nanmax(np.abs(data)):.3g}): {exc}; rescale the data"
+                ) from None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -788,6 +796,7 @@ class LimeTabularExplainer:
             bar = tqdm(total=rows.shape[0], desc="explain_instances", unit="row")
         out: list[explanation.Explanation] = []
         arrays = _ChunkArrays()
+        saved = snapshot(self.random_state, getattr(self.discretizer, "random_state", None))
         try:
             for start in range(0, rows.shape[0], per_chunk):
                 chunk = rows[start : start + per_chunk]
@@ -803,6 +812,9 @@ class LimeTabularExplainer:
                     arrays.forget_if_kept()
                 if bar is not None:
                     bar.update(chunk.shape[0])
+        except BaseException:
+            rewind(saved)  # a retry gives what a first try would have given
+            raise
         finally:
             if bar is not None:
                 bar.close()
@@ -825,6 +837,8 @@ class LimeTabularExplainer:
             )  # fmt: skip
             num_samples = adaptive.max_samples
         num_samples = check_int(num_samples, "num_samples", minimum=2)
+        # scaled and inverse samples, and their distances
+        check_memory(num_samples, 8 * (2 * self.scaler.mean_.shape[0] + 1))
         if top_labels is not None and not isinstance(top_labels, bool):
             top_labels = check_int(top_labels, "top_labels", minimum=0)
         if not callable(predict_fn):
@@ -1023,7 +1037,8 @@ class LimeTabularExplainer:
             first_row = sampler.native.first_row(dense[i]) if self.discretizer is not None else None
             samples.append(
                 _Sample(originals[i].copy(), seeds[i], scaled[block],
-                        self._distances(scaled[block], call.distance_metric, distances[block]),
+                        self._distances(scaled[block], call.distance_metric, distances[block],
+                                        f"data[{first + i}]"),
                         first_row=first_row)
             )  # fmt: skip
         return samples, inverse
@@ -1036,6 +1051,7 @@ class LimeTabularExplainer:
 
         d = self.scaler.mean_.shape[0]
         row = sp.csr_matrix(data_row)
+        check_real(row, "data_row")
         if row.shape != (1, d):
             raise ValueError(
                 f"data_row: expected a sparse row of shape (1, {d}), got shape {row.shape}"
@@ -1072,18 +1088,21 @@ class LimeTabularExplainer:
             from sklearn.metrics import pairwise_distances
 
             distances = pairwise_distances(scaled, scaled[0], metric=call.distance_metric).ravel()
+        check_distances(distances)
         return _Sample(row, seed, scaled, distances, inverse, nz=nz, block=scaled_block)
 
     @staticmethod
-    def _distances(scaled, metric: str, euclidean: np.ndarray) -> np.ndarray:
-        """The samples' distances to row 0 (the sampler's own are euclidean)."""
+    def _distances(scaled, metric: str, euclidean: np.ndarray, row: str = "data_row") -> np.ndarray:
+        """The samples' distances to row 0 (the sampler's own are euclidean),
+        finite (an overflow is blamed on ``row``)."""
         if metric in ("euclidean", "l2"):
-            return euclidean
+            return check_distances(euclidean, row)
         if metric == "cosine":
-            return _native.distances(scaled, scaled[0], "cosine")
+            return check_distances(_native.distances(scaled, scaled[0], "cosine"), row)
         from sklearn.metrics import pairwise_distances
 
-        return pairwise_distances(scaled, scaled[0].reshape(1, -1), metric=metric).ravel()
+        distances = pairwise_distances(scaled, scaled[0].reshape(1, -1), metric=metric).ravel()
+        return check_distances(distances, row)
 
     def _explain_samples(self, samples: list[_Sample], inverse, predict_fn,
                          call: _Call) -> list[explanation.Explanation]:  # fmt: skip
@@ -1346,53 +1365,30 @@ class LimeTabularExplainer:
         exp.sampling = sampling
 
     def _check_predictions(self, yss, num_samples):
-        """lime's checks of the model's output, plus clear errors for the
-        wrong number of rows and non-finite values. Returns (yss as an
-        (n, L) float64 array, the regression summary or None)."""
-        yss = _check_row_output(yss, num_samples)
-        predicted = None
-        if self.mode == "classification":
-            if len(yss.shape) == 1:
-                raise NotImplementedError(
-                    "LIME does not currently support classifier models without probability "
-                    "scores. If this conflicts with your use case, please let us know: "
-                    "https://github.com/datascienceinc/lime/issues/16"
-                )
-            elif len(yss.shape) == 2:
-                # yss.sum(axis=1) is slow on few columns; a product is not
-                row_sums = yss @ np.ones(yss.shape[1])
-                if not np.isfinite(row_sums).all():
-                    _check_finite_output(yss)
-                if self.class_names is None:
-                    self.class_names = [str(x) for x in range(yss[0].shape[0])]
-                else:
-                    self.class_names = list(self.class_names)
-                # np.allclose(row_sums, 1.0) without its overhead
-                if not (np.abs(row_sums - 1.0) <= 1e-8 + 1e-5).all():
-                    warnings.warn(
-                        """
+        """The model's output checked (_validation.check_model_output), plus
+        lime's warning for probabilities that do not sum to 1. Returns (yss
+        as an (n, L) float64 array, the regression summary or None)."""
+        yss = check_model_output(yss, num_samples, "predict_fn", mode=self.mode)
+        if self.mode == "regression":
+            return yss, (yss[0, 0], yss.min(), yss.max())  # lime: min(yss), max(yss)
+        check_class_names(self.class_names, yss.shape[1])
+        if self.class_names is None:
+            self.class_names = [str(x) for x in range(yss.shape[1])]
+        else:
+            self.class_names = list(self.class_names)
+        # np.allclose(yss.sum(axis=1), 1.0) without its overhead (a product is
+        # faster than sum(axis=1) on few columns)
+        if not (np.abs(yss @ np.ones(yss.shape[1]) - 1.0) <= 1e-8 + 1e-5).all():
+            warnings.warn(
+                """
                     Prediction probabilties do not sum to 1, and
                     thus does not constitute a probability space.
                     Check that you classifier outputs probabilities
                     (Not log probabilities, or actual class predictions).
                     """,
-                        stacklevel=3,
-                    )
-            else:
-                raise ValueError(f"Your model outputs arrays with {len(yss.shape)} dimensions")
-        else:
-            if len(yss.shape) != 1 and len(yss[0].shape) == 1:
-                yss = np.array([v[0] for v in yss]) if yss.dtype == object else yss[:, 0]
-            if len(yss.shape) != 1:
-                raise ValueError(
-                    "Your model needs to output single-dimensional numpyarrays, "
-                    f"not arrays of {yss.shape} dimensions"
-                )
-            _check_finite_output(yss)
-            predicted = (yss[0], yss.min(), yss.max())  # lime: min(yss), max(yss)
-            # add a dimension to be compatible with downstream machinery
-            yss = yss[:, np.newaxis]
-        return np.ascontiguousarray(yss, dtype=np.float64), predicted
+                stacklevel=3,
+            )
+        return yss, None
 
 
 def _sparse_models(models, method: str, num_features: int, nz: np.ndarray, d: int) -> list:
@@ -1469,6 +1465,7 @@ def _check_batch(data: Any, d: int) -> Any:
                 f"data: expected a matrix with {d} columns (one row per instance), got shape "
                 f"{data.shape}"
             )
+        check_real(data, "data")
         return data
     if not isinstance(data, np.ndarray):
         try:
@@ -1497,6 +1494,7 @@ def _check_batch(data: Any, d: int) -> Any:
         raise ValueError(
             f"data: rows have {data.shape[1]} values but the training data has {d} columns"
         )
+    check_real(data, "data")
     try:
         return np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -1535,12 +1533,19 @@ def _check_categorical(categorical_features, d):
             "categorical_features: expected a list of column indices, got "
             f"{type(categorical_features).__name__}"
         ) from None
+    seen: set[int] = set()
     for f in features:
         if isinstance(f, bool) or not isinstance(f, numbers.Integral) or not 0 <= int(f) < d:
             raise ValueError(
                 f"categorical_features: {f!r} is not a column index; training_data has {d} "
                 f"columns (indices 0..{d - 1})"
             )
+        if int(f) in seen:
+            raise ValueError(
+                f"categorical_features: column {int(f)} is listed twice; list each "
+                "categorical column once"
+            )
+        seen.add(int(f))
     return [int(f) for f in features]
 
 

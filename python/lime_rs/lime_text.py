@@ -58,8 +58,14 @@ from lime_rs._pipeline import (
     kernel_weights,
     store_models,
 )
-from lime_rs._random import check_random_state, draw_seed
-from lime_rs._validation import check_feature_selection, check_int
+from lime_rs._random import check_random_state, draw_seed, rewind, snapshot
+from lime_rs._validation import (
+    check_class_names,
+    check_feature_selection,
+    check_int,
+    check_memory,
+    check_model_output,
+)
 
 __all__ = [
     "IndexedCharacters",
@@ -678,36 +684,6 @@ def _check_texts(texts: Iterable[str]) -> list[str]:
     return items
 
 
-def _check_predictions(yss: Any, num_samples: int) -> np.ndarray:
-    try:
-        arr = np.asarray(yss, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            "classifier_fn: must return an array of numbers of shape (num_samples, n_classes) "
-            f"(for scikit-learn, pass predict_proba); got {type(yss).__name__}: {exc}"
-        ) from None
-    if arr.ndim != 2:
-        hint = " (a 1-D output looks like predict(); pass predict_proba, or reshape to (-1, 1) "
-        raise ValueError(
-            "classifier_fn: must return a 2-D array of shape (num_samples, n_classes), got an "
-            f"array of shape {arr.shape}" + (hint + "for a single score)" if arr.ndim == 1 else "")
-        )
-    if arr.shape[0] != num_samples:
-        raise ValueError(
-            f"classifier_fn: returned {arr.shape[0]} rows for {num_samples} texts; it must "
-            "return one row of class probabilities per text, in order"
-        )
-    if arr.shape[1] == 0:
-        raise ValueError("classifier_fn: returned an array with no columns (no classes)")
-    if not np.isfinite(arr).all():
-        r, c = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(
-            f"classifier_fn: returned NaN or infinity (first at row {int(r)}, column {int(c)}; "
-            "row 0 is the original text)"
-        )
-    return np.ascontiguousarray(arr)
-
-
 def _distances(data: np.ndarray, cosine: np.ndarray, distance_metric: str) -> np.ndarray:
     """Distances (x100, as lime) of every perturbed sample to the original:
     the cosine ones come with the masks; other metrics as lime computes them."""
@@ -951,11 +927,15 @@ class LimeTextExplainer:
 
             bar = tqdm(total=len(items), desc="explain_instances", unit="row")
         out: list[explanation.Explanation] = []
+        saved = snapshot(self.random_state)
         try:
             for rows in chunks:
                 out.extend(self._explain_chunk(items[rows.start : rows.stop], call, rows.start))
                 if bar is not None:
                     bar.update(len(rows))
+        except BaseException:
+            rewind(saved)  # a retry gives what a first try would have given
+            raise
         finally:
             if bar is not None:
                 bar.close()
@@ -1020,6 +1000,8 @@ class LimeTextExplainer:
         """Draw this text's seed, its masks and the perturbed documents (each
         distinct one once when ``deduplicate``)."""
         index = indexed._native()
+        # the masks and distances, and the perturbed documents
+        check_memory(num_samples, 8 * (indexed.num_words() + 1) + len(indexed.raw_string()))
         seed = draw_seed(self.random_state)
         data, cosine = index.sample(num_samples, seed)
         distances = _distances(data, cosine, distance_metric)
@@ -1055,8 +1037,11 @@ class LimeTextExplainer:
         raw = call.classifier_fn(docs)
         del docs
         n = call.num_samples
-        yss = _check_predictions(raw, int(offsets[-1]))
+        yss = check_model_output(raw, int(offsets[-1]), "classifier_fn", unit="texts")
         raw = np.asarray(raw)
+        if raw.dtype.kind not in "biuf":
+            raw = yss  # object arrays of numbers: their float64 values
+        check_class_names(self.class_names, yss.shape[1], "classifier_fn")
         if self.class_names is None:
             self.class_names = [str(x) for x in range(yss.shape[1])]
         exps, hoods, labels = [], [], []
@@ -1112,7 +1097,8 @@ class LimeTextExplainer:
             outs = []
             for a in range(0, len(docs), limit):
                 part = docs[a : a + limit]
-                out = _check_predictions(call.classifier_fn(part), len(part))
+                out = check_model_output(call.classifier_fn(part), len(part), "classifier_fn",
+                                         unit="texts")  # fmt: skip
                 if n_outputs and out.shape[1] != n_outputs[0]:
                     raise ValueError(
                         f"classifier_fn: returned {out.shape[1]} columns, but {n_outputs[0]} "

@@ -84,6 +84,7 @@ fn image_masks<'py>(
     num_samples: usize,
     n_features: usize,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    crate::alloc::ensure_room(num_samples, n_features, "num_samples").py()?;
     let m = py.detach(|| masks(seed, num_samples, n_features)).py()?;
     Ok(m.into_pyarray(py))
 }

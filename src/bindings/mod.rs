@@ -27,6 +27,7 @@ pub(crate) fn to_py(err: LimeError) -> PyErr {
         LimeError::NonFinite { .. } => NonFiniteError::new_err(message),
         LimeError::InvalidValue { .. } => InvalidValueError::new_err(message),
         LimeError::Numerical(_) => NumericalError::new_err(message),
+        LimeError::Memory { .. } => pyo3::exceptions::PyMemoryError::new_err(message),
     }
 }
 

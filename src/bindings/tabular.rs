@@ -390,11 +390,10 @@ impl TabularSampler {
             first_row: first,
         };
         let d = self.inner.num_columns();
-        let len = num_samples.checked_mul(d).ok_or_else(|| {
-            pyo3::exceptions::PyValueError::new_err(
-                "num_samples: too large for the number of columns",
-            )
-        })?;
+        // two (num_samples, d) arrays and the distances: a size the memory cannot
+        // hold is a MemoryError naming num_samples, not an aborted interpreter
+        crate::alloc::ensure_room(num_samples, 2 * d + 1, "num_samples").py()?;
+        let len = num_samples * d;
         let mut scaled = self.pool.take(len);
         let mut inverse = self.pool.take(len);
         let mut distances = vec![0.0; num_samples];

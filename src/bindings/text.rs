@@ -216,6 +216,7 @@ impl PyTextIndex {
     /// lime's neighbourhood: (data (n, d) of 0/1, cosine distances to row 0 * 100).
     fn sample<'py>(&self, py: Python<'py>, num_samples: usize, seed: u64) -> PyResult<Sample<'py>> {
         let d = self.inner.num_features();
+        crate::alloc::ensure_room(num_samples, d + 1, "num_samples").py()?;
         let nb = py
             .detach(|| sample::neighbourhood(d, num_samples, seed))
             .py()?;

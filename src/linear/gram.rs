@@ -159,6 +159,24 @@ impl Design {
         let sum_w = check_weights(w, n)?;
         let l = cols.len();
         let p = d + l;
+        // The (p + 1)² sums of every row group and the d × d Gram: refuse what
+        // cannot be allocated (a long text without bag of words) up front.
+        crate::alloc::ensure_room(
+            (p + 1).saturating_mul(p + 1),
+            row_groups(n, p) + 1,
+            "neighborhood_data",
+        )
+        .map_err(|_| {
+            LimeError::memory(
+                "neighborhood_data",
+                format!(
+                    "{d} features need a {d} x {d} matrix ({} bytes) for this feature \
+                     selection; use feature_selection='highest_weights' (or 'auto' with \
+                     num_features > 6), which needs none, or fewer features",
+                    (d as u128) * (d as u128) * 8
+                ),
+            )
+        })?;
         let shift = row_zero(x.view(), y.view(), cols);
         // Row-major slices (a copy only when the caller passed a strided view).
         let (x, y) = (x.as_standard_layout(), y.as_standard_layout());

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod cholesky;
+pub mod dual;
 pub mod gram;
 pub mod lars;
 pub mod meat;

@@ -3,6 +3,7 @@
 //! minimise `Σ wᵢ (yᵢ - b₀ - xᵢ·b)² + alpha·|b|²`.
 
 use faer::linalg::matmul::triangular::{matmul, BlockStructure};
+use faer::linalg::solvers::Solve;
 use faer::{Accum, Mat, MatRef, Par, Side};
 use ndarray::{ArrayView1, ArrayView2};
 
@@ -28,6 +29,11 @@ fn check_features(design: &Design, features: &[usize]) -> Result<()> {
     }
 }
 
+/// Columns beyond which a system is factored by faer's blocked Cholesky:
+/// the unblocked factor of [`cholesky`] is fastest on the few dozen columns
+/// of a local model, but takes seconds at thousands.
+const BLOCKED: usize = 512;
+
 /// Solves `(G[S,S] + alpha·I) b = c[S]`.
 ///
 /// Cholesky first; when the system is singular (alpha = 0 with dependent
@@ -52,7 +58,17 @@ pub fn solve(
     }
     let a = system(design, features, alpha);
     let mut sol: Vec<f64> = features.iter().map(|&f| label.xty[f]).collect();
-    if let Some(l) = cholesky::factor(&a, k) {
+    if k > BLOCKED {
+        // hundreds of columns and more (a long text): faer's blocked factor
+        let m = Mat::<f64>::from_fn(k, k, |r, c| a[r.max(c) * k + r.min(c)]);
+        if let Ok(llt) = m.llt(Side::Lower) {
+            let mut rhs = Mat::<f64>::from_fn(k, 1, |r, _| sol[r]);
+            llt.solve_in_place(rhs.as_mut());
+            if (0..k).all(|r| rhs[(r, 0)].is_finite()) {
+                return Ok((0..k).map(|r| rhs[(r, 0)]).collect());
+            }
+        }
+    } else if let Some(l) = cholesky::factor(&a, k) {
         cholesky::solve(&l, k, k, &mut sol);
         if sol.iter().all(|v| v.is_finite()) {
             return Ok(sol);

@@ -550,7 +550,7 @@ fn bin_pieces(
     {
         return Err(LimeError::invalid(
             "discretizer",
-            format!("bin {k}: expected finite bounds a <= b and a positive scale, got a={a}, b={b}, scale={scale}"),
+            format!("bin {k}: expected finite bounds a <= b and a positive scale, got a={a:e}, b={b:e}, scale={scale:e}"),
         ));
     }
     let piece = |kind: Kind, strip: usize, aux: u8| Piece {

@@ -122,10 +122,11 @@ pub fn column_moments(data: ArrayView2<f64>) -> Result<ColumnMoments> {
             lin[j] += l[j];
         }
     }
+    // `max` would turn the NaN of an overflowed `inf - inf` into 0: test the sums.
     let var: Vec<f64> = (0..d)
         .map(|j| ((sq[j] - lin[j] * lin[j] / nf) / nf).max(0.0))
         .collect();
-    if var.iter().any(|v| !v.is_finite()) {
+    if var.iter().chain(&sq).any(|v| !v.is_finite()) {
         return Err(LimeError::invalid(
             "training_data",
             "values are too large: column variances overflow",
