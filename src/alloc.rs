@@ -4,6 +4,9 @@
 
 use crate::error::{LimeError, Result};
 
+/// Sizes below which [`ensure_room`] does not probe.
+const SMALL: usize = 64 << 20;
+
 /// `rows × cols` values as bytes, or an error naming `name` when the product
 /// overflows the address space.
 pub fn bytes(rows: usize, cols: usize, name: &'static str) -> Result<usize> {
@@ -22,6 +25,9 @@ pub fn bytes(rows: usize, cols: usize, name: &'static str) -> Result<usize> {
 /// reserved now (the reservation is released at once).
 pub fn ensure_room(rows: usize, cols: usize, name: &'static str) -> Result<()> {
     let size = bytes(rows, cols, name)?;
+    if size <= SMALL {
+        return Ok(()); // not worth a reservation on the hot path
+    }
     let mut probe: Vec<f64> = Vec::new();
     probe
         .try_reserve_exact(size / std::mem::size_of::<f64>())
