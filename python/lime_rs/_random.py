@@ -40,7 +40,7 @@ def draw_seed(state: RandomState) -> int:
 
 def snapshot(*states: Any) -> list[tuple[Any, Any]]:
     """The random ``states`` (None ignored) as they are now, for ``rewind``."""
-    saved = []
+    saved: list[tuple[Any, Any]] = []
     for state in {id(s): s for s in states if s is not None}.values():
         if isinstance(state, np.random.Generator):
             saved.append((state.bit_generator, state.bit_generator.state))

@@ -108,7 +108,7 @@ def _numeric(yss: Any, who: str) -> np.ndarray:
         )
     if kind == "O":
         # numbers (Decimal, Fraction, ...) convert; strings would parse, complex lose a part
-        bad = next((v for v in arr.flat if isinstance(v, str | bytes | complex)), None)
+        bad: object = next((v for v in arr.flat if isinstance(v, str | bytes | complex)), None)
         if bad is None:
             try:
                 return arr.astype(np.float64)
