@@ -797,50 +797,17 @@ class LimeImageExplainer:
             exps[i] = exp
             return [int(label) % first.shape[0] for label in labels[i]]
 
-        weigh = partial(_pipeline.kernel_weights, self.base.kernel_fn)
-        small = _enumerate.max_enumerable_features(settings.max_samples) if opts.deduplicate else -1
-        exact = [i for i, inst in enumerate(instances) if len(inst.ids) <= small]
-        models: dict[int, list[tuple]] = {}
-        yss_of: dict[int, np.ndarray] = {}
-        sampling: dict[int, dict[str, Any]] = {}
-        if exact:
-            spaces = {
-                i: _enumerate.image_space(len(instances[i].ids), settings.max_samples)
-                for i in exact
-            }
-            yss_all = cache.evaluate([(i, spaces[i][0]) for i in exact])
-            at = 0
-            hoods, cols = [], []
-            for i in exact:
-                masks, counts = spaces[i]
-                yss = yss_all[at : at + masks.shape[0]]
-                at += masks.shape[0]
-                distances = _mask_distances(masks, opts.distance_metric)
-                hoods.append(_pipeline.Neighbourhood(masks, yss, distances,
-                                           weights=weigh(distances) * counts))  # fmt: skip
-                cols.append(columns(i, yss[0]))
-                yss_of[i] = yss
-            weight_list = [w for w in (h.weights for h in hoods) if w is not None]
-            fitted = _native.explain_with_data_many(
-                [h.data for h in hoods], [h.yss for h in hoods], weight_list,
-                cols, settings.num_features, settings.feature_selection, return_stderr=True,
-            )  # fmt: skip
-            for i, h, m in zip(exact, hoods, fitted):
-                models[i] = m
-                sampling[i] = _enumerate.exact_record(h.data.shape[0], settings.confidence,
-                                           settings.max_samples)  # fmt: skip
-        rest = [i for i in range(len(instances)) if i not in set(exact)]
-        tasks = [
-            _adaptive.Task(partial(_image_round, len(instances[i].ids), i, opts.distance_metric),
-                 instances[i].seeds.masks, partial(columns, i))
-            for i in rest
-        ]  # fmt: skip
-        outcomes = _adaptive.run_many(tasks, cache.evaluate, weigh, settings) if tasks else []
-        for i, o in zip(rest, outcomes):
-            models[i] = o.models
-            yss_of[i] = o.hood.yss
-            sampling[i] = _enumerate.adaptive_record(o.sampling, cache.evaluated.get(i, 0),
-                                          o.hood.data.shape[0])  # fmt: skip
+        models, yss_of, sampling = _enumerate.explain_auto(
+            [len(inst.ids) for inst in instances],
+            _enumerate.image_space,
+            partial(_mask_distances, metric=opts.distance_metric),
+            lambda i: _adaptive.Task(
+                partial(_image_round, len(instances[i].ids), i, opts.distance_metric),
+                instances[i].seeds.masks,
+                partial(columns, i),
+            ),
+            columns, cache, self.base.kernel_fn, settings,
+        )  # fmt: skip
         out = []
         for i, inst in enumerate(instances):
             exp = exps[i]

@@ -1099,50 +1099,19 @@ class LimeTextExplainer:
             exps[i] = exp
             return [int(label) % first.shape[0] for label in labels[i]]
 
-        weigh = partial(_pipeline.kernel_weights, self.base.kernel_fn)
-        small = _enumerate.max_enumerable_features(settings.max_samples) if call.deduplicate else -1
-        exact = [i for i, ix in enumerate(indexed) if ix.num_words() <= small]
-        sampling: dict[int, dict[str, Any]] = {}
-        models: dict[int, list[tuple]] = {}
-        yss_of: dict[int, np.ndarray] = {}
-        if exact:
-            spaces = {
-                i: _enumerate.text_space(indexed[i].num_words(), settings.max_samples)
-                for i in exact
-            }
-            yss_all = cache.evaluate([(i, spaces[i][0]) for i in exact])
-            at = 0
-            hoods, cols = [], []
-            for i in exact:
-                masks, counts = spaces[i]
-                yss = yss_all[at : at + masks.shape[0]]
-                at += masks.shape[0]
-                cosine = _native.distances(masks, masks[0], "cosine") * 100
-                distances = _distances(masks, cosine, call.distance_metric)
-                hoods.append(_pipeline.Neighbourhood(masks, yss, distances,
-                                           weights=weigh(distances) * counts))  # fmt: skip
-                cols.append(columns(i, yss[0]))
-                yss_of[i] = yss
-            weight_list = [w for w in (h.weights for h in hoods) if w is not None]
-            fitted = _native.explain_with_data_many(
-                [h.data for h in hoods], [h.yss for h in hoods], weight_list,
-                cols, settings.num_features, settings.feature_selection, return_stderr=True,
-            )  # fmt: skip
-            for i, h, m in zip(exact, hoods, fitted):
-                models[i] = m
-                sampling[i] = _enumerate.exact_record(h.data.shape[0], settings.confidence,
-                                           settings.max_samples)  # fmt: skip
-        rest = [i for i in range(len(indexed)) if i not in set(exact)]
-        tasks = []
-        for i in rest:
-            tasks.append(_adaptive.Task(partial(self._text_round, indexed[i], i, call.distance_metric),
-                              seeds[i], partial(columns, i)))  # fmt: skip
-        outcomes = _adaptive.run_many(tasks, cache.evaluate, weigh, settings) if tasks else []
-        for i, o in zip(rest, outcomes):
-            models[i] = o.models
-            yss_of[i] = o.hood.yss
-            sampling[i] = _enumerate.adaptive_record(o.sampling, cache.evaluated.get(i, 0),
-                                          o.hood.data.shape[0])  # fmt: skip
+        models, yss_of, sampling = _enumerate.explain_auto(
+            [ix.num_words() for ix in indexed],
+            _enumerate.text_space,
+            lambda masks: _distances(
+                masks, _native.distances(masks, masks[0], "cosine") * 100, call.distance_metric
+            ),
+            lambda i: _adaptive.Task(
+                partial(self._text_round, indexed[i], i, call.distance_metric),
+                seeds[i],
+                partial(columns, i),
+            ),
+            columns, cache, self.base.kernel_fn, settings,
+        )  # fmt: skip
         from lime_rs.serialization import record
 
         out = []
