@@ -697,21 +697,9 @@ class LimeImageExplainer:
         check_feature_selection(self.feature_selection)
         num_samples = _adaptive.check_num_samples(num_samples, minimum=1)
         num_features = check_int(num_features, "num_features", minimum=1)
-        if not isinstance(deduplicate, (bool, np.bool_)):
-            raise TypeError(
-                f"deduplicate: expected True or False, got {type(deduplicate).__name__}"
-            )
-        settings = None
-        if num_samples == "auto":
-            if model_regressor is not None:
-                raise ValueError(
-                    "num_samples: 'auto' certifies the built-in ridge's weights and cannot "
-                    f"judge model_regressor={model_regressor!r:.80}; pass an integer "
-                    "num_samples to use it"
-                )
-            settings = _adaptive.Settings(num_features, self.feature_selection,
-                                          _adaptive.check_confidence(confidence),
-                                          _adaptive.check_max_samples(max_samples))  # fmt: skip
+        settings = _adaptive.auto_settings(num_samples, num_features, self.feature_selection,
+                                           model_regressor, deduplicate, confidence,
+                                           max_samples)  # fmt: skip
         opts = _Options(
             labels=labels,
             top_labels=check_int(top_labels, "top_labels", minimum=1) if top_labels else None,

@@ -925,22 +925,9 @@ class LimeTextExplainer:
             )
         num_features = check_int(num_features, "num_features", minimum=1)
         num_samples = _adaptive.check_num_samples(num_samples, minimum=2)
-        if not isinstance(deduplicate, (bool, np.bool_)):
-            raise TypeError(
-                f"deduplicate: expected True or False, got {type(deduplicate).__name__}"
-            )
-        settings = None
-        if num_samples == "auto":
-            if model_regressor is not None:
-                raise ValueError(
-                    "num_samples: 'auto' certifies the built-in ridge's weights and cannot "
-                    f"judge model_regressor={model_regressor!r:.80}; pass an integer "
-                    "num_samples to use it"
-                )
-            settings = _adaptive.Settings(check_int(num_features, "num_features", minimum=1),
-                                          self.feature_selection,
-                                          _adaptive.check_confidence(confidence),
-                                          _adaptive.check_max_samples(max_samples))  # fmt: skip
+        settings = _adaptive.auto_settings(num_samples, num_features, self.feature_selection,
+                                           model_regressor, deduplicate, confidence,
+                                           max_samples)  # fmt: skip
         if top_labels is not None:
             top_labels = check_int(top_labels, "top_labels", minimum=0)
         if not isinstance(distance_metric, str):
