@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from lime_rs import _adaptive, _enumerate, _native, _pipeline, explanation, lime_base
-from lime_rs._random import check_random_state, draw_seed, rewind, snapshot
+from lime_rs._random import check_random_state, draw_seed, rewound_on_error
 from lime_rs._validation import (
     check_class_names,
     check_feature_selection,
@@ -898,15 +898,12 @@ class LimeTextExplainer:
 
             bar = tqdm(total=len(items), desc="explain_instances", unit="row")
         out: list[explanation.Explanation] = []
-        saved = snapshot(self.random_state)
         try:
-            for rows in chunks:
-                out.extend(self._explain_chunk(items[rows.start : rows.stop], call, rows.start))
-                if bar is not None:
-                    bar.update(len(rows))
-        except BaseException:
-            rewind(saved)  # a retry gives what a first try would have given
-            raise
+            with rewound_on_error(self.random_state):
+                for rows in chunks:
+                    out.extend(self._explain_chunk(items[rows.start : rows.stop], call, rows.start))
+                    if bar is not None:
+                        bar.update(len(rows))
         finally:
             if bar is not None:
                 bar.close()
