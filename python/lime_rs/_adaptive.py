@@ -527,6 +527,25 @@ class Settings:
     growth: float = 2.0
 
 
+def auto_settings(num_samples: int | str, num_features: int, feature_selection: str,
+                  model_regressor: Any, deduplicate: Any, confidence: Any,
+                  max_samples: Any) -> Settings | None:  # fmt: skip
+    """The text and image explainers' checks of ``deduplicate`` and of the
+    ``num_samples="auto"`` options; their Settings (None for a fixed size)."""
+    if not isinstance(deduplicate, (bool, np.bool_)):
+        raise TypeError(f"deduplicate: expected True or False, got {type(deduplicate).__name__}")
+    if num_samples != "auto":
+        return None
+    if model_regressor is not None:
+        raise ValueError(
+            "num_samples: 'auto' certifies the built-in ridge's weights and cannot "
+            f"judge model_regressor={model_regressor!r:.80}; pass an integer "
+            "num_samples to use it"
+        )
+    return Settings(num_features, feature_selection, check_confidence(confidence),
+                    check_max_samples(max_samples))  # fmt: skip
+
+
 @dataclass
 class Outcome:
     """One explanation's result: every row drawn (``hood``), the columns
@@ -654,6 +673,7 @@ __all__ = [
     "Settings",
     "Task",
     "Verdict",
+    "auto_settings",
     "certify",
     "certify_many",
     "check_confidence",

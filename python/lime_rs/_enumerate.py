@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from lime_rs import _adaptive
+from lime_rs import _adaptive, _native, _pipeline
 
 
 def unique_rows(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -176,11 +177,65 @@ class ModelCache:
         return np.concatenate(out, axis=0)
 
 
+def explain_auto(
+    sizes: Sequence[int],
+    space: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
+    distances: Callable[[np.ndarray], np.ndarray],
+    tasks: Callable[[int], _adaptive.Task],
+    columns: Callable[[int, np.ndarray], list[int]],
+    cache: ModelCache,
+    kernel_fn: Callable[[np.ndarray], np.ndarray],
+    settings: _adaptive.Settings,
+) -> tuple[dict[int, list[tuple]], dict[int, np.ndarray], dict[int, dict[str, Any]]]:
+    """The models, model outputs and sampling records of ``num_samples="auto"``
+    for items with ``sizes[i]`` features, shared by the text and image
+    explainers: an item small enough (``cache.deduplicate``) is explained
+    exactly on its whole ``space(d, max_samples)`` (masks, counts), the rest
+    by ``_adaptive.run_many`` on ``tasks(i)``. ``columns(i, first_output)``
+    chooses each item's labels (called in item order for the exact ones)."""
+    weigh = partial(_pipeline.kernel_weights, kernel_fn)
+    small = max_enumerable_features(settings.max_samples) if cache.deduplicate else -1
+    exact = [i for i, d in enumerate(sizes) if d <= small]
+    models: dict[int, list[tuple]] = {}
+    yss_of: dict[int, np.ndarray] = {}
+    sampling: dict[int, dict[str, Any]] = {}
+    if exact:
+        spaces = {i: space(sizes[i], settings.max_samples) for i in exact}
+        yss_all = cache.evaluate([(i, spaces[i][0]) for i in exact])
+        at = 0
+        hoods, cols = [], []
+        for i in exact:
+            masks, counts = spaces[i]
+            yss = yss_all[at : at + masks.shape[0]]
+            at += masks.shape[0]
+            dist = distances(masks)
+            hoods.append(_pipeline.Neighbourhood(masks, yss, dist, weights=weigh(dist) * counts))
+            cols.append(columns(i, yss[0]))
+            yss_of[i] = yss
+        weight_list = [w for w in (h.weights for h in hoods) if w is not None]
+        fitted = _native.explain_with_data_many(
+            [h.data for h in hoods], [h.yss for h in hoods], weight_list,
+            cols, settings.num_features, settings.feature_selection, return_stderr=True,
+        )  # fmt: skip
+        for i, h, m in zip(exact, hoods, fitted):
+            models[i] = m
+            sampling[i] = exact_record(h.data.shape[0], settings.confidence, settings.max_samples)
+    rest = [i for i in range(len(sizes)) if i not in set(exact)]
+    todo = [tasks(i) for i in rest]
+    outcomes = _adaptive.run_many(todo, cache.evaluate, weigh, settings) if todo else []
+    for i, o in zip(rest, outcomes):
+        models[i] = o.models
+        yss_of[i] = o.hood.yss
+        sampling[i] = adaptive_record(o.sampling, cache.evaluated.get(i, 0), o.hood.data.shape[0])
+    return models, yss_of, sampling
+
+
 __all__ = [
     "ModelCache",
     "adaptive_record",
     "all_masks",
     "exact_record",
+    "explain_auto",
     "fixed_record",
     "image_space",
     "mask_keys",

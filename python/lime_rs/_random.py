@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -58,3 +60,15 @@ def rewind(saved: list[tuple[Any, Any]]) -> None:
             owner.set_state(state)
         else:
             owner.state = state
+
+
+@contextmanager
+def rewound_on_error(*states: Any) -> Iterator[None]:
+    """Runs the block; if it raises, ``rewind``s ``states`` to how they were
+    before it (a retry gives what a first try would have given)."""
+    saved = snapshot(*states)
+    try:
+        yield
+    except BaseException:
+        rewind(saved)
+        raise

@@ -41,36 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from lime_rs import _native, lime_base
-from lime_rs._adaptive import (
-    DEFAULT_CONFIDENCE,
-    DEFAULT_MAX_SAMPLES,
-    Round,
-    Settings,
-    Task,
-    check_confidence,
-    check_max_samples,
-    check_num_samples,
-    run_many,
-)
-from lime_rs._enumerate import (
-    ModelCache,
-    adaptive_record,
-    exact_record,
-    fixed_record,
-    image_space,
-    max_enumerable_features,
-    unique_rows,
-)
-from lime_rs._pipeline import (
-    FitOptions,
-    Neighbourhood,
-    choose_labels,
-    exponential_kernel,
-    fit,
-    kernel_weights,
-    store_models,
-)
+from lime_rs import _adaptive, _enumerate, _native, _pipeline, lime_base
 from lime_rs._random import check_random_state, draw_seed, rewind, snapshot
 from lime_rs._validation import (
     check_feature_selection,
@@ -432,7 +403,7 @@ class _Options:
     model_regressor: Any
     progress_bar: bool
     deduplicate: bool = False
-    settings: Settings | None = None  # num_samples="auto"
+    settings: _adaptive.Settings | None = None  # num_samples="auto"
 
 
 def _mask_distances(masks: np.ndarray, metric: str) -> np.ndarray:
@@ -445,13 +416,13 @@ def _mask_distances(masks: np.ndarray, metric: str) -> np.ndarray:
     return pairwise_distances(masks, ones[None, :], metric=metric).ravel()
 
 
-def _image_round(d: int, task: int, metric: str, n: int, seed: int, first: bool) -> Round:
+def _image_round(d: int, task: int, metric: str, n: int, seed: int, first: bool) -> _adaptive.Round:
     """``n`` new masks of one image from the stream ``seed`` (row 0 all ones
     in the first round; later rounds drop the stream's row 0)."""
     masks = _native.image_masks(seed, n if first else n + 1, d)
     if not first:
         masks = np.ascontiguousarray(masks[1:])
-    return Round(masks, [(task, masks)], _mask_distances(masks, metric))
+    return _adaptive.Round(masks, [(task, masks)], _mask_distances(masks, metric))
 
 
 def _prepare(image: Any, seeds: _Seeds, segmentation_fn: Callable | None,
@@ -553,7 +524,7 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
                 check_memory(opts.num_samples, 8 * len(inst.ids))  # the masks
                 inst.masks = _native.image_masks(inst.seeds.masks, opts.num_samples, len(inst.ids))
                 if opts.deduplicate:
-                    keep, inst.inverse = unique_rows(inst.masks)
+                    keep, inst.inverse = _enumerate.unique_rows(inst.masks)
                     inst.queries = np.ascontiguousarray(inst.masks[keep])
             if inst.queries is None:
                 inst.queries = inst.masks
@@ -618,7 +589,7 @@ class LimeImageExplainer:
                 state will be initialized using the internal numpy seed.
         """
         kernel_fn = partial(
-            kernel or exponential_kernel, kernel_width=check_kernel_width(kernel_width)
+            kernel or _pipeline.exponential_kernel, kernel_width=check_kernel_width(kernel_width)
         )
         self.random_state = check_random_state(random_state)
         self.feature_selection = feature_selection
@@ -641,8 +612,8 @@ class LimeImageExplainer:
         progress_bar: bool = True,
         *,
         deduplicate: bool = True,
-        max_samples: int = DEFAULT_MAX_SAMPLES,
-        confidence: float = DEFAULT_CONFIDENCE,
+        max_samples: int = _adaptive.DEFAULT_MAX_SAMPLES,
+        confidence: float = _adaptive.DEFAULT_CONFIDENCE,
     ) -> ImageExplanation:
         """Generates explanations for a prediction (lime's arguments).
 
@@ -702,8 +673,8 @@ class LimeImageExplainer:
         random_seed: int | None = None,
         progress_bar: bool = True,
         deduplicate: bool = True,
-        max_samples: int = DEFAULT_MAX_SAMPLES,
-        confidence: float = DEFAULT_CONFIDENCE,
+        max_samples: int = _adaptive.DEFAULT_MAX_SAMPLES,
+        confidence: float = _adaptive.DEFAULT_CONFIDENCE,
     ) -> list[ImageExplanation]:
         """One ImageExplanation per image of ``images`` (a list, a 4-D array,
         any iterable), equal to ``explain_instance`` on each in turn (same
@@ -724,22 +695,11 @@ class LimeImageExplainer:
                 f"{type(classifier_fn).__name__}"
             )
         check_feature_selection(self.feature_selection)
-        num_samples = check_num_samples(num_samples, minimum=1)
+        num_samples = _adaptive.check_num_samples(num_samples, minimum=1)
         num_features = check_int(num_features, "num_features", minimum=1)
-        if not isinstance(deduplicate, (bool, np.bool_)):
-            raise TypeError(
-                f"deduplicate: expected True or False, got {type(deduplicate).__name__}"
-            )
-        settings = None
-        if num_samples == "auto":
-            if model_regressor is not None:
-                raise ValueError(
-                    "num_samples: 'auto' certifies the built-in ridge's weights and cannot "
-                    f"judge model_regressor={model_regressor!r:.80}; pass an integer "
-                    "num_samples to use it"
-                )
-            settings = Settings(num_features, self.feature_selection,
-                                check_confidence(confidence), check_max_samples(max_samples))  # fmt: skip
+        settings = _adaptive.auto_settings(num_samples, num_features, self.feature_selection,
+                                           model_regressor, deduplicate, confidence,
+                                           max_samples)  # fmt: skip
         opts = _Options(
             labels=labels,
             top_labels=check_int(top_labels, "top_labels", minimum=1) if top_labels else None,
@@ -785,11 +745,11 @@ class LimeImageExplainer:
         masks, yss = inst.masks, inst.yss
         assert masks is not None and yss is not None
         exp = ImageExplanation(inst.image, inst.segments)
-        exp.sampling = fixed_record(len(inst.queries), opts.num_samples)  # type: ignore[arg-type]
-        labels = choose_labels(exp, yss[0], opts.labels, opts.top_labels, "classifier_fn")
+        exp.sampling = _enumerate.fixed_record(len(inst.queries), opts.num_samples)  # type: ignore[arg-type]
+        labels = _pipeline.choose_labels(exp, yss[0], opts.labels, opts.top_labels, "classifier_fn")
         distances = _mask_distances(masks, opts.distance_metric)
-        hood = Neighbourhood(masks, yss, distances, feature_ids=inst.ids)
-        fit(exp, self.base, hood, labels, FitOptions(opts.num_features, self.feature_selection,
+        hood = _pipeline.Neighbourhood(masks, yss, distances, feature_ids=inst.ids)
+        _pipeline.fit(exp, self.base, hood, labels, _pipeline.FitOptions(opts.num_features, self.feature_selection,
                                                      opts.model_regressor, self.base.verbose))  # fmt: skip
         return record(exp, self, inst.seeds.masks, num_samples=opts.num_samples,
                       num_features=opts.num_features, distance_metric=opts.distance_metric,
@@ -813,61 +773,35 @@ class LimeImageExplainer:
             done = list(_predict(jobs, classifier_fn, quiet, total))
             return np.concatenate([inst.yss for inst in done if inst.yss is not None], axis=0)
 
-        cache = ModelCache(run, opts.deduplicate)
+        cache = _enumerate.ModelCache(run, opts.deduplicate)
         exps: dict[int, ImageExplanation] = {}
         labels: dict[int, list[int]] = {}
 
         def columns(i: int, first: np.ndarray) -> list[int]:
             exp = ImageExplanation(instances[i].image, instances[i].segments)
-            labels[i] = choose_labels(exp, first, opts.labels, opts.top_labels, "classifier_fn")
+            labels[i] = _pipeline.choose_labels(
+                exp, first, opts.labels, opts.top_labels, "classifier_fn"
+            )
             exps[i] = exp
             return [int(label) % first.shape[0] for label in labels[i]]
 
-        weigh = partial(kernel_weights, self.base.kernel_fn)
-        small = max_enumerable_features(settings.max_samples) if opts.deduplicate else -1
-        exact = [i for i, inst in enumerate(instances) if len(inst.ids) <= small]
-        models: dict[int, list[tuple]] = {}
-        yss_of: dict[int, np.ndarray] = {}
-        sampling: dict[int, dict[str, Any]] = {}
-        if exact:
-            spaces = {i: image_space(len(instances[i].ids), settings.max_samples) for i in exact}
-            yss_all = cache.evaluate([(i, spaces[i][0]) for i in exact])
-            at = 0
-            hoods, cols = [], []
-            for i in exact:
-                masks, counts = spaces[i]
-                yss = yss_all[at : at + masks.shape[0]]
-                at += masks.shape[0]
-                distances = _mask_distances(masks, opts.distance_metric)
-                hoods.append(Neighbourhood(masks, yss, distances,
-                                           weights=weigh(distances) * counts))  # fmt: skip
-                cols.append(columns(i, yss[0]))
-                yss_of[i] = yss
-            weight_list = [w for w in (h.weights for h in hoods) if w is not None]
-            fitted = _native.explain_with_data_many(
-                [h.data for h in hoods], [h.yss for h in hoods], weight_list,
-                cols, settings.num_features, settings.feature_selection, return_stderr=True,
-            )  # fmt: skip
-            for i, h, m in zip(exact, hoods, fitted):
-                models[i] = m
-                sampling[i] = exact_record(h.data.shape[0], settings.confidence,
-                                           settings.max_samples)  # fmt: skip
-        rest = [i for i in range(len(instances)) if i not in set(exact)]
-        tasks = [
-            Task(partial(_image_round, len(instances[i].ids), i, opts.distance_metric),
-                 instances[i].seeds.masks, partial(columns, i))
-            for i in rest
-        ]  # fmt: skip
-        outcomes = run_many(tasks, cache.evaluate, weigh, settings) if tasks else []
-        for i, o in zip(rest, outcomes):
-            models[i] = o.models
-            yss_of[i] = o.hood.yss
-            sampling[i] = adaptive_record(o.sampling, cache.evaluated.get(i, 0),
-                                          o.hood.data.shape[0])  # fmt: skip
+        models, yss_of, sampling = _enumerate.explain_auto(
+            [len(inst.ids) for inst in instances],
+            _enumerate.image_space,
+            partial(_mask_distances, metric=opts.distance_metric),
+            lambda i: _adaptive.Task(
+                partial(_image_round, len(instances[i].ids), i, opts.distance_metric),
+                instances[i].seeds.masks,
+                partial(columns, i),
+            ),
+            columns, cache, self.base.kernel_fn, settings,
+        )  # fmt: skip
         out = []
         for i, inst in enumerate(instances):
             exp = exps[i]
-            store_models(exp, labels[i], models[i], yss_of[i], inst.ids, self.base.verbose)
+            _pipeline.store_models(
+                exp, labels[i], models[i], yss_of[i], inst.ids, self.base.verbose
+            )
             exp.sampling = sampling[i]
             out.append(record(exp, self, inst.seeds.masks, num_samples="auto",
                               num_features=opts.num_features,

@@ -40,7 +40,7 @@ from lime_rs._pipeline import (
     store_models,
 )
 from lime_rs._pipeline import is_sparse as _is_sparse
-from lime_rs._random import check_random_state, draw_seed, rewind, snapshot
+from lime_rs._random import check_random_state, draw_seed, rewound_on_error
 from lime_rs._validation import (
     as_float_array,
     check_class_names,
@@ -796,25 +796,24 @@ class LimeTabularExplainer:
             bar = tqdm(total=rows.shape[0], desc="explain_instances", unit="row")
         out: list[explanation.Explanation] = []
         arrays = _ChunkArrays()
-        saved = snapshot(self.random_state, getattr(self.discretizer, "random_state", None))
         try:
-            for start in range(0, rows.shape[0], per_chunk):
-                chunk = rows[start : start + per_chunk]
-                if _is_sparse(chunk):
-                    out.extend(self._explain_row(r, predict_fn, call) for r in chunk)
-                elif call.adaptive is not None and call.model_regressor is None:
-                    rows_ = _check_rows(chunk, start, d)
-                    out.extend(self._explain_adaptive(rows_, predict_fn, call))
-                else:
-                    samples, inverse = self._sample_chunk(chunk, start, call, arrays)
-                    out.extend(self._explain_samples(samples, inverse, predict_fn, call))
-                    del samples, inverse
-                    arrays.forget_if_kept()
-                if bar is not None:
-                    bar.update(chunk.shape[0])
-        except BaseException:
-            rewind(saved)  # a retry gives what a first try would have given
-            raise
+            with rewound_on_error(
+                self.random_state, getattr(self.discretizer, "random_state", None)
+            ):
+                for start in range(0, rows.shape[0], per_chunk):
+                    chunk = rows[start : start + per_chunk]
+                    if _is_sparse(chunk):
+                        out.extend(self._explain_row(r, predict_fn, call) for r in chunk)
+                    elif call.adaptive is not None and call.model_regressor is None:
+                        rows_ = _check_rows(chunk, start, d)
+                        out.extend(self._explain_adaptive(rows_, predict_fn, call))
+                    else:
+                        samples, inverse = self._sample_chunk(chunk, start, call, arrays)
+                        out.extend(self._explain_samples(samples, inverse, predict_fn, call))
+                        del samples, inverse
+                        arrays.forget_if_kept()
+                    if bar is not None:
+                        bar.update(chunk.shape[0])
         finally:
             if bar is not None:
                 bar.close()

@@ -28,37 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from lime_rs import _native, explanation, lime_base
-from lime_rs._adaptive import (
-    DEFAULT_CONFIDENCE,
-    DEFAULT_MAX_SAMPLES,
-    Round,
-    Settings,
-    Task,
-    check_confidence,
-    check_max_samples,
-    check_num_samples,
-    run_many,
-)
-from lime_rs._enumerate import (
-    ModelCache,
-    adaptive_record,
-    exact_record,
-    fixed_record,
-    max_enumerable_features,
-    text_space,
-    unique_rows,
-)
-from lime_rs._pipeline import (
-    FitOptions,
-    Neighbourhood,
-    choose_labels,
-    exponential_kernel,
-    fit,
-    kernel_weights,
-    store_models,
-)
-from lime_rs._random import check_random_state, draw_seed, rewind, snapshot
+from lime_rs import _adaptive, _enumerate, _native, _pipeline, explanation, lime_base
+from lime_rs._random import check_random_state, draw_seed, rewound_on_error
 from lime_rs._validation import (
     check_class_names,
     check_feature_selection,
@@ -642,9 +613,9 @@ class _Call:
     top_labels: int | None
     num_samples: Any  # int, or "auto" (then settings)
     distance_metric: str
-    fit: FitOptions
+    fit: _pipeline.FitOptions
     deduplicate: bool = True
-    settings: Settings | None = None  # num_samples="auto"
+    settings: _adaptive.Settings | None = None  # num_samples="auto"
 
     @property
     def auto(self) -> bool:
@@ -786,7 +757,7 @@ class LimeTextExplainer:
                     f"kernel_width: must be a non-zero finite number, got {kernel_width}"
                 )
             # the kernel reads only width**2; the Rust kernel wants it positive
-            kernel, kernel_width = exponential_kernel, abs(kernel_width)
+            kernel, kernel_width = _pipeline.exponential_kernel, abs(kernel_width)
         kernel_fn = partial(kernel, kernel_width=kernel_width)
 
         self.random_state = check_random_state(random_state)
@@ -811,8 +782,8 @@ class LimeTextExplainer:
         model_regressor: Any = None,
         *,
         deduplicate: bool = True,
-        max_samples: int = DEFAULT_MAX_SAMPLES,
-        confidence: float = DEFAULT_CONFIDENCE,
+        max_samples: int = _adaptive.DEFAULT_MAX_SAMPLES,
+        confidence: float = _adaptive.DEFAULT_CONFIDENCE,
     ) -> explanation.Explanation:
         """Generates explanations for a prediction.
 
@@ -872,8 +843,8 @@ class LimeTextExplainer:
         batch_size: int | None = None,
         progress_bar: bool = False,
         deduplicate: bool = True,
-        max_samples: int = DEFAULT_MAX_SAMPLES,
-        confidence: float = DEFAULT_CONFIDENCE,
+        max_samples: int = _adaptive.DEFAULT_MAX_SAMPLES,
+        confidence: float = _adaptive.DEFAULT_CONFIDENCE,
     ) -> list[explanation.Explanation]:
         """Explains many texts: one Explanation per text, in order (lime_rs addition).
 
@@ -927,15 +898,12 @@ class LimeTextExplainer:
 
             bar = tqdm(total=len(items), desc="explain_instances", unit="row")
         out: list[explanation.Explanation] = []
-        saved = snapshot(self.random_state)
         try:
-            for rows in chunks:
-                out.extend(self._explain_chunk(items[rows.start : rows.stop], call, rows.start))
-                if bar is not None:
-                    bar.update(len(rows))
-        except BaseException:
-            rewind(saved)  # a retry gives what a first try would have given
-            raise
+            with rewound_on_error(self.random_state):
+                for rows in chunks:
+                    out.extend(self._explain_chunk(items[rows.start : rows.stop], call, rows.start))
+                    if bar is not None:
+                        bar.update(len(rows))
         finally:
             if bar is not None:
                 bar.close()
@@ -945,37 +913,25 @@ class LimeTextExplainer:
 
     def _check_call(self, classifier_fn: Any, labels: Any, top_labels: Any, num_features: Any,
                     num_samples: Any, distance_metric: Any, model_regressor: Any,
-                    deduplicate: Any = True, max_samples: Any = DEFAULT_MAX_SAMPLES,
-                    confidence: Any = DEFAULT_CONFIDENCE) -> _Call:  # fmt: skip
+                    deduplicate: Any = True, max_samples: Any = _adaptive.DEFAULT_MAX_SAMPLES,
+                    confidence: Any = _adaptive.DEFAULT_CONFIDENCE) -> _Call:  # fmt: skip
         if not callable(classifier_fn):
             raise TypeError(
                 "classifier_fn: expected a callable taking a list of str and returning "
                 f"class probabilities, got {type(classifier_fn).__name__}"
             )
         num_features = check_int(num_features, "num_features", minimum=1)
-        num_samples = check_num_samples(num_samples, minimum=2)
-        if not isinstance(deduplicate, (bool, np.bool_)):
-            raise TypeError(
-                f"deduplicate: expected True or False, got {type(deduplicate).__name__}"
-            )
-        settings = None
-        if num_samples == "auto":
-            if model_regressor is not None:
-                raise ValueError(
-                    "num_samples: 'auto' certifies the built-in ridge's weights and cannot "
-                    f"judge model_regressor={model_regressor!r:.80}; pass an integer "
-                    "num_samples to use it"
-                )
-            settings = Settings(check_int(num_features, "num_features", minimum=1),
-                                self.feature_selection, check_confidence(confidence),
-                                check_max_samples(max_samples))  # fmt: skip
+        num_samples = _adaptive.check_num_samples(num_samples, minimum=2)
+        settings = _adaptive.auto_settings(num_samples, num_features, self.feature_selection,
+                                           model_regressor, deduplicate, confidence,
+                                           max_samples)  # fmt: skip
         if top_labels is not None:
             top_labels = check_int(top_labels, "top_labels", minimum=0)
         if not isinstance(distance_metric, str):
             raise TypeError(
                 f"distance_metric: expected a metric name, got {type(distance_metric).__name__}"
             )
-        options = FitOptions(num_features, self.feature_selection, model_regressor,
+        options = _pipeline.FitOptions(num_features, self.feature_selection, model_regressor,
                              self.base.verbose)  # fmt: skip
         return _Call(classifier_fn, labels, top_labels, num_samples, distance_metric, options,
                      bool(deduplicate), settings)  # fmt: skip
@@ -1007,7 +963,7 @@ class LimeTextExplainer:
         distances = _distances(data, cosine, distance_metric)
         if not deduplicate:
             return _Sample(indexed, seed, data, distances, index.perturbed_strings(data))
-        keep, inverse = unique_rows(data)
+        keep, inverse = _enumerate.unique_rows(data)
         texts = index.perturbed_strings(np.ascontiguousarray(data[keep]))
         return _Sample(indexed, seed, data, distances, texts, inverse)
 
@@ -1053,17 +1009,17 @@ class LimeTextExplainer:
             )
             at = int(offsets[i])
             exp.predict_proba = np.array(raw[at])  # a copy: frees the chunk's outputs
-            labels.append(choose_labels(exp, raw[at], call.labels, call.top_labels,
+            labels.append(_pipeline.choose_labels(exp, raw[at], call.labels, call.top_labels,
                                         "classifier_fn"))  # fmt: skip
             own = yss[at : offsets[i + 1]]
-            hoods.append(Neighbourhood(s.data, own if s.inverse is None else own[s.inverse],
+            hoods.append(_pipeline.Neighbourhood(s.data, own if s.inverse is None else own[s.inverse],
                                        s.distances))  # fmt: skip
             exps.append(exp)
         self._fit(exps, hoods, labels, call.fit)
         from lime_rs.serialization import record
 
         for exp, s, count in zip(exps, samples, counts):
-            exp.sampling = fixed_record(count, n)
+            exp.sampling = _enumerate.fixed_record(count, n)
             record(exp, self, s.seed, num_samples=n, num_features=call.fit.num_features,
                    distance_metric=call.distance_metric,
                    model_regressor=call.fit.model_regressor)  # fmt: skip
@@ -1108,7 +1064,7 @@ class LimeTextExplainer:
                 outs.append(out)
             return np.concatenate(outs, axis=0)
 
-        cache = ModelCache(run, call.deduplicate)
+        cache = _enumerate.ModelCache(run, call.deduplicate)
         exps: dict[int, explanation.Explanation] = {}
         labels: dict[int, list[int]] = {}
 
@@ -1121,57 +1077,31 @@ class LimeTextExplainer:
                 random_state=self.random_state,
             )
             exp.predict_proba = np.array(first)
-            labels[i] = choose_labels(exp, first, call.labels, call.top_labels, "classifier_fn")
+            labels[i] = _pipeline.choose_labels(
+                exp, first, call.labels, call.top_labels, "classifier_fn"
+            )
             exps[i] = exp
             return [int(label) % first.shape[0] for label in labels[i]]
 
-        weigh = partial(kernel_weights, self.base.kernel_fn)
-        small = max_enumerable_features(settings.max_samples) if call.deduplicate else -1
-        exact = [i for i, ix in enumerate(indexed) if ix.num_words() <= small]
-        sampling: dict[int, dict[str, Any]] = {}
-        models: dict[int, list[tuple]] = {}
-        yss_of: dict[int, np.ndarray] = {}
-        if exact:
-            spaces = {i: text_space(indexed[i].num_words(), settings.max_samples) for i in exact}
-            yss_all = cache.evaluate([(i, spaces[i][0]) for i in exact])
-            at = 0
-            hoods, cols = [], []
-            for i in exact:
-                masks, counts = spaces[i]
-                yss = yss_all[at : at + masks.shape[0]]
-                at += masks.shape[0]
-                cosine = _native.distances(masks, masks[0], "cosine") * 100
-                distances = _distances(masks, cosine, call.distance_metric)
-                hoods.append(Neighbourhood(masks, yss, distances,
-                                           weights=weigh(distances) * counts))  # fmt: skip
-                cols.append(columns(i, yss[0]))
-                yss_of[i] = yss
-            weight_list = [w for w in (h.weights for h in hoods) if w is not None]
-            fitted = _native.explain_with_data_many(
-                [h.data for h in hoods], [h.yss for h in hoods], weight_list,
-                cols, settings.num_features, settings.feature_selection, return_stderr=True,
-            )  # fmt: skip
-            for i, h, m in zip(exact, hoods, fitted):
-                models[i] = m
-                sampling[i] = exact_record(h.data.shape[0], settings.confidence,
-                                           settings.max_samples)  # fmt: skip
-        rest = [i for i in range(len(indexed)) if i not in set(exact)]
-        tasks = []
-        for i in rest:
-            tasks.append(Task(partial(self._text_round, indexed[i], i, call.distance_metric),
-                              seeds[i], partial(columns, i)))  # fmt: skip
-        outcomes = run_many(tasks, cache.evaluate, weigh, settings) if tasks else []
-        for i, o in zip(rest, outcomes):
-            models[i] = o.models
-            yss_of[i] = o.hood.yss
-            sampling[i] = adaptive_record(o.sampling, cache.evaluated.get(i, 0),
-                                          o.hood.data.shape[0])  # fmt: skip
+        models, yss_of, sampling = _enumerate.explain_auto(
+            [ix.num_words() for ix in indexed],
+            _enumerate.text_space,
+            lambda masks: _distances(
+                masks, _native.distances(masks, masks[0], "cosine") * 100, call.distance_metric
+            ),
+            lambda i: _adaptive.Task(
+                partial(self._text_round, indexed[i], i, call.distance_metric),
+                seeds[i],
+                partial(columns, i),
+            ),
+            columns, cache, self.base.kernel_fn, settings,
+        )  # fmt: skip
         from lime_rs.serialization import record
 
         out = []
         for i in range(len(indexed)):
             exp = exps[i]
-            store_models(exp, labels[i], models[i], yss_of[i], None, call.fit.verbose)
+            _pipeline.store_models(exp, labels[i], models[i], yss_of[i], None, call.fit.verbose)
             exp.sampling = sampling[i]
             record(exp, self, seeds[i], num_samples="auto", num_features=call.fit.num_features,
                    distance_metric=call.distance_metric, model_regressor=None,
@@ -1182,7 +1112,7 @@ class LimeTextExplainer:
 
     @staticmethod
     def _text_round(indexed: _Indexed, task: int, distance_metric: str, n: int, seed: int,
-                    first: bool) -> Round:  # fmt: skip
+                    first: bool) -> _adaptive.Round:  # fmt: skip
         """``n`` new rows of one text from the stream ``seed`` (row 0 the
         original in the first round; later rounds drop the stream's copy)."""
         data, cosine = indexed._native().sample(n if first else n + 1, seed)
@@ -1190,17 +1120,17 @@ class LimeTextExplainer:
         if not first:
             data, distances = data[1:], distances[1:]
         data = np.ascontiguousarray(data)
-        return Round(data, [(task, data)], np.ascontiguousarray(distances))
+        return _adaptive.Round(data, [(task, data)], np.ascontiguousarray(distances))
 
-    def _fit(self, exps: list[Any], hoods: list[Neighbourhood], labels: list[list[int]],
-             options: FitOptions) -> None:  # fmt: skip
+    def _fit(self, exps: list[Any], hoods: list[_pipeline.Neighbourhood], labels: list[list[int]],
+             options: _pipeline.FitOptions) -> None:  # fmt: skip
         """The local models of a chunk: one native call for all of its texts
         (in parallel over texts); one text or a model_regressor through fit."""
         if len(hoods) == 1 or options.model_regressor is not None:
             for exp, hood, labs in zip(exps, hoods, labels):
-                fit(exp, self.base, hood, labs, options)
+                _pipeline.fit(exp, self.base, hood, labs, options)
             return
-        weights = [kernel_weights(self.base.kernel_fn, hood.distances) for hood in hoods]
+        weights = [_pipeline.kernel_weights(self.base.kernel_fn, hood.distances) for hood in hoods]
         results = _native.explain_with_data_many(
             [hood.data for hood in hoods],
             [hood.yss for hood in hoods],
@@ -1214,7 +1144,7 @@ class LimeTextExplainer:
             return_stderr=True,
         )
         for exp, hood, labs, models in zip(exps, hoods, labels, results):
-            store_models(exp, labs, models, hood.yss, None, options.verbose)
+            _pipeline.store_models(exp, labs, models, hood.yss, None, options.verbose)
 
     def _data_labels_distances(self, indexed_string: _Indexed, classifier_fn: Callable[..., Any],
                                num_samples: int, distance_metric: str = "cosine") -> tuple:  # fmt: skip
