@@ -1,6 +1,49 @@
-"""Shared helpers of the batch, thread, pickle and dask tests (not a test module)."""
+"""Helpers shared by several test files (not a test module)."""
+
+import os
+import pickle
+import subprocess
+import sys
 
 import numpy as np
+
+# Headless chromium as the browser tests run it (no GPU, no network, one pixel per CSS pixel).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-extensions",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+]
+
+
+def outputs_per_thread_count(code, counts=("1", "2")):
+    """What ``code`` (a script that pickles its result to stdout; it finds this
+    module through sys.argv[1]) returns in a fresh process per LIME_RS_NUM_THREADS."""
+    here = os.path.dirname(__file__)
+    results = []
+    for threads in counts:
+        env = dict(os.environ, LIME_RS_NUM_THREADS=threads)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, here], env=env, capture_output=True, check=True
+        )
+        results.append(pickle.loads(proc.stdout))
+    return results
+
+
+def grid(n):
+    """A segmentation function: an n x n grid, labels 0..n*n-1 row by row."""
+
+    def segment(image):
+        h, w = image.shape[:2]
+        rows = np.minimum(np.arange(h) * n // h, n - 1)
+        cols = np.minimum(np.arange(w) * n // w, n - 1)
+        return rows[:, None] * n + cols[None, :]
+
+    return segment
 
 
 def text_model(docs):

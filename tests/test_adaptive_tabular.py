@@ -5,15 +5,11 @@ do not depend on batch_size or threads, clear errors and fallbacks, records
 (schema version 2, version 1 still loads) and the HTML line."""
 
 import json
-import os
-import pickle
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from _batch_helpers import signature
+from _batch_helpers import outputs_per_thread_count, signature
 
 from lime_rs import _adaptive, _html
 from lime_rs.explanation import Explanation
@@ -151,14 +147,7 @@ def test_results_do_not_depend_on_thread_count():
         "                          num_features=4, max_samples=3000)\n"
         "sys.stdout.buffer.write(pickle.dumps((signature(out), [o.sampling for o in out])))\n"
     )
-    here = os.path.dirname(__file__)
-    results = []
-    for threads in ("1", "2"):
-        env = dict(os.environ, LIME_RS_NUM_THREADS=threads)
-        proc = subprocess.run(
-            [sys.executable, "-c", code, here], env=env, capture_output=True, check=True
-        )
-        results.append(pickle.loads(proc.stdout))
+    results = outputs_per_thread_count(code)
     assert results[0] == results[1]
 
 

@@ -1,14 +1,15 @@
 """LimeTabularExplainer.explain_instances: one Explanation per row, equal to
 explain_instance row by row, one model call per chunk, clear errors."""
 
-import os
-import pickle
-import subprocess
-import sys
-
 import numpy as np
 import pytest
-from _batch_helpers import LogisticModel, cancer_data, same_explanation, signature
+from _batch_helpers import (
+    LogisticModel,
+    cancer_data,
+    outputs_per_thread_count,
+    same_explanation,
+    signature,
+)
 
 from lime_rs.lime_tabular import LimeTabularExplainer, RecurrentTabularExplainer
 
@@ -147,14 +148,7 @@ def test_results_do_not_depend_on_thread_count(cancer):
         "out = e.explain_instances(X[:6], LogisticModel(X).predict_proba, num_samples=2000)\n"
         "sys.stdout.buffer.write(pickle.dumps(signature(out)))\n"
     )
-    here = os.path.dirname(__file__)
-    results = []
-    for threads in ("1", "2"):
-        env = dict(os.environ, LIME_RS_NUM_THREADS=threads)
-        proc = subprocess.run(
-            [sys.executable, "-c", code, here], env=env, capture_output=True, check=True
-        )
-        results.append(pickle.loads(proc.stdout))
+    results = outputs_per_thread_count(code)
     assert results[0] == results[1]
     serial = one_by_one(
         LimeTabularExplainer(X, random_state=9), X[:6], model.predict_proba, num_samples=2000

@@ -1,14 +1,9 @@
 """LimeTextExplainer.explain_instances: one Explanation per text, equal to
 explain_instance called text by text, one classifier call per chunk."""
 
-import os
-import pickle
-import subprocess
-import sys
-
 import numpy as np
 import pytest
-from _batch_helpers import TEXTS, same_explanation, signature, text_model
+from _batch_helpers import TEXTS, outputs_per_thread_count, same_explanation, signature, text_model
 
 from lime_rs.lime_text import LimeTextExplainer
 
@@ -98,14 +93,7 @@ def test_results_do_not_depend_on_thread_count():
         "out = e.explain_instances(TEXTS, text_model, num_samples=300, num_features=4)\n"
         "sys.stdout.buffer.write(pickle.dumps(signature(out)))\n"
     )
-    here = os.path.dirname(__file__)
-    results = []
-    for threads in ("1", "2"):
-        env = dict(os.environ, LIME_RS_NUM_THREADS=threads)
-        proc = subprocess.run(
-            [sys.executable, "-c", code, here], env=env, capture_output=True, check=True
-        )
-        results.append(pickle.loads(proc.stdout))
+    results = outputs_per_thread_count(code)
     assert results[0] == results[1]
     serial = one_by_one(explainer(3), TEXTS, **KW)
     assert results[0] == signature(serial)

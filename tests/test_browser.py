@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+from _batch_helpers import CHROMIUM_FLAGS
 
 from lime_rs import _html
 from lime_rs.lime_tabular import LimeTabularExplainer
@@ -27,16 +28,6 @@ N = 500
 C10 = _html.CATEGORY10
 NASTY = "<img src=x onerror=alert(1)>"
 WIDTH, HEIGHT = 1200, 900
-BASE_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-extensions",
-    "--no-first-run",
-    "--hide-scrollbars",
-    "--force-device-scale-factor=1",
-]
 # Page JavaScript off through the profile's content setting: new headless chromium
 # produces neither a DOM dump nor a screenshot under --blink-settings=scriptEnabled=false
 # alone (its own DevTools scripts are blocked too), older ones do.
@@ -66,7 +57,7 @@ def profile(tmp_path_factory):
 
 def _run(chromium, profile, *args):
     return subprocess.run(
-        [chromium, *BASE_FLAGS, f"--user-data-dir={profile}", *args],
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
         capture_output=True,
         text=True,
         timeout=180,

@@ -22,6 +22,7 @@ import sys
 
 import numpy as np
 import pytest
+from _batch_helpers import CHROMIUM_FLAGS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -230,14 +231,7 @@ def _screenshot(site, page, out, tmp_path):
     res = subprocess.run(
         [
             _chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-extensions",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--force-device-scale-factor=1",
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={tmp_path / 'profile'}",
             "--window-size=1200,900",
             f"--screenshot={out}",

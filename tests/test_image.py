@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from _batch_helpers import grid
 from skimage import data as skimage_data
 from skimage import transform
 
@@ -25,18 +26,6 @@ from lime_rs.wrappers.scikit_image import SegmentationAlgorithm
 def chelsea():
     img = skimage_data.chelsea()
     return (transform.resize(img, (64, 64), anti_aliasing=True) * 255).astype(np.uint8)
-
-
-def grid(n):
-    """A segmentation function: an n x n grid, labels 0..n*n-1 row by row."""
-
-    def segment(image):
-        h, w = image.shape[:2]
-        rows = np.minimum(np.arange(h) * n // h, n - 1)
-        cols = np.minimum(np.arange(w) * n // w, n - 1)
-        return rows[:, None] * n + cols[None, :]
-
-    return segment
 
 
 def softmax(z):

@@ -7,21 +7,12 @@ import time
 
 import numpy as np
 import pytest
+from _batch_helpers import grid
 from skimage import data as skimage_data
 from skimage import transform
 
 from lime_rs import _native
 from lime_rs.lime_image import LimeImageExplainer
-
-
-def grid(n):
-    def segment(image):
-        h, w = image.shape[:2]
-        rows = np.minimum(np.arange(h) * n // h, n - 1)
-        cols = np.minimum(np.arange(w) * n // w, n - 1)
-        return rows[:, None] * n + cols[None, :]
-
-    return segment
 
 
 def model(images):
