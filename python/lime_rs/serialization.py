@@ -1,9 +1,7 @@
-"""Audit records of explanations: a versioned JSON/dict schema
-(``docs/explanation_schema.md``), the explainer settings recorded on every
-explanation, and the weights' confidence intervals as a pandas DataFrame.
-
-``Explanation.to_json`` / ``from_json`` / ``to_dict`` / ``from_dict`` /
-``as_frame`` are thin methods that call this module.
+"""Audit records of explanations: the versioned JSON schema
+(``docs/explanation_schema.md``), the settings recorded on every explanation,
+and the weights' confidence intervals as a DataFrame. ``Explanation.to_json``,
+``from_json``, ``to_dict``, ``from_dict`` and ``as_frame`` call this module.
 """
 
 from __future__ import annotations
@@ -25,45 +23,14 @@ SCHEMA = "lime_rs.explanation"
 SCHEMA_VERSION = 2
 #: Versions from_dict reads (version 1: no ``sampling`` field).
 READABLE_VERSIONS = (1, 2)
-
-__all__ = [
-    "SCHEMA",
-    "SCHEMA_VERSION",
-    "READABLE_VERSIONS",
-    "StoredDomainMapper",
-    "as_frame",
-    "from_dict",
-    "from_json",
-    "invalid",
-    "json_value",
-    "read_bool",
-    "read_dict",
-    "read_field",
-    "read_float",
-    "read_int",
-    "read_json",
-    "read_list",
-    "read_sampling",
-    "read_scalar",
-    "read_str",
-    "record",
-    "to_dict",
-    "to_json",
-]
+Z95 = 1.959963984540054  # the normal 97.5% quantile
 
 _Exp = TypeVar("_Exp", bound=Any)  # an Explanation, or lime_image's ImageExplanation
+Reader = Callable[[Any, str], Any]  # reads the value at a path, or raises invalid(path)
 
 _DISCRETIZER_NAMES = {
-    "QuartileDiscretizer": "quartile",
-    "DecileDiscretizer": "decile",
-    "EntropyDiscretizer": "entropy",
-    "StatsDiscretizer": "stats",
+    f"{k}Discretizer": k.lower() for k in ("Quartile", "Decile", "Entropy", "Stats")
 }
-
-
-# --------------------------------------------------------------------------
-# Plain JSON values
-# --------------------------------------------------------------------------
 
 
 def json_value(value: Any) -> Any:
@@ -86,11 +53,15 @@ def json_value(value: Any) -> Any:
 
 
 def _float(value: Any) -> float | None:
-    """A float for JSON: NaN and infinities become None (strict JSON)."""
+    """A float for strict JSON: NaN and infinities become None."""
     if value is None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def _nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def _callable_name(fn: Any) -> str:
@@ -101,14 +72,8 @@ def _callable_name(fn: Any) -> str:
     return f"{module}.{name}" if module else name
 
 
-# --------------------------------------------------------------------------
-# Settings recorded by the explainers
-# --------------------------------------------------------------------------
-
-
 def _kernel_settings(explainer: Any) -> dict[str, Any]:
-    base = getattr(explainer, "base", None)
-    kernel_fn = getattr(base, "kernel_fn", None)
+    kernel_fn = getattr(getattr(explainer, "base", None), "kernel_fn", None)
     out: dict[str, Any] = {"kernel_width": None, "kernel": None}
     if isinstance(kernel_fn, partial):
         width = kernel_fn.keywords.get("kernel_width")
@@ -125,8 +90,8 @@ _SETTINGS_ATTRS = ("feature_selection", "discretizer", "sample_around_instance",
 
 
 def _explainer_settings(explainer: Any) -> dict[str, Any]:
-    """The explainer part of the recorded settings (JSON values), cached on
-    the explainer until one of the attributes they are read from changes."""
+    """The explainer's part of the settings (JSON values), cached on the
+    explainer until an attribute they are read from changes."""
     kernel_fn = getattr(getattr(explainer, "base", None), "kernel_fn", None)
     key = (type(explainer), kernel_fn, *(getattr(explainer, a, None) for a in _SETTINGS_ATTRS))
     cached = explainer.__dict__.get("_recorded_settings")
@@ -137,21 +102,17 @@ def _explainer_settings(explainer: Any) -> dict[str, Any]:
     settings["feature_selection"] = getattr(explainer, "feature_selection", None)
     if hasattr(explainer, "discretizer"):
         disc = explainer.discretizer
+        name = type(disc).__name__
         settings["discretize_continuous"] = disc is not None
-        settings["discretizer"] = (
-            None
-            if disc is None
-            else _DISCRETIZER_NAMES.get(type(disc).__name__, type(disc).__name__)
-        )
+        settings["discretizer"] = None if disc is None else _DISCRETIZER_NAMES.get(name, name)
         settings["sample_around_instance"] = bool(
             getattr(explainer, "sample_around_instance", False)
         )
-    for attr in ("bow", "char_level", "mask_string"):
+    for attr in ("bow", "char_level", "mask_string", "split_expression"):
         if hasattr(explainer, attr):
-            settings[attr] = getattr(explainer, attr)
-    if hasattr(explainer, "split_expression"):
-        split = explainer.split_expression
-        settings["split_expression"] = split if isinstance(split, str) else _callable_name(split)
+            value = getattr(explainer, attr)
+            named = attr == "split_expression" and not isinstance(value, str)
+            settings[attr] = _callable_name(value) if named else value
     settings = json_value(settings)
     explainer.__dict__["_recorded_settings"] = (key, settings)
     return settings
@@ -159,9 +120,8 @@ def _explainer_settings(explainer: Any) -> dict[str, Any]:
 
 def record(exp: _Exp, explainer: Any, seed: int | None, **call: Any) -> _Exp:
     """Records on ``exp`` the settings of ``explainer`` and of the call
-    (``call``: num_samples, num_features, distance_metric, ...) as
-    ``exp.explainer_settings`` (a dict of JSON values) and the 64-bit seed the
-    explanation's neighbourhood was drawn from as ``exp.seed``."""
+    (``call``: num_samples, num_features, ...) as ``exp.explainer_settings``
+    (JSON values), and the 64-bit seed of its neighbourhood as ``exp.seed``."""
     settings = dict(_explainer_settings(explainer))
     for key, value in call.items():
         if key == "model_regressor":
@@ -174,13 +134,10 @@ def record(exp: _Exp, explainer: Any, seed: int | None, **call: Any) -> _Exp:
     return exp
 
 
-# --------------------------------------------------------------------------
-# Reading records: every field checked, one ValueError naming its path
-# --------------------------------------------------------------------------
+# --- readers: every field checked, one ValueError naming its path ---
 #
-# ``path`` is where a value sits in the record, as Python would index it from
-# the top (``labels[0].features[3].id``, ``domain.positions[2][0]``). Domain
-# mappers' ``from_record`` read their part with these helpers.
+# ``path`` is where a value sits, as Python would index the record
+# (``labels[0].features[3].id``); domain mappers' ``from_record`` use these too.
 
 _INT64 = 2**63
 _MAX_DEPTH = 64  # nesting of free-form JSON values (names, settings)
@@ -200,48 +157,65 @@ def _kind(value: Any) -> str:
 
 
 def _shown(value: Any) -> str:
-    """A short repr of a scalar, the type of anything else (which may be
-    nested too deeply to repr)."""
+    """A short repr of a scalar, the type of anything else (maybe too deep to repr)."""
     return f"{value!r:.60}" if isinstance(value, str | int | float | bool) else _kind(value)
+
+
+def _expect(
+    value: Any, path: str, types: type | tuple[type, ...], what: str, null: bool = False
+) -> Any:
+    """``value`` if one of ``types`` (a bool only where bool is asked), None if
+    ``null`` allows it; else the error saying ``what`` was expected."""
+    if value is None and null:
+        return None
+    if not isinstance(value, types) or (isinstance(value, bool) and types is not bool):
+        raise invalid(path, f"expected {what}{' or null' if null else ''}, got {_kind(value)}")
+    return value
 
 
 def read_dict(value: Any, path: str) -> dict[str, Any]:
     """A JSON object."""
-    if not isinstance(value, dict):
-        raise invalid(path, f"expected an object, got {_kind(value)}")
-    return value
+    return _expect(value, path, dict, "an object")
 
 
 def read_field(record: Any, name: str, path: str, read: Callable[..., Any] | None = None,
                **kwargs: Any) -> Any:  # fmt: skip
-    """``record[name]``, present (it may be null) in an object at ``path``;
-    with ``read``, checked by ``read(value, its_path, **kwargs)``."""
+    """``record[name]``, present (maybe null) in the object at ``path``; with
+    ``read``, checked by ``read(value, its_path, **kwargs)``."""
     where = f"{path}.{name}" if path else name
     if name not in read_dict(record, path or "record"):
         raise invalid(where, "", missing=True)
     return record[name] if read is None else read(record[name], where, **kwargs)
 
 
+def read_fields(value: Any, path: str, spec: Mapping[str, Reader]) -> dict[str, Any]:
+    """The object at ``path`` read by ``spec`` (name -> reader): a name ending
+    in ``?`` is optional (read when present), the others required (null only
+    where their reader takes it). Returns {name: value} of the fields read."""
+    out = {}
+    for key, read in spec.items():
+        name = key.removesuffix("?")
+        if name != key and name in read_dict(value, path or "record"):
+            out[name] = read(value[name], f"{path}.{name}" if path else name)
+        elif name == key:
+            out[name] = read_field(value, name, path, read)
+    return out
+
+
 def read_list(value: Any, path: str, item: Callable[[Any, str], Any] | None = None,
               length: int | None = None, null: bool = False) -> Any:  # fmt: skip
     """A JSON array (None when ``null`` allows it), each element read by
     ``item(element, element_path)``; ``length``: the count it must have."""
-    if value is None and null:
+    if _expect(value, path, list, "an array", null) is None:
         return None
-    if not isinstance(value, list):
-        expected = "an array or null" if null else "an array"
-        raise invalid(path, f"expected {expected}, got {_kind(value)}")
     if length is not None and len(value) != length:
         raise invalid(path, f"expected {length} items, got {len(value)}")
-    if item is None:
-        return value
-    return [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value if item is None else [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
 
 
 def read_int(value: Any, path: str, lo: int = -_INT64, hi: int = _INT64) -> int:
     """An integer with ``lo <= value < hi`` (64-bit by default; no bool)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid(path, f"expected an integer, got {_kind(value)}")
+    _expect(value, path, int, "an integer")
     if not lo <= value < hi:
         shown = str(value) if abs(value) < 10**30 else f"an integer of {value.bit_length()} bits"
         raise invalid(path, f"{shown} is out of range [{lo}, {hi - 1}]")
@@ -254,11 +228,8 @@ def read_float(value: Any, path: str, null: Literal[False] = False) -> float: ..
 def read_float(value: Any, path: str, null: bool) -> float | None: ...
 def read_float(value: Any, path: str, null: bool = False) -> float | None:
     """A finite number (None when ``null`` allows it)."""
-    if value is None and null:
+    if _expect(value, path, (int, float), "a number", null) is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        expected = "a number or null" if null else "a number"
-        raise invalid(path, f"expected {expected}, got {_kind(value)}")
     try:
         out = float(value)
     except OverflowError:
@@ -269,21 +240,18 @@ def read_float(value: Any, path: str, null: bool = False) -> float | None:
 
 
 def read_bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise invalid(path, f"expected true or false, got {_kind(value)}")
-    return value
+    return _expect(value, path, bool, "true or false")
 
 
 def read_str(value: Any, path: str) -> str:
     """A string of valid Unicode (JSON's escapes allow lone surrogates, which
     neither UTF-8 nor matplotlib take)."""
-    if not isinstance(value, str):
-        raise invalid(path, f"expected a string, got {_kind(value)}")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise invalid(path, f"not valid Unicode (a lone surrogate at {exc.start})") from None
+    if _expect(value, path, str, "a string").isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise invalid(path, f"not valid Unicode (a lone surrogate at {exc.start})") from None
     return value
 
 
@@ -319,15 +287,65 @@ def read_json(value: Any, path: str, depth: int = 0) -> Any:
     raise invalid(path, f"expected a JSON value, got {_kind(value)}")
 
 
-# --------------------------------------------------------------------------
-# Domain mappers of loaded explanations
-# --------------------------------------------------------------------------
+def _or_null(read: Reader) -> Reader:
+    """``read`` that lets null through."""
+
+    def read_or_null(value: Any, path: str) -> Any:
+        return None if value is None else read(value, path)
+
+    return read_or_null
+
+
+# The fields of each object of the record (name? : optional), read by read_fields.
+_POSITIVE = partial(read_int, lo=1)
+_FLOAT_OR_NULL = partial(read_float, null=True)
+_SAMPLING: dict[str, Reader] = {
+    "num_samples": _POSITIVE,
+    "rounds": _POSITIVE,
+    "max_samples": _POSITIVE,
+    "certified": read_bool,
+    "confidence": _FLOAT_OR_NULL,
+    "adaptive?": read_bool,
+    "exact?": read_bool,
+    "rows?": _POSITIVE,
+    "reason?": _or_null(read_str),
+}
+_FEATURE: dict[str, Reader] = {
+    "id": partial(read_int, lo=0),
+    "weight": read_float,
+    "name?": read_json,
+    "stderr?": _FLOAT_OR_NULL,
+}
+_LABEL: dict[str, Reader] = {
+    "features": read_list,
+    "has_stderr?": read_bool,
+    "local_pred": partial(read_list, item=_FLOAT_OR_NULL, null=True),
+    "intercept": _FLOAT_OR_NULL,
+    "score": _FLOAT_OR_NULL,
+}
+
+
+def read_sampling(value: Any, path: str = "sampling") -> dict[str, Any] | None:
+    """``exp.sampling`` (num_samples="auto", issue #17): null or an object
+    with ``num_samples``, ``rounds``, ``certified``, ``confidence``,
+    ``max_samples``; optionally ``adaptive``, ``reason``, ``rows``, ``exact``.
+    Unknown extra keys are kept as JSON values."""
+    if value is None:
+        return None
+    out = dict(read_json(read_dict(value, path), path))
+    out.update(read_fields(value, path, _SAMPLING))
+    confidence = out["confidence"]
+    if confidence is not None and not 0.0 < confidence < 1.0:
+        raise invalid(f"{path}.confidence", f"expected a number in (0, 1), got {confidence}")
+    if out["certified"] and confidence is None:
+        raise invalid(f"{path}.confidence", "a certified explanation states its confidence")
+    return out
 
 
 class StoredDomainMapper(DomainMapper):
-    """Domain mapper of a loaded explanation whose original mapper was neither
-    a tabular nor a text one: maps feature ids to the stored names and renders
-    no instance view (the bar charts of ``as_html`` are complete)."""
+    """Domain mapper of a loaded explanation whose mapper was neither tabular
+    nor text: maps feature ids to the stored names; no instance view (the
+    charts of ``as_html`` are complete)."""
 
     def __init__(self, names: Mapping[int, Any]) -> None:
         self.names = {int(k): v for k, v in names.items()}
@@ -336,23 +354,14 @@ class StoredDomainMapper(DomainMapper):
         return [(self.names.get(int(i), str(i)), w) for i, w in exp]
 
 
-def _mapper_classes() -> dict[str, Any]:
-    """Domain kind -> mapper class with ``from_record`` (imported on use: the
-    explainer modules import this one)."""
+def _domain_mapper(domain: Any, names: dict[int, Any]) -> Any:
+    """The mapper of the ``domain`` record, by ``kind`` (the explainer
+    modules, imported on use, import this one)."""
     from lime_rs.lime_tabular import TableDomainMapper
     from lime_rs.lime_text import TextDomainMapper
 
-    return {"tabular": TableDomainMapper, "text": TextDomainMapper}
-
-
-def _domain_record(mapper: Any) -> dict[str, Any]:
-    to_record = getattr(mapper, "to_record", None)
-    return to_record() if callable(to_record) else {"kind": "generic"}
-
-
-def _domain_mapper(domain: Any, names: dict[int, Any]) -> Any:
     kind = read_field(domain, "kind", "domain", read_str)
-    classes = _mapper_classes()
+    classes: dict[str, Any] = {"tabular": TableDomainMapper, "text": TextDomainMapper}
     if kind in classes:
         return classes[kind].from_record(domain, "domain")
     if kind == "generic":
@@ -360,11 +369,6 @@ def _domain_mapper(domain: Any, names: dict[int, Any]) -> Any:
     raise invalid(
         "domain.kind", f"unknown kind {_shown(kind)}; expected 'tabular', 'text' or 'generic'"
     )
-
-
-# --------------------------------------------------------------------------
-# to_dict / from_dict
-# --------------------------------------------------------------------------
 
 
 def to_dict(exp: Explanation) -> dict[str, Any]:
@@ -381,19 +385,21 @@ def to_dict(exp: Explanation) -> dict[str, Any]:
         ]  # fmt: skip
         local_pred = exp.local_pred.get(label) if isinstance(exp.local_pred, dict) else None
         score = exp.score.get(label) if isinstance(exp.score, dict) else None
+        if local_pred is not None:
+            local_pred = [_float(v) for v in np.atleast_1d(np.asarray(local_pred, dtype=float))]
         labels.append(
             {
                 "label": int(label),
                 "intercept": _float(exp.intercept.get(label)),
                 "score": _float(score),
-                "local_pred": None
-                if local_pred is None
-                else [_float(v) for v in np.atleast_1d(np.asarray(local_pred, dtype=np.float64))],
+                "local_pred": local_pred,
                 "has_stderr": label in stderr_map,
                 "features": features,
             }
         )
-    out = {
+    to_record = getattr(exp.domain_mapper, "to_record", None)  # duck-typed mappers: generic
+    sampling = getattr(exp, "sampling", None)
+    out: dict[str, Any] = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "lime_rs_version": __version__,
@@ -402,8 +408,10 @@ def to_dict(exp: Explanation) -> dict[str, Any]:
         "labels": labels,
         "settings": getattr(exp, "explainer_settings", None),
         "seed": getattr(exp, "seed", None),
-        "sampling": _sampling_record(getattr(exp, "sampling", None)),
-        "domain": _domain_record(exp.domain_mapper),
+        "sampling": None
+        if sampling is None
+        else {k: _float(v) if k == "confidence" else json_value(v) for k, v in sampling.items()},
+        "domain": to_record() if callable(to_record) else {"kind": "generic"},
     }
     if exp.mode == "classification":
         proba = exp.predict_proba
@@ -415,94 +423,37 @@ def to_dict(exp: Explanation) -> dict[str, Any]:
     return out
 
 
-def _read_feature(feat: Any, path: str) -> tuple[int, Any, float, float | None]:
-    read_dict(feat, path)
-    fid = read_field(feat, "id", path, read_int, lo=0)
-    name = read_json(feat.get("name"), f"{path}.name")
-    weight = read_field(feat, "weight", path, read_float)
-    stderr = read_float(feat.get("stderr"), f"{path}.stderr", null=True)
-    if stderr is not None and stderr < 0:
-        raise invalid(f"{path}.stderr", f"a standard error is not negative, got {stderr}")
-    return fid, name, weight, stderr
-
-
 def _read_label(exp: Explanation, entry: Any, where: str, n_labels: int | None,
                 names: dict[int, Any]) -> None:  # fmt: skip
-    """One ``labels`` entry into ``exp``; each feature's name into ``names``
-    (its id is checked against the domain once the domain is read)."""
-    read_dict(entry, where)
+    """One ``labels`` entry into ``exp``; each feature's name into ``names``."""
     hi = 2 if exp.mode == "regression" else _INT64 if n_labels is None else n_labels
-    lo = 0 if exp.mode == "regression" else -hi
-    label = read_field(entry, "label", where, read_int, lo=lo, hi=hi)
+    label = read_field(entry, "label", where, read_int, lo=0 if hi == 2 else -hi, hi=hi)
     if label in exp.local_exp:
         raise invalid(f"{where}.label", f"label {label} appears twice")
-    features = read_field(entry, "features", where, read_list)
-    has_stderr = read_bool(entry.get("has_stderr", False), f"{where}.has_stderr")
-    local_pred = read_field(entry, "local_pred", where, read_list, null=True,
-                            item=lambda v, p: _nan(read_float(v, p, null=True)))  # fmt: skip
-    if local_pred is not None and not local_pred:
+    fields = read_fields(entry, where, _LABEL)
+    if fields["local_pred"] == []:
         raise invalid(f"{where}.local_pred", "expected at least one number")
-    intercept = read_field(entry, "intercept", where, read_float, null=True)
-    score = read_field(entry, "score", where, read_float, null=True)
     pairs, ses, seen = [], [], set()
-    for j, feat in enumerate(features):
+    for j, feat in enumerate(fields["features"]):
         path = f"{where}.features[{j}]"
-        fid, names[fid], weight, stderr = _read_feature(feat, path)
-        if fid in seen:
-            raise invalid(f"{path}.id", f"feature {fid} appears twice in the label")
-        seen.add(fid)
-        pairs.append((np.int64(fid), np.float64(weight)))
-        ses.append((np.int64(fid), np.float64(_nan(stderr))))
+        f = read_fields(feat, path, _FEATURE)
+        if f["id"] in seen:
+            raise invalid(f"{path}.id", f"feature {f['id']} appears twice in the label")
+        if (f.get("stderr") or 0.0) < 0:
+            raise invalid(f"{path}.stderr", f"a standard error is not negative, got {f['stderr']}")
+        seen.add(f["id"])
+        names[f["id"]] = f.get("name")
+        pairs.append((np.int64(f["id"]), np.float64(f["weight"])))
+        ses.append((np.int64(f["id"]), np.float64(_nan(f.get("stderr")))))
     exp.local_exp[label] = pairs
-    if has_stderr:
+    if fields.get("has_stderr"):
         exp.local_exp_stderr[label] = ses
-    if intercept is not None:
-        exp.intercept[label] = np.float64(intercept)
-    if score is not None:
-        exp.score[label] = score
-    if local_pred is not None:
-        exp.local_pred[label] = np.array(local_pred)
-
-
-def _sampling_record(sampling: Any) -> dict[str, Any] | None:
-    if sampling is None:
-        return None
-    out = {key: json_value(value) for key, value in sampling.items()}
-    if out.get("confidence") is not None:
-        out["confidence"] = _float(out["confidence"])
-    return out
-
-
-def read_sampling(value: Any, path: str = "sampling") -> dict[str, Any] | None:
-    """``exp.sampling`` (num_samples="auto", issue #17): null or an object
-    with ``num_samples``, ``rounds``, ``certified``, ``confidence``,
-    ``max_samples`` (required); ``adaptive``, ``reason``, and for text and
-    images ``rows`` and ``exact`` (optional). Unknown extra keys are kept as
-    JSON values."""
-    if value is None:
-        return None
-    out = dict(read_json(read_dict(value, path), path))
-    for key in ("num_samples", "rounds", "max_samples"):
-        out[key] = read_field(value, key, path, read_int, lo=1)
-    out["certified"] = read_field(value, "certified", path, read_bool)
-    confidence = read_field(value, "confidence", path, read_float, null=True)
-    if confidence is not None and not 0.0 < confidence < 1.0:
-        raise invalid(f"{path}.confidence", f"expected a number in (0, 1), got {confidence}")
-    if out["certified"] and confidence is None:
-        raise invalid(f"{path}.confidence", "a certified explanation states its confidence")
-    out["confidence"] = confidence
-    for key in ("adaptive", "exact"):
-        if key in value:
-            out[key] = read_bool(value[key], f"{path}.{key}")
-    if "rows" in value:
-        out["rows"] = read_int(value["rows"], f"{path}.rows", lo=1)
-    if value.get("reason") is not None:
-        out["reason"] = read_str(value["reason"], f"{path}.reason")
-    return out
-
-
-def _nan(value: float | None) -> float:
-    return float("nan") if value is None else float(value)
+    if fields["intercept"] is not None:
+        exp.intercept[label] = np.float64(fields["intercept"])
+    if fields["score"] is not None:
+        exp.score[label] = fields["score"]
+    if fields["local_pred"] is not None:
+        exp.local_pred[label] = np.array(fields["local_pred"], dtype=np.float64)  # null: NaN
 
 
 def from_dict(record: Mapping[str, Any]) -> Explanation:
@@ -586,12 +537,10 @@ def from_json(s: str | bytes | bytearray | IO[Any]) -> Explanation:
     return from_dict(record)
 
 
-# --------------------------------------------------------------------------
-# as_frame
-# --------------------------------------------------------------------------
-
-
-def _pandas() -> Any:
+def as_frame(exp: Explanation, label: Any = 1, **kwargs: Any) -> Any:
+    """The label's weights as a DataFrame: feature, weight, stderr and the
+    normal 95% confidence interval ``weight ± 1.96·stderr`` (NaN when the
+    standard error is unknown: a user-supplied ``model_regressor``)."""
     try:
         import pandas as pd
     except ImportError:
@@ -599,29 +548,11 @@ def _pandas() -> Any:
             "Explanation.as_frame needs pandas, an optional dependency of lime_rs: "
             "pip install pandas (or pip install 'lime-rs[pandas]')"
         ) from None
-    return pd
-
-
-Z95 = 1.959963984540054
-
-
-def as_frame(exp: Explanation, label: Any = 1, **kwargs: Any) -> Any:
-    """The label's weights as a DataFrame: feature, weight, stderr and the
-    normal 95% confidence interval ``weight ± 1.96·stderr`` (NaN when the
-    standard error is unknown: a user-supplied ``model_regressor``)."""
-    pd = _pandas()
     key = exp._label_key(label)
     pairs = exp.local_exp[key]
     names = [name for name, _ in exp.domain_mapper.map_exp_ids(pairs, **kwargs)]
-    se_map = dict((int(i), float(s)) for i, s in getattr(exp, "local_exp_stderr", {}).get(key, []))
+    se_map = {int(i): float(s) for i, s in getattr(exp, "local_exp_stderr", {}).get(key, [])}
     weights = np.array([float(w) for _, w in pairs], dtype=np.float64)
     se = np.array([se_map.get(int(i), np.nan) for i, _ in pairs], dtype=np.float64)
-    return pd.DataFrame(
-        {
-            "feature": names,
-            "weight": weights,
-            "stderr": se,
-            "ci_low": weights - Z95 * se,
-            "ci_high": weights + Z95 * se,
-        }
-    )
+    ci = {"ci_low": weights - Z95 * se, "ci_high": weights + Z95 * se}
+    return pd.DataFrame({"feature": names, "weight": weights, "stderr": se, **ci})
