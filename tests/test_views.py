@@ -743,3 +743,28 @@ def test_to_uint8_rgb_scales_lime_inputs():
     assert _html.to_uint8_rgb(f)[0, 0, 0] == 128
     assert _html.to_uint8_rgb(f * 255)[0, 0, 0] == 128
     assert _html.to_uint8_rgb(np.full((2, 2), 7, np.uint8)).shape == (2, 2, 3)
+
+
+def test_as_pyplot_figure_names_features_held_fixed(plt, cancer, binary_exp):
+    """Features held fixed have no bar: the figure names them under the chart,
+    as the HTML table lists them "held at" their values."""
+    X, names, classes, model = cancer
+    explainer = LimeTabularExplainer(X, feature_names=names, class_names=classes, random_state=0)
+    exp = explainer.explain_instance(
+        X[0], model.predict_proba, num_samples=N, fixed_features=["mean radius", "worst area"]
+    )
+    held = exp.domain_mapper.held_at()
+    assert [name for name, _ in held] == ["mean radius", "worst area"]
+    fig = exp.as_pyplot_figure()
+    (text,) = fig.texts
+    note = " ".join(text.get_text().split())  # the note may wrap
+    assert note == "held fixed: " + ", ".join(f"{n} = {v}" for n, v in held)
+    ax = fig.axes[0]
+    bars = {t.get_text() for t in ax.get_yticklabels()}
+    assert not any(name in bar for name, _ in held for bar in bars)
+    # the note is inside the figure, below the chart and its tick labels
+    fig.canvas.draw()
+    box = text.get_window_extent(fig.canvas.get_renderer())
+    chart = ax.get_tightbbox(fig.canvas.get_renderer())
+    assert box.y0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= chart.y0
+    assert binary_exp.as_pyplot_figure().texts == []

@@ -1,10 +1,5 @@
-"""
-Explanation class, with visualization functions (drop-in for ``lime.explanation``).
-
-HTML views are self-contained HTML with inline styles (no JavaScript, no
-outside resource; they show in JupyterLab, VS Code, nbviewer and with
-JavaScript disabled); they are rendered by :mod:`lime_rs._html`.
-"""
+"""Explanation class, with visualization functions (drop-in for ``lime.explanation``).
+The HTML views (:mod:`lime_rs._html`) are self-contained: no JavaScript, no outside resource."""
 
 from __future__ import annotations
 
@@ -31,18 +26,8 @@ def id_generator(size: int = 15, random_state: Any = None) -> str:
     return "".join(check_random_state(random_state).choice(chars, size, replace=True))
 
 
-# score and local_pred: lime 0.2.0.1 (PyPI) keeps one ``score`` (a float, the R² of the last label
-# explained) and one ``local_pred`` (an ndarray of shape (1,)); lime's master
-# keeps a dict of each keyed by label. Code written against either reads the
-# same attribute, so both are one object: a dict (master's reads: ``[label]``,
-# ``items()``, ``in``, ``len``, iteration, JSON) that acts, as a value, as the
-# last label assigned (0.2.0.1's reads: arithmetic, comparison, formatting,
-# ``float``, ``min``/``max``/``sorted``, numpy). ``repr`` and truthiness stay
-# the dict's, so printing shows every label.
-
-
 def _binary(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """The method ``self <op> other``, on the value."""
+    """The method ``self <op> other``, on the last label's value."""
     return lambda self, other: op(self._value(), _as_value(other))
 
 
@@ -56,14 +41,17 @@ def _unary(op: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 class _ByLabel(dict):
-    """A dict keyed by label whose value, in arithmetic, comparisons, numpy
-    and format specs, is the last label assigned's (``_value``)."""
+    """``score`` and ``local_pred``: lime 0.2.0.1 keeps the last explained
+    label's value (a float, an array of shape (1,)), lime master a dict by
+    label. Both styles read the same attribute: a dict (``[label]``, ``items``,
+    ``in``, ``len``, iteration, JSON, ``repr``, truthiness) that, in arithmetic,
+    comparisons, numpy and format specs, is the last label assigned's value."""
 
     _last: Any
     _what = "value"
 
     def _value(self) -> Any:
-        raise NotImplementedError
+        return dict.__getitem__(self, self.last_label())
 
     def __setitem__(self, label: Any, value: Any) -> None:
         dict.__setitem__(self, label, value)
@@ -90,16 +78,13 @@ class _ByLabel(dict):
         return out
 
     def last_label(self) -> Any:
-        """The label assigned last (0.2.0.1's single value is its value)."""
+        """The label assigned last (0.2.0.1's one value is its value)."""
         last = self.__dict__.get("_last", _NO_LABEL)
         if last is _NO_LABEL or not dict.__contains__(self, last):
             if not self:
                 raise TypeError(f"{self._what}: no label explained yet (lime 0.2.0.1 left it None)")
             last = next(reversed(self))  # deleted, or restored without __setitem__
         return last
-
-    def last(self) -> Any:
-        return dict.__getitem__(self, self.last_label())
 
     def __bool__(self) -> bool:
         return len(self) > 0
@@ -113,7 +98,6 @@ class _ByLabel(dict):
     def __format__(self, spec: str) -> str:
         return format(self._value(), spec) if spec else str(self)
 
-    # Arithmetic and ordering on the value, as 0.2.0.1's float / (1,) array.
     __add__, __radd__ = _binary(operator.add), _reflected(operator.add)
     __sub__, __rsub__ = _binary(operator.sub), _reflected(operator.sub)
     __mul__, __rmul__ = _binary(operator.mul), _reflected(operator.mul)
@@ -141,7 +125,7 @@ class LabelScores(_ByLabel, numbers.Real):  # type: ignore[misc]  # both unhasha
     _what = "score"
 
     def _value(self) -> float:
-        return float(self.last())
+        return float(_ByLabel._value(self))
 
     __float__, __int__ = _unary(float), _unary(int)
     __trunc__, __floor__, __ceil__ = _unary(math.trunc), _unary(math.floor), _unary(math.ceil)
@@ -163,9 +147,8 @@ class LabelScores(_ByLabel, numbers.Real):  # type: ignore[misc]  # both unhasha
 
 
 class Prediction(np.ndarray):
-    """One label's local prediction, an array of shape (1,) (lime master) that
-    ``float()`` and format specs read as its one number (what 0.2.0.1 code does
-    with ``local_pred[0]``, which is label 0's array when label 0 was explained)."""
+    """One label's local prediction, shape (1,), that ``float()`` and format
+    specs read as its number (0.2.0.1's ``local_pred[0]`` may be label 0's array)."""
 
     def __float__(self) -> float:
         return float(self.reshape(-1)[0]) if self.size == 1 else np.ndarray.__float__(self)
@@ -180,23 +163,15 @@ class Prediction(np.ndarray):
 
 
 class LocalPredictions(_ByLabel):
-    """``Explanation.local_pred``: each label's local-model prediction at the
-    instance (an array of shape (1,)), keyed by label (lime master); as an
-    array, the last explained label's (lime 0.2.0.1).
-
-    A key that is an explained label selects that label (master); any other
-    index or slice indexes the last label's array (0.2.0.1's ``local_pred[0]``
-    when label 0 was not explained). Array attributes (``shape``, ``item``,
-    ``tolist``, ...) are the last label's array's; ``len``, iteration and
-    ``copy`` are the dict's."""
+    """``Explanation.local_pred``: each label's local prediction (shape (1,))
+    by label (lime master); as an array, the last label's (lime 0.2.0.1). A key
+    that is an explained label selects it; any other index or slice, and the
+    public array attributes (``shape``, ``item``, ...), are the last label's array's."""
 
     _what = "local_pred"
 
     def __setitem__(self, label: Any, value: Any) -> None:
         _ByLabel.__setitem__(self, label, np.asarray(value).view(Prediction))
-
-    def _value(self) -> Prediction:
-        return self.last()
 
     def __getitem__(self, key: Any) -> Any:
         try:
@@ -211,8 +186,8 @@ class LocalPredictions(_ByLabel):
             raise
 
     def __getattr__(self, name: str) -> Any:
-        # Only public ndarray attributes: private lookups (pickle's, copy's)
-        # must not reach last() on a half-built object.
+        # public ndarray attributes only: pickle's and copy's lookups must not
+        # reach last() on a half-built object
         if name.startswith("_") or not hasattr(np.ndarray, name) or not self:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return getattr(self._value(), name)
@@ -232,30 +207,17 @@ class LocalPredictions(_ByLabel):
 
 
 class DomainMapper:
-    """Class for mapping features to the specific domain.
-
-    The idea is that there would be a subclass for each domain (text, tables,
-    images, etc), so that we can have a general Explanation class, and separate
-    out the specifics of visualizing features in here.
-
-    lime_rs additions: :meth:`instance_html` (the view ``Explanation.as_html``
-    asks for), :meth:`to_record` / ``from_record`` (the ``domain`` part of an
-    explanation record, docs/explanation_schema.md) and :meth:`feature_count`
-    (the ids a loaded record may use).
-    """
+    """Class for mapping features to the specific domain: a subclass per domain
+    (text, tables, images) maps ids to names and draws the instance. lime_rs
+    additions: :meth:`instance_html`, :meth:`to_record` / ``from_record`` (the
+    ``domain`` part of a record) and :meth:`feature_count`."""
 
     def map_exp_ids(self, exp: list[tuple[Any, Any]], **kwargs: Any) -> list[tuple[Any, Any]]:
-        """Maps the feature ids to concrete names.
-
-        Default behaviour is the identity function. Subclasses can implement
-        this as they see fit.
+        """Maps the feature ids to concrete names (default: identity).
 
         Args:
-            exp: list of tuples [(id, weight), (id,weight)]
+            exp: list of tuples [(id, weight), (id,weight)]; returns [(name, weight), ...]
             kwargs: optional keyword arguments
-
-        Returns:
-            exp: list of tuples [(name, weight), (name, weight)...]
         """
         return exp
 
@@ -263,11 +225,8 @@ class DomainMapper:
         self, exp: list[tuple[Any, Any]], label: Any, div_name: str, exp_object_name: str,
         **kwargs: Any,
     ) -> str:  # fmt: skip
-        """Produces html for visualizing the instance.
-
-        Default behaviour does nothing. Subclasses can implement this as they
-        see fit. lime_rs returns a self-contained HTML fragment (lime returned
-        JavaScript).
+        """Produces html for visualizing the instance (default: nothing; lime_rs
+        returns a self-contained HTML fragment where lime returned JavaScript).
 
         Args:
              exp: list of tuples [(id, weight), (id,weight)]
@@ -275,9 +234,6 @@ class DomainMapper:
              div_name: name of div object to be used for rendering
              exp_object_name: name of explanation object
              kwargs: optional keyword arguments
-
-        Returns:
-             HTML for visualizing the instance
         """
         return ""
 
@@ -285,12 +241,9 @@ class DomainMapper:
         self, exp: list[tuple[Any, Any]], label: Any, colors: tuple[str, str] | None,
         names: tuple[str, str] | None, **kwargs: Any,
     ) -> str:  # fmt: skip
-        """The instance view ``Explanation.as_html`` shows: ``colors`` and
-        ``names`` are the (negative, positive) sides of the label's chart.
-
-        This base calls :meth:`visualize_instance_html` (so a lime-style mapper
-        keeps its view); lime_rs's mappers draw in the chart's colours unless a
-        subclass overrides ``visualize_instance_html``."""
+        """The instance view of ``Explanation.as_html``; ``colors`` and ``names``:
+        the (negative, positive) sides of the label's chart. This base calls
+        :meth:`visualize_instance_html`, so a lime-style mapper keeps its view."""
         return self.visualize_instance_html(exp, label, "raw_div", "exp", **kwargs) or ""
 
     def feature_count(self) -> int | None:
@@ -298,17 +251,15 @@ class DomainMapper:
         return None
 
     def to_record(self) -> dict[str, Any]:
-        """The ``domain`` part of an explanation record (JSON values). A mapper
-        without its own record is stored as ``generic``: the features' names
-        are kept, the instance view is not."""
+        """The ``domain`` part of a record (JSON values); this base's,
+        ``generic``, keeps the features' names but not the instance view."""
         return {"kind": "generic"}
 
 
 class Explanation:
     """Object returned by explainers."""
 
-    # Set per mode, by the explainers, and (lime_rs) by serialization.record
-    # and loaded records; declared here for type checkers.
+    # Set per mode by the explainers (and lime_rs's records); declared for type checkers.
     class_names: Sequence[Any] | None
     top_labels: list[Any] | None
     predict_proba: np.ndarray | None
@@ -319,33 +270,27 @@ class Explanation:
     explainer_settings: dict[str, Any] | None
     seed: int | None
     lime_rs_version: str | None
-    #: What the sampling did (lime_rs; ``num_samples="auto"``): a dict with
-    #: num_samples, rounds, certified, confidence, max_samples, adaptive,
-    #: reason (docs/explanation_schema.md); None when not recorded.
+    #: lime_rs: what the sampling did (docs/explanation_schema.md), None when not recorded.
     sampling: dict[str, Any] | None
 
     def __init__(self, domain_mapper: Any, mode: str = "classification",
                  class_names: Sequence[Any] | None = None, random_state: Any = None) -> None:  # fmt: skip
-        """
-        Initializer.
+        """Initializer.
 
         Args:
             domain_mapper: must inherit from DomainMapper class
-            type: "classification" or "regression"
+            mode: "classification" or "regression"
             class_names: list of class names (only used for classification)
-            random_state: an integer or numpy.RandomState that will be used to
-                generate random numbers. If None, the random state will be
-                initialized using the internal numpy seed.
+            random_state: an integer or numpy.RandomState (kept as lime's)
         """
         self.random_state = random_state
         self.mode = mode
         self.domain_mapper = domain_mapper
         self.local_exp: dict[Any, list[tuple[Any, Any]]] = {}
-        # Sandwich (HC1) standard errors of the weights: same keys and order as local_exp.
+        # lime_rs: sandwich (HC1) standard errors, same keys and order as local_exp
         self.local_exp_stderr: dict[Any, list[tuple[Any, Any]]] = {}
         self.intercept: dict[Any, Any] = {}
         self.sampling = None
-        # Per label as lime's master; as a value, the last label's as 0.2.0.1.
         self.score = LabelScores()
         self.local_pred = LocalPredictions()
         if mode == "classification":
@@ -364,13 +309,10 @@ class Explanation:
             )
 
     def available_labels(self) -> list[Any]:
-        """
-        Returns the list of classification labels for which we have any explanations.
-        """
+        """Returns the list of classification labels for which we have any explanations."""
         if self.mode != "classification":
             raise NotImplementedError("Not supported for regression explanations.")
-        ans = self.top_labels if self.top_labels else self.local_exp.keys()
-        return list(ans)
+        return list(self.top_labels if self.top_labels else self.local_exp.keys())
 
     def _label_key(self, label: Any) -> Any:
         key = label if self.mode == "classification" else self.dummy_label
@@ -383,45 +325,32 @@ class Explanation:
         return key
 
     def as_list(self, label: Any = 1, **kwargs: Any) -> list[tuple[Any, float]]:
-        """Returns the explanation as a list.
+        """Returns the explanation as a list of (representation, weight) tuples,
+        the representation given by domain_mapper, the weight a float.
 
         Args:
-            label: desired label. If you ask for a label for which an
-                explanation wasn't computed, will throw an exception.
-                Will be ignored for regression explanations.
+            label: desired label (an unexplained one raises; ignored for regression)
             kwargs: keyword arguments, passed to domain_mapper
-
-        Returns:
-            list of tuples (representation, weight), where representation is
-            given by domain_mapper. Weight is a float.
         """
         ans = self.domain_mapper.map_exp_ids(self.local_exp[self._label_key(label)], **kwargs)
         return [(x[0], float(x[1])) for x in ans]
 
     def as_map(self) -> dict[Any, list[tuple[Any, Any]]]:
-        """Returns the map of explanations.
-
-        Returns:
-            Map from label to list of tuples (feature_id, weight).
-        """
+        """Returns the map from label to list of tuples (feature_id, weight)."""
         return self.local_exp
 
     def as_pyplot_figure(self, label: Any = 1, figsize: tuple[float, float] = (4, 4),
                          **kwargs: Any) -> Any:  # fmt: skip
-        """Returns the explanation as a pyplot figure.
-
-        Will throw an error if you don't have matplotlib installed
+        """Returns the explanation as a pyplot figure (a bar chart; needs matplotlib).
 
         Args:
-            label: desired label. If you ask for a label for which an
-                   explanation wasn't computed, will throw an exception.
-                   Will be ignored for regression explanations.
+            label: desired label (an unexplained one raises; ignored for regression)
             figsize: desired size of pyplot in tuple format, defaults to (4,4).
             kwargs: keyword arguments, passed to domain_mapper
 
-        Returns:
-            pyplot figure (barchart).
+        lime_rs addition: the features held fixed (no bar) are named under the chart.
         """
+        import textwrap
         import warnings
 
         import matplotlib.pyplot as plt
@@ -436,25 +365,29 @@ class Explanation:
         plt.yticks(pos, names)
         if self.mode == "classification":
             name = label if self.class_names is None else self.class_names[label]
-            title = f"Local explanation for class {name}"
+            plt.title(f"Local explanation for class {name}")
         else:
-            title = "Local explanation"
-        plt.title(title)
-        # lime leaves long feature names cut off at the figure's edge.
+            plt.title("Local explanation")
+        held_at = getattr(self.domain_mapper, "held_at", None)
+        held = held_at() if callable(held_at) else []
+        bottom = 0.0
+        if held:
+            note = "held fixed: " + ", ".join(f"{n} = {v}" for n, v in held)
+            note = textwrap.fill(note, int(figsize[0] * 14))
+            fig.text(0.02, 0.02, note, fontsize="small")
+            bottom = (note.count("\n") + 1.5) * 10 / (72 * figsize[1])  # ~10 pt a line
+        # lime leaves long feature names cut off at the figure's edge
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fig.tight_layout()
+            fig.tight_layout(rect=(0, bottom, 1, 1))
         return fig
 
     def show_in_notebook(
         self, labels: Iterable[Any] | None = None, predict_proba: bool = True,
         show_predicted_value: bool = True, dark_mode: bool = False, **kwargs: Any,
     ) -> None:  # fmt: skip
-        """Shows html explanation in ipython notebook.
-
-        See as_html() for parameters. The views are plain HTML (no JavaScript),
-        so they also show in JupyterLab, VS Code, nbviewer and GitHub.
-        This will throw an error if you don't have IPython installed"""
+        """Shows html explanation in ipython notebook (needs IPython; plain HTML,
+        so it also shows in JupyterLab, VS Code, nbviewer and GitHub). See as_html()."""
         from IPython.display import HTML, display
 
         fragment = _html.explanation_fragment(
@@ -466,13 +399,7 @@ class Explanation:
         self, file_path: str | os.PathLike[str], labels: Iterable[Any] | None = None,
         predict_proba: bool = True, show_predicted_value: bool = True, **kwargs: Any,
     ) -> None:  # fmt: skip
-        """Saves html explanation to file. .
-
-        Params:
-            file_path: file to save explanations to
-
-        See as_html() for additional parameters.
-        """
+        """Saves html explanation to ``file_path``. See as_html() for the other parameters."""
         html = self.as_html(labels, predict_proba, show_predicted_value, **kwargs)
         with open(file_path, "w", encoding="utf8") as file_:
             file_.write(html)
@@ -481,33 +408,24 @@ class Explanation:
         self, labels: Iterable[Any] | None = None, predict_proba: bool = True,
         show_predicted_value: bool = True, dark_mode: bool = False, **kwargs: Any,
     ) -> str:  # fmt: skip
-        """Returns the explanation as an html page.
-
-        The page is self-contained HTML with inline styles: no JavaScript, no
-        outside resource; every user string is escaped.
+        """Returns the explanation as an html page: self-contained, with inline
+        styles, no JavaScript, no outside resource; every user string escaped.
 
         Args:
-            labels: desired labels to show explanations for (as barcharts).
-                If you ask for a label for which an explanation wasn't
-                computed, will throw an exception. If None, will show
-                explanations for all available labels. (only used for classification)
-            predict_proba: if true, add  barchart with prediction probabilities
-                for the top classes. (only used for classification)
-            show_predicted_value: if true, add  barchart with expected value
-                (only used for regression)
-            dark_mode: if true, text is white (for a notebook rendered in dark
-                mode; the saved page gets a dark background).
-            kwargs: keyword arguments, passed to domain_mapper (tabular:
-                show_table, show_all; text: text, opacity)
-
-        Returns:
-            code for an html page.
+            labels: labels to show as bar charts (classification; None: all explained)
+            predict_proba: if true, add a bar chart of the top classes' probabilities
+                (classification)
+            show_predicted_value: if true, add a bar chart of the predicted value
+                (regression)
+            dark_mode: lime_rs addition: white text (the saved page gets a dark background)
+            kwargs: passed to domain_mapper (tabular: show_table, show_all; text:
+                text, opacity)
         """
         return _html.explanation_page(
             self, labels, predict_proba, show_predicted_value, dark_mode, **kwargs
         )
 
-    # --- audit records (lime_rs additions; see lime_rs.serialization) ---
+    # lime_rs additions: audit records (lime_rs.serialization)
     def to_dict(self) -> dict[str, Any]:
         """The explanation as a dict of JSON values (docs/explanation_schema.md)."""
         return serialization.to_dict(self)
@@ -518,7 +436,7 @@ class Explanation:
         return serialization.from_dict(record)
 
     def to_json(self, **kwargs: Any) -> str:
-        """The explanation as a JSON string (docs/explanation_schema.md)."""
+        """The explanation as a JSON string (``kwargs``: json.dumps's)."""
         return serialization.to_json(self, **kwargs)
 
     @classmethod
