@@ -14,35 +14,25 @@ import numpy as np
 
 
 def as_float_array(value: Any, name: str, ndim: int, *, allow_nan: bool = False) -> np.ndarray:
-    """A C-contiguous float64 array of ``ndim`` dimensions with finite values.
-
-    ``allow_nan=True`` skips the finiteness scan, for arrays the Rust core
-    scans anyway (its errors name the same argument)."""
+    """A C-contiguous float64 array of ``ndim`` dimensions with finite values
+    (``allow_nan=True`` skips the scan, for arrays the Rust core scans anyway)."""
     try:
         arr = value if isinstance(value, np.ndarray) else np.asarray(value)
-        complex_ = arr.dtype.kind == "c"
-        if not complex_:
+        if arr.dtype.kind != "c":
             arr = arr.astype(np.float64, copy=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"{name}: expected an array of numbers, got {type(value).__name__}: {exc}"
         ) from None
-    if complex_:
-        check_real(arr, name)
+    check_real(arr, name)
     if arr.ndim != ndim:
+        hint = " (reshape a single row with .reshape(1, -1))" if ndim == 2 and arr.ndim == 1 else ""
         raise ValueError(
-            f"{name}: expected a {ndim}-D array, got an array of shape {arr.shape}"
-            + (
-                " (reshape a single row with .reshape(1, -1))"
-                if ndim == 2 and arr.ndim == 1
-                else ""
-            )
+            f"{name}: expected a {ndim}-D array, got an array of shape {arr.shape}{hint}"
         )
     if not allow_nan and not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(
-            f"{name}: contains NaN or infinity (first at index {tuple(int(i) for i in bad)})"
-        )
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"{name}: contains NaN or infinity (first at index {bad})")
     return np.ascontiguousarray(arr)
 
 
@@ -50,7 +40,7 @@ def check_real(arr: Any, name: str) -> None:
     """Refuses complex arrays (numpy would drop the imaginary part with only a
     ComplexWarning; lime raises a TypeError)."""
     dtype = getattr(arr, "dtype", None)
-    if dtype is not None and getattr(dtype, "kind", None) == "c":
+    if getattr(dtype, "kind", None) == "c":
         raise TypeError(
             f"{name}: complex numbers are not supported (got dtype {dtype}); pass real "
             "values (np.real or np.abs of them if that is what they mean)"
@@ -58,8 +48,7 @@ def check_real(arr: Any, name: str) -> None:
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
-    # A plain int (the common case) skips the abstract-class check.
-    if type(value) is not int:
+    if type(value) is not int:  # a plain int (the common case) skips the abstract-class check
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(f"{name}: expected an integer, got {type(value).__name__} ({value!r})")
         value = int(value)
@@ -73,14 +62,11 @@ FEATURE_SELECTION_METHODS = ("auto", "none", "forward_selection", "highest_weigh
 
 def check_feature_selection(method: str) -> str:
     if method not in FEATURE_SELECTION_METHODS:
+        expected = ", ".join(repr(m) for m in FEATURE_SELECTION_METHODS)
         raise ValueError(
-            f"feature_selection: unknown method {method!r}; expected one of "
-            + ", ".join(repr(m) for m in FEATURE_SELECTION_METHODS)
+            f"feature_selection: unknown method {method!r}; expected one of {expected}"
         )
     return method
-
-
-# --- the model's outputs (one check for every explainer) ---
 
 
 class NoProbabilitiesError(NotImplementedError, ValueError):
@@ -106,31 +92,22 @@ def _numeric(yss: Any, who: str) -> np.ndarray:
             f"{who}: returned complex numbers (dtype {arr.dtype}); the model's output must be "
             "real (take np.real or np.abs of it if that is what it means)"
         )
-    if kind == "O":
-        # numbers (Decimal, Fraction, ...) convert; strings would parse, complex lose a part
-        bad: object = next((v for v in arr.flat if isinstance(v, str | bytes | complex)), None)
-        if bad is None:
-            try:
-                return arr.astype(np.float64)
-            except (TypeError, ValueError) as exc:
-                bad = exc
+    if kind != "O":
+        raise TypeError(
+            f"{who}: returned an array of dtype {arr.dtype} (e.g. {arr.flat[0]!r:.40}) where "
+            "numbers were expected (class probabilities, e.g. predict_proba, or predictions)"
+        )
+    # numbers (Decimal, Fraction, ...) convert; strings would parse, complex lose a part
+    bad = next((v for v in arr.flat if isinstance(v, str | bytes | complex)), None)
+    if bad is not None:
         raise TypeError(
             f"{who}: returned an object array holding {type(bad).__name__} values "
             f"({bad!r:.40}); expected numbers (class probabilities or predictions)"
-            if not isinstance(bad, Exception)
-            else f"{who}: returned an object array that is not all numbers: {bad}"
         )
-    raise TypeError(
-        f"{who}: returned an array of dtype {arr.dtype} (e.g. {arr.flat[0]!r:.40}) where "
-        "numbers were expected (class probabilities, e.g. predict_proba, or predictions)"
-    )
-
-
-def _overflow_limit(num_samples: int) -> float:
-    """The largest output magnitude whose weighted sums of squares over
-    ``num_samples`` samples (differences to the original, so twice the
-    value) stay finite in the local model's fit."""
-    return math.sqrt(sys.float_info.max / (4.0 * max(num_samples, 1)))
+    try:
+        return arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{who}: returned an object array that is not all numbers: {exc}") from None
 
 
 def check_model_output(yss: Any, num_samples: int, who: str = "predict_fn", *,
@@ -174,25 +151,23 @@ def check_model_output(yss: Any, num_samples: int, who: str = "predict_fn", *,
                 f"{who}: returned an array of shape {arr.shape}, with no predictions; a "
                 f"regression model must return one number per sample (shape ({num_samples},))"
             )
-        if arr.ndim == 2:
-            arr = arr[:, 0]  # lime: the first value of each row
-        elif arr.ndim != 1:
+        if arr.ndim > 2:
             raise ValueError(
                 f"{who}: Your model needs to output single-dimensional numpyarrays, not arrays "
                 f"of {arr.shape} dimensions (one prediction per sample)"
             )
-        arr = arr[:, np.newaxis]
+        arr = (arr[:, 0] if arr.ndim == 2 else arr)[:, np.newaxis]  # lime: a row's first value
     if arr.dtype.kind == "f" and arr.size:
         lo, hi = float(arr.min()), float(arr.max())
         if not (math.isfinite(lo) and math.isfinite(hi)):
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-            if mode != "classification":
-                bad = bad[:1]
+            bad = bad if mode == "classification" else bad[:1]
             raise ValueError(
                 f"{who}: returned NaN or infinity (first at index {bad}); the model's outputs "
                 f"on the perturbed {unit} (row 0: the original) must be finite"
             )
-        peak, limit = max(-lo, hi), _overflow_limit(num_samples)
+        # weighted sums of squares of differences (twice a value) over the samples stay finite
+        peak, limit = max(-lo, hi), math.sqrt(sys.float_info.max / (4.0 * max(num_samples, 1)))
         if peak > limit:
             raise ValueError(
                 f"{who}: returned values too large for the local model (largest magnitude "
@@ -248,12 +223,8 @@ def threads_from_env() -> int | None:
     raw = os.environ.get("LIME_RS_NUM_THREADS")
     if raw is None or not raw.strip():
         return None
-    try:
-        threads = int(raw.strip())
-    except ValueError:
-        threads = 0
-    if threads > 0 and raw.strip().isdigit():
-        return threads
+    if raw.strip().isdecimal() and int(raw) > 0:
+        return int(raw)
     if raw not in _warned_threads:
         _warned_threads.add(raw)
         warnings.warn(
@@ -266,17 +237,20 @@ def threads_from_env() -> int | None:
     return None
 
 
-# --- memory: refuse what cannot fit before any native allocation ---
-
-# Below this a request is not worth reading /proc/meminfo for.
-_SMALL_REQUEST = 256 << 20
-
-
 def _available_memory() -> int | None:
-    """Bytes of memory a new allocation can get: MemAvailable + SwapFree
-    (Linux), else the physical memory, within the address-space limit
-    (ulimit -v); None when unknown."""
-    found = _system_memory()
+    """Bytes a new allocation can get: MemAvailable + SwapFree (Linux), else the
+    physical memory, within the address-space limit (ulimit -v); None: unknown."""
+    found = None
+    try:
+        with open("/proc/meminfo") as f:
+            info = {k: v for k, _, v in (line.partition(":") for line in f)}
+        kib = int(info["MemAvailable"].split()[0]) + int(info.get("SwapFree", "0 kB").split()[0])
+        found = kib * 1024
+    except (OSError, KeyError, ValueError, IndexError):
+        try:
+            found = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, OSError, ValueError):
+            pass
     try:
         import resource
 
@@ -286,20 +260,6 @@ def _available_memory() -> int | None:
     except (ImportError, OSError, ValueError):
         pass
     return found
-
-
-def _system_memory() -> int | None:
-    try:
-        with open("/proc/meminfo") as f:
-            info = {k: v for k, _, v in (line.partition(":") for line in f)}
-        kib = int(info["MemAvailable"].split()[0]) + int(info.get("SwapFree", "0 kB").split()[0])
-        return kib * 1024
-    except (OSError, KeyError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
 def _size(n: int) -> str:
@@ -315,7 +275,7 @@ def check_memory(num_samples: int, bytes_per_sample: int, name: str = "num_sampl
     before the native code tries (an allocation failure there aborts the
     interpreter). Python ints: the product never overflows."""
     need = num_samples * bytes_per_sample
-    if need <= _SMALL_REQUEST:
+    if need <= 256 << 20:  # not worth reading /proc/meminfo for
         return
     available = _available_memory()
     if need >= 1 << 62 or (available is not None and need > available):
