@@ -7,21 +7,21 @@ import math
 import numbers
 import operator
 import os
+import string
+import textwrap
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
 
 import numpy as np
 
 from lime_rs import _html
+from lime_rs._random import check_random_state
 from lime_rs.exceptions import LimeError
 
 
 def id_generator(size: int = 15, random_state: Any = None) -> str:
     """Helper function to generate random div ids (as lime's)."""
-    import string
-
-    from lime_rs._random import check_random_state
-
     chars = list(string.ascii_uppercase + string.digits)
     return "".join(check_random_state(random_state).choice(chars, size, replace=True))
 
@@ -350,9 +350,6 @@ class Explanation:
 
         lime_rs addition: the features held fixed (no bar) are named under the chart.
         """
-        import textwrap
-        import warnings
-
         import matplotlib.pyplot as plt
 
         exp = self.as_list(label=label, **kwargs)

@@ -287,15 +287,6 @@ def read_json(value: Any, path: str, depth: int = 0) -> Any:
     raise invalid(path, f"expected a JSON value, got {_kind(value)}")
 
 
-def _or_null(read: Reader) -> Reader:
-    """``read`` that lets null through."""
-
-    def read_or_null(value: Any, path: str) -> Any:
-        return None if value is None else read(value, path)
-
-    return read_or_null
-
-
 # The fields of each object of the record (name? : optional), read by read_fields.
 _POSITIVE = partial(read_int, lo=1)
 _FLOAT_OR_NULL = partial(read_float, null=True)
@@ -308,7 +299,6 @@ _SAMPLING: dict[str, Reader] = {
     "adaptive?": read_bool,
     "exact?": read_bool,
     "rows?": _POSITIVE,
-    "reason?": _or_null(read_str),
 }
 _FEATURE: dict[str, Reader] = {
     "id": partial(read_int, lo=0),
@@ -326,10 +316,8 @@ _LABEL: dict[str, Reader] = {
 
 
 def read_sampling(value: Any, path: str = "sampling") -> dict[str, Any] | None:
-    """``exp.sampling`` (num_samples="auto", issue #17): null or an object
-    with ``num_samples``, ``rounds``, ``certified``, ``confidence``,
-    ``max_samples``; optionally ``adaptive``, ``reason``, ``rows``, ``exact``.
-    Unknown extra keys are kept as JSON values."""
+    """``exp.sampling`` (issue #17): null or an object with the fields of
+    ``_SAMPLING`` and ``reason``; unknown extra keys are kept as JSON values."""
     if value is None:
         return None
     out = dict(read_json(read_dict(value, path), path))
@@ -339,13 +327,13 @@ def read_sampling(value: Any, path: str = "sampling") -> dict[str, Any] | None:
         raise invalid(f"{path}.confidence", f"expected a number in (0, 1), got {confidence}")
     if out["certified"] and confidence is None:
         raise invalid(f"{path}.confidence", "a certified explanation states its confidence")
+    if value.get("reason") is not None:
+        out["reason"] = read_str(value["reason"], f"{path}.reason")
     return out
 
 
 class StoredDomainMapper(DomainMapper):
-    """Domain mapper of a loaded explanation whose mapper was neither tabular
-    nor text: maps feature ids to the stored names; no instance view (the
-    charts of ``as_html`` are complete)."""
+    """A loaded ``generic`` domain: the stored names, no instance view."""
 
     def __init__(self, names: Mapping[int, Any]) -> None:
         self.names = {int(k): v for k, v in names.items()}
@@ -355,9 +343,8 @@ class StoredDomainMapper(DomainMapper):
 
 
 def _domain_mapper(domain: Any, names: dict[int, Any]) -> Any:
-    """The mapper of the ``domain`` record, by ``kind`` (the explainer
-    modules, imported on use, import this one)."""
-    from lime_rs.lime_tabular import TableDomainMapper
+    """The mapper of the ``domain`` record, by ``kind``."""
+    from lime_rs.lime_tabular import TableDomainMapper  # imported on use: they import this
     from lime_rs.lime_text import TextDomainMapper
 
     kind = read_field(domain, "kind", "domain", read_str)
