@@ -414,7 +414,8 @@ def _read_label(exp: Explanation, entry: Any, where: str, n_labels: int | None,
                 names: dict[int, Any]) -> None:  # fmt: skip
     """One ``labels`` entry into ``exp``; each feature's name into ``names``."""
     hi = 2 if exp.mode == "regression" else _INT64 if n_labels is None else n_labels
-    label = read_field(entry, "label", where, read_int, lo=0 if hi == 2 else -hi, hi=hi)
+    lo = 0 if exp.mode == "regression" else -hi
+    label = read_field(entry, "label", where, read_int, lo=lo, hi=hi)
     if label in exp.local_exp:
         raise invalid(f"{where}.label", f"label {label} appears twice")
     fields = read_fields(entry, where, _LABEL)
