@@ -653,7 +653,7 @@ def explanation_fragment(
         labels = list(labels)
         if exp.class_names is not None:
             n_classes = len(exp.class_names)
-        elif getattr(exp, "predict_proba", None) is not None:
+        elif exp.predict_proba is not None:
             n_classes = len(exp.predict_proba)
         else:
             n_classes = max((int(k) for k in exp.local_exp), default=1) + 1
