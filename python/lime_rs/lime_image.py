@@ -40,7 +40,7 @@ from lime_rs._validation import (
     threads_from_env,
 )
 from lime_rs.explanation import LabelScores, LocalPredictions
-from lime_rs.wrappers.scikit_image import quickshift_rs
+from lime_rs.wrappers.scikit_image import check_image_values, quickshift_rs
 
 
 class ImageExplanation:
@@ -89,10 +89,9 @@ class ImageExplanation:
             return temp, mask
         if image.ndim != 3 or image.shape[-1] < 2:
             raise ValueError(
-                f"get_image_and_mask: with positive_only=False and negative_only=False the "
-                f"superpixels are coloured in channels 0 (against) and 1 (for), but the image "
-                f"has shape {image.shape}; explain an RGB image (a grayscale one as 2-D, or "
-                f"np.repeat(image, 3, axis=-1)), or pass positive_only=True or negative_only=True"
+                f"get_image_and_mask: marking both signs colours channels 0 and 1, but the image "
+                f"has shape {image.shape}; explain an RGB image, or pass positive_only=True or "
+                f"negative_only=True"
             )
         brightest = np.max(image)
         for f, w in exp[:num_features]:
@@ -238,21 +237,12 @@ class ImageExplanation:
 def _check_image(image: Any) -> np.ndarray:
     """The image as a C-contiguous 3-D array (grayscale -> RGB, as lime's gray2rgb)."""
     image = np.asarray(image)
-    if image.dtype.kind not in "biuf":
-        raise TypeError(
-            f"image: expected an array of numbers (integers, floats or booleans), "
-            f"got dtype {image.dtype}"
-        )
     if image.ndim not in (2, 3):
         raise ValueError(
             f"image: expected a 2-D (grayscale) or 3-D (height, width, channels) array, "
             f"got an array of shape {image.shape}"
         )
-    if image.size == 0:
-        raise ValueError(f"image: must not be empty, got an array of shape {image.shape}")
-    if image.dtype.kind == "f" and not np.isfinite(image).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(image))[0])
-        raise ValueError(f"image: contains NaN or infinity (first at index {bad})")
+    check_image_values(image)
     return np.ascontiguousarray(np.stack((image,) * 3, axis=-1) if image.ndim == 2 else image)
 
 
@@ -451,11 +441,9 @@ def _predict(
     images; a chunk runs on into the next image when both have the same shape and
     dtype, so the classifier sees full batches. Memory: one chunk of perturbed
     images, plus the masks and predictions of the images it touches."""
-    bar = None
-    if opts.progress_bar:
-        from tqdm.auto import tqdm
+    from tqdm.auto import tqdm
 
-        bar = tqdm(total=total)
+    bar = tqdm(total=total, disable=not opts.progress_bar)
     size = min(opts.batch_size, total or opts.batch_size)
     n_labels: int | None = None
     batch: np.ndarray | None = None
@@ -478,16 +466,15 @@ def _predict(
                 inst.yss = np.empty((len(inst.queries), n_labels))  # type: ignore[arg-type]
             inst.yss[start:stop] = preds[at : at + stop - start]
             at += stop - start
-        if bar is not None:
-            bar.update(rows)
+        bar.update(rows)
         done = [inst for inst, _, stop in parts if stop == len(inst.queries)]  # type: ignore[arg-type]
         parts.clear()
         rows = 0
         for inst in done:
             if inst.inverse is not None:
                 inst.yss = inst.yss[inst.inverse]  # type: ignore[index]
-                if bar is not None:  # the bar counts samples; repeats were not sent
-                    bar.update(len(inst.inverse) - len(inst.queries))  # type: ignore[arg-type]
+                # the bar counts samples; repeats were not sent
+                bar.update(len(inst.inverse) - len(inst.queries))  # type: ignore[arg-type]
                 inst.inverse = None
         yield from done
 
@@ -528,8 +515,7 @@ def _predict(
         if rows:
             yield from flush()
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
 
 
 class LimeImageExplainer:
@@ -618,24 +604,9 @@ class LimeImageExplainer:
         ``log2(max_samples)`` superpixels is explained exactly (every mask once,
         weighted by its probability). ``exp.sampling`` says what happened.
         """
-        return self.explain_instances(
-            [image],
-            classifier_fn,
-            labels=labels,
-            hide_color=hide_color,
-            top_labels=top_labels,
-            num_features=num_features,
-            num_samples=num_samples,
-            batch_size=batch_size,
-            segmentation_fn=segmentation_fn,
-            distance_metric=distance_metric,
-            model_regressor=model_regressor,
-            random_seed=random_seed,
-            progress_bar=progress_bar,
-            deduplicate=deduplicate,
-            max_samples=max_samples,
-            confidence=confidence,
-        )[0]
+        # explain_instances takes every other argument, under the same name
+        options = {k: v for k, v in locals().items() if k not in ("self", "image")}
+        return self.explain_instances([image], **options)[0]
 
     def explain_instances(
         self,

@@ -94,6 +94,20 @@ class SegmentationAlgorithm(BaseWrapper):
         return self.target_fn(args[0], **self.target_params)  # type: ignore[misc]
 
 
+def check_image_values(image: np.ndarray) -> None:
+    """Refuses an image of no pixels, of other than numbers, or with NaN or infinity."""
+    if image.dtype.kind not in "biuf":
+        raise TypeError(
+            f"image: expected an array of numbers (integers, floats or booleans), "
+            f"got dtype {image.dtype}"
+        )
+    if image.size == 0:
+        raise ValueError(f"image: must not be empty, got an array of shape {image.shape}")
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(image))[0])
+        raise ValueError(f"image: contains NaN or infinity (first at index {bad})")
+
+
 def quickshift_rs(
     image: Any,
     ratio: float = 1.0,
@@ -129,15 +143,11 @@ def quickshift_rs(
         raise ValueError(
             f"image: only 2D color images are supported, got an array of shape {image.shape}"
         )
+    check_image_values(image)
     # As scikit-image's img_as_float: float16 and float32 images are segmented in
     # float32, others in float64; integers divided by their dtype's max (signed
     # ones floored at -1), booleans 0/1.
     kind = image.dtype.kind
-    if kind not in "biuf":
-        raise TypeError(
-            f"image: expected an array of numbers (unsigned or signed integers, floats or "
-            f"booleans), got dtype {image.dtype}"
-        )
     single = image.dtype in (np.float16, np.float32)
     if kind in "iu":
         scaled = np.multiply(image, 1.0 / np.iinfo(image.dtype).max, dtype=np.float64)
@@ -145,8 +155,6 @@ def quickshift_rs(
     else:
         image = image.astype(np.float32 if single else np.float64, copy=False)
     image = np.moveaxis(image, channel_axis, -1)
-    if 0 in image.shape:
-        raise ValueError(f"image: must not be empty, got an array of shape {image.shape}")
     if convert2lab and image.shape[-1] != 3:
         raise ValueError("Only RGB images can be converted to Lab space.")
     for name, value in (("ratio", ratio), ("kernel_size", kernel_size), ("max_dist", max_dist)):
@@ -154,9 +162,6 @@ def quickshift_rs(
             raise TypeError(f"{name}: expected a number, got {type(value).__name__} ({value!r})")
     if not kernel_size >= 1:
         raise ValueError("`kernel_size` should be >= 1.")
-    if not np.isfinite(image).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(image))[0])
-        raise ValueError(f"image: contains NaN or infinity (first at index {bad})")
     rng = rng if random_seed is None else random_seed
     noise = np.random.default_rng(rng).normal(scale=0.00001, size=image.shape[:2])
     smooth = bool(sigma and sigma > 0)
