@@ -16,6 +16,7 @@ import math
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
+from functools import partial
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -94,13 +95,6 @@ def decimals_for(scale: float) -> int | None:
     return None if scale < 1e-4 else max(2, 1 - math.floor(math.log10(scale)))
 
 
-def fmt_number(value: Any, digits: int = 2) -> str:
-    try:
-        return f"{float(value):.{digits}f}"
-    except (TypeError, ValueError):
-        return escape(str(value))
-
-
 def _clip01(x: Any) -> float:
     return max(0.0, min(float(x), 1.0))  # NaN -> 0
 
@@ -170,14 +164,14 @@ def predicted_value_panel(value: float, vmin: float, vmax: float) -> str:
     side = f"font-size:13px;{NUMS};vertical-align:top;padding-top:1px"
     body = (
         heading("Predicted value") + TABLE + "<tr>"
-        f'<td style="{side};text-align:right;padding-right:8px">{fmt_number(vmin)}'
+        f'<td style="{side};text-align:right;padding-right:8px">{vmin:.2f}'
         f'<div style="font-size:11px;{MUTED}">(min)</div></td>'
         f'<td style="width:150px;vertical-align:top;padding:0">{_track(frac, 150, 18, CATEGORY10[0])}'
         f'<div style="position:relative;height:20px">'
         f'<div class="lime-rs-value" style="position:absolute;left:{frac * 100:.1f}%;'
         f"transform:translateX(-50%);white-space:nowrap;font-weight:600;font-size:13px;"
-        f'padding-top:3px">{fmt_number(value)}</div></div></td>'
-        f'<td style="{side};text-align:left;padding-left:8px">{fmt_number(vmax)}'
+        f'padding-top:3px">{value:.2f}</div></div></td>'
+        f'<td style="{side};text-align:left;padding-left:8px">{vmax:.2f}'
         f'<div style="font-size:11px;{MUTED}">(max)</div></td></tr></table>'
     )
     return panel(body, "predicted-value", width=270)
@@ -394,8 +388,8 @@ def select_superpixels(
             keep = not abs(w) < min_weight
         if keep:
             chosen.append((f, w))
-        if len(chosen) >= num_features:
-            break
+            if len(chosen) >= num_features:
+                break
     return chosen
 
 
@@ -637,10 +631,13 @@ def explanation_fragment(
     predict_proba: bool = True,
     show_predicted_value: bool = True,
     dark_mode: bool = False,
+    *,
+    as_page: bool = False,
     **kwargs: Any,
 ) -> str:
-    """The views of an :class:`~lime_rs.explanation.Explanation` as one
-    ``<div>`` (what a notebook shows)."""
+    """The views of an :class:`~lime_rs.explanation.Explanation` as one ``<div>``
+    (what a notebook shows), or with ``as_page`` a whole page around it; other
+    keyword arguments go to the domain mapper's view."""
     parts = []
     if exp.mode == "classification":
         if labels is None:
@@ -674,7 +671,8 @@ def explanation_fragment(
         parts.append(weights_panel(exp.as_list(), *sides[0], *sides[1], _caption(exp, [key, 0])))
         parts.append(_mapper_html(exp, key, key, sides, kwargs))
     parts.append(sampling_panel(exp))
-    return root(parts, dark_mode)
+    fragment = root(parts, dark_mode)
+    return page(fragment, dark_mode=dark_mode) if as_page else fragment
 
 
 def root(parts: Iterable[str], dark_mode: bool = False) -> str:
@@ -698,16 +696,5 @@ def page(fragment: str, title: str = "LIME explanation", dark_mode: bool = False
     )
 
 
-def explanation_page(
-    exp: Explanation,
-    labels: Iterable[Any] | None = None,
-    predict_proba: bool = True,
-    show_predicted_value: bool = True,
-    dark_mode: bool = False,
-    **kwargs: Any,
-) -> str:
-    """The whole page for an :class:`~lime_rs.explanation.Explanation`."""
-    fragment = explanation_fragment(
-        exp, labels, predict_proba, show_predicted_value, dark_mode, **kwargs
-    )
-    return page(fragment, dark_mode=dark_mode)
+#: The whole page (a document around explanation_fragment's views) for an Explanation.
+explanation_page = partial(explanation_fragment, as_page=True)
