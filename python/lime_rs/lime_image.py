@@ -441,9 +441,11 @@ def _predict(
     images; a chunk runs on into the next image when both have the same shape and
     dtype, so the classifier sees full batches. Memory: one chunk of perturbed
     images, plus the masks and predictions of the images it touches."""
-    from tqdm.auto import tqdm
+    bar = None
+    if opts.progress_bar:  # tqdm loads only then (it costs ~2 MB)
+        from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, disable=not opts.progress_bar)
+        bar = tqdm(total=total)
     size = min(opts.batch_size, total or opts.batch_size)
     n_labels: int | None = None
     batch: np.ndarray | None = None
@@ -466,15 +468,16 @@ def _predict(
                 inst.yss = np.empty((len(inst.queries), n_labels))  # type: ignore[arg-type]
             inst.yss[start:stop] = preds[at : at + stop - start]
             at += stop - start
-        bar.update(rows)
+        if bar is not None:
+            bar.update(rows)
         done = [inst for inst, _, stop in parts if stop == len(inst.queries)]  # type: ignore[arg-type]
         parts.clear()
         rows = 0
         for inst in done:
             if inst.inverse is not None:
                 inst.yss = inst.yss[inst.inverse]  # type: ignore[index]
-                # the bar counts samples; repeats were not sent
-                bar.update(len(inst.inverse) - len(inst.queries))  # type: ignore[arg-type]
+                if bar is not None:  # the bar counts samples; repeats were not sent
+                    bar.update(len(inst.inverse) - len(inst.queries))  # type: ignore[arg-type]
                 inst.inverse = None
         yield from done
 
@@ -515,7 +518,8 @@ def _predict(
         if rows:
             yield from flush()
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
 
 
 class LimeImageExplainer:
@@ -696,12 +700,17 @@ class LimeImageExplainer:
             random_seed = int(state.integers(0, 1000) if generator else state.randint(0, 1000))
         return _Seeds(random_seed, draw_seed(state))
 
-    def _record(
-        self, exp: ImageExplanation, inst: _Instance, opts: _Options, **auto: Any
-    ) -> ImageExplanation:
+    def _record(self, exp: ImageExplanation, inst: _Instance, opts: _Options) -> ImageExplanation:
         """The call's settings and seeds on ``exp`` (``serialization.record``)."""
         from lime_rs.serialization import record
 
+        extra: dict[str, Any] = {}
+        if opts.settings is not None:  # num_samples="auto"
+            extra = {
+                "max_samples": opts.settings.max_samples,
+                "confidence": opts.settings.confidence,
+                "deduplicate": opts.deduplicate,
+            }
         return record(
             exp,
             self,
@@ -711,7 +720,7 @@ class LimeImageExplainer:
             distance_metric=opts.distance_metric,
             model_regressor=opts.model_regressor,
             segmentation_seed=inst.seeds.segmentation,
-            **auto,
+            **extra,
         )
 
     def _explain(self, inst: _Instance, opts: _Options) -> ImageExplanation:
@@ -774,14 +783,7 @@ class LimeImageExplainer:
                 exp, labels[i], models[i], yss_of[i], inst.ids, self.base.verbose
             )
             exp.sampling = sampling[i]
-            self._record(
-                exp,
-                inst,
-                opts,
-                max_samples=settings.max_samples,
-                confidence=settings.confidence,
-                deduplicate=opts.deduplicate,
-            )
+            self._record(exp, inst, opts)
         return exps
 
     def data_labels(
