@@ -203,19 +203,14 @@ def _weight_row(name: Any, weight: Any, scale: float, colors: Colors, digits: in
 
 
 def weights_panel(
-    exp: Sequence[tuple[Any, Any]],
-    neg_name: str,
-    pos_name: str,
-    neg_color: str,
-    pos_color: str,
-    caption: str | None = None,
+    exp: Sequence[tuple[Any, Any]], names: Names, colors: Colors, caption: str | None = None
 ) -> str:
     """lime's two-sided bar chart of one label: features against the label on
     the left, for it on the right; names above their bars, centred axis."""
     scale = max((abs(float(w)) for _, w in exp), default=0.0)
     title = "padding:0 6px 8px 6px;font-weight:600;font-size:14px;vertical-align:bottom"
     digits = decimals_for(scale)
-    rows = "".join(_weight_row(n, w, scale, (neg_color, pos_color), digits) for n, w in exp)
+    rows = "".join(_weight_row(n, w, scale, colors, digits) for n, w in exp)
     if not exp:
         rows = f'<tr><td colspan="2" style="padding:6px;text-align:center;{MUTED}">no features</td></tr>'
     foot = f'<div style="font-size:11px;{MUTED};margin-top:8px;text-align:center">{caption}</div>'
@@ -224,9 +219,9 @@ def weights_panel(
         f'font-size:13px"><colgroup><col style="width:{CHART_HALF}px">'
         f'<col style="width:{CHART_HALF}px"></colgroup>'
         f'<tr><td style="{title};text-align:right;overflow-wrap:anywhere">'
-        f"{escape(str(neg_name))}{swatch(neg_color)}</td>"
+        f"{escape(str(names[0]))}{swatch(colors[0])}</td>"
         f'<td style="{title};text-align:left;overflow-wrap:anywhere">'
-        f"{swatch(pos_color)}{escape(str(pos_name))}</td></tr>{rows}</table>{foot if caption else ''}"
+        f"{swatch(colors[1])}{escape(str(names[1]))}</td></tr>{rows}</table>{foot if caption else ''}"
     )
     return panel(body, "explanation", width=2 * CHART_HALF)
 
@@ -494,20 +489,15 @@ def _img_tag(arr: np.ndarray, alt: str, width: int, height: int) -> str:
 def image_panels(
     image: np.ndarray,
     segments: np.ndarray,
-    exp: Sequence[tuple[Any, Any]],
+    chosen: Sequence[tuple[Any, float]],
     label_name: str,
-    num_features: int = 5,
-    positive_only: bool = False,
-    negative_only: bool = False,
-    min_weight: float = 0.0,
     caption: str | None = None,
     show_original: bool = True,
     size: int = 300,
 ) -> str:
-    """An image explanation: the image, the image with its explaining superpixels
-    outlined and numbered, and their weights chart; images shown with their
-    longest side ``size`` pixels."""
-    chosen = select_superpixels(exp, num_features, positive_only, negative_only, min_weight)
+    """An image explanation: the image, the image with the ``chosen`` superpixels
+    (select_superpixels) outlined and numbered, and their weights chart; images
+    shown with their longest side ``size`` pixels."""
     original, overlay, centres = image_overlay(image, segments, chosen, target=size)
     scale = size / max(overlay.shape[:2])
     w, h = (max(1, round(n * scale)) for n in overlay.shape[1::-1])
@@ -536,7 +526,8 @@ def image_panels(
         parts.append(panel(heading("Image") + _img_tag(original, "the image", w, h), "image", w))
     parts.append(panel("".join(marked), "image-explanation", width=w))
     rows = [(f"#{rank}  superpixel {f}", wt) for rank, f, wt, _ in centres]
-    parts.append(weights_panel(rows, f"NOT {name}", name, IMAGE_NEGATIVE, IMAGE_POSITIVE, caption))
+    sides = (f"NOT {name}", name), (IMAGE_NEGATIVE, IMAGE_POSITIVE)
+    parts.append(weights_panel(rows, *sides, caption))
     return "".join(parts)
 
 
@@ -658,7 +649,7 @@ def explanation_fragment(
             parts.append(probabilities_panel(exp.class_names, list(exp.predict_proba), n_classes))
         for label in labels:
             names, colors = _sides(exp, label, n_classes)
-            parts.append(weights_panel(exp.as_list(label), *names, *colors, _caption(exp, [label])))
+            parts.append(weights_panel(exp.as_list(label), names, colors, _caption(exp, [label])))
         if labels:  # the instance once, in the first label's colours (as lime)
             sides = _sides(exp, labels[0], n_classes)
             parts.append(_mapper_html(exp, exp._label_key(labels[0]), labels[0], sides, kwargs))
@@ -668,7 +659,7 @@ def explanation_fragment(
             value = _scalar(exp.predicted_value)
             parts.append(predicted_value_panel(value, exp.min_value, exp.max_value))
         sides = (("negative", "positive"), label_colors(1, 2))
-        parts.append(weights_panel(exp.as_list(), *sides[0], *sides[1], _caption(exp, [key, 0])))
+        parts.append(weights_panel(exp.as_list(), *sides, _caption(exp, [key, 0])))
         parts.append(_mapper_html(exp, key, key, sides, kwargs))
     parts.append(sampling_panel(exp))
     fragment = root(parts, dark_mode)

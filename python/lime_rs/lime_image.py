@@ -105,7 +105,13 @@ class ImageExplanation:
 
     # views (lime leaves these to the user's own plotting code)
 
-    def _view_label(self, label: int | None) -> int:
+    def _view(
+        self, label: int | None, class_names: Any, *select: Any
+    ) -> tuple[int, str, list[tuple[Any, float]]]:
+        """The label a view shows (default: the most probable of top_labels), its
+        name and its superpixels (``select``: _html.select_superpixels' options)."""
+        from lime_rs import _html
+
         if label is None:
             top = getattr(self, "top_labels", None)
             label = top[0] if top else next(iter(self.local_exp), None)
@@ -115,14 +121,11 @@ class ImageExplanation:
                 f"label {label!r} was not explained; explained labels are {available} "
                 "(pass labels=... or top_labels=... to explain_instance)"
             )
-        return label  # type: ignore[return-value]
-
-    @staticmethod
-    def _label_name(label: int, class_names: Any) -> str:
         try:
-            return f"class {label}" if class_names is None else str(class_names[label])
+            name = f"class {label}" if class_names is None else str(class_names[label])
         except (IndexError, KeyError, TypeError):
-            return f"class {label}"
+            name = f"class {label}"
+        return label, name, _html.select_superpixels(self.local_exp[label], *select)  # type: ignore[return-value]
 
     def as_html(
         self,
@@ -144,19 +147,11 @@ class ImageExplanation:
         ``dark_mode`` makes the text white."""
         from lime_rs import _html
 
-        label = self._view_label(label)
-        body = _html.image_panels(
-            self.image,
-            self.segments,
-            self.local_exp[label],
-            self._label_name(label, class_names),
-            num_features=num_features,
-            positive_only=positive_only,
-            negative_only=negative_only,
-            min_weight=min_weight,
-            caption=_html._caption(self, [label]),
-            show_original=show_original,
+        label, name, chosen = self._view(
+            label, class_names, num_features, positive_only, negative_only, min_weight
         )
+        caption = _html._caption(self, [label])
+        body = _html.image_panels(self.image, self.segments, chosen, name, caption, show_original)
         return _html.root([body, _html.sampling_panel(self)], dark_mode)
 
     def save_to_file(self, file_path: str, **kwargs: Any) -> None:
@@ -194,9 +189,8 @@ class ImageExplanation:
 
         from lime_rs import _html
 
-        label = self._view_label(label)
-        chosen = _html.select_superpixels(
-            self.local_exp[label], num_features, positive_only, negative_only, min_weight
+        label, name, chosen = self._view(
+            label, class_names, num_features, positive_only, negative_only, min_weight
         )
         _, overlay, centres = _html.image_overlay(self.image, self.segments, chosen, target=480)
         fig = plt.figure(figsize=figsize)
@@ -217,7 +211,6 @@ class ImageExplanation:
                 bbox=bbox,
             )
         ax.set_axis_off()
-        name = self._label_name(label, class_names)
         ax.set_title(f"Local explanation for {name}")
         handles = [
             Patch(color=_html.IMAGE_POSITIVE, label=f"for {name}"),
