@@ -439,10 +439,9 @@ def image_overlay(
     segments: np.ndarray,
     chosen: Sequence[tuple[Any, float]],
     target: int = 320,
-    fade: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
     """The image with the ``chosen`` superpixels outlined (positive green, negative
-    red, as lime's get_image_and_mask) and, when ``fade``, the rest faded; drawn for
+    red, as lime's get_image_and_mask) and the rest faded; drawn for
     showing with its longest side ``target`` pixels (outlines about 2 of those wide).
 
     Returns (original rgb uint8, overlay rgb uint8, [(rank, segment, weight,
@@ -456,7 +455,7 @@ def image_overlay(
         )
     base, seg = _rescale(img, seg, _working_scale(seg.shape[0], seg.shape[1], target))
     out = base.copy()
-    if chosen and fade:
+    if chosen:
         rest = ~np.isin(seg, [f for f, _ in chosen])
         out[rest] = out[rest] * 0.4 + 225 * 0.6
     edge = _boundary(seg)
