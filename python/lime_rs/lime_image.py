@@ -197,33 +197,19 @@ class ImageExplanation:
         ax = fig.add_subplot(1, 1, 1)
         ax.imshow(overlay)
         h, w = overlay.shape[:2]
+        badge: dict[str, Any] = {"ha": "center", "va": "center", "color": "white", "fontsize": 8}
         for rank, _, weight, (cy, cx) in centres:
             color = _html.IMAGE_POSITIVE if weight > 0 else _html.IMAGE_NEGATIVE
             bbox = {"boxstyle": "circle,pad=0.25", "fc": color, "ec": "white", "lw": 1}
-            ax.annotate(
-                str(rank),
-                (cx * w, cy * h),
-                ha="center",
-                va="center",
-                color="white",
-                fontsize=8,
-                fontweight="bold",
-                bbox=bbox,
-            )
+            ax.annotate(str(rank), (cx * w, cy * h), fontweight="bold", bbox=bbox, **badge)
         ax.set_axis_off()
         ax.set_title(f"Local explanation for {name}")
         handles = [
             Patch(color=_html.IMAGE_POSITIVE, label=f"for {name}"),
             Patch(color=_html.IMAGE_NEGATIVE, label="against"),
         ]
-        ax.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=2,
-            frameon=False,
-            fontsize=8,
-        )
+        below: dict[str, Any] = {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "ncol": 2}
+        ax.legend(handles=handles, frameon=False, fontsize=8, **below)
         return fig
 
 
