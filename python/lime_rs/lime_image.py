@@ -183,7 +183,7 @@ class ImageExplanation:
     ) -> Any:
         """The image with the explaining superpixels outlined (green: for the
         label, red: against it) and numbered by importance, as a pyplot figure.
-        Options as in as_html."""
+        Options as in as_html; ``figsize``: the figure's size in inches."""
         import matplotlib.pyplot as plt
         from matplotlib.patches import Patch
 
@@ -566,21 +566,15 @@ class LimeImageExplainer:
             num_features: maximum number of superpixels in the explanation.
             num_samples: size of the neighbourhood.
             batch_size: classifier_fn gets batches of this size.
-            segmentation_fn: default: quick shift in Rust (kernel_size=4,
-                max_dist=200, ratio=0.2, as lime's).
+            segmentation_fn: default: quick shift in Rust (kernel_size=4, max_dist=200, ratio=0.2).
             distance_metric: distance of the masks to the original's.
-            model_regressor: sklearn regressor (fit with sample_weight, ``coef_``);
-                default: ridge in Rust.
+            model_regressor: sklearn regressor (sample_weight, ``coef_``); default: ridge in Rust.
             random_seed: the segmentation's seed; None: drawn from random_state.
             progress_bar: show a tqdm bar (not with ``num_samples="auto"``).
-            deduplicate: lime_rs addition: the classifier sees each distinct
-                perturbed image once, its answer reused for the repeats (the
-                same explanation for a deterministic classifier); False for a
-                stochastic one.
-            max_samples: with ``num_samples="auto"``, the most perturbed images
-                drawn (default 5000).
-            confidence: with ``num_samples="auto"``, the confidence of the
-                certificate (default 0.95).
+            deduplicate: lime_rs addition: the classifier sees each distinct perturbed
+                image once, its answer reused for the repeats (False for a stochastic one).
+            max_samples: with ``num_samples="auto"``, the most images drawn (default 5000).
+            confidence: with ``num_samples="auto"``, the certificate's confidence (default 0.95).
 
         ``num_samples="auto"`` samples in rounds until the explanation is
         certified (``lime_rs._adaptive``); an image with at most
