@@ -24,8 +24,7 @@ class BaseWrapper:
 
     Args:
         target_fn: callable function or class instance
-        target_params: dict, parameters to pass to the target_fn (those required
-            to instantiate the desired Scikit-Image class/model)
+        target_params: dict, parameters to pass to the target_fn
     """
 
     def __init__(self, target_fn: Callable[..., Any] | None = None, **target_params: Any) -> None:
@@ -68,10 +67,8 @@ class SegmentationAlgorithm(BaseWrapper):
     implementation and a set of provided parameters.
 
     Args:
-        algo_type: string, segmentation algorithm among 'quickshift', 'slic',
-            'felzenszwalb' (scikit-image) and 'quickshift_rs' (see quickshift_rs)
-        target_params: dict, algorithm parameters (valid model parameters as
-            defined in Scikit-Image documentation)
+        algo_type: 'quickshift', 'slic', 'felzenszwalb' (scikit-image) or 'quickshift_rs'
+        target_params: dict, the algorithm's parameters (as scikit-image documents them)
     """
 
     def __init__(self, algo_type: str, **target_params: Any) -> None:
