@@ -1,31 +1,19 @@
-"""
-Functions for explaining classifiers that use Image data.
+"""Functions for explaining classifiers that use Image data.
 
-Drop-in for ``lime.lime_image`` (its latest source: ``score`` and
-``local_pred`` are dicts keyed by label, ``progress_bar``), plus
-``LimeImageExplainer.explain_instances`` for many images in one call. Rust
-does the work: the default segmentation is quick shift in Rust (the same
-segments as scikit-image's); the 0/1 masks are drawn in Rust from one seed
-per explanation; the perturbed images are written in Rust, a batch at a time,
-into one buffer of the image's dtype (peak memory: one batch); distances,
-kernel and the local models of all labels are one Rust call.
+Drop-in for ``lime.lime_image`` (its latest source: ``score`` and ``local_pred``
+keyed by label, ``progress_bar``), plus ``LimeImageExplainer.explain_instances``
+for many images in one call. One pipeline serves both (``explain_instance`` is the
+batch of one): draw the seeds, check and segment (``_prepare``; quick shift in Rust
+by default, the same segments as scikit-image's), write the perturbed images in
+Rust into one reused buffer of ``batch_size`` images and predict (``_predict``,
+chunks run across images), then fit every label in one Rust call (``_explain``).
 
-One pipeline serves one image and many: draw the seeds, segment
-(``_prepare``, in threads for many images), perturb and predict in chunks of
-``batch_size`` (``_predict``, chunks run across images), fit and record
-(``_explain``). ``explain_instance`` is the batch of one.
-
-Differences from lime, by design:
-
-* the masks come from lime_rs's random streams, not numpy's, so a given
-  ``random_state`` gives other (equally distributed) samples than lime;
-* segment labels need not be ``0..n-1``: feature ``j`` is the ``j``-th
-  smallest label and ``local_exp`` reports the labels themselves (lime
-  assumes ``0..n-1``, what scikit-image's segmentations return, and then
-  gives the same ids);
-* bad input (wrong shapes, NaN, a single segment, a classifier returning the
-  wrong number of rows, ``batch_size < 1``) raises a ValueError/TypeError
-  naming the argument.
+Differences from lime, by design: the masks come from lime_rs's random streams
+(other, equally distributed samples for a given ``random_state``); segment labels
+need not be ``0..n-1`` (feature ``j`` is the ``j``-th smallest label and
+``local_exp`` reports the labels themselves, which for scikit-image's
+segmentations are lime's ids); bad input raises a ValueError/TypeError naming
+the argument.
 """
 
 from __future__ import annotations
@@ -52,7 +40,7 @@ from lime_rs._validation import (
     threads_from_env,
 )
 from lime_rs.explanation import LabelScores, LocalPredictions
-from lime_rs.wrappers.scikit_image import quickshift_rs
+from lime_rs.wrappers.scikit_image import check_image_values, quickshift_rs
 
 
 class ImageExplanation:
@@ -66,7 +54,7 @@ class ImageExplanation:
         # per label (lime's master), and the last label's value for 0.2.0.1 code
         self.local_pred = LocalPredictions()
         self.score = LabelScores()
-        #: what the sampling did (num_samples="auto", deduplicate): see _enumerate.sampling_record
+        #: what the sampling did (num_samples="auto", deduplicate): see _enumerate
         self.sampling: dict | None = None
 
     def get_image_and_mask(
@@ -87,9 +75,7 @@ class ImageExplanation:
             raise KeyError("Label not in explanation")
         if positive_only & negative_only:
             raise ValueError("Positive_only and negative_only cannot be true at the same time.")
-        segments = self.segments
-        image = self.image
-        exp = self.local_exp[label]
+        segments, image, exp = self.segments, self.image, self.local_exp[label]
         mask = np.zeros(segments.shape, segments.dtype)
         temp = np.zeros(image.shape) if hide_rest else image.copy()
         if positive_only or negative_only:
@@ -103,10 +89,9 @@ class ImageExplanation:
             return temp, mask
         if image.ndim != 3 or image.shape[-1] < 2:
             raise ValueError(
-                f"get_image_and_mask: with positive_only=False and negative_only=False the "
-                f"superpixels are coloured in channels 0 (against) and 1 (for), but the image "
-                f"has shape {image.shape}; explain an RGB image (a grayscale one as 2-D, or "
-                f"np.repeat(image, 3, axis=-1)), or pass positive_only=True or negative_only=True"
+                f"get_image_and_mask: marking both signs colours channels 0 and 1, but the image "
+                f"has shape {image.shape}; explain an RGB image, or pass positive_only=True or "
+                f"negative_only=True"
             )
         brightest = np.max(image)
         for f, w in exp[:num_features]:
@@ -118,9 +103,15 @@ class ImageExplanation:
             temp[region, 0 if w < 0 else 1] = brightest
         return temp, mask
 
-    # ---- views (lime leaves these to the user's own plotting code) ----------------
+    # views (lime leaves these to the user's own plotting code)
 
-    def _view_label(self, label: int | None) -> int:
+    def _view(
+        self, label: int | None, class_names: Any, *select: Any
+    ) -> tuple[int, str, list[tuple[Any, float]]]:
+        """The label a view shows (default: the most probable of top_labels), its
+        name and its superpixels (``select``: _html.select_superpixels' options)."""
+        from lime_rs import _html
+
         if label is None:
             top = getattr(self, "top_labels", None)
             label = top[0] if top else next(iter(self.local_exp), None)
@@ -130,16 +121,11 @@ class ImageExplanation:
                 f"label {label!r} was not explained; explained labels are {available} "
                 "(pass labels=... or top_labels=... to explain_instance)"
             )
-        return label  # type: ignore[return-value]
-
-    @staticmethod
-    def _label_name(label: int, class_names: Any) -> str:
-        if class_names is None:
-            return f"class {label}"
         try:
-            return str(class_names[label])
+            name = f"class {label}" if class_names is None else str(class_names[label])
         except (IndexError, KeyError, TypeError):
-            return f"class {label}"
+            name = f"class {label}"
+        return label, name, _html.select_superpixels(self.local_exp[label], *select)  # type: ignore[return-value]
 
     def as_html(
         self,
@@ -152,28 +138,20 @@ class ImageExplanation:
         show_original: bool = True,
         dark_mode: bool = False,
     ) -> str:
-        """The explanation of ``label`` (default: the most probable of
-        top_labels) as self-contained HTML (embedded PNGs, no JavaScript): the
-        image, the image with its ``num_features`` most important superpixels
-        (chosen as get_image_and_mask does; by default both signs) outlined,
-        green for the label and red against, numbered, and their weights
-        chart; ``class_names`` name the outputs, ``show_original=False``
-        leaves out the plain image, ``dark_mode`` makes the text white."""
+        """The explanation of ``label`` (default: the most probable of top_labels)
+        as self-contained HTML (embedded PNGs, no JavaScript): the image, the image
+        with its ``num_features`` most important superpixels (chosen as
+        get_image_and_mask does; by default both signs) outlined, green for the
+        label and red against, numbered, and their weights chart; ``class_names``
+        name the outputs, ``show_original=False`` leaves out the plain image,
+        ``dark_mode`` makes the text white."""
         from lime_rs import _html
 
-        label = self._view_label(label)
-        body = _html.image_panels(
-            self.image,
-            self.segments,
-            self.local_exp[label],
-            self._label_name(label, class_names),
-            num_features=num_features,
-            positive_only=positive_only,
-            negative_only=negative_only,
-            min_weight=min_weight,
-            caption=_html._caption(self, [label]),
-            show_original=show_original,
+        label, name, chosen = self._view(
+            label, class_names, num_features, positive_only, negative_only, min_weight
         )
+        caption = _html._caption(self, [label])
+        body = _html.image_panels(self.image, self.segments, chosen, name, caption, show_original)
         return _html.root([body, _html.sampling_panel(self)], dark_mode)
 
     def save_to_file(self, file_path: str, **kwargs: Any) -> None:
@@ -205,75 +183,52 @@ class ImageExplanation:
     ) -> Any:
         """The image with the explaining superpixels outlined (green: for the
         label, red: against it) and numbered by importance, as a pyplot figure.
-        Options as in as_html."""
+        Options as in as_html; ``figsize``: the figure's size in inches."""
         import matplotlib.pyplot as plt
         from matplotlib.patches import Patch
 
         from lime_rs import _html
 
-        label = self._view_label(label)
-        chosen = _html.select_superpixels(
-            self.local_exp[label], num_features, positive_only, negative_only, min_weight
+        label, name, chosen = self._view(
+            label, class_names, num_features, positive_only, negative_only, min_weight
         )
         _, overlay, centres = _html.image_overlay(self.image, self.segments, chosen, target=480)
         fig = plt.figure(figsize=figsize)
         ax = fig.add_subplot(1, 1, 1)
         ax.imshow(overlay)
         h, w = overlay.shape[:2]
+        badge: dict[str, Any] = {"ha": "center", "va": "center", "color": "white", "fontsize": 8}
         for rank, _, weight, (cy, cx) in centres:
             color = _html.IMAGE_POSITIVE if weight > 0 else _html.IMAGE_NEGATIVE
             bbox = {"boxstyle": "circle,pad=0.25", "fc": color, "ec": "white", "lw": 1}
-            ax.annotate(str(rank), (cx * w, cy * h), ha="center", va="center", color="white",
-                        fontsize=8, fontweight="bold", bbox=bbox)  # fmt: skip
+            ax.annotate(str(rank), (cx * w, cy * h), fontweight="bold", bbox=bbox, **badge)
         ax.set_axis_off()
-        name = self._label_name(label, class_names)
         ax.set_title(f"Local explanation for {name}")
         handles = [
             Patch(color=_html.IMAGE_POSITIVE, label=f"for {name}"),
             Patch(color=_html.IMAGE_NEGATIVE, label="against"),
         ]
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
-                  frameon=False, fontsize=8)  # fmt: skip
+        below: dict[str, Any] = {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "ncol": 2}
+        ax.legend(handles=handles, frameon=False, fontsize=8, **below)
         return fig
 
 
-# --------------------------------------------------------------------------
-# Stages
-# --------------------------------------------------------------------------
-
-
 def _check_image(image: Any) -> np.ndarray:
-    """The image as a C-contiguous array of 3 dimensions (grayscale -> RGB, as
-    lime's gray2rgb)."""
+    """The image as a C-contiguous 3-D array (grayscale -> RGB, as lime's gray2rgb)."""
     image = np.asarray(image)
-    if image.dtype.kind not in "biuf":
-        raise TypeError(
-            f"image: expected an array of numbers (integers, floats or booleans), "
-            f"got dtype {image.dtype}"
-        )
     if image.ndim not in (2, 3):
         raise ValueError(
             f"image: expected a 2-D (grayscale) or 3-D (height, width, channels) array, "
             f"got an array of shape {image.shape}"
         )
-    if image.size == 0:
-        raise ValueError(f"image: must not be empty, got an array of shape {image.shape}")
-    if image.dtype.kind == "f" and not np.isfinite(image).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(image))[0])
-        raise ValueError(f"image: contains NaN or infinity (first at index {bad})")
-    if image.ndim == 2:
-        image = np.stack((image,) * 3, axis=-1)
-    return image
+    check_image_values(image)
+    return np.ascontiguousarray(np.stack((image,) * 3, axis=-1) if image.ndim == 2 else image)
 
 
 def _segment_features(segments: Any, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Checks a segmentation and numbers its segments.
-
-    Returns ``(ids, pixel_feature)``: the sorted segment labels (feature ``j``
-    is segment ``ids[j]``) and the feature of every pixel, row-major. With
-    labels ``0..n-1`` (what scikit-image's segmentations give) feature ``j``
-    is segment ``j``, as in lime.
-    """
+    """Checks a segmentation and numbers its segments: ``(ids, pixel_feature)``,
+    the sorted segment labels (feature ``j`` is segment ``ids[j]``; ``j`` itself
+    for labels ``0..n-1``, as in lime) and each pixel's feature, row-major."""
     segments = np.asarray(segments)
     if segments.shape != tuple(shape):
         raise ValueError(
@@ -281,66 +236,60 @@ def _segment_features(segments: Any, shape: tuple[int, ...]) -> tuple[np.ndarray
             f"label per pixel, shape {tuple(shape)}"
         )
     flat = segments.ravel()
-    if flat.dtype.kind == "b":
-        flat = flat.astype(np.int64)
-    elif flat.dtype.kind == "f":
-        if not (np.isfinite(flat).all() and np.array_equal(flat, np.round(flat))):
-            raise ValueError("segmentation_fn: returned non-integer segment labels")
-        flat = flat.astype(np.int64)
-    elif flat.dtype.kind not in "iu":
+    if flat.dtype.kind == "f" and not (
+        np.isfinite(flat).all() and np.array_equal(flat, np.round(flat))
+    ):
+        raise ValueError("segmentation_fn: returned non-integer segment labels")
+    if flat.dtype.kind not in "biuf":
         raise TypeError(
             f"segmentation_fn: expected integer segment labels, got dtype {segments.dtype}"
         )
+    if flat.dtype.kind in "bf":
+        flat = flat.astype(np.int64)
     lo, hi = int(flat.min()), int(flat.max())
     if lo >= 0 and hi < 4 * flat.size + 1024:  # small labels: count them
         flat = flat.astype(np.int64, copy=False)
         present = np.bincount(flat) > 0
-        if present.all():
-            ids, pixel_feature = np.arange(len(present), dtype=np.int64), flat
-        else:
-            ids = np.flatnonzero(present).astype(np.int64)
-            pixel_feature = (np.cumsum(present) - 1)[flat].astype(np.int64)
+        ids = np.flatnonzero(present)
+        pixel_feature = flat if present.all() else (np.cumsum(present) - 1)[flat]
     else:
         ids, pixel_feature = np.unique(flat, return_inverse=True)
-        ids, pixel_feature = ids.astype(np.int64), pixel_feature.astype(np.int64).ravel()
     if len(ids) < 2:
         raise ValueError(
             "segmentation_fn: returned a single segment; an explanation needs at least two "
             "superpixels to switch on and off (try a segmentation with smaller segments)"
         )
-    return ids, np.ascontiguousarray(pixel_feature)
+    return ids.astype(np.int64), np.ascontiguousarray(pixel_feature.ravel(), dtype=np.int64)
 
 
-def _fudged_image(image: np.ndarray, pixel_feature: np.ndarray, n_features: int,
-                  hide_color: Any) -> np.ndarray:  # fmt: skip
+def _fudged_image(
+    image: np.ndarray, pixel_feature: np.ndarray, n_features: int, hide_color: Any
+) -> np.ndarray:
     """What hidden superpixels show: each segment's mean colour (hide_color None,
     cast to the image's dtype as lime's assignment does) or ``hide_color``."""
     fudged = np.empty(image.shape, dtype=image.dtype)  # C order: reshape below is a view
     if hide_color is None:
-        channels = image.shape[-1]
-        flat = image.reshape(-1, channels)
+        flat = image.reshape(-1, image.shape[-1])
         counts = np.bincount(pixel_feature, minlength=n_features)
-        means = np.empty((n_features, channels))
-        for k in range(channels):
-            sums = np.bincount(pixel_feature, weights=flat[:, k], minlength=n_features)
-            means[:, k] = sums / counts
-        fudged.reshape(-1, channels)[...] = means[pixel_feature]
-    else:
-        colour = np.asarray(hide_color)
-        if colour.dtype.kind in "fc" and not (
-            colour.dtype.kind == "f" and np.isfinite(colour).all()
-        ):
-            raise ValueError(
-                f"hide_color: must be a real, finite colour (or None for each superpixel's mean "
-                f"colour), got {hide_color!r:.80}"
-            )
-        try:
-            fudged[:] = hide_color
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise ValueError(
-                f"hide_color: cannot fill an image of shape {image.shape} and dtype "
-                f"{image.dtype} with {hide_color!r}: {exc}"
-            ) from None
+        means = [
+            np.bincount(pixel_feature, weights=flat[:, k], minlength=n_features) / counts
+            for k in range(flat.shape[1])
+        ]
+        fudged.reshape(flat.shape)[...] = np.stack(means, axis=1)[pixel_feature]
+        return fudged
+    colour = np.asarray(hide_color)
+    if colour.dtype.kind == "c" or (colour.dtype.kind == "f" and not np.isfinite(colour).all()):
+        raise ValueError(
+            f"hide_color: must be a real, finite colour (or None for each superpixel's mean "
+            f"colour), got {hide_color!r:.80}"
+        )
+    try:
+        fudged[:] = hide_color
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(
+            f"hide_color: cannot fill an image of shape {image.shape} and dtype "
+            f"{image.dtype} with {hide_color!r}: {exc}"
+        ) from None
     return fudged
 
 
@@ -351,16 +300,9 @@ def _as_bytes(image: np.ndarray) -> np.ndarray:
 
 
 def _references(obj: object) -> float:
-    """How many references ``obj`` has (infinite where CPython's count is not
-    available, so that buffers are never reused there)."""
+    """``obj``'s reference count (infinite without CPython's: buffers never reused)."""
     getrefcount = getattr(sys, "getrefcount", None)
     return getrefcount(obj) if getrefcount is not None else float("inf")
-
-
-def _randint(state: Any, high: int) -> int:
-    """``state.randint(0, high)`` for a RandomState or a Generator."""
-    generator = isinstance(state, np.random.Generator)
-    return int(state.integers(0, high) if generator else state.randint(0, high=high))
 
 
 @dataclass
@@ -373,8 +315,8 @@ class _Seeds:
 
 @dataclass
 class _Instance:
-    """One image on its way through the pipeline: segmented (``_prepare``),
-    then perturbed and predicted (``_predict`` fills ``masks`` and ``yss``)."""
+    """One image on its way through the pipeline: segmented (``_prepare``), then
+    perturbed and predicted (``_predict`` fills ``masks`` and ``yss``)."""
 
     image: np.ndarray
     segments: np.ndarray
@@ -417,21 +359,23 @@ def _mask_distances(masks: np.ndarray, metric: str) -> np.ndarray:
 
 
 def _image_round(d: int, task: int, metric: str, n: int, seed: int, first: bool) -> _adaptive.Round:
-    """``n`` new masks of one image from the stream ``seed`` (row 0 all ones
-    in the first round; later rounds drop the stream's row 0)."""
+    """``n`` new masks of one image from the stream ``seed`` (row 0 all ones in
+    the first round; later rounds drop the stream's row 0)."""
     masks = _native.image_masks(seed, n if first else n + 1, d)
     if not first:
         masks = np.ascontiguousarray(masks[1:])
     return _adaptive.Round(masks, [(task, masks)], _mask_distances(masks, metric))
 
 
-def _prepare(image: Any, seeds: _Seeds, segmentation_fn: Callable | None,
-             hide_color: Any) -> _Instance:  # fmt: skip
+def _prepare(
+    image: Any, seeds: _Seeds, segmentation_fn: Callable | None, hide_color: Any
+) -> _Instance:
     """Checks and segments one image (thread-safe: runs in a worker thread)."""
-    image = np.ascontiguousarray(_check_image(image))
+    image = _check_image(image)
     if segmentation_fn is None:
-        segmentation_fn = partial(quickshift_rs, kernel_size=4, max_dist=200, ratio=0.2,
-                                  random_seed=seeds.segmentation)  # fmt: skip
+        segmentation_fn = partial(
+            quickshift_rs, kernel_size=4, max_dist=200, ratio=0.2, random_seed=seeds.segmentation
+        )
     segments = segmentation_fn(image)
     ids, pixel_feature = _segment_features(segments, image.shape[:2])
     fudged = _fudged_image(image, pixel_feature, len(ids), hide_color)
@@ -445,8 +389,8 @@ def _num_threads() -> int:
 def _ahead(
     fn: Callable[..., _Instance], jobs: Iterator[tuple], threads: int
 ) -> Iterator[_Instance]:
-    """``fn(*job)`` for each job, in order, computed up to ``threads`` jobs
-    ahead in worker threads (so few images are held segmented at once)."""
+    """``fn(*job)`` for each job, in order, computed up to ``threads`` jobs ahead
+    in worker threads (so few images are held segmented at once)."""
     if threads <= 1:
         yield from (fn(*job) for job in jobs)
         return
@@ -464,20 +408,20 @@ def _ahead(
                 f.cancel()
 
 
-def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Options,
-             total: int | None) -> Iterator[_Instance]:  # fmt: skip
-    """Masks (float64, row 0 all ones) and the classifier's predictions of
-    each instance, in order, as soon as all its rows are predicted. An
-    instance arriving with its ``masks`` (and ``queries``) set keeps them;
-    with ``opts.deduplicate`` the classifier sees each distinct mask once.
+def _predict(
+    instances: Iterable[_Instance], classifier_fn: Callable, opts: _Options, total: int | None
+) -> Iterator[_Instance]:
+    """Masks (float64, row 0 all ones) and the classifier's predictions of each
+    instance, in order, as soon as all its rows are predicted. An instance that
+    arrives with ``masks`` (and ``queries``) keeps them; with ``opts.deduplicate``
+    the classifier sees each distinct mask once.
 
-    Perturbed images are written in Rust into one reused buffer of
-    ``batch_size`` images; a chunk runs on from one image into the next when
-    both have the same shape and dtype, so the classifier sees full batches.
-    Memory: one chunk of perturbed images, plus the masks and predictions of
-    the images it touches."""
+    Perturbed images are written in Rust into one reused buffer of ``batch_size``
+    images; a chunk runs on into the next image when both have the same shape and
+    dtype, so the classifier sees full batches. Memory: one chunk of perturbed
+    images, plus the masks and predictions of the images it touches."""
     bar = None
-    if opts.progress_bar:
+    if opts.progress_bar:  # tqdm loads only then (it costs ~2 MB)
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total)
@@ -492,15 +436,15 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
         nonlocal n_labels, rows
         assert batch is not None
         chunk = batch if rows == len(batch) else batch[:rows]
-        preds = check_model_output(classifier_fn(chunk), rows, "classifier_fn", unit="images",
-                                   columns=n_labels)  # fmt: skip
+        preds = check_model_output(
+            classifier_fn(chunk), rows, "classifier_fn", unit="images", columns=n_labels
+        )
         del chunk
         n_labels = preds.shape[1]
         at = 0
         for inst, start, stop in parts:
-            assert inst.queries is not None
             if inst.yss is None:
-                inst.yss = np.empty((len(inst.queries), n_labels))
+                inst.yss = np.empty((len(inst.queries), n_labels))  # type: ignore[arg-type]
             inst.yss[start:stop] = preds[at : at + stop - start]
             at += stop - start
         if bar is not None:
@@ -528,21 +472,21 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
                     inst.queries = np.ascontiguousarray(inst.masks[keep])
             if inst.queries is None:
                 inst.queries = inst.masks
-            n = len(inst.queries)
             perturber = _native.ImagePerturber(
                 _as_bytes(image), _as_bytes(inst.fudged), inst.pixel_feature, len(inst.ids)
             )
-            start = 0
+            start, n = 0, len(inst.queries)
             while start < n:
-                if rows and (batch.shape[1:] != image.shape or batch.dtype != image.dtype):  # type: ignore[union-attr]
+                same = batch is not None and batch.shape[1:] == image.shape
+                same = same and batch.dtype == image.dtype  # type: ignore[union-attr]
+                if rows and not same:
                     yield from flush()
                 # Reuse the buffer unless the classifier kept a reference or view of it.
-                if (batch is None or batch.shape[1:] != image.shape or batch.dtype != image.dtype
-                        or (rows == 0 and _references(batch) > alone)):  # fmt: skip
+                if not same or (rows == 0 and _references(batch) > alone):
                     batch = np.empty((size, h, w, c), dtype=image.dtype)
                     alone = _references(batch)
                 stop = min(n, start + size - rows)
-                out = batch[rows : rows + stop - start].reshape(stop - start, h * w, c)
+                out = batch[rows : rows + stop - start].reshape(stop - start, h * w, c)  # type: ignore[index]
                 perturber.fill(inst.queries[start:stop], out.view(np.uint8))
                 del out
                 parts.append((inst, start, stop))
@@ -558,11 +502,10 @@ def _predict(instances: Iterable[_Instance], classifier_fn: Callable, opts: _Opt
 
 
 class LimeImageExplainer:
-    """Explains predictions on Image (i.e. matrix) data.
-    The image is split into superpixels; each perturbed sample hides a random
-    subset of them (filled with ``hide_color`` or each superpixel's mean
-    colour), and a weighted linear model of the classifier's outputs on the
-    superpixels' presence is the explanation."""
+    """Explains predictions on Image (i.e. matrix) data: the image is split into
+    superpixels; each perturbed sample hides a random subset of them (filled with
+    ``hide_color`` or each superpixel's mean colour), and a weighted linear model
+    of the classifier's outputs on the superpixels' presence is the explanation."""
 
     def __init__(
         self,
@@ -577,16 +520,13 @@ class LimeImageExplainer:
         Args:
             kernel_width: kernel width for the exponential kernel.
             kernel: similarity kernel that takes euclidean distances and kernel
-                width as input and outputs weights in (0,1). If None, defaults to
-                an exponential kernel (computed in Rust).
+                width and returns weights in (0,1); None: the exponential kernel
+                (computed in Rust).
             verbose: if true, print local prediction values from linear model
-            feature_selection: feature selection method. can be
-                'forward_selection', 'lasso_path', 'none' or 'auto'.
-                See function 'explain_instance_with_data' in lime_base.py for
-                details on what each of the options does.
-            random_state: an integer, numpy.RandomState or numpy.Generator that
-                will be used to generate random numbers. If None, the random
-                state will be initialized using the internal numpy seed.
+            feature_selection: 'forward_selection', 'lasso_path', 'none' or
+                'auto' (see lime_base.LimeBase.explain_instance_with_data).
+            random_state: an integer, numpy.RandomState or numpy.Generator for
+                the random numbers; None: numpy's global random state.
         """
         kernel_fn = partial(
             kernel or _pipeline.exponential_kernel, kernel_width=check_kernel_width(kernel_width)
@@ -626,35 +566,24 @@ class LimeImageExplainer:
             num_features: maximum number of superpixels in the explanation.
             num_samples: size of the neighbourhood.
             batch_size: classifier_fn gets batches of this size.
-            segmentation_fn: default: quick shift in Rust (kernel_size=4,
-                max_dist=200, ratio=0.2, as lime's).
+            segmentation_fn: default: quick shift in Rust (kernel_size=4, max_dist=200, ratio=0.2).
             distance_metric: distance of the masks to the original's.
-            model_regressor: sklearn regressor (fit with sample_weight, ``coef_``);
-                default: ridge in Rust.
+            model_regressor: sklearn regressor (sample_weight, ``coef_``); default: ridge in Rust.
             random_seed: the segmentation's seed; None: drawn from random_state.
             progress_bar: show a tqdm bar (not with ``num_samples="auto"``).
-            deduplicate: the classifier sees each distinct perturbed image
-                once, its answer reused for the repeats (the same explanation
-                for a deterministic classifier); False for a stochastic one.
-            max_samples: with ``num_samples="auto"``, the most perturbed
-                images drawn (default 5000).
-            confidence: with ``num_samples="auto"``, the confidence of the
-                certificate (default 0.95).
+            deduplicate: lime_rs addition: the classifier sees each distinct perturbed
+                image once, its answer reused for the repeats (False for a stochastic one).
+            max_samples: with ``num_samples="auto"``, the most images drawn (default 5000).
+            confidence: with ``num_samples="auto"``, the certificate's confidence (default 0.95).
 
         ``num_samples="auto"`` samples in rounds until the explanation is
         certified (``lime_rs._adaptive``); an image with at most
-        ``log2(max_samples)`` superpixels is explained exactly (every mask
-        once, weighted by its probability). ``exp.sampling`` says what
-        happened.
+        ``log2(max_samples)`` superpixels is explained exactly (every mask once,
+        weighted by its probability). ``exp.sampling`` says what happened.
         """
-        return self.explain_instances(
-            [image], classifier_fn, labels=labels, hide_color=hide_color,
-            top_labels=top_labels, num_features=num_features, num_samples=num_samples,
-            batch_size=batch_size, segmentation_fn=segmentation_fn,
-            distance_metric=distance_metric, model_regressor=model_regressor,
-            random_seed=random_seed, progress_bar=progress_bar, deduplicate=deduplicate,
-            max_samples=max_samples, confidence=confidence,
-        )[0]  # fmt: skip
+        # explain_instances takes every other argument, under the same name
+        options = {k: v for k, v in locals().items() if k not in ("self", "image")}
+        return self.explain_instances([image], **options)[0]
 
     def explain_instances(
         self,
@@ -676,19 +605,17 @@ class LimeImageExplainer:
         max_samples: int = _adaptive.DEFAULT_MAX_SAMPLES,
         confidence: float = _adaptive.DEFAULT_CONFIDENCE,
     ) -> list[ImageExplanation]:
-        """One ImageExplanation per image of ``images`` (a list, a 4-D array,
-        any iterable), equal to ``explain_instance`` on each in turn (same
-        options, same ``random_state`` sequence). The classifier gets chunks
-        of ``batch_size`` perturbed images that run across images of one
-        shape and dtype: ``ceil(len(images) * num_samples / batch_size)``
-        calls. Segmentations run in worker threads a few images ahead
+        """One ImageExplanation per image of ``images`` (a list, a 4-D array, any
+        iterable), equal to ``explain_instance`` on each in turn (same options,
+        same ``random_state`` sequence; lime_rs addition). The classifier gets
+        chunks of ``batch_size`` perturbed images that run across images of one
+        shape and dtype. Segmentations run in worker threads a few images ahead
         (``LIME_RS_NUM_THREADS``, which never changes the result), so
-        ``segmentation_fn`` must be thread-safe (scikit-image's and the
-        default are). Memory: one chunk of perturbed images plus the images
-        in flight, whatever the number of images. With ``num_samples="auto"``
-        (options as in explain_instance) every image is segmented first and
-        each round is one pass of ``batch_size`` chunks over the new masks of
-        every image not yet certified."""
+        ``segmentation_fn`` must be thread-safe (scikit-image's and the default
+        are). Memory: one chunk of perturbed images plus the images in flight.
+        With ``num_samples="auto"`` every image is segmented first and each
+        round is one pass of ``batch_size`` chunks over the new masks of every
+        image not yet certified."""
         if not callable(classifier_fn):
             raise TypeError(
                 f"classifier_fn: expected a callable taking a batch of images, got "
@@ -697,9 +624,6 @@ class LimeImageExplainer:
         check_feature_selection(self.feature_selection)
         num_samples = _adaptive.check_num_samples(num_samples, minimum=1)
         num_features = check_int(num_features, "num_features", minimum=1)
-        settings = _adaptive.auto_settings(num_samples, num_features, self.feature_selection,
-                                           model_regressor, deduplicate, confidence,
-                                           max_samples)  # fmt: skip
         opts = _Options(
             labels=labels,
             top_labels=check_int(top_labels, "top_labels", minimum=1) if top_labels else None,
@@ -710,7 +634,15 @@ class LimeImageExplainer:
             model_regressor=model_regressor,
             progress_bar=progress_bar,
             deduplicate=bool(deduplicate),
-            settings=settings,
+            settings=_adaptive.auto_settings(
+                num_samples,
+                num_features,
+                self.feature_selection,
+                model_regressor,
+                deduplicate,
+                confidence,
+                max_samples,
+            ),
         )
         if isinstance(images, np.ndarray) and images.ndim != 4:
             raise ValueError(
@@ -720,28 +652,52 @@ class LimeImageExplainer:
         count = len(images) if isinstance(images, Sized) else None
         # Seeds are drawn here, in the caller's thread and in image order, and
         # travel with each image: explanations never read shared state.
-        jobs = ((image, self._draw_seeds(random_seed), segmentation_fn, hide_color)
-                for image in images)  # fmt: skip
-        threads = 1 if count == 1 else _num_threads()
-        if settings is not None:
-            return self._explain_auto(list(_ahead(_prepare, jobs, threads)), classifier_fn, opts)
-        total = None if count is None else count * int(num_samples)
+        jobs = (
+            (image, self._draw_seeds(random_seed), segmentation_fn, hide_color) for image in images
+        )
+        prepared = _ahead(_prepare, jobs, 1 if count == 1 else _num_threads())
+        if opts.settings is not None:
+            return self._explain_auto(list(prepared), classifier_fn, opts)
         saved = snapshot(self.random_state)
-        instances = _predict(_ahead(_prepare, jobs, threads), classifier_fn, opts, total)
+        total = None if count is None else count * int(num_samples)
         try:
-            return [self._explain(inst, opts) for inst in instances]
+            return [self._explain(i, opts) for i in _predict(prepared, classifier_fn, opts, total)]
         except BaseException:
             rewind(saved)  # a retry gives what a first try would have given
             raise
 
     def _draw_seeds(self, random_seed: int | None) -> _Seeds:
-        segmentation = _randint(self.random_state, 1000) if random_seed is None else random_seed
-        return _Seeds(segmentation, draw_seed(self.random_state))
+        state: Any = self.random_state
+        if random_seed is None:  # lime's randint(0, 1000), for a RandomState or a Generator
+            generator = isinstance(state, np.random.Generator)
+            random_seed = int(state.integers(0, 1000) if generator else state.randint(0, 1000))
+        return _Seeds(random_seed, draw_seed(state))
+
+    def _record(self, exp: ImageExplanation, inst: _Instance, opts: _Options) -> ImageExplanation:
+        """The call's settings and seeds on ``exp`` (``serialization.record``)."""
+        from lime_rs.serialization import record
+
+        extra: dict[str, Any] = {}
+        if opts.settings is not None:  # num_samples="auto"
+            extra = {
+                "max_samples": opts.settings.max_samples,
+                "confidence": opts.settings.confidence,
+                "deduplicate": opts.deduplicate,
+            }
+        return record(
+            exp,
+            self,
+            inst.seeds.masks,
+            num_samples=opts.num_samples,
+            num_features=opts.num_features,
+            distance_metric=opts.distance_metric,
+            model_regressor=opts.model_regressor,
+            segmentation_seed=inst.seeds.segmentation,
+            **extra,
+        )
 
     def _explain(self, inst: _Instance, opts: _Options) -> ImageExplanation:
         """Labels, distances, local models and the record of one image."""
-        from lime_rs.serialization import record
-
         masks, yss = inst.masks, inst.yss
         assert masks is not None and yss is not None
         exp = ImageExplanation(inst.image, inst.segments)
@@ -749,67 +705,59 @@ class LimeImageExplainer:
         labels = _pipeline.choose_labels(exp, yss[0], opts.labels, opts.top_labels, "classifier_fn")
         distances = _mask_distances(masks, opts.distance_metric)
         hood = _pipeline.Neighbourhood(masks, yss, distances, feature_ids=inst.ids)
-        _pipeline.fit(exp, self.base, hood, labels, _pipeline.FitOptions(opts.num_features, self.feature_selection,
-                                                     opts.model_regressor, self.base.verbose))  # fmt: skip
-        return record(exp, self, inst.seeds.masks, num_samples=opts.num_samples,
-                      num_features=opts.num_features, distance_metric=opts.distance_metric,
-                      model_regressor=opts.model_regressor,
-                      segmentation_seed=inst.seeds.segmentation)  # fmt: skip
+        fit = _pipeline.FitOptions(
+            opts.num_features, self.feature_selection, opts.model_regressor, self.base.verbose
+        )
+        _pipeline.fit(exp, self.base, hood, labels, fit)
+        return self._record(exp, inst, opts)
 
-    def _explain_auto(self, instances: list[_Instance], classifier_fn: Callable,
-                      opts: _Options) -> list[ImageExplanation]:  # fmt: skip
-        """``num_samples="auto"``: images with few superpixels exactly, the
-        others in certified rounds (``_adaptive.run_many``)."""
-        from lime_rs.serialization import record
-
+    def _explain_auto(
+        self, instances: list[_Instance], classifier_fn: Callable, opts: _Options
+    ) -> list[ImageExplanation]:
+        """``num_samples="auto"``: images with few superpixels exactly, the others
+        in certified rounds (``_adaptive.run_many``)."""
         settings = opts.settings
         assert settings is not None
         quiet = replace(opts, progress_bar=False, deduplicate=False)
 
         def run(todo: list[tuple[int, np.ndarray]]) -> np.ndarray:
-            jobs = [replace(instances[t], masks=m, queries=m, inverse=None, yss=None)
-                    for t, m in todo]  # fmt: skip
-            total = sum(len(m) for _, m in todo)
-            done = list(_predict(jobs, classifier_fn, quiet, total))
+            jobs = [
+                replace(instances[t], masks=m, queries=m, inverse=None, yss=None) for t, m in todo
+            ]
+            done = _predict(jobs, classifier_fn, quiet, sum(len(m) for _, m in todo))
             return np.concatenate([inst.yss for inst in done if inst.yss is not None], axis=0)
 
-        cache = _enumerate.ModelCache(run, opts.deduplicate)
-        exps: dict[int, ImageExplanation] = {}
+        exps = [ImageExplanation(inst.image, inst.segments) for inst in instances]
         labels: dict[int, list[int]] = {}
 
         def columns(i: int, first: np.ndarray) -> list[int]:
-            exp = ImageExplanation(instances[i].image, instances[i].segments)
             labels[i] = _pipeline.choose_labels(
-                exp, first, opts.labels, opts.top_labels, "classifier_fn"
+                exps[i], first, opts.labels, opts.top_labels, "classifier_fn"
             )
-            exps[i] = exp
             return [int(label) % first.shape[0] for label in labels[i]]
+
+        def task(i: int) -> _adaptive.Task:
+            d = len(instances[i].ids)
+            sample = partial(_image_round, d, i, opts.distance_metric)
+            return _adaptive.Task(sample, instances[i].seeds.masks, partial(columns, i))
 
         models, yss_of, sampling = _enumerate.explain_auto(
             [len(inst.ids) for inst in instances],
             _enumerate.image_space,
             partial(_mask_distances, metric=opts.distance_metric),
-            lambda i: _adaptive.Task(
-                partial(_image_round, len(instances[i].ids), i, opts.distance_metric),
-                instances[i].seeds.masks,
-                partial(columns, i),
-            ),
-            columns, cache, self.base.kernel_fn, settings,
-        )  # fmt: skip
-        out = []
-        for i, inst in enumerate(instances):
-            exp = exps[i]
+            task,
+            columns,
+            _enumerate.ModelCache(run, opts.deduplicate),
+            self.base.kernel_fn,
+            settings,
+        )
+        for i, (exp, inst) in enumerate(zip(exps, instances)):
             _pipeline.store_models(
                 exp, labels[i], models[i], yss_of[i], inst.ids, self.base.verbose
             )
             exp.sampling = sampling[i]
-            out.append(record(exp, self, inst.seeds.masks, num_samples="auto",
-                              num_features=opts.num_features,
-                              distance_metric=opts.distance_metric, model_regressor=None,
-                              segmentation_seed=inst.seeds.segmentation,
-                              max_samples=settings.max_samples,
-                              confidence=settings.confidence, deduplicate=opts.deduplicate))  # fmt: skip
-        return out
+            self._record(exp, inst, opts)
+        return exps
 
     def data_labels(
         self,
@@ -840,7 +788,6 @@ class LimeImageExplainer:
         ids, pixel_feature = _segment_features(segments, image.shape[:2])
         seeds = _Seeds(0, draw_seed(self.random_state))
         inst = _Instance(image, segments, ids, pixel_feature, fudged, seeds)
-        for done in _predict([inst], classifier_fn, opts, opts.num_samples):
-            assert done.masks is not None and done.yss is not None
-            return done.masks.astype(np.int64), done.yss
-        raise AssertionError("unreachable: _predict yields every instance")
+        (done,) = _predict([inst], classifier_fn, opts, num_samples)
+        assert done.masks is not None and done.yss is not None
+        return done.masks.astype(np.int64), done.yss
