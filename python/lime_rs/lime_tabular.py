@@ -1448,19 +1448,10 @@ def _category_name(categorical_names, feature, value):
 
 
 class RecurrentTabularExplainer(LimeTabularExplainer):
-    """
-    An explainer for keras-style recurrent neural networks, where the
-    input shape is (n_samples, n_timesteps, n_features). This class
-    just extends the LimeTabularExplainer class and reshapes the training
-    data and feature names such that they become something like
-
-    (val1_t1, val1_t2, val1_t3, ..., val2_t1, ..., valn_tn)
-
-    Each of the methods that take data reshape it appropriately,
-    so you can pass in the training/testing data exactly as you
-    would to the recurrent neural network.
-
-    """
+    """An explainer for keras-style recurrent neural networks, whose input
+    shape is (n_samples, n_timesteps, n_features): a LimeTabularExplainer on
+    the flattened columns (val1_t1, val1_t2, ..., val2_t1, ..., valn_tn). Every
+    method takes data shaped as the network does."""
 
     def __init__(self, training_data: Any, mode: str = "classification", training_labels: Any = None,
                  feature_names: Sequence[str] | None = None,
@@ -1475,12 +1466,10 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
                  ) -> None:  # fmt: skip
         """
         Args:
-            training_data: numpy 3d array with shape
-                (n_samples, n_timesteps, n_features)
-            feature_names: the names of the n_features features (each
-                becomes n_timesteps columns named ``{name}_t-{lag}``).
-            feature_groups: as LimeTabularExplainer's, on the flattened
-                columns (e.g. one signal's lags ``{name}_t-{lag}`` as one group).
+            training_data: numpy 3d array (n_samples, n_timesteps, n_features)
+            feature_names: the n_features names (each becomes n_timesteps
+                columns named ``{name}_t-{lag}``).
+            feature_groups: as LimeTabularExplainer's, on the flattened columns.
             The other arguments are LimeTabularExplainer's.
         """
         training_data = np.asarray(training_data)
@@ -1505,33 +1494,23 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
         )  # fmt: skip
 
     def _flatten(self, x: np.ndarray) -> np.ndarray:
-        """(n, n_timesteps, n_features) rows as (n, n_features * n_timesteps)
-        columns, each feature's time steps side by side."""
+        """(n, n_timesteps, n_features) as (n, n_features * n_timesteps)."""
         return np.transpose(x, axes=(0, 2, 1)).reshape(x.shape[0], x.shape[1] * x.shape[2])
 
     def _make_predict_proba(self, func: Callable[[Any], Any]) -> Callable[[np.ndarray], Any]:
-        """
-        The predict_proba method will expect 3d arrays, but we are reshaping
-        them to 2D so that LIME works correctly. This wraps the function
-        you give in explain_instance to first reshape the data to have
-        the shape the the keras-style network expects.
-        """
+        """``func`` on the flat samples reshaped as the network expects them."""
 
         def predict_proba(X):
-            n_samples = X.shape[0]
-            new_shape = (n_samples, self.n_features, self.n_timesteps)
-            X = np.transpose(X.reshape(new_shape), axes=(0, 2, 1))
-            return func(X)
+            X = X.reshape(X.shape[0], self.n_features, self.n_timesteps)
+            return func(np.transpose(X, axes=(0, 2, 1)))
 
         return predict_proba
 
     def explain_instances(  # type: ignore[override]
         self, data: Any, classifier_fn: Callable[[Any], Any], **kwargs: Any
     ) -> list[explanation.Explanation]:
-        """Explains many rows of shape (n_timesteps, n_features): ``data`` is
-        (n_rows, n_timesteps, n_features). Keyword arguments and contract as
-        LimeTabularExplainer.explain_instances (equal to explain_instance row
-        by row, one model call per chunk)."""
+        """LimeTabularExplainer.explain_instances on ``data`` of shape
+        (n_rows, n_timesteps, n_features)."""
         arr = np.asarray(data)
         if arr.ndim == 1 and arr.shape[0] == 0:
             arr = arr.reshape(0, self.n_timesteps, self.n_features)
@@ -1550,18 +1529,13 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
 
         Args:
             data_row: 2d numpy array (n_timesteps, n_features), corresponding to a row
-            classifier_fn: classifier prediction probability function, which
-                takes a numpy array and outputs prediction probabilities. For
-                ScikitClassifiers , this is classifier.predict_proba.
-            *args: the other arguments of LimeTabularExplainer.explain_instance
-                (labels, top_labels, num_features, num_samples, distance_metric,
-                model_regressor, sampling_method).
-            **kwargs: the same, by name (and max_samples, confidence for
-                ``num_samples="auto"``).
+            classifier_fn: the model's prediction probability function
+                (classifier.predict_proba) on 3d arrays.
+            *args, **kwargs: the other arguments of
+                LimeTabularExplainer.explain_instance.
 
         Returns:
-            An Explanation object (see explanation.py) with the corresponding
-            explanations.
+            An Explanation object (see explanation.py).
         """
         data_row = np.asarray(data_row)
         if data_row.shape != (self.n_timesteps, self.n_features):
