@@ -1288,9 +1288,7 @@ def _sparse_models(models, method: str, num_features: int, nz: np.ndarray, d: in
         else:
             want = len(feats)
         if len(feats) < want:
-            taken = np.zeros(d, dtype=bool)
-            taken[nz] = True
-            pad = np.flatnonzero(~taken)[: want - len(feats)]
+            pad = lime_base.lowest_unused(nz, d, want - len(feats))
             feats = np.concatenate([feats, pad])
             coefs = np.concatenate([coefs, np.zeros(len(pad))])
             se = np.concatenate([se, np.zeros(len(pad))])  # all-zero columns: weight exactly 0
