@@ -311,8 +311,8 @@ class TableDomainMapper(explanation.DomainMapper):
         ValueError naming the bad field's path)."""
         from lime_rs import serialization as rec
 
-        def read(key, item, **kwargs):
-            value = rec.read_field(record, key, path)
+        def read(key, item, required=True, **kwargs):
+            value = rec.read_field(record, key, path) if required else record.get(key)
             return rec.read_list(value, f"{path}.{key}", item, **kwargs)
 
         names = read("feature_names", rec.read_scalar)
@@ -321,18 +321,18 @@ class TableDomainMapper(explanation.DomainMapper):
         def column(value, where):
             return rec.read_int(value, where, 0, n)
 
+        def columns(value, where):
+            return rec.read_list(value, where, rec.read_int)
+
         disc = read("discretized_feature_names", rec.read_scalar, length=n, null=True)
         indexes = read("feature_indexes", column, null=True)
-        values = read(
-            "feature_values", rec.read_scalar, length=n if indexes is None else len(indexes)
-        )
+        length = n if indexes is None else len(indexes)
+        values = read("feature_values", rec.read_scalar, length=length)
         categorical = read("categorical_features", column)
         all_categorical = rec.read_bool(
             rec.read_field(record, "all_categorical", path), f"{path}.all_categorical"
         )
-        scaled = rec.read_list(
-            record.get("scaled_row"), f"{path}.scaled_row", rec.read_float, length=n, null=True
-        )
+        scaled = read("scaled_row", rec.read_float, False, length=n, null=True)
         scaled = None if scaled is None else np.array(scaled, dtype=np.float64)
         indexes = None if indexes is None else np.array(indexes, dtype=np.int32)
         # a sparse row's record has no scaled_row; __init__ measures an empty one
@@ -340,15 +340,10 @@ class TableDomainMapper(explanation.DomainMapper):
         mapper = cls(names, values, row, categorical, disc, indexes)
         mapper.scaled_row = scaled
         mapper.all_categorical = all_categorical
-        fixed = rec.read_list(record.get("fixed_features"), f"{path}.fixed_features", column,
-                              null=True)  # fmt: skip
-        mapper.fixed_features = [] if fixed is None else list(fixed)
-        columns = record.get("feature_columns")
-        if columns is not None:
-            mapper.feature_columns = rec.read_list(
-                columns, f"{path}.feature_columns",
-                lambda v, where: rec.read_list(v, where, rec.read_int),
-            )  # fmt: skip
+        mapper.fixed_features = list(read("fixed_features", column, False, null=True) or [])
+        feature_columns = read("feature_columns", columns, False, null=True)
+        if feature_columns is not None:
+            mapper.feature_columns = feature_columns
         return mapper
 
 
@@ -510,7 +505,8 @@ class LimeTabularExplainer:
         self.base = lime_base.LimeBase(kernel_fn, verbose, random_state=self.random_state)
         self.class_names = class_names
 
-        self.scaler = _StandardScalerStats(*moments, n_rows)
+        mean, var, scale = moments
+        self.scaler = _StandardScalerStats(mean, var, scale, n_rows)
         self.feature_values: dict[int, Any] = {}
         self.feature_frequencies: dict[int, np.ndarray] = {}
         discretized_columns = None
@@ -840,30 +836,21 @@ class LimeTabularExplainer:
         disc = self.discretizer
         native_disc = disc is not None and _is_native_discretize(disc)
         native_undisc = disc is not None and _is_native_undiscretize(disc)
-        categorical = {}
-        for f in self.categorical_features:
-            values = np.asarray(self.feature_values[f], dtype=np.float64).ravel()
-            freqs = np.asarray(self.feature_frequencies[f], dtype=np.float64).ravel()
-            categorical[int(f)] = (values.tolist(), freqs.tolist())
+        categorical = {
+            int(f): (_floats(self.feature_values[f]), _floats(self.feature_frequencies[f]))
+            for f in self.categorical_features
+        }
         edges, bins = {}, {}
         if native_disc:
-            for f, fn in disc.lambdas.items():
-                edges[int(f)] = np.asarray(fn.keywords["qts"], dtype=np.float64).tolist()
+            edges = {int(f): _floats(fn.keywords["qts"]) for f, fn in disc.lambdas.items()}
         if native_undisc:
+            stats = (disc.mins, disc.maxs, disc.means, disc.stds)
             for f in disc.means:
                 if int(f) in categorical:
-                    lo, hi, mean, std = (
-                        np.asarray(getattr(disc, attr)[f], dtype=np.float64).ravel().tolist()
-                        for attr in ("mins", "maxs", "means", "stds")
-                    )
+                    lo, hi, mean, std = (_floats(s[f]) for s in stats)
                     bins[int(f)] = (lo, hi, mean, std)
-        native = _native.TabularSampler(
-            np.asarray(self.scaler.mean_, dtype=np.float64).tolist(),
-            np.asarray(self.scaler.scale_, dtype=np.float64).tolist(),
-            categorical,
-            edges,
-            bins,
-        )
+        mean, scale = _floats(self.scaler.mean_), _floats(self.scaler.scale_)
+        native = _native.TabularSampler(mean, scale, categorical, edges, bins)
         self._sampler = _Sampler(native, native_disc, native_undisc)
         return self._sampler
 
@@ -1390,6 +1377,10 @@ def _check_rows(chunk: Any, first: int, d: int, allow_nan: bool = False) -> list
         except ValueError as exc:
             raise ValueError(f"data[{first + i}]: {exc}") from None
     return rows
+
+
+def _floats(values: Any) -> list[float]:
+    return np.asarray(values, dtype=np.float64).ravel().tolist()
 
 
 def _looks_like_discretizer(obj):
