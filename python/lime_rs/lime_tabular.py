@@ -1020,8 +1020,6 @@ class LimeTabularExplainer:
         if native:
             self._fit_native(native, call)
         for row in rows:
-            if self.mode == "regression":
-                mirror_regression(row.exp)
             self._record(row.exp, row.sample.seed, call, self._fixed_sampling(row.sample, call))
         return [row.exp for row in rows]
 
@@ -1090,8 +1088,6 @@ class LimeTabularExplainer:
                              first_row=originals[i].first_row)  # fmt: skip
             exp, labels = self._new_explanation(sample, hood.yss, call)
             store_models(exp, labels, o.models, hood.yss, verbose=self.base.verbose)
-            if self.mode == "regression":
-                mirror_regression(exp)
             self._record(exp, seeds[i], call, o.sampling)
             out.append(exp)
         return out
@@ -1208,10 +1204,12 @@ class LimeTabularExplainer:
         return mapper
 
     def _record(self, exp, seed: int, call: _Call, sampling: dict[str, Any]) -> None:
-        """Settings, seed and ``sampling`` (what the sampling did) on the
-        explanation (lime_rs.serialization.record)."""
+        """The explanation completed: regression's mirrored label, then settings,
+        seed and ``sampling`` (what the sampling did; serialization.record)."""
         from lime_rs.serialization import record
 
+        if self.mode == "regression":
+            mirror_regression(exp)
         extra: dict[str, Any] = {}
         num_samples: int | str = call.num_samples
         if call.adaptive is not None:
