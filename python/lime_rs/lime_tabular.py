@@ -890,10 +890,8 @@ class LimeTabularExplainer:
 
     def _sample_chunk(self, chunk, first: int, call: _Call,
                       arrays: _ChunkArrays) -> tuple[list[_Sample], Any]:  # fmt: skip
-        """The neighbourhoods of a chunk of dense rows, and the model's input:
-        every row's perturbed samples stacked in row order. The same seeds
-        and numbers as _sample_row row by row; without a custom discretizer,
-        in one native call (rows in parallel)."""
+        """A chunk's neighbourhoods and the model's input (their samples stacked):
+        _sample_row's seeds and numbers, in one native call (rows in parallel)."""
         d = self.scaler.mean_.shape[0]
         rows = _check_rows(chunk, first, d, self._allows_nan())
         k, n = len(rows), call.num_samples
@@ -927,9 +925,8 @@ class LimeTabularExplainer:
         return samples, inverse
 
     def _sample_sparse(self, data_row, call: _Call) -> _Sample:
-        """lime's sparse path: only the row's non-zero columns are perturbed;
-        the local models are fitted on those columns alone (the others are
-        zero in every sample, so their weights are zero)."""
+        """lime's sparse path: only the row's non-zero columns are perturbed, and
+        the local models fitted on them (the others are zero in every sample)."""
         import scipy.sparse as sp
 
         d = self.scaler.mean_.shape[0]
@@ -989,9 +986,8 @@ class LimeTabularExplainer:
 
     def _explain_samples(self, samples: list[_Sample], inverse, predict_fn,
                          call: _Call) -> list[explanation.Explanation]:  # fmt: skip
-        """The model's one call on the samples of every row, then one
-        explanation per row: its output checked, domain mapper, labels, fit
-        (every row's native models in one call), record."""
+        """The model's one call on every row's samples, then per row: output
+        checked, domain mapper, labels, fit (native models in one call), record."""
         if call.fixed is not None or self._data_layout() is not None:
             self._rework(samples, inverse, call)
         yss_all = predict_fn(inverse)
@@ -1038,10 +1034,9 @@ class LimeTabularExplainer:
 
     def _round_sampler(self, row: np.ndarray, call: _Call,
                        keep: Callable[[_Sample], Any] | None = None) -> _adaptive.SampleRound:  # fmt: skip
-        """``sample_round(n, seed, first)`` of one dense row for the adaptive
-        driver: round 0 is the neighbourhood a fixed ``num_samples=n`` draws
-        from ``seed`` (handed to ``keep``); a later round draws n + 1 rows
-        from its stream and drops the stream's copy of the original."""
+        """One dense row's ``sample_round(n, seed, first)`` for the adaptive driver:
+        round 0 is what ``num_samples=n`` draws from ``seed`` (handed to ``keep``);
+        a later round draws n + 1 rows and drops its copy of the original."""
 
         def draw(n: int, seed: int, first: bool) -> _adaptive.Round:
             if first:
@@ -1056,10 +1051,8 @@ class LimeTabularExplainer:
 
     def _explain_adaptive(self, rows: list[np.ndarray], predict_fn,
                           call: _Call) -> list[explanation.Explanation]:  # fmt: skip
-        """``num_samples="auto"`` (lime_rs._adaptive): the rows sampled in
-        rounds, each round one model call on the new samples of every row not
-        yet certified. A row's round r is drawn from its seed's stream r, so
-        its explanation does not depend on the other rows."""
+        """``num_samples="auto"`` (_adaptive): rounds of one model call on the rows
+        not yet certified; a row's round r is its seed's stream r (rows independent)."""
         assert call.adaptive is not None
         sampler = self._native_sampler()
         seeds = [self._draw_seed(sampler.undiscretize) for _ in rows]  # as the fixed path
@@ -1281,20 +1274,16 @@ def _sparse_models(models, method: str, num_features: int, nz: np.ndarray, d: in
     return out
 
 
-# Default size of one chunk's array of perturbed samples in explain_instances.
-# Measured on breast_cancer (30 columns) with LogisticRegression: chunks that
-# stay in cache (a few MB) are fastest; 200,000-sample chunks were ~1.8x slower
-# (cache misses, and the model's BLAS threads competing with the native pool).
+# Default bytes of one chunk's samples in explain_instances: cache-sized chunks are
+# fastest (breast_cancer, LogisticRegression: 200,000-sample chunks ~1.8x slower).
 _DEFAULT_CHUNK_BYTES = 4 << 20
 
 
 @dataclass
 class _ChunkArrays:
-    """explain_instances' arrays of perturbed samples, reused from chunk to
-    chunk: mapping fresh memory for every chunk costs more (page faults) than
-    the sampling itself. The array handed to predict_fn is reused only when
-    predict_fn kept no reference to it (``forget_if_kept`` after every call),
-    so a model never sees its input change."""
+    """explain_instances' sample arrays, reused from chunk to chunk (fresh memory
+    costs more in page faults than the sampling); predict_fn's input is reused
+    only if it kept no reference to it, so a model never sees its input change."""
 
     scaled: np.ndarray | None = None
     inverse: np.ndarray | None = None
