@@ -175,9 +175,8 @@ class BaseDiscretizer:
             for stat in (self.mins, self.maxs, self.means, self.stds)
         )
         seed = draw_seed(self.random_state)
-        return _native.tabular_sample_bins(lo, hi, mean, std, flat.tolist(), seed).reshape(
-            idx.shape
-        )
+        out = _native.tabular_sample_bins(lo, hi, mean, std, flat.tolist(), seed)
+        return out.reshape(idx.shape)
 
     def undiscretize(self, data: np.ndarray) -> np.ndarray:
         ret = data.copy()
