@@ -118,10 +118,7 @@ class LimeBase:
         sparse = _is_sparse(data)
         instance = data[0] if sparse else None
         data, labels, weights = _check_neighbourhood(data, labels, weights)
-        labels = labels[:, 0]
-        if sparse and resolve_feature_selection(method, num_features) == "highest_weights":
-            return _sparse_highest_weights(data, labels, weights, instance, num_features)
-        return _native.select_features(data, labels, weights, num_features, method)
+        return _select(data, labels[:, 0], weights, instance, num_features, method)
 
     def explain_instance_with_data(
         self,
@@ -182,12 +179,7 @@ class LimeBase:
             )[0])  # fmt: skip
         else:
             column = labels[:, label]
-            if highest:
-                used = _sparse_highest_weights(data, column, weights, instance, num_features)
-            else:
-                used = _native.select_features(
-                    data, column, weights, num_features, feature_selection
-                )
+            used = _select(data, column, weights, instance, num_features, feature_selection)
             result = _fit_model(data, column, weights, used, model_regressor)
         if self.verbose:
             print("Intercept", result[0])
@@ -217,9 +209,11 @@ def _result(intercept, features, coefs, score, local_pred):
     return np.float64(intercept), list(zip(features, coefs)), float(score), np.array([local_pred])
 
 
-def _sparse_highest_weights(data, labels, weights, instance, num_features):
-    """lime's highest_weights for sparse data: rank only the instance's
-    non-zero features, padding with the lowest unused indices."""
+def _select(data, labels, weights, instance, num_features, method):
+    """The selected features; with a sparse ``instance``, lime's highest_weights
+    ranks only its non-zero features, padding with the lowest unused indices."""
+    if instance is None or resolve_feature_selection(method, num_features) != "highest_weights":
+        return _native.select_features(data, labels, weights, num_features, method)
     coef, _ = _native.ridge(data, labels, weights, 0.01)
     row = instance.tocsr()
     nz = row.indices
