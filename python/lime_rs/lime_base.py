@@ -139,15 +139,15 @@ class LimeBase:
             label: label for which we want an explanation
             num_features: maximum number of features in explanation
             feature_selection: 'forward_selection' (add features one by one),
-                'highest_weights' (largest |weight * original value| of the
-                full model), 'lasso_path', 'none' (all features) or 'auto'
+                'highest_weights' (largest absolute weight * original value
+                of the full model), 'lasso_path', 'none' (all features) or 'auto'
                 (forward_selection if num_features <= 6, else highest_weights).
             model_regressor: sklearn regressor to use (default: ridge, in
                 Rust); needs ``coef_`` and ``fit(..., sample_weight=...)``.
 
         Returns:
             (intercept, exp, score, local_pred): exp is [(feature id, weight)]
-            sorted by decreasing |weight|, score the local model's R^2 and
+            sorted by decreasing absolute weight, score the local model's R^2 and
             local_pred its prediction on the original instance.
         """
         check_feature_selection(feature_selection)

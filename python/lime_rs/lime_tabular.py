@@ -666,9 +666,7 @@ class LimeTabularExplainer:
             data: 2-D array (n_rows, n_columns), a list of equal-length rows or
                 a scipy.sparse matrix (its rows explained one model call each).
             predict_fn: as in explain_instance, on up to ``batch_size`` samples.
-            labels, top_labels, num_features, num_samples, distance_metric,
-                model_regressor, sampling_method, max_samples, confidence,
-                fixed_features: as in explain_instance.
+            labels, top_labels, num_features, num_samples, distance_metric, model_regressor, sampling_method, max_samples, confidence, fixed_features: as in explain_instance.
             batch_size: most perturbed samples per ``predict_fn`` call (a row's
                 neighbourhood is never split). Default: 4 MiB per array (17,476
                 samples for 30 columns), fastest in our benchmarks; a model with
@@ -1507,8 +1505,8 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
             data_row: 2d numpy array (n_timesteps, n_features), corresponding to a row
             classifier_fn: the model's prediction probability function
                 (classifier.predict_proba) on 3d arrays.
-            *args, **kwargs: the other arguments of
-                LimeTabularExplainer.explain_instance.
+            *args: the other arguments of LimeTabularExplainer.explain_instance.
+            **kwargs: the same, by name.
 
         Returns:
             An Explanation object (see explanation.py).
