@@ -1,22 +1,14 @@
 """pandas input for the tabular explainer (lime issues #554, #346).
 
-``LimeTabularExplainer(training_data=DataFrame)``:
-
-* string columns (object, ``string`` or ``category`` dtype) are categorical
-  features, encoded internally as integer codes (the sorted distinct values;
-  a ``category`` column keeps its categories' order) and shown by their values
-  (``colour=red``);
-* ``categorical_features`` may name columns (numeric columns listed there are
-  categorical too, as in lime); ``feature_names`` defaults to the columns;
-* ``data_row`` may be a Series indexed by the columns (in any order) or a
-  one-row DataFrame;
-* ``predict_fn`` receives a DataFrame with the original columns and dtypes
-  (string columns hold the original values; continuous numeric columns are
-  float64, since perturbed values are not whole numbers; categorical numeric
-  columns keep their dtype), so a scikit-learn ``Pipeline`` with a
-  ``ColumnTransformer`` works unchanged.
-
-pandas is imported only when a DataFrame is passed.
+With ``training_data`` a DataFrame, string columns (object, ``string`` or
+``category`` dtype) are categorical features, encoded as integer codes (sorted
+values, or a ``category`` column's order) and shown by value (``colour=red``);
+``categorical_features`` may name columns and ``feature_names`` defaults to the
+columns; ``data_row`` may be a Series (columns in any order) or a one-row
+DataFrame; ``predict_fn`` receives DataFrames with the original columns and
+dtypes (continuous numeric columns as float64), so a scikit-learn ``Pipeline``
+with a ``ColumnTransformer`` works unchanged. pandas is imported only when a
+DataFrame is passed.
 """
 
 import numpy as np
@@ -49,7 +41,7 @@ def _is_string_column(dtype):
     ) and not pd.api.types.is_bool_dtype(dtype)
 
 
-def resolve_categorical(categorical_features, feature_names, name="categorical_features"):
+def resolve_categorical(categorical_features, feature_names):
     """Column names in ``categorical_features`` turned into indices."""
     if categorical_features is None:
         return None
@@ -57,16 +49,13 @@ def resolve_categorical(categorical_features, feature_names, name="categorical_f
         items = list(categorical_features)
     except TypeError:
         return categorical_features
-    names = [str(n) for n in feature_names] if feature_names is not None else None
-    out = []
+    names = [str(n) for n in feature_names]
     for f in items:
-        if isinstance(f, str):
-            if names is None or f not in names:
-                raise ValueError(f"{name}: {f!r} is not a column name; the columns are {names}")
-            out.append(names.index(f))
-        else:
-            out.append(f)
-    return out
+        if isinstance(f, str) and f not in names:
+            raise ValueError(
+                f"categorical_features: {f!r} is not a column name; the columns are {names}"
+            )
+    return [names.index(f) if isinstance(f, str) else f for f in items]
 
 
 class FrameCodec:
@@ -87,19 +76,13 @@ class FrameCodec:
         user_cat = resolve_categorical(categorical_features, self.columns) or []
         self.categories = {}
         for j, (col, dtype) in enumerate(zip(self.columns, self.dtypes)):
-            if not _is_string_column(dtype):
-                continue
-            # missing values (NaN/None) are encoded as NaN: a state of their own
-            series = frame[col].dropna()
-            if isinstance(dtype, pd.CategoricalDtype):
-                values = list(dtype.categories)
-            else:
-                values = sorted(series.unique().tolist(), key=lambda v: (type(v).__name__, v))
-            self.categories[j] = values
-        for j, dtype in enumerate(self.dtypes):
-            if j in self.categories:
-                continue
-            if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            if _is_string_column(dtype):  # missing values (NaN/None) are a state of their own
+                if isinstance(dtype, pd.CategoricalDtype):
+                    self.categories[j] = list(dtype.categories)
+                else:
+                    values = frame[col].dropna().unique().tolist()
+                    self.categories[j] = sorted(values, key=lambda v: (type(v).__name__, v))
+            elif not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
                 raise TypeError(
                     f"training_data: column {self.columns[j]!r} has dtype {dtype}, which is "
                     "neither numeric nor string/category"
@@ -114,7 +97,6 @@ class FrameCodec:
             j: {v: k for k, v in enumerate(vals)} for j, vals in self.categories.items()
         }
 
-    # --- encoding ---
     def encode(self, frame, name="training_data"):
         """The (n, d) float64 matrix of a DataFrame with the training columns."""
         cols = self._match(list(frame.columns), name)
@@ -122,7 +104,7 @@ class FrameCodec:
         for j, col in enumerate(cols):
             series = frame[col]
             if j in self.categories:
-                out[:, j] = self._codes(series.tolist(), j, name, frame.index)
+                out[:, j] = self._codes(series.tolist(), j, name)
             else:
                 try:
                     out[:, j] = series.to_numpy(dtype=np.float64)
@@ -130,7 +112,7 @@ class FrameCodec:
                     raise TypeError(f"{name}: column {col!r} is not numeric: {exc}") from None
         return out
 
-    def _codes(self, values, j, name, index):
+    def _codes(self, values, j, name):
         import pandas as pd
 
         lookup = self._lookup[j]
@@ -138,14 +120,13 @@ class FrameCodec:
         for i, v in enumerate(values):
             code = lookup.get(v)
             if code is None:
-                col = self.columns[j]
                 if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-                    codes[i] = np.nan
-                    continue
-                raise ValueError(
-                    f"{name}: column {col!r} has value {v!r}, which was not in the training "
-                    f"data (known values: {self.categories[j][:20]})"
-                )
+                    code = np.nan
+                else:
+                    raise ValueError(
+                        f"{name}: column {self.columns[j]!r} has value {v!r}, which was not in "
+                        f"the training data (known values: {self.categories[j][:20]})"
+                    )
             codes[i] = code
         return codes
 
@@ -167,17 +148,15 @@ class FrameCodec:
         """A Series or one-row DataFrame as a 1-D float64 array."""
         import pandas as pd
 
-        if is_frame(row):
-            if row.shape[0] != 1:
-                raise ValueError(
-                    f"data_row: expected a Series or a one-row DataFrame, got a DataFrame with "
-                    f"{row.shape[0]} rows"
-                )
-            return self.encode(row, "data_row")[0]
-        frame = pd.DataFrame([row.tolist()], columns=list(row.index))
-        return self.encode(frame, "data_row")[0]
+        if is_series(row):
+            row = pd.DataFrame([row.tolist()], columns=list(row.index))
+        elif row.shape[0] != 1:
+            raise ValueError(
+                f"data_row: expected a Series or a one-row DataFrame, got a DataFrame with "
+                f"{row.shape[0]} rows"
+            )
+        return self.encode(row, "data_row")[0]
 
-    # --- decoding ---
     def decode(self, x):
         """Perturbed samples (n, d) as a DataFrame with the training columns and dtypes."""
         import pandas as pd
@@ -219,14 +198,9 @@ def prepare_training(training_data, feature_names, categorical_features, categor
     """Explainer hook: (codec or None, training array, feature_names,
     categorical_features, categorical_names)."""
     if not is_frame(training_data):
-        resolved = categorical_features
-        if categorical_features is not None and feature_names is not None:
-            items = (
-                list(categorical_features) if not isinstance(categorical_features, str) else None
-            )
-            if items is not None and any(isinstance(f, str) for f in items):
-                resolved = resolve_categorical(items, feature_names)
-        return None, training_data, feature_names, resolved, categorical_names
+        if feature_names is not None and not isinstance(categorical_features, str):
+            categorical_features = resolve_categorical(categorical_features, feature_names)
+        return None, training_data, feature_names, categorical_features, categorical_names
     codec = FrameCodec(training_data, categorical_features, categorical_names)
     data = codec.encode(training_data)
     if feature_names is None:

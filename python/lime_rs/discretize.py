@@ -1,10 +1,7 @@
 """
-Discretizers classes, to be used in lime_tabular (drop-in for ``lime.discretize``).
-
-Percentiles, per-bin statistics and the truncated-normal draws of
-``undiscretize`` run in Rust; bin edges and names are identical to lime's.
-Subclass :class:`BaseDiscretizer` and override :meth:`~BaseDiscretizer.bins`
-to build a custom discretizer, as with lime.
+Discretizers classes, to be used in lime_tabular (drop-in for ``lime.discretize``;
+subclass BaseDiscretizer and override ``bins`` for a custom one). Percentiles,
+bin statistics and undiscretize's truncated-normal draws run in Rust.
 """
 
 from __future__ import annotations
@@ -26,10 +23,9 @@ Moments = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 @dataclass
 class Binning:
-    """What a discretizer's pass over the training data found: each feature's
-    bin edges (as ``bins()`` returns them) and, where the same native pass
-    computed them, each feature's bin statistics and every column's
-    (mean, var, scale) (``moments``, only when every column is discretized)."""
+    """A pass over the training data: each feature's bin edges (as ``bins()``),
+    and where the same native pass computed them, the bins' statistics and,
+    when every column is discretized, the columns' (mean, var, scale)."""
 
     bins: list[np.ndarray]
     stats: dict[int, tuple[np.ndarray, tuple]] = field(default_factory=dict)
@@ -43,8 +39,7 @@ def _present(data: np.ndarray, feature: int) -> np.ndarray:
 
 
 def _as_data(data: Any) -> np.ndarray:
-    """Training data as a C-contiguous float64 2-D array (NaN is caught by the
-    native passes, which say where)."""
+    """Training data as a C-contiguous float64 2-D array."""
     if hasattr(data, "toarray") and hasattr(data, "nnz"):
         data = data.toarray()
     return as_float_array(data, "data", 2, allow_nan=True)
@@ -52,11 +47,7 @@ def _as_data(data: Any) -> np.ndarray:
 
 class BaseDiscretizer:
     """Abstract class - Build a class that inherits from this class to implement
-    a custom discretizer.
-
-    Method bins() is to be redefined in the child class, as it is the actual
-    custom part of the discretizer.
-    """
+    a custom discretizer: redefine bins(), the actual custom part."""
 
     __metaclass__ = ABCMeta  # abstract class (as lime: not enforced)
 
@@ -73,23 +64,18 @@ class BaseDiscretizer:
 
         Args:
             data: numpy 2d array
-            categorical_features: list of indices (ints) corresponding to the
-                categorical columns. These features will not be discretized.
-                Everything else will be considered continuous, and will be
-                discretized.
-            categorical_names: map from int to list of names, where
-                categorical_names[x][y] represents the name of the yth value of
-                column x.
-            feature_names: list of names (strings) corresponding to the columns
-                in the training data.
+            categorical_features: indices of the categorical columns (not
+                discretized); every other column is discretized.
+            feature_names: the columns' names.
+            labels: the training labels (for bins that need them).
+            random_state: seeds undiscretize's draws.
             data_stats: must have 'means', 'stds', 'mins' and 'maxs', use this
                 if you don't want these values to be computed from data
         """
         self._fit(data, categorical_features, feature_names, labels, random_state, data_stats)
 
     def _fit(self, data, categorical_features, feature_names, labels, random_state, data_stats):
-        """__init__'s work; returns the Binning (LimeTabularExplainer takes
-        its column moments instead of reading the data again)."""
+        """__init__'s work; returns the Binning (the explainer takes its moments)."""
         data = _as_data(data)
         if not self.__dict__.get("_missing_ok") and np.isnan(data).any():
             bad = tuple(int(i) for i in np.argwhere(np.isnan(data))[0])
@@ -107,56 +93,42 @@ class BaseDiscretizer:
         self.mins = {}
         self.maxs = {}
         self.random_state = check_random_state(random_state)
-        # Training rows per bin (lime_rs: lets the explainer skip re-discretizing).
-        self._bin_counts = {}
-
-        # To override when implementing a custom binning
+        self._bin_counts = {}  # training rows per bin: the explainer need not re-discretize
         binning = self._binning(data, labels)
         bins = [np.unique(x) for x in binning.bins]
-
-        # Read the stats from data_stats if exists
         if data_stats:
-            self.means = self.data_stats.get("means")
-            self.stds = self.data_stats.get("stds")
-            self.mins = self.data_stats.get("mins")
-            self.maxs = self.data_stats.get("maxs")
-
+            self.means, self.stds = data_stats.get("means"), data_stats.get("stds")
+            self.mins, self.maxs = data_stats.get("mins"), data_stats.get("maxs")
         pairs = list(zip(self.to_discretize, bins))
         for feature, qts in pairs:
             if qts.ndim != 1 or qts.shape[0] == 0:
                 raise ValueError(
                     f"bins: feature {feature} needs at least one bin boundary, got {qts!r}"
                 )
-            n_bins = qts.shape[0]  # Actually number of borders (= #bins-1)
             name = feature_names[feature]
             names = [f"{name} <= {qts[0]:.2f}"]
-            for i in range(n_bins - 1):
-                names.append(f"{qts[i]:.2f} < {name} <= {qts[i + 1]:.2f}")
-            names.append(f"{name} > {qts[n_bins - 1]:.2f}")
+            for lo, hi in zip(qts[:-1], qts[1:]):
+                names.append(f"{lo:.2f} < {name} <= {hi:.2f}")
+            names.append(f"{name} > {qts[-1]:.2f}")
             self.names[feature] = names
             self.lambdas[feature] = partial(self.discretizer_fn, qts=qts)
-
-        # If data stats are provided no need to compute the per-bin details
-        if data_stats or not pairs:
+        if data_stats or not pairs:  # given statistics: no per-bin pass
             return binning
         stats = {}
         for feature, qts in pairs:
             edges, found = binning.stats.get(feature, (None, None))
             if found is not None and np.array_equal(edges, qts):
                 stats[feature] = found
-        missing = [(f, q) for f, q in pairs if f not in stats]
-        if missing and np.isnan(data).any():
-            # missing values (lime_rs): each bin's statistics from the present values
+        missing = [
+            (f, np.asarray(q, dtype=np.float64).tolist()) for f, q in pairs if f not in stats
+        ]
+        if missing and np.isnan(data).any():  # missing values: statistics of the present values
             for f, q in missing:
-                edges = [np.asarray(q, dtype=np.float64).tolist()]
-                stats[f] = _native.tabular_bin_stats(_present(data, f), [0], edges)[0]
+                stats[f] = _native.tabular_bin_stats(_present(data, f), [0], [q])[0]
         elif missing:
-            computed = _native.tabular_bin_stats(
-                data,
-                [f for f, _ in missing],
-                [np.asarray(q, dtype=np.float64).tolist() for _, q in missing],
-            )
-            stats.update((f, s) for (f, _), s in zip(missing, computed))
+            features = [f for f, _ in missing]
+            computed = _native.tabular_bin_stats(data, features, [q for _, q in missing])
+            stats.update(zip(features, computed))
         for feature, qts in pairs:
             counts, means, stds, lo, hi = stats[feature]
             self.means[feature] = means.tolist()
@@ -176,21 +148,11 @@ class BaseDiscretizer:
 
     @abstractmethod
     def bins(self, data: np.ndarray, labels: Any) -> Sequence[np.ndarray]:
-        """
-        To be overridden
-        Returns for each feature to discretize the boundaries
-        that form each bin of the discretizer
-        """
+        """To be overridden: the bins' boundaries of each feature to discretize."""
         raise NotImplementedError("Must override bins() method")
 
     def discretize(self, data: np.ndarray) -> np.ndarray:
-        """Discretizes the data.
-        Args:
-            data: numpy 2d or 1d array
-        Returns:
-            numpy array of same dimension, discretized (a missing value, NaN,
-            stays NaN: lime_rs).
-        """
+        """``data`` (numpy 2d or 1d array) discretized; NaN (missing) stays NaN."""
         ret = data.copy()
         for feature in self.lambdas:
             if len(data.shape) == 1:
@@ -208,14 +170,12 @@ class BaseDiscretizer:
         idx = np.asarray(values)
         n_bins = len(self.mins[feature])
         flat = np.arange(n_bins)[idx.ravel()]  # numpy's indexing rules and errors
-        out = _native.tabular_sample_bins(
-            np.asarray(self.mins[feature], dtype=np.float64).tolist(),
-            np.asarray(self.maxs[feature], dtype=np.float64).tolist(),
-            np.asarray(self.means[feature], dtype=np.float64).tolist(),
-            np.asarray(self.stds[feature], dtype=np.float64).tolist(),
-            flat.tolist(),
-            draw_seed(self.random_state),
+        lo, hi, mean, std = (
+            np.asarray(stat[feature], dtype=np.float64).tolist()
+            for stat in (self.mins, self.maxs, self.means, self.stds)
         )
+        seed = draw_seed(self.random_state)
+        out = _native.tabular_sample_bins(lo, hi, mean, std, flat.tolist(), seed)
         return out.reshape(idx.shape)
 
     def undiscretize(self, data: np.ndarray) -> np.ndarray:
@@ -232,20 +192,11 @@ class BaseDiscretizer:
 
 
 class StatsDiscretizer(BaseDiscretizer):
-    """
-    Class to be used to supply the data stats info when discretize_continuous is true
-    """
+    """Class to be used to supply the data stats info when discretize_continuous is true"""
 
     def bins(self, data: Any, labels: Any) -> list[np.ndarray]:
-        bins_from_stats = self.data_stats.get("bins")
-        bins = []
-        if bins_from_stats is not None:
-            for feature in self.to_discretize:
-                bins_from_stats_feature = bins_from_stats.get(feature)
-                if bins_from_stats_feature is not None:
-                    qts = np.array(bins_from_stats_feature)
-                    bins.append(qts)
-        return bins
+        given = self.data_stats.get("bins") or {}
+        return [np.array(given[f]) for f in self.to_discretize if given.get(f) is not None]
 
 
 class _BinsFromData(BaseDiscretizer):
@@ -275,22 +226,21 @@ class _PercentileDiscretizer(_BinsFromData):
     def _percentiles(self, data: Any) -> Binning:
         if not self.to_discretize:
             return Binning([])
-        data = _as_data(data)
-        if np.isnan(data).any():  # missing values (lime_rs): bins of the present values
+        data, q = _as_data(data), list(self._q)
+        if np.isnan(data).any():  # missing values: bins of the present values
             out = [
-                _native.tabular_quantile_bins(_present(data, f), [0], list(self._q))[0][0]
+                _native.tabular_quantile_bins(_present(data, f), [0], q)[0][0]
                 for f in self.to_discretize
             ]
-            return Binning(
-                [percentiles for percentiles, _, _ in out],
-                {f: (edges, stats) for f, (_, edges, stats) in zip(self.to_discretize, out)},
-            )
-        out, moments = _native.tabular_quantile_bins(data, self.to_discretize, list(self._q))
-        every_column = len(self.to_discretize) == data.shape[1]
+            moments = None
+        else:
+            out, moments = _native.tabular_quantile_bins(data, self.to_discretize, q)
+            if len(self.to_discretize) != data.shape[1]:
+                moments = None  # the moments of every column, or none
         return Binning(
             [percentiles for percentiles, _, _ in out],
             {f: (edges, stats) for f, (_, edges, stats) in zip(self.to_discretize, out)},
-            moments if every_column else None,
+            moments,
         )
 
 
@@ -318,18 +268,11 @@ class EntropyDiscretizer(_BinsFromData):
         for feature in self.to_discretize:
             # Entropy splitting / at most 8 bins so max_depth=3
             dt = DecisionTreeClassifier(criterion="entropy", max_depth=3, random_state=state)
-            present = ~np.isnan(data[:, feature])  # missing values (lime_rs): left out
+            present = ~np.isnan(data[:, feature])  # missing values: left out
             x = np.reshape(data[present, feature], (-1, 1))
             dt.fit(x, np.asarray(labels)[present])
             qts = dt.tree_.threshold[np.where(dt.tree_.children_left > -1)]
-
-            if qts.shape[0] == 0:
-                qts = np.array([np.median(x)])
-            else:
-                qts = np.sort(qts)
-
-            bins.append(qts)
-
+            bins.append(np.sort(qts) if qts.shape[0] else np.array([np.median(x)]))
         return bins
 
 
@@ -343,9 +286,8 @@ def fit_with_moments(
     missing_ok: bool = False,
 ) -> tuple[BaseDiscretizer, Moments | None]:
     """LimeTabularExplainer's discretizer by name ('quartile', 'decile',
-    'entropy'), with the columns' (mean, var, scale) when its pass over the
-    data computed them (None otherwise). ``missing_ok``: NaN in ``data`` are
-    missing values, left out of each column's bins and statistics."""
+    'entropy'), and the columns' (mean, var, scale) if its pass computed them.
+    ``missing_ok``: NaN are missing values, left out of bins and statistics."""
     cls: type[BaseDiscretizer] = {
         "quartile": QuartileDiscretizer,
         "decile": DecileDiscretizer,

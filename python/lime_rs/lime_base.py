@@ -27,19 +27,16 @@ def _is_ready(a, ndim):
 
 
 def _check_finite(arr, name, ndim):
-    """``arr`` (already a float64 array) has no NaN or infinity: one sum
-    (non-finite iff some value is, or the sum overflows), and the full scan,
-    which names the first bad index, only when it is not finite."""
+    """``arr`` (float64) has no NaN or infinity: one sum, and the scan that
+    names the first bad index only when the sum is not finite."""
     if not np.isfinite(arr.sum()):
         as_float_array(arr, name, ndim)
     return arr
 
 
 def _check_neighbourhood(data, labels, weights):
-    """Validated dense copies of data (n, d), labels (n, L) and weights (n,).
-
-    NaN/inf in data, labels and weights are reported by the core, naming the
-    argument (weights: also negative or all-zero values)."""
+    """Dense float64 data (n, d), labels (n, L) and weights (n,); the core
+    reports NaN/inf (and negative or all-zero weights), naming the argument."""
     if _is_sparse(data):
         data = data.toarray()
     if not _is_ready(data, 2):
@@ -86,12 +83,9 @@ class LimeBase:
         """Init function
 
         Args:
-            kernel_fn: function that transforms an array of distances into an
-                        array of proximity values (floats).
+            kernel_fn: turns an array of distances into proximity values (floats).
             verbose: if true, print local prediction values from linear model.
-            random_state: an integer, numpy.RandomState or numpy.Generator that
-                will be used to generate random numbers. If None, the random
-                state will be initialized using the internal numpy seed.
+            random_state: None, an integer, numpy.RandomState or numpy.Generator.
         """
         self.kernel_fn = kernel_fn
         self.verbose = verbose
@@ -101,16 +95,9 @@ class LimeBase:
     def generate_lars_path(
         weighted_data: np.ndarray, weighted_labels: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Generates the lars path for weighted data.
-
-        Args:
-            weighted_data: data that has been weighted by kernel
-            weighted_label: labels, weighted by kernel
-
-        Returns:
-            (alphas, coefs), both are arrays corresponding to the
-            regularization parameter and coefficients, respectively
-        """
+        """Generates the lars path for weighted data (weighted_data and
+        weighted_labels, weighted by the kernel): returns (alphas, coefs), the
+        regularization parameters and the coefficients."""
         x = as_float_array(weighted_data, "weighted_data", 2)
         y = as_float_array(weighted_labels, "weighted_labels", 1)
         alphas, _, coefs = _native.lars_path(x, y)
@@ -125,17 +112,13 @@ class LimeBase:
     def feature_selection(
         self, data: Any, labels: Any, weights: Any, num_features: int, method: str
     ) -> np.ndarray:
-        """Selects features for the model. see explain_instance_with_data to
-        understand the parameters."""
+        """Selects features for the model (see explain_instance_with_data)."""
         check_feature_selection(method)
         num_features = check_int(num_features, "num_features", minimum=1)
         sparse = _is_sparse(data)
         instance = data[0] if sparse else None
         data, labels, weights = _check_neighbourhood(data, labels, weights)
-        labels = labels[:, 0]
-        if sparse and resolve_feature_selection(method, num_features) == "highest_weights":
-            return _sparse_highest_weights(data, labels, weights, instance, num_features)
-        return _native.select_features(data, labels, weights, num_features, method)
+        return _select(data, labels[:, 0], weights, instance, num_features, method)
 
     def explain_instance_with_data(
         self,
@@ -150,38 +133,22 @@ class LimeBase:
         """Takes perturbed data, labels and distances, returns explanation.
 
         Args:
-            neighborhood_data: perturbed data, 2d array. first element is
-                assumed to be the original data point.
-            neighborhood_labels: corresponding perturbed labels. should have as
-                many columns as the number of possible labels.
+            neighborhood_data: perturbed data, 2d array; row 0 is the original.
+            neighborhood_labels: the model's outputs, one column per label.
             distances: distances to original data point.
             label: label for which we want an explanation
             num_features: maximum number of features in explanation
-            feature_selection: how to select num_features. options are:
-
-                - 'forward_selection': iteratively add features to the model.
-                  This is costly when num_features is high
-                - 'highest_weights': selects the features that have the highest
-                  product of absolute weight * original data point when
-                  learning with all the features
-                - 'lasso_path': chooses features based on the lasso
-                  regularization path
-                - 'none': uses all features, ignores num_features
-                - 'auto': uses forward_selection if num_features <= 6, and
-                  'highest_weights' otherwise.
-            model_regressor: sklearn regressor to use in explanation.
-                Defaults to Ridge regression if None. Must have
-                ``model_regressor.coef_`` and 'sample_weight' as a parameter
-                to model_regressor.fit()
+            feature_selection: 'forward_selection' (add features one by one),
+                'highest_weights' (largest absolute weight * original value
+                of the full model), 'lasso_path', 'none' (all features) or 'auto'
+                (forward_selection if num_features <= 6, else highest_weights).
+            model_regressor: sklearn regressor to use (default: ridge, in
+                Rust); needs ``coef_`` and ``fit(..., sample_weight=...)``.
 
         Returns:
-            (intercept, exp, score, local_pred):
-            intercept is a float.
-            exp is a sorted list of tuples, where each tuple (x,y) corresponds
-            to the feature id (x) and the local weight (y). The list is sorted
-            by decreasing absolute value of y.
-            score is the R^2 value of the returned explanation
-            local_pred is the prediction of the explanation model on the original instance
+            (intercept, exp, score, local_pred): exp is [(feature id, weight)]
+            sorted by decreasing absolute weight, score the local model's R^2 and
+            local_pred its prediction on the original instance.
         """
         check_feature_selection(feature_selection)
         num_features = check_int(num_features, "num_features", minimum=1)
@@ -189,9 +156,8 @@ class LimeBase:
         highest = sparse and resolve_feature_selection(feature_selection, num_features) == (
             "highest_weights"
         )
-        # The default model on dense data (or sparse data without
-        # highest_weights) is fitted in one native call, which also checks
-        # the distances; the other paths check them here.
+        # the default model (but sparse highest_weights) is one native call,
+        # which checks the distances itself
         native = model_regressor is None and not highest
         if native:
             _native.prewake()  # the pool wakes while the kernel runs in Python
@@ -213,12 +179,7 @@ class LimeBase:
             )[0])  # fmt: skip
         else:
             column = labels[:, label]
-            if highest:
-                used = _sparse_highest_weights(data, column, weights, instance, num_features)
-            else:
-                used = _native.select_features(
-                    data, column, weights, num_features, feature_selection
-                )
+            used = _select(data, column, weights, instance, num_features, feature_selection)
             result = _fit_model(data, column, weights, used, model_regressor)
         if self.verbose:
             print("Intercept", result[0])
@@ -248,17 +209,23 @@ def _result(intercept, features, coefs, score, local_pred):
     return np.float64(intercept), list(zip(features, coefs)), float(score), np.array([local_pred])
 
 
-def _sparse_highest_weights(data, labels, weights, instance, num_features):
-    """lime's highest_weights for sparse data: rank only the instance's
-    non-zero features, padding with the lowest unused indices."""
+def _select(data, labels, weights, instance, num_features, method):
+    """The selected features; with a sparse ``instance``, lime's highest_weights
+    ranks only its non-zero features, padding with the lowest unused indices."""
+    if instance is None or resolve_feature_selection(method, num_features) != "highest_weights":
+        return _native.select_features(data, labels, weights, num_features, method)
     coef, _ = _native.ridge(data, labels, weights, 0.01)
     row = instance.tocsr()
     nz = row.indices
     weighted = coef[nz] * row.data
     order = np.argsort(np.abs(weighted), kind="stable")[::-1]
     indices = nz[order][:num_features]
-    if len(indices) < num_features:
-        taken = set(indices.tolist())
-        pad = [i for i in range(data.shape[1]) if i not in taken][: num_features - len(indices)]
-        indices = np.concatenate([indices, np.asarray(pad, dtype=indices.dtype)])
-    return indices
+    pad = lowest_unused(indices, data.shape[1], num_features - len(indices))
+    return np.concatenate([indices, pad.astype(indices.dtype)])
+
+
+def lowest_unused(used: np.ndarray, d: int, count: int) -> np.ndarray:
+    """The ``count`` lowest column indices below ``d`` not in ``used`` (lime's padding)."""
+    free = np.ones(d, dtype=bool)
+    free[used] = False
+    return np.flatnonzero(free)[:count]

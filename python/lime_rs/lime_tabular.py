@@ -1,16 +1,10 @@
 """
 Functions for explaining classifiers that use tabular data (matrices).
 
-Drop-in for ``lime.lime_tabular``. One explanation is one native pass:
-sampling (gaussian, Latin hypercube, categorical by frequency, discretized and
-undiscretized), scaling and distances in Rust, then the user's model (the one
-Python call), then the kernel and the local models for every label at once in
-Rust, with the GIL released.
-
-``explain_instance`` and ``explain_instances`` run the same stages: check the
-call (_Call), sample each row (_Sample: seed, perturbed samples, distances),
-call the model, check its output, then per row the domain mapper, the labels,
-the fit (_pipeline) and the record.
+Drop-in for ``lime.lime_tabular``. ``explain_instance`` and ``explain_instances``
+run the same stages: check the call (_Call), sample each row in Rust (_Sample:
+seed, perturbed samples, distances), call the model once, check its output,
+then per row the domain mapper, the labels, the fit (_pipeline) and the record.
 """
 
 from __future__ import annotations
@@ -67,9 +61,7 @@ __all__ = ["LimeTabularExplainer", "RecurrentTabularExplainer", "TableDomainMapp
 
 
 class _StandardScalerStats:
-    """What lime keeps of its ``StandardScaler(with_mean=False)`` fit: ``mean_``,
-    ``var_`` and ``scale_`` (1 for constant columns), computed without
-    scikit-learn."""
+    """lime's ``StandardScaler(with_mean=False)`` fit, computed without scikit-learn."""
 
     with_mean = False
     with_std = True
@@ -132,7 +124,7 @@ def _is_native_undiscretize(disc):
 @dataclass
 class _Sampler:
     """The Rust perturbation model, and which discretizer steps it runs itself
-    (a custom discretizer's own discretize/undiscretize run in Python)."""
+    (a custom discretizer's own steps run in Python)."""
 
     native: Any
     discretize: bool
@@ -150,18 +142,15 @@ class _Call:
     distance_metric: str
     model_regressor: Any
     method: str  # the sampling method run (gaussian for an invalid one, or with a discretizer)
-    # num_samples="auto": the driver's settings (num_samples is then max_samples,
-    # what a row that cannot be sampled adaptively draws)
+    # num_samples="auto": the driver's settings (num_samples is then max_samples)
     adaptive: _adaptive.Settings | None = None
     fixed: np.ndarray | None = None  # columns held at the instance's values (fixed_features)
 
 
 @dataclass
 class _Sample:
-    """One row's neighbourhood. ``scaled`` is what the local models are fitted
-    on; ``inverse`` what the model sees (None once copied into a chunk's
-    array). Sparse rows: ``row`` is the CSR row, ``nz`` its non-zero columns
-    and ``block`` the scaled samples on those columns alone."""
+    """One row's neighbourhood: ``scaled`` is fitted on, ``inverse`` is what the
+    model sees. Sparse rows: ``nz`` the non-zero columns, ``block`` their samples."""
 
     row: Any
     seed: int
@@ -179,8 +168,7 @@ class _Sample:
 
 @dataclass
 class _Row:
-    """One row's explanation under way: its neighbourhood, the Explanation,
-    the labels to explain and what the fit reads."""
+    """One row's explanation under way."""
 
     sample: _Sample
     exp: Any
@@ -211,25 +199,17 @@ class TableDomainMapper(explanation.DomainMapper):
         discretized_feature_names=None,
         feature_indexes=None,
     ):
-        """Init.
-
-        Args:
-            feature_names: list of feature names, in order
-            feature_values: list of strings with the values of the original row
-            scaled_row: scaled row
-            categorical_features: list of categorical features ids (ints)
-            feature_indexes: optional feature indexes used in the sparse case
-        """
+        """Args: feature_names (in order), feature_values (strings of the original
+        row), scaled_row, categorical_features (ids), discretized_feature_names and
+        feature_indexes (the sparse case's columns), as lime's."""
         self.exp_feature_names = feature_names
         self.discretized_feature_names = discretized_feature_names
         self.feature_names = feature_names
         self.feature_values = feature_values
         self.feature_indexes = feature_indexes
         self.scaled_row = scaled_row
-        if _is_sparse(scaled_row):
-            self.all_categorical = False
-        else:
-            self.all_categorical = len(categorical_features) == len(scaled_row)
+        sparse = _is_sparse(scaled_row)
+        self.all_categorical = not sparse and len(categorical_features) == len(scaled_row)
         self.categorical_features = categorical_features
         # lime_rs (issue #21): feature ids held fixed (no weight), and the
         # columns of each feature when groups or missing values reshaped them
@@ -241,45 +221,24 @@ class TableDomainMapper(explanation.DomainMapper):
         return [(self.exp_feature_names[i], self.feature_values[i]) for i in self.fixed_features]
 
     def map_exp_ids(self, exp, **kwargs):
-        """Maps ids to feature names.
-
-        Args:
-            exp: list of tuples [(id, weight), (id,weight)]
-
-        Returns:
-            list of tuples (feature_name, weight)
-        """
-        names = self.exp_feature_names
-        if self.discretized_feature_names is not None:
-            names = self.discretized_feature_names
+        """[(id, weight)] as [(feature_name, weight)]."""
+        disc = self.discretized_feature_names
+        names = self.exp_feature_names if disc is None else disc
         return [(names[x[0]], x[1]) for x in exp]
 
     def visualize_instance_html(
         self, exp, label, div_name, exp_object_name, show_table=True, show_all=False
     ):
-        """Shows the current example in a table format.
-
-        Args:
-             exp: list of tuples [(id, weight), (id,weight)]
-             label: label id (integer)
-             div_name: name of div object to be used for rendering (unused:
-                 lime_rs returns self-contained HTML, not JavaScript)
-             exp_object_name: name of js explanation object (unused)
-             show_table: if False, don't show table visualization.
-             show_all: if True, show zero-weighted features in the table.
-
-        Returns:
-             a self-contained HTML fragment (no JavaScript): a Feature / Value
-             table, each row tinted by the sign of the feature's weight, in
-             lime's colours of ``label`` in a binary problem (Explanation.as_html
-             uses the colours of its charts).
-        """
+        """The example as a self-contained HTML Feature / Value table (no
+        JavaScript, so ``div_name`` and ``exp_object_name`` are unused), each row
+        tinted by the sign of its weight in ``exp`` ([(id, weight)]) in lime's
+        colours of ``label``. show_table: if False, nothing; show_all: also the
+        zero-weighted features."""
         return self._table(exp, label, None, None, show_table, show_all)
 
     def instance_html(self, exp, label, colors, names, show_table=True, show_all=False):
-        """The table in the (negative, positive) ``colors`` and ``names`` of the
-        label's chart (Explanation.as_html); a subclass's own
-        visualize_instance_html wins."""
+        """The table in the ``colors`` and ``names`` of the label's chart
+        (Explanation.as_html); a subclass's own visualize_instance_html wins."""
         if type(self).visualize_instance_html is not TableDomainMapper.visualize_instance_html:
             return super().instance_html(
                 exp, label, colors, names, show_table=show_table, show_all=show_all
@@ -293,19 +252,14 @@ class TableDomainMapper(explanation.DomainMapper):
         for x in exp:
             weights[x[0]] = x[1]
         if self.feature_indexes is not None:
-            # Sparse case: only display the non-zero values and importances
-            fnames = [self.exp_feature_names[i] for i in self.feature_indexes]
-            fweights = [weights[i] for i in self.feature_indexes]
-            if show_all:
-                out_list = list(zip(fnames, self.feature_values, fweights))
-            else:
-                out_dict = {
-                    i: (name, value, weight)
-                    for i, name, value, weight in zip(
-                        self.feature_indexes, fnames, self.feature_values, fweights
-                    )
-                }
-                out_list = [out_dict.get(x[0], (str(x[0]), 0.0, 0.0)) for x in exp]
+            # sparse case: only the non-zero values and their weights
+            shown = {
+                i: (self.exp_feature_names[i], value, weights[i])
+                for i, value in zip(self.feature_indexes, self.feature_values)
+            }
+            out_list = list(shown.values())
+            if not show_all:
+                out_list = [shown.get(x[0], (str(x[0]), 0.0, 0.0)) for x in exp]
         else:
             out_list = list(zip(self.exp_feature_names, self.feature_values, weights))
             if not show_all:
@@ -357,8 +311,8 @@ class TableDomainMapper(explanation.DomainMapper):
         ValueError naming the bad field's path)."""
         from lime_rs import serialization as rec
 
-        def read(key, item, **kwargs):
-            value = rec.read_field(record, key, path)
+        def read(key, item, required=True, **kwargs):
+            value = rec.read_field(record, key, path) if required else record.get(key)
             return rec.read_list(value, f"{path}.{key}", item, **kwargs)
 
         names = read("feature_names", rec.read_scalar)
@@ -367,18 +321,18 @@ class TableDomainMapper(explanation.DomainMapper):
         def column(value, where):
             return rec.read_int(value, where, 0, n)
 
+        def columns(value, where):
+            return rec.read_list(value, where, rec.read_int)
+
         disc = read("discretized_feature_names", rec.read_scalar, length=n, null=True)
         indexes = read("feature_indexes", column, null=True)
-        values = read(
-            "feature_values", rec.read_scalar, length=n if indexes is None else len(indexes)
-        )
+        length = n if indexes is None else len(indexes)
+        values = read("feature_values", rec.read_scalar, length=length)
         categorical = read("categorical_features", column)
         all_categorical = rec.read_bool(
             rec.read_field(record, "all_categorical", path), f"{path}.all_categorical"
         )
-        scaled = rec.read_list(
-            record.get("scaled_row"), f"{path}.scaled_row", rec.read_float, length=n, null=True
-        )
+        scaled = read("scaled_row", rec.read_float, False, length=n, null=True)
         scaled = None if scaled is None else np.array(scaled, dtype=np.float64)
         indexes = None if indexes is None else np.array(indexes, dtype=np.int32)
         # a sparse row's record has no scaled_row; __init__ measures an empty one
@@ -386,26 +340,18 @@ class TableDomainMapper(explanation.DomainMapper):
         mapper = cls(names, values, row, categorical, disc, indexes)
         mapper.scaled_row = scaled
         mapper.all_categorical = all_categorical
-        fixed = rec.read_list(record.get("fixed_features"), f"{path}.fixed_features", column,
-                              null=True)  # fmt: skip
-        mapper.fixed_features = [] if fixed is None else list(fixed)
-        columns = record.get("feature_columns")
-        if columns is not None:
-            mapper.feature_columns = rec.read_list(
-                columns, f"{path}.feature_columns",
-                lambda v, where: rec.read_list(v, where, rec.read_int),
-            )  # fmt: skip
+        mapper.fixed_features = list(read("fixed_features", column, False, null=True) or [])
+        feature_columns = read("feature_columns", columns, False, null=True)
+        if feature_columns is not None:
+            mapper.feature_columns = feature_columns
         return mapper
 
 
 class LimeTabularExplainer:
-    """Explains predictions on tabular (i.e. matrix) data.
-    For numerical features, perturb them by sampling from a Normal(0,1) and
-    doing the inverse operation of mean-centering and scaling, according to the
-    means and stds in the training data. For categorical features, perturb by
-    sampling according to the training distribution, and making a binary
-    feature that is 1 when the value is the same as the instance being
-    explained."""
+    """Explains predictions on tabular (i.e. matrix) data. Numerical features
+    are perturbed from a Normal(0,1), then un-scaled with the training means
+    and stds; categorical ones by their training frequencies, as a binary
+    feature that is 1 when the value is the instance's."""
 
     def __init__(
         self,
@@ -430,57 +376,41 @@ class LimeTabularExplainer:
         """Init function.
 
         Args:
-            training_data: numpy 2d array or scipy.sparse matrix, or a pandas
-                DataFrame (lime_rs addition: string columns become categorical
-                features shown by value, and predict_fn then receives
-                DataFrames with the original columns and dtypes; see
-                lime_rs._pandas).
-            mode: "classification" or "regression" (anything else raises
-                lime_rs.exceptions.LimeError).
-            training_labels: labels of the training data (the entropy
-                discretizer needs them).
+            training_data: numpy 2d array, scipy.sparse matrix or (lime_rs
+                addition) pandas DataFrame: string columns become categorical
+                features shown by value, and predict_fn receives DataFrames
+                with the original columns and dtypes (lime_rs._pandas).
+            mode: "classification" or "regression" (else LimeError).
+            training_labels: labels of the training data (for the entropy discretizer).
             feature_names: the columns' names (default '0', '1', ...).
-            categorical_features: indices of the categorical columns (integer
-                values); every other column is continuous.
+            categorical_features: indices of the categorical (integer) columns.
             categorical_names: categorical_names[x][y] names value y of column x.
-            kernel_width: width of the exponential kernel (default
-                sqrt(number of columns) * 0.75).
-            kernel: kernel(distances, kernel_width) -> weights in (0, 1);
-                default lime's exponential kernel (computed in Rust).
+            kernel_width: the exponential kernel's width (default sqrt(columns) * 0.75).
+            kernel: kernel(distances, kernel_width) -> weights (default lime's, in Rust).
             verbose: if True, print the local models' predictions.
-            class_names: the classifier's class names, in its order (default
-                '0', '1', ...).
+            class_names: the classifier's class names (default '0', '1', ...).
             feature_selection: 'forward_selection', 'highest_weights',
-                'lasso_path', 'none' or 'auto' (see
-                LimeBase.explain_instance_with_data).
+                'lasso_path', 'none' or 'auto' (LimeBase.explain_instance_with_data).
             discretize_continuous: if True, continuous columns are discretized.
-            discretizer: 'quartile', 'decile', 'entropy' or a BaseDiscretizer
-                instance (dense data only).
+            discretizer: 'quartile', 'decile', 'entropy' or a BaseDiscretizer (dense data).
             sample_around_instance: if True, continuous features are sampled
-                from a normal centred on the instance, else on the training mean.
-            random_state: None, an int, a numpy.random.RandomState or
-                numpy.random.Generator.
-            training_data_stats: statistics to use instead of the training
-                data's (with discretize_continuous): a dict with the keys
-                "means", "mins", "maxs", "stds", "feature_values",
-                "feature_frequencies" (and optionally "bins").
-            feature_groups: lime_rs addition: a mapping from a group name to
-                column indices or names; columns not named stay single. A group
-                is perturbed as one unit (each sample keeps the instance's
-                values of the group, with probability 1/2, or takes those of
-                one random training row, so one-hot columns stay consistent)
-                and is one interpretable feature, named by the group: 1 when
-                all its columns equal the instance's values, 0 otherwise. A
-                group's columns must not be in categorical_features. With
-                pandas, a categorical (string) column that a pipeline one-hot
-                encodes is one column already and needs no group.
+                around the instance, else around the training mean.
+            random_state: None, an int, a numpy RandomState or Generator.
+            training_data_stats: with discretize_continuous, statistics used
+                instead of the data's: "means", "mins", "maxs", "stds",
+                "feature_values", "feature_frequencies" (and optionally "bins").
+            feature_groups: lime_rs addition: group name -> column indices or
+                names (columns not named stay single). A group is perturbed as
+                one unit (the instance's values with probability 1/2, else one
+                random training row's, so one-hot columns stay consistent) and
+                is one interpretable feature, 1 when all its columns equal the
+                instance's. Its columns must not be categorical_features.
 
-        Missing values (lime_rs addition): training_data (and the rows to
-        explain) may contain NaN. Each column's missingness is a state of its
-        own: sampled at the column's training rate, an interpretable feature
-        named ``<name> is missing`` (or ``is not missing``), and left out of
-        the column's statistics (bins, means, frequencies). The model receives
-        NaN in the perturbed rows. A column with only NaN is an error.
+        Missing values (lime_rs addition): training_data and the rows to explain
+        may hold NaN. A column's missingness is a state of its own, sampled at
+        its training rate and an interpretable feature ``<name> is missing``
+        (or ``is not missing``); it is left out of the column's statistics, and
+        the model receives NaN. A column with only NaN is an error.
         """
         self.random_state = check_random_state(random_state)
         if mode not in ("classification", "regression"):
@@ -494,8 +424,6 @@ class LimeTabularExplainer:
         self.categorical_names = categorical_names or {}
         self.sample_around_instance = sample_around_instance
         self.training_data_stats = training_data_stats
-
-        # Check and raise proper error in stats are supplied in non-descritized path
         if self.training_data_stats:
             self.validate_training_data_stats(self.training_data_stats)
 
@@ -526,12 +454,8 @@ class LimeTabularExplainer:
             ):
                 moments = _native.tabular_column_moments(data)
         n_rows, d = data.shape
-
-        if categorical_features is None:
-            categorical_features = []
         if feature_names is None:
             feature_names = [str(i) for i in range(d)]
-
         self.categorical_features = _check_categorical(categorical_features, d)
         user_categorical = list(self.categorical_features)
         self.feature_names = list(feature_names)
@@ -581,20 +505,21 @@ class LimeTabularExplainer:
         self.base = lime_base.LimeBase(kernel_fn, verbose, random_state=self.random_state)
         self.class_names = class_names
 
-        # Though set has no role to play if training data stats are provided
         mean, var, scale = moments
         self.scaler = _StandardScalerStats(mean, var, scale, n_rows)
         self.feature_values: dict[int, Any] = {}
         self.feature_frequencies: dict[int, np.ndarray] = {}
         discretized_columns = None
+        # training rows per bin, when the discretizer counted them and bins as lime's base class
         native_counts = self.discretizer is not None and _is_native_discretize(self.discretizer)
+        bin_counts = getattr(self.discretizer, "_bin_counts", {}) if native_counts else {}
         for feature in self.categorical_features:
             if training_data_stats is not None:
                 values = training_data_stats["feature_values"][feature]
                 frequencies = training_data_stats["feature_frequencies"][feature]
             elif self.discretizer is not None and feature in self.discretizer.lambdas:
-                counts = _bin_counts(self.discretizer, feature, native_counts)
-                if counts is not None:
+                if feature in bin_counts:
+                    counts = np.asarray(bin_counts[feature])
                     values = np.flatnonzero(counts).astype(np.float64).tolist()
                     frequencies = counts[counts > 0].tolist()
                 else:
@@ -647,13 +572,10 @@ class LimeTabularExplainer:
 
     @staticmethod
     def validate_training_data_stats(training_data_stats: Mapping[str, Any]) -> None:
-        """
-        Method to validate the structure of training data stats
-        """
-        stat_keys = list(training_data_stats.keys())
+        """Method to validate the structure of training data stats"""
         valid_stat_keys = ["means", "mins", "maxs", "stds", "feature_values", "feature_frequencies"]
-        missing_keys = list(set(valid_stat_keys) - set(stat_keys))
-        if len(missing_keys) > 0:
+        missing_keys = list(set(valid_stat_keys) - set(training_data_stats.keys()))
+        if missing_keys:
             raise ValueError(f"Missing keys in training_data_stats. Details: {missing_keys}")
 
     def explain_instance(
@@ -672,51 +594,40 @@ class LimeTabularExplainer:
         confidence: float = _adaptive.DEFAULT_CONFIDENCE,
         fixed_features: Sequence[int | str] | None = None,
     ) -> explanation.Explanation:
-        """Generates explanations for a prediction.
-
-        First, we generate neighborhood data by randomly perturbing features
-        from the instance. We then learn locally weighted linear models on this
-        neighborhood data to explain each of the classes in an interpretable
-        way (see lime_base.py).
+        """Generates explanations for a prediction: perturb the instance, then
+        fit locally weighted linear models on the neighbourhood (lime_base.py).
 
         Args:
-            data_row: 1d numpy array or scipy.sparse row (or a pandas Series /
-                one-row DataFrame, lime_rs addition)
-            predict_fn: the model on many rows at once: for classifiers,
-                probabilities (e.g. ``classifier.predict_proba``); for
-                regressors, predictions (``regressor.predict``).
+            data_row: 1d numpy array or scipy.sparse row (or, lime_rs addition,
+                a pandas Series or one-row DataFrame).
+            predict_fn: the model on many rows: probabilities for classifiers
+                (``predict_proba``), predictions for regressors (``predict``).
             labels: iterable with labels to be explained.
-            top_labels: if not None, ignore labels and explain the K labels
-                with the highest predicted probabilities, K = top_labels.
+            top_labels: if not None, explain the K most probable labels instead.
             num_features: maximum number of features present in explanation
-            num_samples: size of the neighborhood to learn the linear model,
-                or ``"auto"`` (lime_rs addition): sample in rounds (250 rows,
-                then doubling) and stop as soon as the explanation is
-                certified (its ``num_features`` features and their signs are
-                the infinite-sample local model's at ``confidence``), at most
-                ``max_samples`` rows. ``exp.sampling`` says what happened.
-                With a ``model_regressor`` (whose uncertainty is unknown) or a
-                sparse row, "auto" draws ``max_samples`` rows, not certified.
+            num_samples: size of the neighborhood to learn the linear model, or
+                ``"auto"`` (lime_rs addition): sample in rounds (250 rows, then
+                doubling) until the explanation is certified (its features and
+                their signs are the infinite-sample model's at ``confidence``),
+                at most ``max_samples`` rows; ``exp.sampling`` says what
+                happened. With a ``model_regressor`` or a sparse row, "auto"
+                draws ``max_samples`` rows, not certified.
             distance_metric: the distance metric to use for weights.
             model_regressor: sklearn regressor to use in explanation (default:
-                ridge regression, in Rust); needs ``coef_`` and ``fit(...,
-                sample_weight=...)``.
-            sampling_method: 'gaussian' (default) or Latin Hypercube
-                Sampling ('lhs'), for continuous features not discretized.
-            max_samples: with ``num_samples="auto"``, the most rows the model
-                is asked about (default 5000, lime's num_samples).
-            confidence: with ``num_samples="auto"``, the probability that a
-                certified explanation's features and signs are right
-                (default 0.95).
-            fixed_features: lime_rs addition: columns (indices or names, or
-                the names of feature_groups) held at the instance's values in
-                every perturbed sample. They get no weight (the local model
-                leaves them out) and the views list them as held at their
-                values (``exp.domain_mapper.held_at()``).
+                ridge regression, in Rust); needs ``coef_`` and
+                ``fit(..., sample_weight=...)``.
+            sampling_method: 'gaussian' (default) or Latin Hypercube Sampling
+                ('lhs'), for continuous features not discretized.
+            max_samples: with "auto", the most rows the model is asked about (5000).
+            confidence: with "auto", the probability that a certified
+                explanation's features and signs are right (0.95).
+            fixed_features: lime_rs addition: columns (indices, names or
+                feature_groups names) held at the instance's values in every
+                sample; they get no weight and the views list them as held
+                (``exp.domain_mapper.held_at()``).
 
         Returns:
-            An Explanation object (see explanation.py) with the corresponding
-            explanations.
+            An Explanation object (see explanation.py).
         """
         data_row, predict_fn = _pandas.prepare_row(
             self.__dict__.get("_frame"), data_row, predict_fn
@@ -737,45 +648,29 @@ class LimeTabularExplainer:
                           confidence: float = _adaptive.DEFAULT_CONFIDENCE,
                           fixed_features: Sequence[int | str] | None = None,
                           ) -> list[explanation.Explanation]:  # fmt: skip
-        """Explains many rows: one Explanation per row of ``data``, in order
-        (lime_rs addition).
+        """Explains many rows (lime_rs addition): one Explanation per row of
+        ``data``, in order. Neighbourhoods are sampled in Rust, ``predict_fn`` is
+        called once per chunk of rows (their samples stacked in row order) and
+        a chunk's local models are fitted in one native call, with the GIL released.
 
-        The rows' neighbourhoods are generated in Rust, ``predict_fn`` is
-        called once per chunk of rows (on the perturbed samples of every row
-        of the chunk, stacked in row order), and the local models of a chunk
-        are fitted in one native call, in parallel over rows with the GIL
-        released.
-
-        Determinism contract: ``explain_instances(data, f, **kw)`` returns
-        exactly what ``[explain_instance(row, f, **kw) for row in data]``
-        returns on an explainer in the same state (one seed per row, drawn
-        from ``random_state`` in row order), whatever ``batch_size``,
-        ``LIME_RS_NUM_THREADS`` or the split of rows between calls.
-
-        With ``num_samples="auto"`` each round is one ``predict_fn`` call
-        per chunk, on the new samples of every row of the chunk not yet
-        certified (certified rows drop out); chunks are sized for
-        ``max_samples`` samples per row. The contract above holds.
-
-        Thread safety: the heavy work releases the GIL. Threads sharing one
-        explainer share its ``random_state``: each row draws one seed
-        atomically, so every explanation is valid and equals the serial one
-        for the seed it got, but which row gets which seed depends on
-        scheduling. For reproducible results give each thread its own
-        explainer (``copy.deepcopy`` or a pickle round trip).
+        Determinism: the result equals ``[explain_instance(row, f, **kw) for row
+        in data]`` on an explainer in the same state (one seed per row, in row
+        order), whatever ``batch_size``, ``LIME_RS_NUM_THREADS`` or the split of
+        rows between calls; with ``num_samples="auto"`` too (each round one call
+        per chunk on the rows not yet certified). Threads sharing an explainer
+        share its ``random_state``: each explanation is valid, but which row gets
+        which seed depends on scheduling; give each thread its own explainer
+        (``copy.deepcopy``) for reproducible results.
 
         Args:
-            data: 2-D array (n_rows, n_columns) of rows to explain (or a list
-                of equal-length rows, or a scipy.sparse matrix, whose rows are
-                explained one by one, with one model call per row).
-            predict_fn: as in explain_instance; it is called on arrays of up
-                to ``batch_size`` perturbed samples.
+            data: 2-D array (n_rows, n_columns), a list of equal-length rows or
+                a scipy.sparse matrix (its rows explained one model call each).
+            predict_fn: as in explain_instance, on up to ``batch_size`` samples.
             labels, top_labels, num_features, num_samples, distance_metric, model_regressor, sampling_method, max_samples, confidence, fixed_features: as in explain_instance.
-            batch_size: maximum number of perturbed samples per ``predict_fn``
-                call (a row's neighbourhood is never split). Default: what
-                fits in 4 MiB per array (17,476 samples for 30 columns),
-                fastest in our benchmarks (cache-sized chunks); a model with a
-                high cost per call (a GPU) may prefer a larger batch_size.
+            batch_size: most perturbed samples per ``predict_fn`` call (a row's
+                neighbourhood is never split). Default: 4 MiB per array (17,476
+                samples for 30 columns), fastest in our benchmarks; a model with
+                a high cost per call (a GPU) may prefer more.
             progress_bar: if True, show a tqdm progress bar (rows done).
 
         Returns:
@@ -939,30 +834,21 @@ class LimeTabularExplainer:
         disc = self.discretizer
         native_disc = disc is not None and _is_native_discretize(disc)
         native_undisc = disc is not None and _is_native_undiscretize(disc)
-        categorical = {}
-        for f in self.categorical_features:
-            values = np.asarray(self.feature_values[f], dtype=np.float64).ravel()
-            freqs = np.asarray(self.feature_frequencies[f], dtype=np.float64).ravel()
-            categorical[int(f)] = (values.tolist(), freqs.tolist())
+        categorical = {
+            int(f): (_floats(self.feature_values[f]), _floats(self.feature_frequencies[f]))
+            for f in self.categorical_features
+        }
         edges, bins = {}, {}
         if native_disc:
-            for f, fn in disc.lambdas.items():
-                edges[int(f)] = np.asarray(fn.keywords["qts"], dtype=np.float64).tolist()
+            edges = {int(f): _floats(fn.keywords["qts"]) for f, fn in disc.lambdas.items()}
         if native_undisc:
+            stats = (disc.mins, disc.maxs, disc.means, disc.stds)
             for f in disc.means:
                 if int(f) in categorical:
-                    lo, hi, mean, std = (
-                        np.asarray(getattr(disc, attr)[f], dtype=np.float64).ravel().tolist()
-                        for attr in ("mins", "maxs", "means", "stds")
-                    )
+                    lo, hi, mean, std = (_floats(s[f]) for s in stats)
                     bins[int(f)] = (lo, hi, mean, std)
-        native = _native.TabularSampler(
-            np.asarray(self.scaler.mean_, dtype=np.float64).tolist(),
-            np.asarray(self.scaler.scale_, dtype=np.float64).tolist(),
-            categorical,
-            edges,
-            bins,
-        )
+        mean, scale = _floats(self.scaler.mean_), _floats(self.scaler.scale_)
+        native = _native.TabularSampler(mean, scale, categorical, edges, bins)
         self._sampler = _Sampler(native, native_disc, native_undisc)
         return self._sampler
 
@@ -1002,22 +888,16 @@ class LimeTabularExplainer:
 
     def _sample_chunk(self, chunk, first: int, call: _Call,
                       arrays: _ChunkArrays) -> tuple[list[_Sample], Any]:  # fmt: skip
-        """The neighbourhoods of a chunk of dense rows, and the model's input:
-        every row's perturbed samples stacked in row order. The same seeds
-        and numbers as _sample_row row by row; without a custom discretizer,
-        in one native call (rows in parallel)."""
+        """A chunk's neighbourhoods and the model's input (their samples stacked):
+        _sample_row's seeds and numbers, in one native call (rows in parallel)."""
         d = self.scaler.mean_.shape[0]
         rows = _check_rows(chunk, first, d, self._allows_nan())
         k, n = len(rows), call.num_samples
-        if k == 1:
-            sample = self._sample_row(rows[0], call)
-            inverse, sample.inverse = sample.inverse, None
-            return [sample], inverse
         sampler = self._native_sampler()
-        if self.discretizer is not None and not (sampler.discretize and sampler.undiscretize):
-            # a custom discretizer's steps run in Python, row by row
+        custom = self.discretizer is not None and not (sampler.discretize and sampler.undiscretize)
+        if k == 1 or custom:  # (a custom discretizer's steps run in Python) row by row
             samples = [self._sample_row(row, call) for row in rows]
-            inverse = np.concatenate([sample.inverse for sample in samples])
+            inverse = samples[0].inverse if k == 1 else np.concatenate([s.inverse for s in samples])
             for sample in samples:
                 sample.inverse = None
             return samples, inverse
@@ -1043,9 +923,8 @@ class LimeTabularExplainer:
         return samples, inverse
 
     def _sample_sparse(self, data_row, call: _Call) -> _Sample:
-        """lime's sparse path: only the row's non-zero columns are perturbed;
-        the local models are fitted on those columns alone (the others are
-        zero in every sample, so their weights are zero)."""
+        """lime's sparse path: only the row's non-zero columns are perturbed, and
+        the local models fitted on them (the others are zero in every sample)."""
         import scipy.sparse as sp
 
         d = self.scaler.mean_.shape[0]
@@ -1105,9 +984,8 @@ class LimeTabularExplainer:
 
     def _explain_samples(self, samples: list[_Sample], inverse, predict_fn,
                          call: _Call) -> list[explanation.Explanation]:  # fmt: skip
-        """The model's one call on the samples of every row, then one
-        explanation per row: its output checked, domain mapper, labels, fit
-        (every row's native models in one call), record."""
+        """The model's one call on every row's samples, then per row: output
+        checked, domain mapper, labels, fit (native models in one call), record."""
         if call.fixed is not None or self._data_layout() is not None:
             self._rework(samples, inverse, call)
         yss_all = predict_fn(inverse)
@@ -1118,16 +996,8 @@ class LimeTabularExplainer:
         yss_all = _check_row_output(yss_all, n * len(samples))
         rows = []
         for i, sample in enumerate(samples):
-            yss, predicted = self._check_predictions(yss_all[i * n : (i + 1) * n], n)
-            exp = explanation.Explanation(
-                self._domain_mapper(sample), mode=self.mode, class_names=self.class_names
-            )
-            if predicted is None:
-                exp.predict_proba = yss[0].copy()
-                labels = choose_labels(exp, yss[0], call.labels, call.top_labels)
-            else:
-                exp.predicted_value, exp.min_value, exp.max_value = predicted
-                labels = [0]
+            yss = self._check_predictions(yss_all[i * n : (i + 1) * n], n)
+            exp, labels = self._new_explanation(sample, yss, call)
             hood = Neighbourhood(sample.scaled, yss, sample.distances)
             if sample.interp is not None:
                 hood = Neighbourhood(sample.interp, yss, sample.distances, sample.spec.keep)
@@ -1144,8 +1014,6 @@ class LimeTabularExplainer:
         if native:
             self._fit_native(native, call)
         for row in rows:
-            if self.mode == "regression":
-                mirror_regression(row.exp)
             self._record(row.exp, row.sample.seed, call, self._fixed_sampling(row.sample, call))
         return [row.exp for row in rows]
 
@@ -1164,10 +1032,9 @@ class LimeTabularExplainer:
 
     def _round_sampler(self, row: np.ndarray, call: _Call,
                        keep: Callable[[_Sample], Any] | None = None) -> _adaptive.SampleRound:  # fmt: skip
-        """``sample_round(n, seed, first)`` of one dense row for the adaptive
-        driver: round 0 is the neighbourhood a fixed ``num_samples=n`` draws
-        from ``seed`` (handed to ``keep``); a later round draws n + 1 rows
-        from its stream and drops the stream's copy of the original."""
+        """One dense row's ``sample_round(n, seed, first)`` for the adaptive driver:
+        round 0 is what ``num_samples=n`` draws from ``seed`` (handed to ``keep``);
+        a later round draws n + 1 rows and drops its copy of the original."""
 
         def draw(n: int, seed: int, first: bool) -> _adaptive.Round:
             if first:
@@ -1182,17 +1049,15 @@ class LimeTabularExplainer:
 
     def _explain_adaptive(self, rows: list[np.ndarray], predict_fn,
                           call: _Call) -> list[explanation.Explanation]:  # fmt: skip
-        """``num_samples="auto"`` (lime_rs._adaptive): the rows sampled in
-        rounds, each round one model call on the new samples of every row not
-        yet certified. A row's round r is drawn from its seed's stream r, so
-        its explanation does not depend on the other rows."""
+        """``num_samples="auto"`` (_adaptive): rounds of one model call on the rows
+        not yet certified; a row's round r is its seed's stream r (rows independent)."""
         assert call.adaptive is not None
         sampler = self._native_sampler()
         seeds = [self._draw_seed(sampler.undiscretize) for _ in rows]  # as the fixed path
         originals: dict[int, _Sample] = {}  # round 0 of each row: the domain mapper's inputs
 
         def predict(inverse: np.ndarray) -> np.ndarray:
-            return self._check_predictions(predict_fn(inverse), inverse.shape[0])[0]
+            return self._check_predictions(predict_fn(inverse), inverse.shape[0])
 
         def columns(first_output: np.ndarray) -> list[int]:
             if self.mode == "regression":
@@ -1212,26 +1077,8 @@ class LimeTabularExplainer:
             hood = o.hood
             sample = _Sample(rows[i], seeds[i], hood.data, hood.distances,
                              first_row=originals[i].first_row)  # fmt: skip
-            exp = explanation.Explanation(
-                self._domain_mapper(sample), mode=self.mode, class_names=self.class_names
-            )
-            if not isinstance(exp.score, dict):
-                exp.score, exp.local_pred = {}, {}
-            first_output = hood.yss[0]
-            if self.mode == "classification":
-                exp.predict_proba = first_output.copy()
-                labels = choose_labels(exp, first_output, call.labels, call.top_labels)
-            else:
-                column = hood.yss[:, 0]
-                exp.predicted_value, exp.min_value, exp.max_value = (
-                    column[0],
-                    column.min(),
-                    column.max(),
-                )
-                labels = [0]
+            exp, labels = self._new_explanation(sample, hood.yss, call)
             store_models(exp, labels, o.models, hood.yss, verbose=self.base.verbose)
-            if self.mode == "regression":
-                mirror_regression(exp)
             self._record(exp, seeds[i], call, o.sampling)
             out.append(exp)
         return out
@@ -1348,10 +1195,12 @@ class LimeTabularExplainer:
         return mapper
 
     def _record(self, exp, seed: int, call: _Call, sampling: dict[str, Any]) -> None:
-        """Settings, seed and ``sampling`` (what the sampling did) on the
-        explanation (lime_rs.serialization.record)."""
+        """The explanation completed: regression's mirrored label, then settings,
+        seed and ``sampling`` (what the sampling did; serialization.record)."""
         from lime_rs.serialization import record
 
+        if self.mode == "regression":
+            mirror_regression(exp)
         extra: dict[str, Any] = {}
         num_samples: int | str = call.num_samples
         if call.adaptive is not None:
@@ -1363,13 +1212,23 @@ class LimeTabularExplainer:
                model_regressor=call.model_regressor, **extra)  # fmt: skip
         exp.sampling = sampling
 
+    def _new_explanation(self, sample: _Sample, yss: np.ndarray, call: _Call) -> tuple[Any, list]:
+        """The row's Explanation with the model's output on it, and the labels to explain."""
+        exp = explanation.Explanation(
+            self._domain_mapper(sample), mode=self.mode, class_names=self.class_names
+        )
+        if self.mode == "regression":
+            exp.predicted_value, exp.min_value, exp.max_value = yss[0, 0], yss.min(), yss.max()
+            return exp, [0]
+        exp.predict_proba = yss[0].copy()
+        return exp, choose_labels(exp, yss[0], call.labels, call.top_labels)
+
     def _check_predictions(self, yss, num_samples):
-        """The model's output checked (_validation.check_model_output), plus
-        lime's warning for probabilities that do not sum to 1. Returns (yss
-        as an (n, L) float64 array, the regression summary or None)."""
+        """The model's output as an (n, L) float64 array (check_model_output),
+        with lime's warning for probabilities that do not sum to 1."""
         yss = check_model_output(yss, num_samples, "predict_fn", mode=self.mode)
         if self.mode == "regression":
-            return yss, (yss[0, 0], yss.min(), yss.max())  # lime: min(yss), max(yss)
+            return yss
         check_class_names(self.class_names, yss.shape[1])
         if self.class_names is None:
             self.class_names = [str(x) for x in range(yss.shape[1])]
@@ -1387,7 +1246,7 @@ class LimeTabularExplainer:
                     """,
                 stacklevel=3,
             )
-        return yss, None
+        return yss
 
 
 def _sparse_models(models, method: str, num_features: int, nz: np.ndarray, d: int) -> list:
@@ -1405,9 +1264,7 @@ def _sparse_models(models, method: str, num_features: int, nz: np.ndarray, d: in
         else:
             want = len(feats)
         if len(feats) < want:
-            taken = np.zeros(d, dtype=bool)
-            taken[nz] = True
-            pad = np.flatnonzero(~taken)[: want - len(feats)]
+            pad = lime_base.lowest_unused(nz, d, want - len(feats))
             feats = np.concatenate([feats, pad])
             coefs = np.concatenate([coefs, np.zeros(len(pad))])
             se = np.concatenate([se, np.zeros(len(pad))])  # all-zero columns: weight exactly 0
@@ -1415,20 +1272,16 @@ def _sparse_models(models, method: str, num_features: int, nz: np.ndarray, d: in
     return out
 
 
-# Default size of one chunk's array of perturbed samples in explain_instances.
-# Measured on breast_cancer (30 columns) with LogisticRegression: chunks that
-# stay in cache (a few MB) are fastest; 200,000-sample chunks were ~1.8x slower
-# (cache misses, and the model's BLAS threads competing with the native pool).
+# Default bytes of one chunk's samples in explain_instances: cache-sized chunks are
+# fastest (breast_cancer, LogisticRegression: 200,000-sample chunks ~1.8x slower).
 _DEFAULT_CHUNK_BYTES = 4 << 20
 
 
 @dataclass
 class _ChunkArrays:
-    """explain_instances' arrays of perturbed samples, reused from chunk to
-    chunk: mapping fresh memory for every chunk costs more (page faults) than
-    the sampling itself. The array handed to predict_fn is reused only when
-    predict_fn kept no reference to it (``forget_if_kept`` after every call),
-    so a model never sees its input change."""
+    """explain_instances' sample arrays, reused from chunk to chunk (fresh memory
+    costs more in page faults than the sampling); predict_fn's input is reused
+    only if it kept no reference to it, so a model never sees its input change."""
 
     scaled: np.ndarray | None = None
     inverse: np.ndarray | None = None
@@ -1511,22 +1364,17 @@ def _check_rows(chunk: Any, first: int, d: int, allow_nan: bool = False) -> list
     return rows
 
 
+def _floats(values: Any) -> list[float]:
+    return np.asarray(values, dtype=np.float64).ravel().tolist()
+
+
 def _looks_like_discretizer(obj):
     return all(hasattr(obj, a) for a in ("discretize", "undiscretize", "names", "lambdas", "means"))
 
 
-def _bin_counts(discretizer, feature, native):
-    """Training rows per bin, when the discretizer computed them natively and
-    discretizes as lime's base class does (``native``: _is_native_discretize)."""
-    counts = getattr(discretizer, "_bin_counts", {}).get(feature)
-    if counts is None or not native:
-        return None
-    return np.asarray(counts)
-
-
 def _check_categorical(categorical_features, d):
     try:
-        features = list(categorical_features)
+        features = [] if categorical_features is None else list(categorical_features)
     except TypeError:
         raise TypeError(
             "categorical_features: expected a list of column indices, got "
@@ -1574,19 +1422,10 @@ def _category_name(categorical_names, feature, value):
 
 
 class RecurrentTabularExplainer(LimeTabularExplainer):
-    """
-    An explainer for keras-style recurrent neural networks, where the
-    input shape is (n_samples, n_timesteps, n_features). This class
-    just extends the LimeTabularExplainer class and reshapes the training
-    data and feature names such that they become something like
-
-    (val1_t1, val1_t2, val1_t3, ..., val2_t1, ..., valn_tn)
-
-    Each of the methods that take data reshape it appropriately,
-    so you can pass in the training/testing data exactly as you
-    would to the recurrent neural network.
-
-    """
+    """An explainer for keras-style recurrent neural networks, whose input
+    shape is (n_samples, n_timesteps, n_features): a LimeTabularExplainer on
+    the flattened columns (val1_t1, val1_t2, ..., val2_t1, ..., valn_tn). Every
+    method takes data shaped as the network does."""
 
     def __init__(self, training_data: Any, mode: str = "classification", training_labels: Any = None,
                  feature_names: Sequence[str] | None = None,
@@ -1601,12 +1440,10 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
                  ) -> None:  # fmt: skip
         """
         Args:
-            training_data: numpy 3d array with shape
-                (n_samples, n_timesteps, n_features)
-            feature_names: the names of the n_features features (each
-                becomes n_timesteps columns named ``{name}_t-{lag}``).
-            feature_groups: as LimeTabularExplainer's, on the flattened
-                columns (e.g. one signal's lags ``{name}_t-{lag}`` as one group).
+            training_data: numpy 3d array (n_samples, n_timesteps, n_features)
+            feature_names: the n_features names (each becomes n_timesteps
+                columns named ``{name}_t-{lag}``).
+            feature_groups: as LimeTabularExplainer's, on the flattened columns.
             The other arguments are LimeTabularExplainer's.
         """
         training_data = np.asarray(training_data)
@@ -1631,33 +1468,23 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
         )  # fmt: skip
 
     def _flatten(self, x: np.ndarray) -> np.ndarray:
-        """(n, n_timesteps, n_features) rows as (n, n_features * n_timesteps)
-        columns, each feature's time steps side by side."""
+        """(n, n_timesteps, n_features) as (n, n_features * n_timesteps)."""
         return np.transpose(x, axes=(0, 2, 1)).reshape(x.shape[0], x.shape[1] * x.shape[2])
 
     def _make_predict_proba(self, func: Callable[[Any], Any]) -> Callable[[np.ndarray], Any]:
-        """
-        The predict_proba method will expect 3d arrays, but we are reshaping
-        them to 2D so that LIME works correctly. This wraps the function
-        you give in explain_instance to first reshape the data to have
-        the shape the the keras-style network expects.
-        """
+        """``func`` on the flat samples reshaped as the network expects them."""
 
         def predict_proba(X):
-            n_samples = X.shape[0]
-            new_shape = (n_samples, self.n_features, self.n_timesteps)
-            X = np.transpose(X.reshape(new_shape), axes=(0, 2, 1))
-            return func(X)
+            X = X.reshape(X.shape[0], self.n_features, self.n_timesteps)
+            return func(np.transpose(X, axes=(0, 2, 1)))
 
         return predict_proba
 
     def explain_instances(  # type: ignore[override]
         self, data: Any, classifier_fn: Callable[[Any], Any], **kwargs: Any
     ) -> list[explanation.Explanation]:
-        """Explains many rows of shape (n_timesteps, n_features): ``data`` is
-        (n_rows, n_timesteps, n_features). Keyword arguments and contract as
-        LimeTabularExplainer.explain_instances (equal to explain_instance row
-        by row, one model call per chunk)."""
+        """LimeTabularExplainer.explain_instances on ``data`` of shape
+        (n_rows, n_timesteps, n_features)."""
         arr = np.asarray(data)
         if arr.ndim == 1 and arr.shape[0] == 0:
             arr = arr.reshape(0, self.n_timesteps, self.n_features)
@@ -1676,18 +1503,13 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
 
         Args:
             data_row: 2d numpy array (n_timesteps, n_features), corresponding to a row
-            classifier_fn: classifier prediction probability function, which
-                takes a numpy array and outputs prediction probabilities. For
-                ScikitClassifiers , this is classifier.predict_proba.
-            *args: the other arguments of LimeTabularExplainer.explain_instance
-                (labels, top_labels, num_features, num_samples, distance_metric,
-                model_regressor, sampling_method).
-            **kwargs: the same, by name (and max_samples, confidence for
-                ``num_samples="auto"``).
+            classifier_fn: the model's prediction probability function
+                (classifier.predict_proba) on 3d arrays.
+            *args: the other arguments of LimeTabularExplainer.explain_instance.
+            **kwargs: the same, by name.
 
         Returns:
-            An Explanation object (see explanation.py) with the corresponding
-            explanations.
+            An Explanation object (see explanation.py).
         """
         data_row = np.asarray(data_row)
         if data_row.shape != (self.n_timesteps, self.n_features):

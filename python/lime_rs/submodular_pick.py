@@ -16,14 +16,8 @@ from lime_rs._validation import check_int
 
 
 class SubmodularPick:
-    """Class for submodular pick
-
-    Saves a representative sample of explanation objects using SP-LIME,
-    as well as saving all generated explanations
-
-    First, a collection of candidate explanations are generated
-    (see explain_instance). From these candidates, num_exps_desired are
-    chosen using submodular pick. (see marcotcr et al paper)."""
+    """Class for submodular pick: explains candidate rows, then keeps
+    num_exps_desired representative explanations by SP-LIME (and all of them)."""
 
     def __init__(
         self,
@@ -38,24 +32,19 @@ class SubmodularPick:
     ) -> None:
         """
         Args:
-            data: a numpy array where each row is a single input into predict_fn
-                (for the text explainer, a list of documents)
+            explainer: a lime_rs explainer.
+            data: rows (or documents) each a single input into predict_fn
             predict_fn: prediction function (see the explainer's explain_instance)
-            method: 'sample' explains ``sample_size`` rows drawn with the
-                explainer's random_state (reproducible, unlike lime's); 'full'
-                explains every row.
+            method: 'sample' (``sample_size`` rows drawn with the explainer's
+                random_state, reproducibly) or 'full' (every row).
             sample_size: The number of instances to explain if method == 'sample'
             num_exps_desired: The number of explanation objects returned
             num_features: maximum number of features present in explanation
-            kwargs: passed to the explainer's explain_instance (top_labels
-                defaults to 1, as in lime)
+            kwargs: passed to explain_instance (top_labels defaults to 1, as lime)
 
-        Sets value:
-            sp_explanations: A list of explanation objects that has a high coverage
-            explanations: All the candidate explanations saved for potential future use.
-            V: indices into ``explanations`` of the picked ones.
+        Sets sp_explanations (the picked explanations), explanations (every
+        candidate) and V (the picked ones' indices into explanations).
         """
-        top_labels = kwargs.pop("top_labels", 1)
         num_exps_desired = check_int(num_exps_desired, "num_exps_desired", minimum=1)
         n = len(data)
         if method == "sample":
@@ -72,14 +61,12 @@ class SubmodularPick:
             sample_indices = np.arange(n)
         else:
             raise ValueError(f"method: must be 'sample' or 'full', got {method!r}")
-
         rows = [data[int(i)] for i in sample_indices]
-        kwargs.update(num_features=num_features, top_labels=top_labels)
+        kwargs = {"top_labels": 1, **kwargs, "num_features": num_features}
         if hasattr(explainer, "explain_instances"):
             self.explanations = list(explainer.explain_instances(rows, predict_fn, **kwargs))
         else:
             self.explanations = [explainer.explain_instance(r, predict_fn, **kwargs) for r in rows]
-
         if num_exps_desired > len(self.explanations):
             warnings.warn(
                 "Requested number of explanations larger than total number of explanations, "
@@ -93,20 +80,15 @@ class SubmodularPick:
 
 
 def explanation_matrix(explanations: Sequence[Any]) -> np.ndarray:
-    """The explanations × features matrix of ``|weights|`` that SP-LIME covers.
-
-    The feature space is the union of the explanations' features (by name, as
-    lime). Every explained label contributes its absolute weight, so in
-    multiclass the labels' weights add up instead of cancelling (lime issue
-    #311)."""
+    """The explanations × features (by name, as lime) matrix of ``|weights|``
+    that SP-LIME covers; every explained label adds its own, so multiclass
+    weights do not cancel (lime issue #311)."""
     index: dict[str, int] = {}
     entries: list[tuple[int, int, float]] = []
     for i, exp in enumerate(explanations):
-        labels = exp.available_labels() if exp.mode == "classification" else [1]
-        for label in labels:
+        for label in exp.available_labels() if exp.mode == "classification" else [1]:
             for feature, value in exp.as_list(label=label):
-                j = index.setdefault(feature, len(index))
-                entries.append((i, j, abs(value)))
+                entries.append((i, index.setdefault(feature, len(index)), abs(value)))
     W = np.zeros((len(explanations), len(index)))
     for i, j, v in entries:
         W[i, j] += v
