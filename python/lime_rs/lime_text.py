@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -441,12 +441,12 @@ def _check_texts(texts: Iterable[str]) -> list[str]:
 
 
 @contextmanager
-def _naming(i: int | None) -> Iterator[None]:
-    """An error about text ``i`` of explain_instances says so (``texts[i]: ...``)."""
+def _naming(i: int, n: int) -> Iterator[None]:
+    """An error about text ``i`` of ``n`` > 1 says which (``texts[i]: ...``)."""
     try:
         yield
     except (TypeError, ValueError) as exc:
-        if i is None or type(exc) not in (TypeError, ValueError):
+        if n == 1 or type(exc) not in (TypeError, ValueError):
             raise
         raise type(exc)(f"texts[{i}]: {exc}") from exc
 
@@ -596,19 +596,19 @@ class LimeTextExplainer:
             An Explanation (see explanation.py); ``exp.sampling`` says how it was sampled.
         """
         _check_text(text_instance)
-        call = self._check_call(
+        return self.explain_instances(
+            [text_instance],
             classifier_fn,
-            labels,
-            top_labels,
-            num_features,
-            num_samples,
-            distance_metric,
-            model_regressor,
-            deduplicate,
-            max_samples,
-            confidence,
-        )
-        return self._explain([text_instance], call, None, single=True)[0]
+            labels=labels,
+            top_labels=top_labels,
+            num_features=num_features,
+            num_samples=num_samples,
+            distance_metric=distance_metric,
+            model_regressor=model_regressor,
+            deduplicate=deduplicate,
+            max_samples=max_samples,
+            confidence=confidence,
+        )[0]
 
     def explain_instances(
         self,
@@ -715,36 +715,27 @@ class LimeTextExplainer:
         )
 
     def _explain(
-        self,
-        texts: list[str],
-        call: _Call,
-        batch_size: int | None,
-        progress_bar: bool = False,
-        single: bool = False,
+        self, texts: list[str], call: _Call, batch_size: int | None, progress_bar: bool
     ) -> list[explanation.Explanation]:
-        """Both explain calls: "auto" in rounds, else chunk by chunk (a failed
-        batch rewinds ``random_state``; explain_instance leaves it as lime does)."""
-        guard = nullcontext() if single else rewound_on_error(self.random_state)
-        if call.settings is not None:
-            with guard:
-                return self._explain_auto(texts, call, batch_size, single)
-        bar = None
-        if progress_bar:
-            from tqdm.auto import tqdm
+        """ "auto" in rounds, else chunk by chunk; a failure rewinds ``random_state``."""
+        with rewound_on_error(self.random_state):
+            if call.settings is not None:
+                return self._explain_auto(texts, call, batch_size)
+            bar = None
+            if progress_bar:
+                from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(texts), desc="explain_instances", unit="row")
-        out: list[explanation.Explanation] = []
-        try:
-            with guard:
+                bar = tqdm(total=len(texts), desc="explain_instances", unit="row")
+            out: list[explanation.Explanation] = []
+            try:
                 for rows in _chunks(texts, batch_size, call.num_samples):
-                    first = None if single else rows.start
-                    out.extend(self._explain_chunk(texts[rows.start : rows.stop], call, first))
+                    out.extend(self._explain_chunk(texts, rows, call))
                     if bar is not None:
                         bar.update(len(rows))
-        finally:
-            if bar is not None:
-                bar.close()
-        return out
+            finally:
+                if bar is not None:
+                    bar.close()
+            return out
 
     def _index(self, text_instance: str) -> _Indexed:
         _check_text(text_instance)
@@ -790,17 +781,15 @@ class LimeTextExplainer:
         return exp
 
     def _explain_chunk(
-        self, chunk: list[str], call: _Call, first: int | None
+        self, texts: list[str], rows: range, call: _Call
     ) -> list[explanation.Explanation]:
-        """A few texts with one classifier call and one fit; ``first`` is the
-        index of the chunk's first text in ``texts`` (None for explain_instance)."""
+        """The texts ``rows`` with one classifier call and one fit."""
         samples = []
-        for i, text in enumerate(chunk):
-            with _naming(None if first is None else first + i):
+        for i in rows:
+            with _naming(i, len(texts)):
+                indexed = self._index(texts[i])
                 samples.append(
-                    self._sample(
-                        self._index(text), call.num_samples, call.distance_metric, call.deduplicate
-                    )
+                    self._sample(indexed, call.num_samples, call.distance_metric, call.deduplicate)
                 )
         if len(samples) == 1:
             docs = samples[0].texts or []
@@ -840,7 +829,7 @@ class LimeTextExplainer:
         return exps
 
     def _explain_auto(
-        self, texts: list[str], call: _Call, batch_size: int | None, single: bool
+        self, texts: list[str], call: _Call, batch_size: int | None
     ) -> list[explanation.Explanation]:
         """``num_samples="auto"`` (``_enumerate.explain_auto``): one classifier
         call per round and per ``batch_size`` documents."""
@@ -852,7 +841,7 @@ class LimeTextExplainer:
         indexed: list[_Indexed] = []
         seeds: list[int] = []
         for i, text in enumerate(texts):
-            with _naming(None if single else i):
+            with _naming(i, len(texts)):
                 indexed.append(self._index(text))
             seeds.append(draw_seed(self.random_state))
         n_outputs: list[int] = []
