@@ -655,35 +655,6 @@ class LimeTextExplainer:
             A list of Explanation objects, one per text (empty for no texts).
         """
         items = _check_texts(texts)
-        call = self._check_call(
-            classifier_fn,
-            labels,
-            top_labels,
-            num_features,
-            num_samples,
-            distance_metric,
-            model_regressor,
-            deduplicate,
-            max_samples,
-            confidence,
-        )
-        return self._explain(items, call, batch_size, progress_bar)
-
-    # --- the stages ---
-
-    def _check_call(
-        self,
-        classifier_fn: Any,
-        labels: Any,
-        top_labels: Any,
-        num_features: Any,
-        num_samples: Any,
-        distance_metric: Any,
-        model_regressor: Any,
-        deduplicate: Any = True,
-        max_samples: Any = _adaptive.DEFAULT_MAX_SAMPLES,
-        confidence: Any = _adaptive.DEFAULT_CONFIDENCE,
-    ) -> _Call:
         if not callable(classifier_fn):
             raise TypeError(
                 "classifier_fn: expected a callable taking a list of str and returning "
@@ -710,14 +681,17 @@ class LimeTextExplainer:
             num_features, self.feature_selection, model_regressor, self.base.verbose
         )
         dedupe = bool(deduplicate)
-        return _Call(
+        call = _Call(
             classifier_fn, labels, top_labels, num_samples, distance_metric, fit, dedupe, settings
         )
+        return self._explain(items, call, batch_size, progress_bar)
+
+    # --- the stages ---
 
     def _explain(
         self, texts: list[str], call: _Call, batch_size: int | None, progress_bar: bool
     ) -> list[explanation.Explanation]:
-        """ "auto" in rounds, else chunk by chunk; a failure rewinds ``random_state``."""
+        """Rounds for num_samples="auto", else chunk by chunk; a failure rewinds the random state."""
         with rewound_on_error(self.random_state):
             if call.settings is not None:
                 return self._explain_auto(texts, call, batch_size)
