@@ -792,7 +792,7 @@ class LimeTextExplainer:
                 own = own[s.inverse]
             hoods.append(_pipeline.Neighbourhood(s.data, own, s.distances))
             exps.append(exp)
-        self._fit(exps, hoods, labels, call.fit)
+        _pipeline.fit_many(exps, self.base, hoods, labels, call.fit)
         from lime_rs.serialization import record
 
         n = call.num_samples
@@ -884,33 +884,6 @@ class LimeTextExplainer:
             data, distances = data[1:], distances[1:]
         data = np.ascontiguousarray(data)
         return _adaptive.Round(data, [(task, data)], np.ascontiguousarray(distances))
-
-    def _fit(
-        self,
-        exps: list[Any],
-        hoods: list[_pipeline.Neighbourhood],
-        labels: list[list[int]],
-        options: _pipeline.FitOptions,
-    ) -> None:
-        """A chunk's local models: one native call over its texts (in
-        parallel); one text or a model_regressor through ``_pipeline.fit``."""
-        if len(hoods) == 1 or options.model_regressor is not None:
-            for exp, hood, labs in zip(exps, hoods, labels):
-                _pipeline.fit(exp, self.base, hood, labs, options)
-            return
-        weights = [_pipeline.kernel_weights(self.base.kernel_fn, hood.distances) for hood in hoods]
-        columns = [[int(c) % h.yss.shape[1] for c in labs] for h, labs in zip(hoods, labels)]
-        results = _native.explain_with_data_many(
-            [hood.data for hood in hoods],
-            [hood.yss for hood in hoods],
-            weights,
-            columns,
-            options.num_features,
-            options.feature_selection,
-            return_stderr=True,
-        )
-        for exp, hood, labs, models in zip(exps, hoods, labels, results):
-            _pipeline.store_models(exp, labs, models, hood.yss, None, options.verbose)
 
     def _data_labels_distances(
         self,
