@@ -818,7 +818,7 @@ class LimeTextExplainer:
             with _naming(i, len(texts)):
                 indexed.append(self._index(text))
             seeds.append(draw_seed(self.random_state))
-        n_outputs: list[int] = []
+        width: list[int] = []  # the classifier's column count, set by its first call
 
         def run(todo: list[tuple[int, np.ndarray]]) -> np.ndarray:
             docs: list[str] = []
@@ -827,15 +827,15 @@ class LimeTextExplainer:
             outs = []
             for a in range(0, len(docs), limit):
                 part = docs[a : a + limit]
+                known = width[0] if width else None
                 out = check_model_output(
-                    call.classifier_fn(part), len(part), "classifier_fn", unit="texts"
+                    call.classifier_fn(part),
+                    len(part),
+                    "classifier_fn",
+                    unit="texts",
+                    columns=known,
                 )
-                if n_outputs and out.shape[1] != n_outputs[0]:
-                    raise ValueError(
-                        f"classifier_fn: returned {out.shape[1]} columns, but {n_outputs[0]} "
-                        "for an earlier call"
-                    )
-                n_outputs[:1] = [out.shape[1]]
+                width[:1] = [out.shape[1]]
                 outs.append(out)
             return np.concatenate(outs, axis=0)
 
