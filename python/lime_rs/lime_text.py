@@ -435,8 +435,7 @@ def _check_texts(texts: Iterable[str]) -> list[str]:
             f"texts: expected a list of str, got {type(texts).__name__} ({texts!r:.80})"
         ) from None
     for i, t in enumerate(items):
-        if not isinstance(t, str):
-            raise TypeError(f"texts[{i}]: expected a str, got {type(t).__name__} ({t!r:.80})")
+        _check_str(t, f"texts[{i}]")
     return items
 
 
