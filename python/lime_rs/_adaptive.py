@@ -22,13 +22,13 @@ Why it is valid: if every interval covers its true value, every certificate
 is true (disjoint intervals order the true values; an interval without 0 has
 the true sign). Bonferroni bounds the chance that some interval misses by
 giving each the level ``(1 - confidence) / (R * L * m)``: R the rounds that
-may stop (optional stopping), L the labels, m = d + num_features intervals per
-label (d for signs only). The sandwich error under-covers in the far tails with few or uneven
-rows, so each interval uses Student's t with its own Satterthwaite degrees of
-freedom (``score_df``), capped by Kish's effective size less the parameters,
-and nothing is certified below ``MIN_DF`` degrees of freedom or
-``MIN_EFFECTIVE_ROWS`` effective rows (tests/test_adaptive.py checks the
-coverage).
+may stop (optional stopping), L the labels, m = d + num_features intervals
+per label (d for signs only). The sandwich error under-covers in the far
+tails with few or uneven rows, so each interval uses Student's t with its own
+Satterthwaite degrees of freedom (``score_df``), capped by Kish's effective
+size less the parameters, and nothing is certified below ``MIN_DF`` degrees
+of freedom or ``MIN_EFFECTIVE_ROWS`` effective rows (tests/test_adaptive.py
+checks the coverage). The ridge shrinkage is O(1/n) against O(1/√n) widths.
 
 The driver (``run_many``) makes one model call per round over the new rows
 of every explanation not yet certified; round r of a row draws from
