@@ -527,25 +527,20 @@ class LimeTextExplainer:
                 uses numpy's global random state.
             char_level: if True, each character is a feature.
         """
-        check_feature_selection(feature_selection)
-        _check_split_expression(split_expression)
-        if mask_string is not None:
-            _check_str(mask_string, "mask_string")
         if kernel is None:
-            # the kernel reads only width**2; the Rust kernel wants it positive
-            kernel, kernel_width = (
-                _pipeline.exponential_kernel,
-                abs(check_kernel_width(kernel_width)),
-            )
-        kernel_fn = partial(kernel, kernel_width=kernel_width)
-
+            kernel = _pipeline.exponential_kernel
+            # it reads only width**2; the Rust kernel wants it positive
+            kernel_width = abs(check_kernel_width(kernel_width))
+        _check_split_expression(split_expression)
         self.random_state = check_random_state(random_state)
-        self.base = lime_base.LimeBase(kernel_fn, verbose, random_state=self.random_state)
+        self.base = lime_base.LimeBase(
+            partial(kernel, kernel_width=kernel_width), verbose, random_state=self.random_state
+        )
         self.class_names = class_names
         self.vocabulary = None
-        self.feature_selection = feature_selection
+        self.feature_selection = check_feature_selection(feature_selection)
         self.bow = bow
-        self.mask_string = mask_string
+        self.mask_string = None if mask_string is None else _check_str(mask_string, "mask_string")
         self.split_expression = split_expression
         self.char_level = char_level
 
