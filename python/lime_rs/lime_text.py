@@ -636,10 +636,11 @@ class LimeTextExplainer:
             texts: a list (or other sequence) of str.
             classifier_fn: as in explain_instance, called on lists of up to
                 ``batch_size`` perturbed documents.
-            labels, top_labels, num_features, num_samples, distance_metric,
-                model_regressor, deduplicate, max_samples, confidence: as in
-                explain_instance (with "auto", each round makes one classifier
-                call per ``batch_size`` documents of every uncertified text).
+            labels, top_labels, num_features, num_samples, distance_metric, model_regressor: as
+                in explain_instance.
+            deduplicate, max_samples, confidence: as in explain_instance (with "auto", each
+                round makes one classifier call per ``batch_size`` documents of every
+                uncertified text).
             batch_size: maximum documents per classifier call (at least
                 ``num_samples``: a neighbourhood is never split). Default:
                 100,000 documents and about 256 MB of text per call.
