@@ -590,7 +590,9 @@ class LimeTextExplainer:
             An Explanation (see explanation.py); ``exp.sampling`` says how it was sampled.
         """
         _check_text(text_instance)
-        return self.explain_instances(
+        # this class's batch, not an override's (a subclass may build that on explain_instance)
+        return LimeTextExplainer.explain_instances(
+            self,
             [text_instance],
             classifier_fn,
             labels=labels,
