@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from _adaptive_helpers import TabularHarness, jaccard, top_set  # noqa: E402
 
-from lime_rs import _adaptive, _native  # noqa: E402
+from lime_rs import _adaptive, _native, _pipeline  # noqa: E402
 
 SEEDS = int(os.environ.get("LIME_RS_BENCH_SEEDS", "8"))
 REFERENCE = 40_000
@@ -140,7 +140,7 @@ def _diagnosis(h: TabularHarness, row: np.ndarray, predict, column: int, k: int,
     full = _native.explain_with_data(hood.data, hood.yss, hood.weights, [column], d, "none",
                                      _adaptive.RANKING_ALPHA, return_stderr=True)[0]  # fmt: skip
     w, se = _adaptive._by_feature(full, d)
-    scale = np.abs(hood.data[0]) if _adaptive.resolve_method(method, k) == "highest_weights" \
+    scale = np.abs(hood.data[0]) if _pipeline.resolve_feature_selection(method, k) == "highest_weights" \
         else np.ones(d)  # fmt: skip
     score, se = np.abs(w * scale), se * scale
     order = np.argsort(-score, kind="stable")

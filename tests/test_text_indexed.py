@@ -178,27 +178,6 @@ def test_tokenisation_matches_lime(text, pattern):
         assert ours.inverse_removing([]) == "".join(theirs.as_list)
 
 
-@pytest.mark.parametrize(
-    "pattern",
-    [r"\W+", r"\s+", r" ", r"[ ,.!?]+", r"\W", r"\d+|\W+", r"(?m:^)\w", r"(?a:\W+)", r"\W+?"],
-)
-def test_common_patterns_are_tokenised_in_rust(pattern):
-    assert rt._native_splitter(pattern, True) is not None
-    assert rt._native_splitter(pattern, False) is not None
-
-
-@pytest.mark.parametrize(
-    "pattern", [r"(?<=\.)\s+", r"(\s)+", r"\s*", r"\b", r"(?i:E)", r"\s+$", r"(\w)\2"]
-)
-def test_untranslatable_patterns_fall_back_to_python(pattern):
-    assert rt._native_splitter(pattern, False) is None
-
-
-def test_ascii_word_boundary_is_translated_for_ascii_text():
-    assert rt._native_splitter(r"\W+\b", True) is not None
-    assert rt._native_splitter(r"\W+\b", False) is None
-
-
 def test_python_unicode_classes_differ_from_rust_and_we_follow_python():
     # U+0301 (combining acute) is not \w in Python; U+00BD (one half) is.
     text = "e\u0301t\u00e9 \u00bd"

@@ -1,29 +1,17 @@
 """Fewer model rows for text and image explanations (issue #17).
 
-* ``unique_rows``: the distinct 0/1 masks of a neighbourhood, so that each
-  distinct perturbed document or image goes to the model once
-  (``deduplicate=True``); the answers are spread back to the duplicates.
-* ``ModelCache``: the same across the rounds of ``num_samples="auto"``: a
-  task's masks already evaluated in an earlier round are not asked again.
-* ``text_space`` / ``image_space``: every distinct perturbation of a small
-  interpretable space with its exact probability under lime's sampling
-  scheme, for the exact fit of ``"auto"`` (the expected neighbourhood of
-  ``max_samples`` rows: no seed noise).
+``unique_rows`` lets each distinct perturbed document or image go to the model
+once (``deduplicate=True``); ``ModelCache`` does the same across the rounds of
+``num_samples="auto"``. ``text_space`` / ``image_space`` enumerate every
+perturbation of a small interpretable space with its expected count in an
+N-row neighbourhood under lime's sampling (the extra weights of the exact fit
+of "auto", which keep the ridge penalty on the scale of N rows):
 
-lime's schemes, exactly:
-
-* text (``LimeTextExplainer.__data_labels_distances``): row 0 is the
-  original; each other row removes ``k ~ Uniform{1..d}`` features, chosen
-  uniformly without replacement. A mask removing k features has probability
-  ``1 / (d * C(d, k))`` (the all-removed mask included, the original never).
-* image (``LimeImageExplainer.data_labels``): row 0 all ones; each other row
-  switches each superpixel on with probability 1/2, so every mask of the
-  ``2**d`` (all ones included) has probability ``2**-d``.
-
-The expected neighbourhood of N rows holds the original once and mask m
-``(N - 1) p(m)`` times: these counts are the extra weights of the exact fit
-(multiplying the kernel weights), which keeps the ridge penalty on the scale
-of an N-row neighbourhood, as lime fits it.
+* text (lime's ``__data_labels_distances``): row 0 the original; each other
+  row removes ``k ~ Uniform{1..d}`` features chosen without replacement, so a
+  mask removing k features has probability ``1 / (d * C(d, k))``;
+* image (lime's ``data_labels``): row 0 all ones; each superpixel is on with
+  probability 1/2, so each of the ``2**d`` masks has probability ``2**-d``.
 """
 
 from __future__ import annotations
@@ -88,90 +76,60 @@ def image_space(d: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return masks, counts
 
 
-def sampling_record(num_samples: int, rows: int, rounds: int, certified: bool,
-                    confidence: float | None, max_samples: int, adaptive: bool, exact: bool,
-                    reason: str | None) -> dict[str, Any]:  # fmt: skip
-    """``exp.sampling`` of a text or image explanation: the tabular record
-    (``_adaptive.sampling_record``; ``num_samples`` counts the rows the model
-    evaluated) plus ``rows`` (the neighbourhood's rows, repeats included: more
-    than ``num_samples`` when ``deduplicate`` saved model rows) and ``exact``
-    (the enumerated neighbourhood)."""
-    record = _adaptive.sampling_record(
-        num_samples, rounds, certified, confidence, max_samples, adaptive, reason
-    )
-    return {**record, "rows": int(rows), "exact": bool(exact)}
+def _with_rows(sampling: dict[str, Any], evaluated: int, rows: int, exact: bool) -> dict[str, Any]:
+    """``exp.sampling`` of a text or image explanation: the tabular record with
+    ``num_samples`` the rows the model evaluated, ``rows`` the neighbourhood's
+    rows (repeats included) and ``exact`` (the enumerated neighbourhood)."""
+    return {**sampling, "num_samples": int(evaluated), "rows": int(rows), "exact": bool(exact)}
 
 
 def fixed_record(evaluated: int, n: int) -> dict[str, Any]:
     """``exp.sampling`` of an integer ``num_samples``: one round, no claim."""
-    fixed = _adaptive.fixed_sampling(n)
-    return {**fixed, "num_samples": int(evaluated), "rows": int(n), "exact": False}
-
-
-def exact_record(rows: int, confidence: float, max_samples: int) -> dict[str, Any]:
-    """``exp.sampling`` of an enumerated neighbourhood: certified by construction."""
-    return sampling_record(rows, rows, 1, True, confidence, max_samples, True, True, None)
-
-
-def adaptive_record(sampling: dict[str, Any], evaluated: int, rows: int) -> dict[str, Any]:
-    """``exp.sampling`` of an ``_adaptive.run_many`` outcome, counting the
-    model rows actually evaluated (repeats were not sent)."""
-    certified = bool(sampling["certified"])
-    reason = sampling.get("reason", None if certified else "max_samples reached")
-    return {**sampling_record(evaluated, rows, sampling["rounds"], certified,
-                              sampling["confidence"], sampling["max_samples"], True, False,
-                              reason),
-            **{k: v for k, v in sampling.items() if k not in ("num_samples", "reason")}}  # fmt: skip
+    return _with_rows(_adaptive.fixed_sampling(n), evaluated, n, False)
 
 
 class ModelCache:
-    """The model's answers per task and mask, so that a mask is evaluated
-    once per explanation over all rounds (``deduplicate``) or every time.
+    """The model's answers per task and mask: with ``deduplicate`` a mask is
+    evaluated once per explanation over all rounds. ``run`` calls the model on
+    ``(task, masks)`` blocks; ``evaluated[task]`` counts the rows it saw."""
 
-    ``evaluate(blocks)`` takes ``(task, masks)`` blocks and returns one row
-    of outputs per mask, in order; ``build(tasks_and_masks)`` makes and runs
-    the model on the distinct new masks (one call per chunk, by the caller).
-    ``evaluated[task]`` counts the rows the model saw for the task."""
-
-    def __init__(self, run: Callable[[list[tuple[int, np.ndarray]]], np.ndarray],
-                 deduplicate: bool) -> None:  # fmt: skip
+    def __init__(
+        self, run: Callable[[list[tuple[int, np.ndarray]]], np.ndarray], deduplicate: bool
+    ):
         self.run = run
         self.deduplicate = deduplicate
         self.store: dict[int, dict[bytes, np.ndarray]] = {}
         self.evaluated: dict[int, int] = {}
 
     def evaluate(self, blocks: Sequence[tuple[int, np.ndarray]]) -> np.ndarray:
-        plan: list[tuple[int, np.ndarray, Any]] = []
+        """One row of outputs per mask of the ``(task, masks)`` blocks, in order."""
         todo: list[tuple[int, np.ndarray]] = []
+        plan: list[tuple[list[bytes], list[bytes]] | None] = []  # keys and new keys
         for task, masks in blocks:
-            if not self.deduplicate:
-                plan.append((task, masks, None))
-                todo.append((task, masks))
-                self.evaluated[task] = self.evaluated.get(task, 0) + masks.shape[0]
-                continue
-            known = self.store.setdefault(task, {})
-            keys = mask_keys(masks)
-            new: dict[bytes, int] = {}
-            for i, k in enumerate(keys):
-                if k not in known and k not in new:
-                    new[k] = i
-            rows = np.fromiter(new.values(), dtype=np.intp, count=len(new))
-            plan.append((task, masks, (keys, list(new))))
-            if rows.size:
-                todo.append((task, masks[rows]))
-            self.evaluated[task] = self.evaluated.get(task, 0) + rows.size
+            sent, dedup = masks, None
+            if self.deduplicate:
+                known = self.store.setdefault(task, {})
+                keys = mask_keys(masks)
+                new: dict[bytes, int] = {}
+                for i, k in enumerate(keys):
+                    if k not in known:
+                        new.setdefault(k, i)
+                sent, dedup = masks[list(new.values())], (keys, list(new))
+            plan.append(dedup)
+            if sent.shape[0] or not self.deduplicate:
+                todo.append((task, sent))
+            self.evaluated[task] = self.evaluated.get(task, 0) + sent.shape[0]
         outputs = self.run(todo) if todo else np.empty((0, 0))
         out: list[np.ndarray] = []
         at = 0
-        for task, masks, dedup in plan:
+        for (task, masks), dedup in zip(blocks, plan):
             if dedup is None:
                 out.append(outputs[at : at + masks.shape[0]])
                 at += masks.shape[0]
                 continue
             keys, new_keys = dedup
             known = self.store[task]
-            for j, k in enumerate(new_keys):
-                known[k] = outputs[at + j]
+            known.update(zip(new_keys, outputs[at : at + len(new_keys)]))
             at += len(new_keys)
             out.append(np.array([known[k] for k in keys]))
         return np.concatenate(out, axis=0)
@@ -187,12 +145,11 @@ def explain_auto(
     kernel_fn: Callable[[np.ndarray], np.ndarray],
     settings: _adaptive.Settings,
 ) -> tuple[dict[int, list[tuple]], dict[int, np.ndarray], dict[int, dict[str, Any]]]:
-    """The models, model outputs and sampling records of ``num_samples="auto"``
-    for items with ``sizes[i]`` features, shared by the text and image
-    explainers: an item small enough (``cache.deduplicate``) is explained
-    exactly on its whole ``space(d, max_samples)`` (masks, counts), the rest
-    by ``_adaptive.run_many`` on ``tasks(i)``. ``columns(i, first_output)``
-    chooses each item's labels (called in item order for the exact ones)."""
+    """The models, model outputs and ``exp.sampling`` of "auto" for items of
+    ``sizes[i]`` features (text and images): a small item (with
+    ``cache.deduplicate``) exactly on its ``space(d, max_samples)``, the rest
+    by ``_adaptive.run_many`` on ``tasks(i)``; ``columns(i, first_output)``
+    chooses an exact item's labels."""
     weigh = partial(_pipeline.kernel_weights, kernel_fn)
     small = max_enumerable_features(settings.max_samples) if cache.deduplicate else -1
     exact = [i for i, d in enumerate(sizes) if d <= small]
@@ -203,44 +160,34 @@ def explain_auto(
         spaces = {i: space(sizes[i], settings.max_samples) for i in exact}
         yss_all = cache.evaluate([(i, spaces[i][0]) for i in exact])
         at = 0
-        hoods, cols = [], []
+        cols, weights = [], []
         for i in exact:
             masks, counts = spaces[i]
-            yss = yss_all[at : at + masks.shape[0]]
+            yss_of[i] = yss_all[at : at + masks.shape[0]]
             at += masks.shape[0]
-            dist = distances(masks)
-            hoods.append(_pipeline.Neighbourhood(masks, yss, dist, weights=weigh(dist) * counts))
-            cols.append(columns(i, yss[0]))
-            yss_of[i] = yss
-        weight_list = [w for w in (h.weights for h in hoods) if w is not None]
+            weights.append(weigh(distances(masks)) * counts)
+            cols.append(columns(i, yss_of[i][0]))
         fitted = _native.explain_with_data_many(
-            [h.data for h in hoods], [h.yss for h in hoods], weight_list,
-            cols, settings.num_features, settings.feature_selection, return_stderr=True,
-        )  # fmt: skip
-        for i, h, m in zip(exact, hoods, fitted):
+            [spaces[i][0] for i in exact],
+            [yss_of[i] for i in exact],
+            weights,
+            cols,
+            settings.num_features,
+            settings.feature_selection,
+            return_stderr=True,
+        )
+        for i, m in zip(exact, fitted):
             models[i] = m
-            sampling[i] = exact_record(h.data.shape[0], settings.confidence, settings.max_samples)
-    rest = [i for i in range(len(sizes)) if i not in set(exact)]
+            rows = spaces[i][0].shape[0]
+            record = _adaptive.sampling_record(
+                rows, 1, True, settings.confidence, settings.max_samples, True, None
+            )
+            sampling[i] = _with_rows(record, rows, rows, True)
+    rest = sorted(set(range(len(sizes))) - set(exact))
     todo = [tasks(i) for i in rest]
     outcomes = _adaptive.run_many(todo, cache.evaluate, weigh, settings) if todo else []
     for i, o in zip(rest, outcomes):
         models[i] = o.models
         yss_of[i] = o.hood.yss
-        sampling[i] = adaptive_record(o.sampling, cache.evaluated.get(i, 0), o.hood.data.shape[0])
+        sampling[i] = _with_rows(o.sampling, cache.evaluated.get(i, 0), o.hood.data.shape[0], False)
     return models, yss_of, sampling
-
-
-__all__ = [
-    "ModelCache",
-    "adaptive_record",
-    "all_masks",
-    "exact_record",
-    "explain_auto",
-    "fixed_record",
-    "image_space",
-    "mask_keys",
-    "max_enumerable_features",
-    "sampling_record",
-    "text_space",
-    "unique_rows",
-]

@@ -158,36 +158,59 @@ def store_models(exp: Any, labels: Sequence[int], models: Iterable[tuple], yss: 
 
 def fit(exp: Any, base: Any, hood: Neighbourhood, labels: Sequence[int],
         options: FitOptions) -> None:  # fmt: skip
-    """One local model per label onto ``exp``: in Rust (every label from one
-    weighted Gram matrix, with standard errors), or with the user's
+    """One local model per label onto ``exp`` (``fit_many`` of one)."""
+    fit_many([exp], base, [hood], [labels], options)
+
+
+def fit_many(
+    exps: Sequence[Any],
+    base: Any,
+    hoods: Sequence[Neighbourhood],
+    labels: Sequence[Sequence[int]],
+    options: FitOptions,
+) -> None:
+    """One local model per label onto each explanation: in Rust (every label
+    from one weighted Gram matrix, with standard errors; one native call for
+    all, in parallel over explanations), or with the user's
     ``model_regressor`` through ``LimeBase`` as lime does."""
     if options.model_regressor is not None or options.use_base:
-        for label in labels:
-            intercept, local_exp, score, local_pred = base.explain_instance_with_data(
-                hood.data,
-                hood.yss,
-                hood.distances,
-                label,
-                options.num_features,
-                model_regressor=options.model_regressor,
-                feature_selection=options.feature_selection,
-            )
-            if hood.feature_ids is not None:
-                local_exp = [(hood.feature_ids[f], w) for f, w in local_exp]
-            exp.intercept[label] = intercept
-            exp.local_exp[label] = local_exp
-            exp.score[label] = score
-            exp.local_pred[label] = local_pred
+        for exp, hood, labs in zip(exps, hoods, labels):
+            for label in labs:
+                intercept, local_exp, score, local_pred = base.explain_instance_with_data(
+                    hood.data,
+                    hood.yss,
+                    hood.distances,
+                    label,
+                    options.num_features,
+                    model_regressor=options.model_regressor,
+                    feature_selection=options.feature_selection,
+                )
+                if hood.feature_ids is not None:
+                    local_exp = [(hood.feature_ids[f], w) for f, w in local_exp]
+                exp.intercept[label] = intercept
+                exp.local_exp[label] = local_exp
+                exp.score[label] = score
+                exp.local_pred[label] = local_pred
         return
-    if hood.weights is None:
-        hood.weights = kernel_weights(base.kernel_fn, hood.distances)
-    n_labels = hood.yss.shape[1]
-    columns = [int(label) % n_labels for label in labels]
-    models = _native.explain_with_data(
-        hood.data, hood.yss, hood.weights, columns, options.num_features,
-        options.feature_selection, return_stderr=True,
-    )  # fmt: skip
-    store_models(exp, labels, models, hood.yss, hood.feature_ids, options.verbose)
+    weights = []
+    for hood in hoods:
+        if hood.weights is None:
+            hood.weights = kernel_weights(base.kernel_fn, hood.distances)
+        weights.append(hood.weights)
+    columns = [[int(c) % h.yss.shape[1] for c in labs] for h, labs in zip(hoods, labels)]
+    data, yss = [h.data for h in hoods], [h.yss for h in hoods]
+    k, method = options.num_features, options.feature_selection
+    if len(hoods) == 1:
+        one = _native.explain_with_data(
+            data[0], yss[0], weights[0], columns[0], k, method, return_stderr=True
+        )
+        models = [one]
+    else:
+        models = _native.explain_with_data_many(
+            data, yss, weights, columns, k, method, return_stderr=True
+        )
+    for exp, hood, labs, m in zip(exps, hoods, labels, models):
+        store_models(exp, labs, m, hood.yss, hood.feature_ids, options.verbose)
 
 
 def mirror_regression(exp: Any) -> None:

@@ -52,9 +52,7 @@ def snapshot(*states: Any) -> list[tuple[Any, Any]]:
 
 
 def rewind(saved: list[tuple[Any, Any]]) -> None:
-    """Puts the states of a ``snapshot`` back: a call that failed part-way (the
-    user's model raised) leaves the explainer as it found it, so a retry gives
-    what a first try would have given."""
+    """Puts the states of a ``snapshot`` back."""
     for owner, state in saved:
         if isinstance(owner, np.random.RandomState):
             owner.set_state(state)
@@ -64,8 +62,8 @@ def rewind(saved: list[tuple[Any, Any]]) -> None:
 
 @contextmanager
 def rewound_on_error(*states: Any) -> Iterator[None]:
-    """Runs the block; if it raises, ``rewind``s ``states`` to how they were
-    before it (a retry gives what a first try would have given)."""
+    """Runs the block; if it raises, ``rewind``s ``states``: a call that failed
+    part-way (the user's model raised) leaves the explainer as it found it."""
     saved = snapshot(*states)
     try:
         yield
