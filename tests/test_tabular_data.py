@@ -424,9 +424,25 @@ def test_nan_row_without_missing_training_data_still_rejected(cancer):
         )
 
 
-def test_auto_num_samples_rejects_the_options_for_now(cancer):
+@pytest.mark.parametrize("option", ["fixed", "group", "missing"])
+def test_auto_num_samples_takes_the_options(cancer, missing, option):
     X, _, names, model = cancer
-    with pytest.raises(ValueError, match="num_samples: 'auto' does not yet take"):
-        _explainer(X, names).explain_instance(
-            X[0], model.predict_proba, num_samples="auto", fixed_features=[0]
-        )
+    explainer_kw, call_kw, predict = {}, {}, model.predict_proba
+    if option == "fixed":
+        call_kw = {"fixed_features": ["mean radius", "worst area"]}
+    elif option == "group":
+        explainer_kw = {"feature_groups": {"mean": names[:10]}}
+    else:
+        X, predict = missing[0], missing[4].predict_proba
+    kw = dict(num_samples="auto", num_features=3, **call_kw)
+    exp = _explainer(X, names, **explainer_kw).explain_instance(X[0], predict, **kw)
+    s = exp.sampling
+    assert s["adaptive"] and s["certified"] and s["num_samples"] < s["max_samples"]
+    assert len(exp.as_list()) == 3
+    if option == "fixed":
+        assert [str(n) for n, _ in exp.domain_mapper.held_at()] == ["mean radius", "worst area"]
+        assert not {int(i) for i, _ in exp.local_exp[1]} & {0, 23}
+    elif option == "group":
+        assert exp.domain_mapper.feature_count() == 21
+    many = _explainer(X, names, **explainer_kw).explain_instances(X[:2], predict, **kw)
+    assert many[0].as_list() == exp.as_list() and many[0].sampling == s

@@ -19,6 +19,7 @@
 
 use crate::error::{LimeError, Result};
 use crate::rng::FastStream;
+use crate::sampling::tabular::ROWS_PER_TASK;
 
 /// Columns perturbed as one unit, with their training values (row-major:
 /// one row of `columns.len()` values per training row, NaN allowed).
@@ -178,7 +179,7 @@ impl Layout {
 /// A column's missingness drawn into a chunk (see [`Passes::apply`]).
 pub(crate) struct MissingPass {
     pub column: usize,
-    /// a word below it is a missing value (probability: the column's rate)
+    /// a 32-bit draw below it is a missing value (probability: the column's rate)
     pub threshold: u64,
     /// the slot of the column's value feature (absent when the instance is missing)
     pub value: Option<(usize, f64)>,
@@ -202,13 +203,9 @@ pub(crate) struct Passes<'a> {
     pub groups: Vec<GroupPass<'a>>,
 }
 
-/// `rate` as a threshold on uniform 64-bit words.
+/// `rate` as a threshold on uniform 32-bit draws.
 pub(crate) fn threshold(rate: f64) -> u64 {
-    if rate > 0.0 {
-        (rate.min(1.0) * 18_446_744_073_709_551_616.0) as u64
-    } else {
-        0
-    }
+    (rate.clamp(0.0, 1.0) * 4_294_967_296.0) as u64
 }
 
 impl<'a> GroupPass<'a> {
@@ -234,6 +231,7 @@ impl Passes<'_> {
     /// of `sc_cols` (interpretable columns, `rows` each) and `inv_cols`
     /// (data columns), adding each feature's squared distance to `dist`
     /// (rows `skip..`). `words` is scratch of at least `rows` words.
+    #[inline(always)] // inside the sampler's widest-vector context
     pub fn apply(
         &self,
         rng: &mut FastStream,
@@ -244,32 +242,41 @@ impl Passes<'_> {
     ) {
         let m = rows - skip;
         let col = |slot: usize| slot * rows + skip..(slot + 1) * rows;
+        let mut halves = [0u32; ROWS_PER_TASK];
         for p in &self.missing {
-            let words = &mut words[..m];
-            if p.threshold > 0 {
+            // one 32-bit draw per row: half as many words as rows
+            let (t, halves) = (p.threshold, &mut halves[..m]);
+            if t > 0 {
+                let words = &mut words[..m.div_ceil(2)];
                 rng.fill(words);
-            } else {
-                words.fill(u64::MAX);
-            }
-            let inv = &mut inv_cols[col(p.column)];
-            let miss_same = f64::from(u8::from(p.instance_missing));
-            for (i, &w) in words.iter().enumerate() {
-                let miss = w < p.threshold;
-                if miss {
-                    inv[i] = f64::NAN;
+                for (pair, &w) in halves.chunks_mut(2).zip(&*words) {
+                    pair[0] = w as u32;
+                    if let Some(h) = pair.get_mut(1) {
+                        *h = (w >> 32) as u32;
+                    }
                 }
-                // 1 when the sample's state is the instance's
-                let same = if miss { miss_same } else { 1.0 - miss_same };
-                sc_cols[p.indicator * rows + skip + i] = same;
-                dist[i] += 1.0 - same;
+            }
+            // the indicator is 1 when the sample's state is the instance's
+            let (if_missing, if_present) = if p.instance_missing {
+                (1.0, 0.0)
+            } else {
+                (0.0, 1.0)
+            };
+            let inv = &mut inv_cols[col(p.column)];
+            let ind = &mut sc_cols[col(p.indicator)];
+            for (((v, z), d), &h) in inv.iter_mut().zip(ind).zip(&mut *dist).zip(&*halves) {
+                let miss = u64::from(h) < t; // never when t == 0
+                *v = if miss { f64::NAN } else { *v };
+                let same = if miss { if_missing } else { if_present };
+                *z = same;
+                *d += 1.0 - same;
             }
             if let Some((slot, s0)) = p.value {
                 let sc = &mut sc_cols[col(slot)];
-                for ((z, &w), d) in sc.iter_mut().zip(words.iter()).zip(dist.iter_mut()) {
-                    if w < p.threshold {
-                        *z = 0.0;
-                    }
-                    *d += (*z - s0) * (*z - s0);
+                for ((z, d), &h) in sc.iter_mut().zip(&mut *dist).zip(&*halves) {
+                    let v = if u64::from(h) < t { 0.0 } else { *z };
+                    *z = v;
+                    *d += (v - s0) * (v - s0);
                 }
             }
         }
@@ -295,5 +302,155 @@ impl Passes<'_> {
                 dist[i] += 1.0 - same;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampling::tabular::{Categorical, Column, Draw, Options, TabularSampler};
+
+    fn opts(n: usize, seed: u64) -> Options<'static> {
+        Options {
+            num_samples: n,
+            seed,
+            draw: Draw::Gaussian,
+            around_instance: false,
+            undiscretize: true,
+            first_row: None,
+        }
+    }
+
+    /// Columns: 0, 1 continuous, 2 categorical, 3 and 4 a group (values of
+    /// three training rows, one with a missing value); 1 and 2 missing at
+    /// rates 0.3 and 0.5.
+    fn sampler() -> TabularSampler {
+        let cont = |mean| Column::Continuous { mean, scale: 2.0 };
+        let cat = Categorical::new(2, vec![0.0, 1.0], &[1.0, 1.0]).unwrap();
+        let columns = vec![
+            cont(1.0),
+            cont(-1.0),
+            Column::Categorical(cat),
+            cont(0.0),
+            cont(0.0),
+        ];
+        let group = Group {
+            columns: vec![3, 4],
+            values: vec![0.0, 1.0, 1.0, 0.0, f64::NAN, 1.0],
+        };
+        let missing = Missing {
+            rates: vec![0.0, 0.3, 0.5, 0.0, 0.0],
+            fill: vec![0.0, 5.0, 1.0, 0.0, 0.0],
+        };
+        let layout = Layout::new(5, vec![group], Some(missing)).unwrap();
+        TabularSampler::new(columns).unwrap().with_layout(layout)
+    }
+
+    fn draw(
+        s: &TabularSampler,
+        x: &[f64],
+        fixed: &[usize],
+        n: usize,
+    ) -> (Vec<f64>, Vec<f64>, Vec<f64>, Spec) {
+        let (p, spec) = s.prepare_data(x, opts(n, 9), fixed).unwrap();
+        let w = p.width();
+        let (mut sc, mut inv, mut dist) = (vec![0.0; n * w], vec![0.0; n * 5], vec![0.0; n]);
+        p.draw_into(&mut sc, &mut inv, &mut dist).unwrap();
+        (sc, inv, dist, spec)
+    }
+
+    #[test]
+    fn features_draws_and_distances() {
+        let s = sampler();
+        let x = [3.0, f64::NAN, 1.0, 1.0, 0.0];
+        let n = 20_000;
+        let (sc, inv, dist, spec) = draw(&s, &x, &[0], n);
+        use Feature::*;
+        assert_eq!(
+            spec.features,
+            vec![Value(0), Value(2), Group(0), Missing(1), Missing(2)]
+        );
+        assert_eq!(spec.held, vec![true, false, false, false, false]);
+        assert_eq!(spec.row0, vec![1.0, 1.0, 1.0, 1.0, 1.0]);
+        let w = 4; // the features not held
+        assert_eq!(&sc[..w], &[1.0; 4]);
+        assert!(inv[0] == 3.0 && inv[1].is_nan() && inv[2..5] == [1.0, 1.0, 0.0]);
+        let (mut missing, mut kept) = ([0usize; 2], 0usize);
+        for i in 1..n {
+            let (z, v) = (&sc[i * w..(i + 1) * w], &inv[i * 5..(i + 1) * 5]);
+            assert_eq!(v[0], 3.0); // held
+                                   // the group: the instance's values or one training row's, and its feature
+            let pair = [v[3], v[4]];
+            let same = pair == [1.0, 0.0];
+            assert!(same || pair == [0.0, 1.0] || (pair[0].is_nan() && pair[1] == 1.0));
+            assert_eq!(z[1], f64::from(u8::from(same)));
+            kept += usize::from(same);
+            // missingness: feature 1 when the state is the instance's
+            assert_eq!(z[2], f64::from(u8::from(v[1].is_nan())));
+            assert_eq!(z[3], f64::from(u8::from(!v[2].is_nan())));
+            if v[2].is_nan() {
+                assert_eq!(z[0], 0.0);
+            } else {
+                assert_eq!(z[0], f64::from(u8::from(v[2] == 1.0)));
+            }
+            missing[0] += usize::from(v[1].is_nan());
+            missing[1] += usize::from(v[2].is_nan());
+            let euclid: f64 = z.iter().map(|&a| (a - 1.0) * (a - 1.0)).sum::<f64>().sqrt();
+            assert!((euclid - dist[i]).abs() < 1e-12);
+        }
+        let share = |c: usize| c as f64 / (n - 1) as f64;
+        assert!((share(missing[0]) - 0.3).abs() < 0.02);
+        assert!((share(missing[1]) - 0.5).abs() < 0.02);
+        // kept with probability 1/2, plus the training row equal to the instance's
+        assert!((share(kept) - 0.5 - 0.5 / 3.0).abs() < 0.02);
+    }
+
+    #[test]
+    fn reproducible_and_without_layout_only_holds() {
+        let s = sampler();
+        let x = [3.0, 2.0, 0.0, 1.0, 0.0];
+        assert_eq!(draw(&s, &x, &[], 600).0, draw(&s, &x, &[], 600).0);
+        let plain = TabularSampler::new(vec![
+            Column::Continuous {
+                mean: 0.0,
+                scale: 1.0,
+            };
+            3
+        ])
+        .unwrap();
+        let (p, spec) = plain
+            .prepare_data(&[1.0, 2.0, 3.0], opts(300, 1), &[1])
+            .unwrap();
+        assert_eq!(spec.held, vec![false, true, false]);
+        assert_eq!(p.width(), 2);
+        assert!(plain
+            .prepare_data(&[f64::NAN, 2.0, 3.0], opts(3, 1), &[])
+            .is_err());
+        assert!(plain
+            .prepare_data(&[1.0, 2.0, 3.0], opts(3, 1), &[3])
+            .is_err());
+    }
+
+    #[test]
+    fn bad_layouts_are_errors() {
+        let g = |columns: Vec<usize>, values: Vec<f64>| Group { columns, values };
+        assert!(Layout::new(3, vec![g(vec![], vec![1.0])], None).is_err());
+        assert!(Layout::new(3, vec![g(vec![0, 5], vec![1.0, 2.0])], None).is_err());
+        assert!(Layout::new(
+            3,
+            vec![g(vec![0, 1], vec![1.0, 2.0]), g(vec![1], vec![1.0])],
+            None
+        )
+        .is_err());
+        assert!(Layout::new(3, vec![g(vec![0, 1], vec![1.0])], None).is_err());
+        let m = |rates: Vec<f64>| {
+            Some(Missing {
+                rates,
+                fill: vec![0.0; 3],
+            })
+        };
+        assert!(Layout::new(3, vec![], m(vec![0.1, 2.0, 0.0])).is_err());
+        assert!(Layout::new(3, vec![], m(vec![0.1])).is_err());
+        assert!(Layout::new(3, vec![], m(vec![0.1, 0.0, 0.0])).is_ok());
     }
 }

@@ -27,7 +27,7 @@ use crate::sampling::normal::{ndtri, open01};
 use crate::sampling::tabular_stats::bin_of;
 
 /// Rows per task (and per random stream).
-const ROWS_PER_TASK: usize = 256;
+pub(crate) const ROWS_PER_TASK: usize = 256;
 /// Stream ids below the call's seed.
 const ROW_STREAM: u64 = 1;
 const LHS_STREAM: u64 = 2;
@@ -154,25 +154,22 @@ enum Plan<'a> {
     Held { value: f64 },
 }
 
-// One chunk of rows with its own stream, filled column by column: a
-// column's tables stay in L1 while its draws are made.
+// One chunk of rows with its own stream, filled column by column into
+// the column-major scratch `cols`: a column's tables stay in L1 while its
+// draws are made.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn fill_chunk(
     p: &Prepared,
     chunk: usize,
-    sc: &mut [f64],
-    inv: &mut [f64],
-    dist: &mut [f64],
+    cols: &mut Vec<f64>,
+    (sc, inv, dist): (&mut [f64], &mut [f64], &mut [f64]),
 ) {
     let (rows, d, width) = (dist.len(), p.d, p.scaled0.len());
-    SCRATCH.with_borrow_mut(|cols| {
-        cols.resize((p.slots + d) * rows, 0.0);
-        let (sc_cols, inv_cols) = cols.split_at_mut(p.slots * rows);
-        fill_columns(p, chunk, (sc_cols, inv_cols), dist);
-        to_rows(sc_cols, rows, width, sc);
-        to_rows(inv_cols, rows, d, inv);
-    });
+    cols.resize((p.slots + d) * rows, 0.0);
+    let (sc_cols, inv_cols) = cols.split_at_mut(p.slots * rows);
+    fill_columns(p, chunk, (sc_cols, inv_cols), dist);
+    to_rows(sc_cols, rows, width, sc);
+    to_rows(inv_cols, rows, d, inv);
     dist.iter_mut().for_each(|v| *v = v.sqrt());
     if chunk == 0 {
         sc[..width].copy_from_slice(&p.scaled0);
@@ -269,8 +266,7 @@ fn fill_columns(
                         .for_each(|z| *z = StandardNormal.sample(&mut rng)),
                 }
                 if *counts {
-                    for ((s_out, i_out), dr) in sc.iter_mut().zip(inv.iter_mut()).zip(&mut *dist)
-                    {
+                    for ((s_out, i_out), dr) in sc.iter_mut().zip(inv.iter_mut()).zip(&mut *dist) {
                         let z = *i_out;
                         let s = z + off;
                         *s_out = s;
@@ -318,7 +314,13 @@ fn fill_columns(
         }
     }
     if let Some(passes) = &prepared.passes {
-        passes.apply(&mut rng, (rows, skip), (sc_cols, inv_cols), dist, &mut words);
+        passes.apply(
+            &mut rng,
+            (rows, skip),
+            (sc_cols, inv_cols),
+            dist,
+            &mut words,
+        );
     }
 }
 
@@ -342,10 +344,14 @@ impl Prepared<'_> {
     /// Draws chunk `chunk` (rows `chunk · ROWS_PER_TASK ..`) into its slices
     /// of scaled, inverse and distances (see [`chunks`]).
     pub fn fill(&self, chunk: usize, sc: &mut [f64], inv: &mut [f64], dist: &mut [f64]) {
-        crate::cpu::widest(
-            #[inline(always)]
-            || fill_chunk(self, chunk, sc, inv, dist),
-        )
+        // the scratch is borrowed outside `widest`: inside it, the closure
+        // given to `with_borrow_mut` (not inlined) lost the wide vectors
+        SCRATCH.with_borrow_mut(|cols| {
+            crate::cpu::widest(
+                #[inline(always)]
+                || fill_chunk(self, chunk, cols, (sc, inv, dist)),
+            )
+        })
     }
 
     /// Columns of `scaled` (d, or the data options' interpretable features).
@@ -554,8 +560,7 @@ impl TabularSampler {
     ) -> Result<(Prepared<'a>, Spec)> {
         let d = self.columns.len();
         let layout = &self.layout;
-        if instance.len() == d && instance.iter().any(|x| x.is_nan()) && !layout.allows_missing()
-        {
+        if instance.len() == d && instance.iter().any(|x| x.is_nan()) && !layout.allows_missing() {
             return Err(LimeError::invalid(
                 "data_row",
                 "contains NaN, and the training data has no missing values",
