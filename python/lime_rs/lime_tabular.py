@@ -1292,36 +1292,29 @@ class LimeTabularExplainer:
         if layout is None:  # features held fixed alone: the features are the columns
             return base
         disc = base.discretized_feature_names
-        names, values, disc_names, categorical = [], [], [], []
-        columns = []
+        missing = np.isnan(row).tolist()
+        shown = ["missing" if m else v for m, v in zip(missing, base.feature_values)]
         base_categorical = set(base.categorical_features)
+        names, values, disc_names, categorical, columns = [], [], [], [], []
         for i, (kind, j) in enumerate(spec.kinds):
-            if kind == "group":
-                assert layout is not None
-                group, cols = layout.groups[j]
-                shown = ", ".join(
-                    f"{self.feature_names[c]}={'missing' if np.isnan(row[c]) else base.feature_values[c]}"
-                    for c in cols
-                )
-                names.append(group)
-                values.append(shown)
-                disc_names.append(group)
-                categorical.append(i)
-                columns.append([int(c) for c in cols])
-            elif kind == "missing":
-                state = "is missing" if np.isnan(row[j]) else "is not missing"
-                names.append(f"{self.feature_names[j]} {state}")
-                values.append("missing" if np.isnan(row[j]) else base.feature_values[j])
-                disc_names.append(names[-1])
-                categorical.append(i)
-                columns.append([j])
-            else:
-                names.append(base.feature_names[j])
-                values.append(base.feature_values[j])
-                disc_names.append(names[-1] if disc is None else disc[j])
+            if kind == "col":
+                cols, name, value = [j], base.feature_names[j], shown[j]
+                disc_names.append(name if disc is None else disc[j])
                 if j in base_categorical:
                     categorical.append(i)
-                columns.append([j])
+            else:  # a group or a missingness: categorical, named as shown
+                if kind == "group":
+                    name, idx = layout.groups[j]
+                    cols = idx.tolist()
+                    value = ", ".join(f"{self.feature_names[c]}={shown[c]}" for c in cols)
+                else:
+                    state = "is missing" if missing[j] else "is not missing"
+                    cols, name, value = [j], f"{self.feature_names[j]} {state}", shown[j]
+                disc_names.append(name)
+                categorical.append(i)
+            names.append(name)
+            values.append(value)
+            columns.append(cols)
         mapper = TableDomainMapper(
             names, values, spec.row0, categorical_features=categorical,
             discretized_feature_names=None if disc is None else disc_names,
