@@ -33,12 +33,15 @@ class Layout:
 
 @dataclass
 class Spec:
-    """One row's interpretable features: ``kinds[i]`` is ("col", j),
-    ("missing", j) or ("group", g); ``fixed`` marks those held fixed,
-    ``keep`` the ids the local model is fitted on and ``row0`` the
-    instance's interpretable values."""
+    """One row's interpretable features, in the sampler's order: the
+    columns ``cols`` (their values), the groups ``groups``, then the
+    missingness of the columns ``missing``; ``fixed`` marks the features
+    held fixed, ``keep`` the ids the local model is fitted on and ``row0``
+    the instance's interpretable values."""
 
-    kinds: list[tuple[str, int]]
+    cols: list[int]
+    groups: list[int]
+    missing: list[int]
     fixed: np.ndarray
     keep: np.ndarray
     row0: np.ndarray
@@ -46,10 +49,12 @@ class Spec:
 
 def spec_of(features: list[tuple[str, int, bool, float]]) -> Spec:
     """The Spec of the features ``TabularSampler.sample_data`` returns."""
-    kinds = [(kind, at) for kind, at, _, _ in features]
+    parts: dict[str, list[int]] = {"col": [], "group": [], "missing": []}
+    for kind, at, _, _ in features:
+        parts[kind].append(at)
     fixed = np.array([held for _, _, held, _ in features], dtype=bool)
     row0 = np.array([z for _, _, _, z in features], dtype=np.float64)
-    return Spec(kinds, fixed, np.flatnonzero(~fixed), row0)
+    return Spec(parts["col"], parts["group"], parts["missing"], fixed, np.flatnonzero(~fixed), row0)
 
 
 def sampler_layout(layout: Layout | None) -> dict[str, Any]:

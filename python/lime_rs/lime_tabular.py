@@ -1291,34 +1291,24 @@ class LimeTabularExplainer:
         base.fixed_features = spec.fixed.nonzero()[0].tolist()
         if layout is None:  # features held fixed alone: the features are the columns
             return base
-        disc = base.discretized_feature_names
-        missing = np.isnan(row).tolist()
-        shown = ["missing" if m else v for m, v in zip(missing, base.feature_values)]
+        disc, fnames = base.discretized_feature_names, self.feature_names
+        nan = np.isnan(row).tolist()
+        shown = ["missing" if m else v for m, v in zip(nan, base.feature_values)]
+        cols, missing = spec.cols, spec.missing
+        group_names = [layout.groups[g][0] for g in spec.groups]
+        group_cols = [layout.groups[g][1].tolist() for g in spec.groups]
+        states = [f"{fnames[j]} {'is missing' if nan[j] else 'is not missing'}" for j in missing]
+        names = [base.feature_names[j] for j in cols] + group_names + states
+        values = [shown[j] for j in cols]
+        values += [", ".join(f"{fnames[c]}={shown[c]}" for c in cs) for cs in group_cols]
+        values += [shown[j] for j in missing]
+        disc_names = None if disc is None else [disc[j] for j in cols] + group_names + states
+        # groups and missingness are categorical (1 when as in the instance)
         base_categorical = set(base.categorical_features)
-        names, values, disc_names, categorical, columns = [], [], [], [], []
-        for i, (kind, j) in enumerate(spec.kinds):
-            if kind == "col":
-                cols, name, value = [j], base.feature_names[j], shown[j]
-                disc_names.append(name if disc is None else disc[j])
-                if j in base_categorical:
-                    categorical.append(i)
-            else:  # a group or a missingness: categorical, named as shown
-                if kind == "group":
-                    name, idx = layout.groups[j]
-                    cols = idx.tolist()
-                    value = ", ".join(f"{self.feature_names[c]}={shown[c]}" for c in cols)
-                else:
-                    state = "is missing" if missing[j] else "is not missing"
-                    cols, name, value = [j], f"{self.feature_names[j]} {state}", shown[j]
-                disc_names.append(name)
-                categorical.append(i)
-            names.append(name)
-            values.append(value)
-            columns.append(cols)
-        mapper = TableDomainMapper(
-            names, values, spec.row0, categorical_features=categorical,
-            discretized_feature_names=None if disc is None else disc_names,
-        )  # fmt: skip
+        categorical = [i for i, j in enumerate(cols) if j in base_categorical]
+        categorical += range(len(cols), len(names))
+        columns = [[j] for j in cols] + group_cols + [[j] for j in missing]
+        mapper = TableDomainMapper(names, values, spec.row0, categorical, disc_names)
         mapper.fixed_features = base.fixed_features
         mapper.feature_columns = columns
         return mapper
