@@ -197,9 +197,11 @@ pub(crate) struct GroupPass<'a> {
     pub slot: usize,
 }
 
-/// What a call draws after the columns: missingness, then groups.
+/// What a call draws besides the columns: each column's missingness (right
+/// after the column, while it is in cache), then the groups.
 pub(crate) struct Passes<'a> {
-    pub missing: Vec<MissingPass>,
+    /// per column: its missingness, if drawn
+    pub missing: Vec<Option<MissingPass>>,
     pub groups: Vec<GroupPass<'a>>,
 }
 
@@ -226,11 +228,12 @@ impl<'a> GroupPass<'a> {
     }
 }
 
-impl Passes<'_> {
-    /// Draws the passes into one chunk's column-major scratch: rows `skip..`
-    /// of `sc_cols` (interpretable columns, `rows` each) and `inv_cols`
-    /// (data columns), adding each feature's squared distance to `dist`
-    /// (rows `skip..`). `words` is scratch of at least `rows` words.
+impl MissingPass {
+    /// Draws the missingness of one chunk's column into its column-major
+    /// scratch: rows `skip..` of `sc_cols` (interpretable columns, `rows`
+    /// each) and `inv_cols` (data columns), adding the squared distances of
+    /// the value and missingness features to `dist` (rows `skip..`).
+    /// `words` is scratch of at least `rows` words.
     #[inline(always)] // inside the sampler's widest-vector context
     pub fn apply(
         &self,
@@ -242,44 +245,59 @@ impl Passes<'_> {
     ) {
         let m = rows - skip;
         let col = |slot: usize| slot * rows + skip..(slot + 1) * rows;
+        // one 32-bit draw per row: the low halves of the words, then the high
         let mut halves = [0u32; ROWS_PER_TASK];
-        for p in &self.missing {
-            // one 32-bit draw per row: half as many words as rows
-            let (t, halves) = (p.threshold, &mut halves[..m]);
-            if t > 0 {
-                let words = &mut words[..m.div_ceil(2)];
-                rng.fill(words);
-                for (pair, &w) in halves.chunks_mut(2).zip(&*words) {
-                    pair[0] = w as u32;
-                    if let Some(h) = pair.get_mut(1) {
-                        *h = (w >> 32) as u32;
-                    }
-                }
-            }
-            // the indicator is 1 when the sample's state is the instance's
-            let (if_missing, if_present) = if p.instance_missing {
-                (1.0, 0.0)
-            } else {
-                (0.0, 1.0)
-            };
-            let inv = &mut inv_cols[col(p.column)];
-            let ind = &mut sc_cols[col(p.indicator)];
-            for (((v, z), d), &h) in inv.iter_mut().zip(ind).zip(&mut *dist).zip(&*halves) {
-                let miss = u64::from(h) < t; // never when t == 0
-                *v = if miss { f64::NAN } else { *v };
-                let same = if miss { if_missing } else { if_present };
-                *z = same;
-                *d += 1.0 - same;
-            }
-            if let Some((slot, s0)) = p.value {
-                let sc = &mut sc_cols[col(slot)];
-                for ((z, d), &h) in sc.iter_mut().zip(&mut *dist).zip(&*halves) {
-                    let v = if u64::from(h) < t { 0.0 } else { *z };
-                    *z = v;
-                    *d += (v - s0) * (v - s0);
-                }
+        let (t, halves) = (self.threshold, &mut halves[..m]);
+        if t > 0 {
+            let half = m.div_ceil(2);
+            let words = &mut words[..half];
+            rng.fill(words);
+            let (low, high) = halves.split_at_mut(half);
+            low.iter_mut()
+                .zip(&*words)
+                .for_each(|(h, &w)| *h = w as u32);
+            high.iter_mut()
+                .zip(&*words)
+                .for_each(|(h, &w)| *h = (w >> 32) as u32);
+        }
+        // the indicator is 1 when the sample's state is the instance's
+        let (if_missing, if_present) = if self.instance_missing {
+            (1.0, 0.0)
+        } else {
+            (0.0, 1.0)
+        };
+        let inv = &mut inv_cols[col(self.column)];
+        let ind = &mut sc_cols[col(self.indicator)];
+        for (((v, z), d), &h) in inv.iter_mut().zip(ind).zip(&mut *dist).zip(&*halves) {
+            let miss = u64::from(h) < t; // never when t == 0
+            *v = if miss { f64::NAN } else { *v };
+            let same = if miss { if_missing } else { if_present };
+            *z = same;
+            *d += 1.0 - same;
+        }
+        if let Some((slot, s0)) = self.value {
+            let sc = &mut sc_cols[col(slot)];
+            for ((z, d), &h) in sc.iter_mut().zip(&mut *dist).zip(&*halves) {
+                let v = if u64::from(h) < t { 0.0 } else { *z };
+                *z = v;
+                *d += (v - s0) * (v - s0);
             }
         }
+    }
+}
+
+impl Passes<'_> {
+    /// Draws the groups into one chunk's scratch (as [`MissingPass::apply`]).
+    #[inline(always)]
+    pub fn apply_groups(
+        &self,
+        rng: &mut FastStream,
+        (rows, skip): (usize, usize),
+        (sc_cols, inv_cols): (&mut [f64], &mut [f64]),
+        dist: &mut [f64],
+        words: &mut [u64],
+    ) {
+        let m = rows - skip;
         for p in &self.groups {
             let words = &mut words[..m];
             rng.fill(words);

@@ -312,15 +312,14 @@ fn fill_columns(
                 }
             }
         }
+        if let Some(Some(pass)) = prepared.passes.as_ref().map(|p| &p.missing[j]) {
+            let scratch = (&mut *sc_cols, &mut *inv_cols);
+            pass.apply(&mut rng, (rows, skip), scratch, dist, &mut words);
+        }
     }
     if let Some(passes) = &prepared.passes {
-        passes.apply(
-            &mut rng,
-            (rows, skip),
-            (sc_cols, inv_cols),
-            dist,
-            &mut words,
-        );
+        let scratch = (sc_cols, inv_cols);
+        passes.apply_groups(&mut rng, (rows, skip), scratch, dist, &mut words);
     }
 }
 
@@ -583,19 +582,21 @@ impl TabularSampler {
         let slot_of = |f: Feature| drawn.iter().position(|&(g, _)| g == f);
         let missing_pass = |j: usize| layout.rate(j) > 0.0 || instance[j].is_nan();
         let mut passes = Passes {
-            missing: Vec::new(),
+            missing: (0..d).map(|_| None).collect(),
             groups: Vec::new(),
         };
         for (k, &(f, _)) in drawn.iter().enumerate() {
             match f {
                 Feature::Value(_) => {}
-                Feature::Missing(j) => passes.missing.push(MissingPass {
-                    column: j,
-                    threshold: data::threshold(layout.rate(j)),
-                    value: slot_of(Feature::Value(j)).map(|s| (s, p.scaled0[j])),
-                    indicator: k,
-                    instance_missing: instance[j].is_nan(),
-                }),
+                Feature::Missing(j) => {
+                    passes.missing[j] = Some(MissingPass {
+                        column: j,
+                        threshold: data::threshold(layout.rate(j)),
+                        value: slot_of(Feature::Value(j)).map(|s| (s, p.scaled0[j])),
+                        indicator: k,
+                        instance_missing: instance[j].is_nan(),
+                    })
+                }
                 Feature::Group(g) => {
                     passes
                         .groups
