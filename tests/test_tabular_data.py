@@ -108,6 +108,30 @@ def test_fixed_features_bad_input(cancer, fixed, match):
         _explainer(X, names).explain_instance(X[0], model.predict_proba, fixed_features=fixed)
 
 
+def test_custom_undiscretize_keeps_held_and_grouped_values(cancer):
+    from lime_rs.discretize import QuartileDiscretizer
+
+    class Mine(QuartileDiscretizer):  # its own undiscretize runs in Python
+        def undiscretize(self, data):
+            return super().undiscretize(data)
+
+    X, _, names, model = cancer
+    seen = []
+
+    def predict(x):
+        seen.append(np.array(x))
+        return model.predict_proba(x)
+
+    disc = Mine(X, [], names, random_state=0)
+    e = _explainer(X, names, discretizer=disc, feature_groups={"g": [2, 3]})
+    exp = e.explain_instance(X[0], predict, num_samples=N, fixed_features=[0])
+    inv = seen[0]
+    assert np.all(inv[:, 0] == X[0, 0]) and inv[:, 1].std() > 0
+    training = {tuple(r) for r in X[:, 2:4]}
+    assert all(tuple(r) in training for r in inv[:, 2:4])
+    assert exp.domain_mapper.feature_count() == 29  # 28 single columns and the group
+
+
 # --- feature groups ---
 
 

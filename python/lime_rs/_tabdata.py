@@ -61,14 +61,18 @@ def sampler_layout(layout: Layout | None) -> dict[str, Any]:
     """The TabularSampler arguments of the explainer's groups and missing values."""
     if layout is None:
         return {}
-    groups = [(cols.tolist(), values) for (_, cols), values in zip(layout.groups, layout.group_values)]
+    groups = [
+        (cols.tolist(), values) for (_, cols), values in zip(layout.groups, layout.group_values)
+    ]
     missing = None
     if layout.missing_rate is not None and layout.fill is not None:
         missing = (layout.missing_rate.tolist(), layout.fill.tolist())
     return {"groups": groups, "missing": missing}
 
 
-def undiscretize(disc: Any, inverse: np.ndarray, first_row: np.ndarray, written: np.ndarray) -> None:
+def undiscretize(
+    disc: Any, inverse: np.ndarray, first_row: np.ndarray, written: np.ndarray
+) -> None:
     """A custom discretizer's undiscretize of the bins drawn in ``inverse[1:]``
     (in place), leaving the values the sampler wrote itself: the ``written``
     columns (held or grouped) and missing values."""

@@ -959,18 +959,18 @@ class LimeTabularExplainer:
             fixed = [] if call.fixed is None else call.fixed.tolist()
             scaled, inverse, distances, features = sampler.native.sample_data(row, *args, fixed)
             spec = _tabdata.spec_of(features)
-        if disc is not None and not sampler.undiscretize:
-            if spec is None:
+        if disc is not None:
+            if first_row is None:
+                first_row = sampler.native.first_row(filled)
+            if not sampler.undiscretize and spec is None:
                 inverse[1:] = disc.undiscretize(inverse[1:])
                 inverse[0] = row
-            else:
+            elif not sampler.undiscretize:  # keep the values the options wrote
                 layout = self._data_layout()
-                written = [] if call.fixed is None else list(call.fixed)
+                written = [] if call.fixed is None else call.fixed.tolist()
                 if layout is not None:
                     written += np.flatnonzero(layout.group_of >= 0).tolist()
                 _tabdata.undiscretize(disc, inverse, first_row, np.array(written, dtype=np.intp))
-        if disc is not None and first_row is None:
-            first_row = sampler.native.first_row(filled)
         distances = self._distances(scaled, call.distance_metric, distances)
         return _Sample(row, seed, scaled, distances, inverse, first_row, spec=spec)
 
