@@ -452,12 +452,7 @@ impl TabularSampler {
         undiscretize: bool,
         first_row: Option<PyReadonlyArray1<'py, f64>>,
         fixed: Vec<usize>,
-    ) -> PyResult<(
-        Bound<'py, PyArray2<f64>>,
-        Bound<'py, PyArray2<f64>>,
-        F64Array<'py>,
-        Vec<FeatureTuple>,
-    )> {
+    ) -> PyResult<DataNeighbourhood<'py>> {
         let draw = Draw::parse(sampling_method).py()?;
         let x = instance.as_slice()?;
         let first = match &first_row {
@@ -500,7 +495,14 @@ impl TabularSampler {
     }
 }
 
+/// (kind, column or group, held, the instance's value) of one feature.
 type FeatureTuple = (&'static str, usize, bool, f64);
+type DataNeighbourhood<'py> = (
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    F64Array<'py>,
+    Vec<FeatureTuple>,
+);
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tabular_column_moments, m)?)?;
