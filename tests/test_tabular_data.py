@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from _batch_helpers import outputs_per_thread_count
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
@@ -130,6 +131,24 @@ def test_custom_undiscretize_keeps_held_and_grouped_values(cancer):
     training = {tuple(r) for r in X[:, 2:4]}
     assert all(tuple(r) in training for r in inv[:, 2:4])
     assert exp.domain_mapper.feature_count() == 29  # 28 single columns and the group
+
+
+def test_options_do_not_depend_on_thread_count():
+    code = (
+        "import pickle, sys\n"
+        "import numpy as np\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from _batch_helpers import LogisticModel, cancer_data, signature\n"
+        "from lime_rs.lime_tabular import LimeTabularExplainer\n"
+        "X = cancer_data()\n"
+        "X[np.random.default_rng(0).random(X.shape) < 0.2] = np.nan\n"
+        "e = LimeTabularExplainer(X, random_state=9, feature_groups={'g': [2, 3, 4]})\n"
+        "f = lambda x: LogisticModel(np.nan_to_num(X)).predict_proba(np.nan_to_num(x))\n"
+        "out = e.explain_instances(X[:3], f, num_samples=3000, fixed_features=[0])\n"
+        "sys.stdout.buffer.write(pickle.dumps(signature(out)))\n"
+    )
+    one, two = outputs_per_thread_count(code)
+    assert one == two
 
 
 # --- feature groups ---
