@@ -267,21 +267,38 @@ impl MissingPass {
             (0.0, 1.0)
         };
         let inv = &mut inv_cols[col(self.column)];
-        let ind = &mut sc_cols[col(self.indicator)];
-        for (((v, z), d), &h) in inv.iter_mut().zip(ind).zip(&mut *dist).zip(&*halves) {
-            let miss = u64::from(h) < t; // never when t == 0
+        // the value's slot comes before the indicator's (the spec's order)
+        let (values, indicators) = sc_cols.split_at_mut(self.indicator * rows);
+        let ind = &mut indicators[skip..rows];
+        let (sc, s0) = match self.value {
+            Some((slot, s0)) => (&mut values[col(slot)], s0),
+            None => (&mut [][..], 0.0),
+        };
+        if sc.is_empty() {
+            for (((v, z), d), &h) in inv.iter_mut().zip(ind).zip(&mut *dist).zip(&*halves) {
+                let miss = u64::from(h) < t; // never when t == 0
+                *v = if miss { f64::NAN } else { *v };
+                let same = if miss { if_missing } else { if_present };
+                *z = same;
+                *d += 1.0 - same;
+            }
+            return;
+        }
+        let rows_of = inv
+            .iter_mut()
+            .zip(ind)
+            .zip(sc)
+            .zip(&mut *dist)
+            .zip(&*halves);
+        for ((((v, z), x), d), &h) in rows_of {
+            let miss = u64::from(h) < t;
             *v = if miss { f64::NAN } else { *v };
             let same = if miss { if_missing } else { if_present };
             *z = same;
-            *d += 1.0 - same;
-        }
-        if let Some((slot, s0)) = self.value {
-            let sc = &mut sc_cols[col(slot)];
-            for ((z, d), &h) in sc.iter_mut().zip(&mut *dist).zip(&*halves) {
-                let v = if u64::from(h) < t { 0.0 } else { *z };
-                *z = v;
-                *d += (v - s0) * (v - s0);
-            }
+            // the value is 0 where missing
+            let value = if miss { 0.0 } else { *x };
+            *x = value;
+            *d += (1.0 - same) + (value - s0) * (value - s0);
         }
     }
 }
