@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from _batch_helpers import outputs_per_thread_count
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
@@ -106,6 +107,48 @@ def test_fixed_features_bad_input(cancer, fixed, match):
     X, _, names, model = cancer
     with pytest.raises(ValueError, match=f"fixed_features.*{match}"):
         _explainer(X, names).explain_instance(X[0], model.predict_proba, fixed_features=fixed)
+
+
+def test_custom_undiscretize_keeps_held_and_grouped_values(cancer):
+    from lime_rs.discretize import QuartileDiscretizer
+
+    class Mine(QuartileDiscretizer):  # its own undiscretize runs in Python
+        def undiscretize(self, data):
+            return super().undiscretize(data)
+
+    X, _, names, model = cancer
+    seen = []
+
+    def predict(x):
+        seen.append(np.array(x))
+        return model.predict_proba(x)
+
+    disc = Mine(X, [], names, random_state=0)
+    e = _explainer(X, names, discretizer=disc, feature_groups={"g": [2, 3]})
+    exp = e.explain_instance(X[0], predict, num_samples=N, fixed_features=[0])
+    inv = seen[0]
+    assert np.all(inv[:, 0] == X[0, 0]) and inv[:, 1].std() > 0
+    training = {tuple(r) for r in X[:, 2:4]}
+    assert all(tuple(r) in training for r in inv[:, 2:4])
+    assert exp.domain_mapper.feature_count() == 29  # 28 single columns and the group
+
+
+def test_options_do_not_depend_on_thread_count():
+    code = (
+        "import pickle, sys\n"
+        "import numpy as np\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from _batch_helpers import LogisticModel, cancer_data, signature\n"
+        "from lime_rs.lime_tabular import LimeTabularExplainer\n"
+        "X = cancer_data()\n"
+        "X[np.random.default_rng(0).random(X.shape) < 0.2] = np.nan\n"
+        "e = LimeTabularExplainer(X, random_state=9, feature_groups={'g': [2, 3, 4]})\n"
+        "f = lambda x: LogisticModel(np.nan_to_num(X)).predict_proba(np.nan_to_num(x))\n"
+        "out = e.explain_instances(X[:3], f, num_samples=3000, fixed_features=[0])\n"
+        "sys.stdout.buffer.write(pickle.dumps(signature(out)))\n"
+    )
+    one, two = outputs_per_thread_count(code)
+    assert one == two
 
 
 # --- feature groups ---
@@ -424,9 +467,26 @@ def test_nan_row_without_missing_training_data_still_rejected(cancer):
         )
 
 
-def test_auto_num_samples_rejects_the_options_for_now(cancer):
+@pytest.mark.parametrize("option", ["fixed", "group", "missing"])
+def test_auto_num_samples_takes_the_options(cancer, missing, option):
     X, _, names, model = cancer
-    with pytest.raises(ValueError, match="num_samples: 'auto' does not yet take"):
-        _explainer(X, names).explain_instance(
-            X[0], model.predict_proba, num_samples="auto", fixed_features=[0]
-        )
+    explainer_kw, call_kw, predict = {}, {}, model.predict_proba
+    if option == "fixed":
+        call_kw = {"fixed_features": ["mean smoothness", "worst smoothness"]}
+    elif option == "group":
+        explainer_kw = {"feature_groups": {"mean": names[:10]}}
+    else:
+        X, predict = missing[0], missing[4].predict_proba
+    kw = dict(num_samples="auto", num_features=3, **call_kw)
+    exp = _explainer(X, names, **explainer_kw).explain_instance(X[0], predict, **kw)
+    s = exp.sampling
+    assert s["adaptive"] and s["certified"] and s["num_samples"] < s["max_samples"]
+    assert len(exp.as_list()) == 3
+    if option == "fixed":
+        held = [str(n) for n, _ in exp.domain_mapper.held_at()]
+        assert held == ["mean smoothness", "worst smoothness"]
+        assert not {int(i) for i, _ in exp.local_exp[1]} & {4, 24}
+    elif option == "group":
+        assert exp.domain_mapper.feature_count() == 21
+    many = _explainer(X, names, **explainer_kw).explain_instances(X[:2], predict, **kw)
+    assert many[0].as_list() == exp.as_list() and many[0].sampling == s

@@ -24,7 +24,6 @@ __all__ = [
     "tabular_bin_stats",
     "tabular_quantile_bins",
     "tabular_sample_bins",
-    "tabular_missing_overlay",
     "TabularSampler",
     "PooledBuffer",
     "TextSplitter",
@@ -117,17 +116,6 @@ def tabular_sample_bins(
     idx: list[int],
     seed: int,
 ) -> npt.NDArray[np.float64]: ...
-def tabular_missing_overlay(
-    inverse: npt.NDArray[np.float64],
-    scaled: npt.NDArray[np.float64],
-    z: npt.NDArray[np.float64],
-    rates: list[float],
-    instance: npt.NDArray[np.float64],
-    value_cols: list[int],
-    missing_cols: list[int],
-    missing_at: int,
-    seed: int,
-) -> None: ...
 
 @final
 class PooledBuffer: ...
@@ -141,6 +129,8 @@ class TabularSampler:
         categorical: dict[int, tuple[list[float], list[float]]],
         edges: dict[int, list[float]],
         bins: dict[int, tuple[list[float], list[float], list[float], list[float]]],
+        groups: list[tuple[list[int], npt.NDArray[np.float64]]] | None = None,
+        missing: tuple[list[float], list[float]] | None = None,
     ) -> TabularSampler: ...
     @property
     def num_columns(self) -> int: ...
@@ -155,6 +145,22 @@ class TabularSampler:
         undiscretize: bool = True,
         first_row: npt.NDArray[np.float64] | None = None,
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+    def sample_data(
+        self,
+        instance: npt.NDArray[np.float64],
+        num_samples: int,
+        seed: int,
+        sampling_method: str = "gaussian",
+        around_instance: bool = False,
+        undiscretize: bool = True,
+        first_row: npt.NDArray[np.float64] | None = None,
+        fixed: list[int] = ...,
+    ) -> tuple[
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        list[tuple[str, int, bool, float]],
+    ]: ...
 
 # --- text (src/bindings/text.rs) ---
 

@@ -1,23 +1,11 @@
 """Tabular data as it really is: features held fixed, feature groups and
-missing values (issue #21), for LimeTabularExplainer.
-
-The Rust sampler draws each row's neighbourhood as before; these stages then
-rework that neighbourhood in place, vectorised over samples (no per-sample
-Python loop), from one generator seeded by the row's seed (so a row gives the
-same explanation alone or in ``explain_instances``):
-
-* missing values: each column with missing training values becomes missing
-  in a sample with the column's training rate (row 0 keeps the instance's
-  state), so the model sees NaN as it would in production;
-* groups: a group's columns keep the instance's values (probability 1/2) or
-  take together the values of one random training row;
-* fixed columns keep the instance's value in every sample.
-
-The local model is fitted on an interpretable matrix with one column per
-*interpretable feature*: a single column (its scaled or 0/1 value, 0 where
-the sample is missing), a group (1 when all its columns equal the
-instance's), a column's missingness (1 when the sample is missing exactly
-when the instance is). Features held fixed are listed but not fitted.
+missing values (issue #21), for LimeTabularExplainer: the explainer's
+options checked, and the native sampler's description of a row's
+interpretable features. The sampling itself is native
+(``TabularSampler.sample_data``, src/sampling/data.rs): held columns keep the
+instance's value, a group keeps the instance's values or takes those of one
+training row, a column is missing at its training rate, and the local model
+is fitted on one column per interpretable feature not held.
 """
 
 from __future__ import annotations
@@ -30,10 +18,6 @@ from typing import Any
 import numpy as np
 
 from lime_rs import _native
-from lime_rs._pipeline import mix_seed
-
-# the stream of the data stages, apart from the sampler's own (seed, row)
-_STREAM = 0x7461_6264_6174_6121
 
 
 @dataclass
@@ -49,13 +33,54 @@ class Layout:
 
 @dataclass
 class Spec:
-    """One row's interpretable features: ``kinds[i]`` is ("col", j),
-    ("missing", j) or ("group", g); ``fixed`` marks those held fixed and
-    ``keep`` the ids the local model is fitted on."""
+    """One row's interpretable features, in the sampler's order: the
+    columns ``cols`` (their values), the groups ``groups``, then the
+    missingness of the columns ``missing``; ``fixed`` marks the features
+    held fixed, ``keep`` the ids the local model is fitted on and ``row0``
+    the instance's interpretable values."""
 
-    kinds: list[tuple[str, int]]
+    cols: list[int]
+    groups: list[int]
+    missing: list[int]
     fixed: np.ndarray
     keep: np.ndarray
+    row0: np.ndarray
+
+
+def spec_of(features: list[tuple[str, int, bool, float]]) -> Spec:
+    """The Spec of the features ``TabularSampler.sample_data`` returns."""
+    parts: dict[str, list[int]] = {"col": [], "group": [], "missing": []}
+    for kind, at, _, _ in features:
+        parts[kind].append(at)
+    fixed = np.array([held for _, _, held, _ in features], dtype=bool)
+    row0 = np.array([z for _, _, _, z in features], dtype=np.float64)
+    return Spec(parts["col"], parts["group"], parts["missing"], fixed, np.flatnonzero(~fixed), row0)
+
+
+def sampler_layout(layout: Layout | None) -> dict[str, Any]:
+    """The TabularSampler arguments of the explainer's groups and missing values."""
+    if layout is None:
+        return {}
+    groups = [
+        (cols.tolist(), values) for (_, cols), values in zip(layout.groups, layout.group_values)
+    ]
+    missing = None
+    if layout.missing_rate is not None and layout.fill is not None:
+        missing = (layout.missing_rate.tolist(), layout.fill.tolist())
+    return {"groups": groups, "missing": missing}
+
+
+def undiscretize(
+    disc: Any, inverse: np.ndarray, first_row: np.ndarray, written: np.ndarray
+) -> None:
+    """A custom discretizer's undiscretize of the bins drawn in ``inverse[1:]``
+    (in place), leaving the values the sampler wrote itself: the ``written``
+    columns (held or grouped) and missing values."""
+    block = inverse[1:]
+    own = np.isnan(block)
+    own[:, written] = True
+    values = disc.undiscretize(np.where(own, first_row, block))
+    block[...] = np.where(own, block, values)
 
 
 def _column(item: Any, names: Sequence[Any], d: int, arg: str) -> int:
@@ -205,83 +230,3 @@ def resolve_fixed(
     if held >= units:
         raise ValueError("fixed_features: holds every feature fixed; leave at least one free")
     return np.array(sorted(cols), dtype=np.int64)
-
-
-def active(layout: Layout | None, fixed: np.ndarray | None) -> bool:
-    return layout is not None or fixed is not None
-
-
-def row_spec(row: np.ndarray, layout: Layout | None, fixed: np.ndarray | None) -> Spec:
-    """The row's interpretable features: its present single columns (column
-    order), then its groups, then the missingness of each column that has
-    missing training values or is missing in the row."""
-    d = row.shape[0]
-    held = np.zeros(d, dtype=bool)
-    if fixed is not None:
-        held[fixed] = True
-    if layout is None:
-        return Spec([("col", j) for j in range(d)], held, np.flatnonzero(~held))
-    single = layout.group_of < 0
-    nan_row = np.isnan(row)
-    cols = np.flatnonzero(single & ~nan_row)
-    kinds = [("col", int(j)) for j in cols]
-    is_fixed = [held[cols]]
-    kinds += [("group", g) for g in range(len(layout.groups))]
-    is_fixed.append(np.array([held[c[0]] for _, c in layout.groups], dtype=bool))
-    missing = nan_row.copy()
-    if layout.missing_rate is not None:
-        missing |= layout.missing_rate > 0
-    mcols = np.flatnonzero(single & missing)
-    kinds += [("missing", int(j)) for j in mcols]
-    is_fixed.append(held[mcols])
-    fixed_ids = np.concatenate(is_fixed)
-    return Spec(kinds, fixed_ids, np.flatnonzero(~fixed_ids))
-
-
-def rework(spec: Spec, inverse: np.ndarray, scaled: np.ndarray, row: np.ndarray,
-           layout: Layout | None, fixed: np.ndarray | None, seed: int) -> np.ndarray:  # fmt: skip
-    """Reworks one row's neighbourhood in place (see the module's docstring)
-    and returns its (n, m) interpretable matrix (all the row's features,
-    fixed ones included): ``scaled`` itself when every feature is a column.
-    Missing values and the single columns' values in one native pass."""
-    if fixed is not None:
-        inverse[:, fixed] = row[fixed]
-        scaled[:, fixed] = scaled[0, fixed]
-    if layout is None:
-        return scaled
-    n, d = scaled.shape
-    n_cols = sum(1 for k, _ in spec.kinds if k == "col")
-    z = np.empty((n, len(spec.kinds)))
-    cols = np.array([j for _, j in spec.kinds[:n_cols]], dtype=np.int64)
-    if layout.missing_rate is not None:
-        rates = np.where(layout.group_of < 0, layout.missing_rate, 0.0)
-        if fixed is not None:
-            rates[fixed] = 0.0
-        mcols = [j for k, j in spec.kinds if k == "missing"]
-        _native.tabular_missing_overlay(
-            inverse, scaled, z, rates.tolist(), row, cols.tolist(), mcols,
-            n_cols + len(layout.groups), seed,
-        )  # fmt: skip
-    else:
-        z[:, :n_cols] = scaled if n_cols == d else scaled[:, cols]
-    if layout.groups:
-        rng = np.random.default_rng(mix_seed(seed, _STREAM))
-        for g, ((_, gcols), values) in enumerate(zip(layout.groups, layout.group_values)):
-            own = row[gcols]
-            if fixed is None or gcols[0] not in fixed:
-                keep = np.asarray(rng.random(n) < 0.5)
-                keep[0] = True
-                drawn = values[rng.integers(values.shape[0], size=n)]
-                inverse[:, gcols] = np.where(keep[:, None], own, drawn)
-            block = inverse[:, gcols]
-            eq = block == own
-            if np.isnan(own).any():
-                eq |= np.isnan(block) & np.isnan(own)
-            z[:, n_cols + g] = eq.all(axis=1)
-    return z
-
-
-def euclidean(z: np.ndarray) -> np.ndarray:
-    """Each sample's euclidean distance to row 0 (numpy: one pass, no thread pool)."""
-    diff = z - z[0]
-    return np.sqrt(np.einsum("ij,ij->i", diff, diff))

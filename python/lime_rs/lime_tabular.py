@@ -161,9 +161,8 @@ class _Sample:
     nz: np.ndarray | None = None
     block: np.ndarray | None = None
     # groups, missing values, fixed features (lime_rs._tabdata): the row's
-    # interpretable features and the matrix of those the local model is fitted on
+    # interpretable features (``scaled`` then holds those not held fixed)
     spec: Any = None
-    interp: np.ndarray | None = None
 
 
 @dataclass
@@ -700,7 +699,7 @@ class LimeTabularExplainer:
                     if _is_sparse(chunk):
                         out.extend(self._explain_row(r, predict_fn, call) for r in chunk)
                     elif call.adaptive is not None and call.model_regressor is None:
-                        rows_ = _check_rows(chunk, start, d)
+                        rows_ = _check_rows(chunk, start, d, self._allows_nan())
                         out.extend(self._explain_adaptive(rows_, predict_fn, call))
                     else:
                         samples, inverse = self._sample_chunk(chunk, start, call, arrays)
@@ -755,16 +754,10 @@ class LimeTabularExplainer:
 
     def _check_fixed(self, fixed_features: Any, call: _Call) -> np.ndarray | None:
         """The columns fixed_features holds (lime_rs._tabdata.resolve_fixed)."""
-        layout = self._data_layout()
-        if call.adaptive is not None and (fixed_features is not None or layout is not None):
-            raise ValueError(
-                "num_samples: 'auto' does not yet take fixed_features, feature_groups or "
-                "missing values; pass a number of samples"
-            )
         if fixed_features is None:
             return None
         d = self.scaler.mean_.shape[0]
-        return _tabdata.resolve_fixed(fixed_features, self.feature_names, layout, d)
+        return _tabdata.resolve_fixed(fixed_features, self.feature_names, self._data_layout(), d)
 
     def _allows_nan(self) -> bool:
         layout = self._data_layout()
@@ -774,44 +767,12 @@ class LimeTabularExplainer:
         return self.__dict__.get("_layout")  # None on explainers pickled before it existed
 
     def _fill_row(self, row: np.ndarray) -> np.ndarray:
-        """The row the sampler takes: a missing value replaced by the column's
-        fill value (the missing state is drawn afterwards, _tabdata.perturb)."""
+        """The row with each missing value replaced by the column's fill value
+        (the value the sampler draws around; shown and discretized)."""
         layout = self._data_layout()
         if layout is None or layout.fill is None or not np.isnan(row).any():
             return row
         return np.where(np.isnan(row), layout.fill, row)
-
-    def _rework(self, samples: list[_Sample], inverse: Any, call: _Call) -> None:
-        """Groups, missing values and fixed features (lime_rs._tabdata): each
-        row's block of ``inverse`` reworked in place, its interpretable matrix
-        and distances recomputed on it."""
-        layout = self._data_layout()
-        n = call.num_samples
-        for i, sample in enumerate(samples):
-            if sample.nz is not None:
-                raise ValueError(
-                    "data_row: feature_groups, missing values and fixed_features need dense "
-                    "rows (data_row.toarray().ravel())"
-                )
-            row = sample.row
-            block = inverse[i * n : (i + 1) * n]
-            euclidean = None
-            if layout is None and call.distance_metric in ("euclidean", "l2"):
-                # only the fixed columns change: take their share out of the sampler's distances
-                moved = sample.scaled[:, call.fixed] - sample.scaled[0, call.fixed]
-                squared = sample.distances**2 - np.einsum("ij,ij->i", moved, moved)
-                euclidean = np.sqrt(np.maximum(squared, 0.0))
-            spec = _tabdata.row_spec(row, layout, call.fixed)
-            z = _tabdata.rework(spec, block, sample.scaled, row, layout, call.fixed, sample.seed)
-            sample.spec = spec
-            if spec.keep.size == z.shape[1] and z.flags.c_contiguous:
-                sample.interp = z
-            else:
-                sample.interp = np.ascontiguousarray(z[:, spec.keep])
-            if euclidean is None:
-                euclidean = _tabdata.euclidean(sample.interp)
-            sample.distances = self._distances(sample.interp, call.distance_metric, euclidean)
-            sample.scaled = z  # the mapper reads row 0 of the interpretable features
 
     def _explain_row(self, data_row, predict_fn, call: _Call) -> explanation.Explanation:
         if _is_sparse(data_row):
@@ -848,7 +809,8 @@ class LimeTabularExplainer:
                     lo, hi, mean, std = (_floats(s[f]) for s in stats)
                     bins[int(f)] = (lo, hi, mean, std)
         mean, scale = _floats(self.scaler.mean_), _floats(self.scaler.scale_)
-        native = _native.TabularSampler(mean, scale, categorical, edges, bins)
+        layout = _tabdata.sampler_layout(self._data_layout())
+        native = _native.TabularSampler(mean, scale, categorical, edges, bins, **layout)
         self._sampler = _Sampler(native, native_disc, native_undisc)
         return self._sampler
 
@@ -868,23 +830,35 @@ class LimeTabularExplainer:
         sampler = self._native_sampler()
         disc = self.discretizer
         first_row = None
-        original, row = row, self._fill_row(row)
+        filled = self._fill_row(row)
         if disc is not None and not sampler.discretize:
-            first_row = np.ascontiguousarray(disc.discretize(row), dtype=np.float64)
+            first_row = np.ascontiguousarray(disc.discretize(filled), dtype=np.float64)
         if seed is None:
             seed = self._draw_seed(sampler.undiscretize)
         n = call.num_samples if num_samples is None else num_samples
-        scaled, inverse, distances = sampler.native.sample(
-            row, n, seed, call.method, bool(self.sample_around_instance),
-            sampler.undiscretize, first_row,
-        )  # fmt: skip
-        if disc is not None and not sampler.undiscretize:
-            inverse[1:] = disc.undiscretize(inverse[1:])
-            inverse[0] = row
-        if disc is not None and first_row is None:
-            first_row = sampler.native.first_row(row)
+        args = (n, seed, call.method, bool(self.sample_around_instance), sampler.undiscretize,
+                first_row)  # fmt: skip
+        spec = None
+        if call.fixed is None and self._data_layout() is None:
+            scaled, inverse, distances = sampler.native.sample(row, *args)
+        else:  # groups, missing values, fixed features: lime_rs._tabdata
+            fixed = [] if call.fixed is None else call.fixed.tolist()
+            scaled, inverse, distances, features = sampler.native.sample_data(row, *args, fixed)
+            spec = _tabdata.spec_of(features)
+        if disc is not None:
+            if first_row is None:
+                first_row = sampler.native.first_row(filled)
+            if not sampler.undiscretize and spec is None:
+                inverse[1:] = disc.undiscretize(inverse[1:])
+                inverse[0] = row
+            elif not sampler.undiscretize:  # keep the values the options wrote
+                layout = self._data_layout()
+                written = [] if call.fixed is None else call.fixed.tolist()
+                if layout is not None:
+                    written += np.flatnonzero(layout.group_of >= 0).tolist()
+                _tabdata.undiscretize(disc, inverse, first_row, np.array(written, dtype=np.intp))
         distances = self._distances(scaled, call.distance_metric, distances)
-        return _Sample(original, seed, scaled, distances, inverse, first_row)
+        return _Sample(row, seed, scaled, distances, inverse, first_row, spec=spec)
 
     def _sample_chunk(self, chunk, first: int, call: _Call,
                       arrays: _ChunkArrays) -> tuple[list[_Sample], Any]:  # fmt: skip
@@ -895,15 +869,16 @@ class LimeTabularExplainer:
         k, n = len(rows), call.num_samples
         sampler = self._native_sampler()
         custom = self.discretizer is not None and not (sampler.discretize and sampler.undiscretize)
-        if k == 1 or custom:  # (a custom discretizer's steps run in Python) row by row
+        # a custom discretizer's steps run in Python, and the data options'
+        # neighbourhoods have their own widths: row by row
+        if k == 1 or custom or call.fixed is not None or self._data_layout() is not None:
             samples = [self._sample_row(row, call) for row in rows]
             inverse = samples[0].inverse if k == 1 else np.concatenate([s.inverse for s in samples])
             for sample in samples:
                 sample.inverse = None
             return samples, inverse
         scaled, inverse = arrays.take(k * n, d)
-        originals = np.ascontiguousarray(rows, dtype=np.float64)
-        dense = np.ascontiguousarray([self._fill_row(r) for r in rows], dtype=np.float64)
+        dense = np.ascontiguousarray(rows, dtype=np.float64)
         seeds = [self._draw_seed(sampler.undiscretize) for _ in range(k)]
         distances = np.empty(k * n)
         _native.tabular_sample_many(
@@ -915,7 +890,7 @@ class LimeTabularExplainer:
             block = slice(i * n, (i + 1) * n)
             first_row = sampler.native.first_row(dense[i]) if self.discretizer is not None else None
             samples.append(
-                _Sample(originals[i].copy(), seeds[i], scaled[block],
+                _Sample(dense[i].copy(), seeds[i], scaled[block],
                         self._distances(scaled[block], call.distance_metric, distances[block],
                                         f"data[{first + i}]"),
                         first_row=first_row)
@@ -927,6 +902,11 @@ class LimeTabularExplainer:
         the local models fitted on them (the others are zero in every sample)."""
         import scipy.sparse as sp
 
+        if call.fixed is not None or self._data_layout() is not None:
+            raise ValueError(
+                "data_row: feature_groups, missing values and fixed_features need dense "
+                "rows (data_row.toarray().ravel())"
+            )
         d = self.scaler.mean_.shape[0]
         row = sp.csr_matrix(data_row)
         check_real(row, "data_row")
@@ -986,8 +966,6 @@ class LimeTabularExplainer:
                          call: _Call) -> list[explanation.Explanation]:  # fmt: skip
         """The model's one call on every row's samples, then per row: output
         checked, domain mapper, labels, fit (native models in one call), record."""
-        if call.fixed is not None or self._data_layout() is not None:
-            self._rework(samples, inverse, call)
         yss_all = predict_fn(inverse)
         if call.model_regressor is None:
             _native.prewake()  # the pool wakes while the outputs are checked
@@ -998,9 +976,8 @@ class LimeTabularExplainer:
         for i, sample in enumerate(samples):
             yss = self._check_predictions(yss_all[i * n : (i + 1) * n], n)
             exp, labels = self._new_explanation(sample, yss, call)
-            hood = Neighbourhood(sample.scaled, yss, sample.distances)
-            if sample.interp is not None:
-                hood = Neighbourhood(sample.interp, yss, sample.distances, sample.spec.keep)
+            keep = None if sample.spec is None else sample.spec.keep
+            hood = Neighbourhood(sample.scaled, yss, sample.distances, keep)
             rows.append(_Row(sample, exp, labels, hood))
         native = []
         for row in rows:
@@ -1075,10 +1052,12 @@ class LimeTabularExplainer:
         out = []
         for i, o in enumerate(outcomes):
             hood = o.hood
+            spec = originals[i].spec
             sample = _Sample(rows[i], seeds[i], hood.data, hood.distances,
-                             first_row=originals[i].first_row)  # fmt: skip
+                             first_row=originals[i].first_row, spec=spec)  # fmt: skip
             exp, labels = self._new_explanation(sample, hood.yss, call)
-            store_models(exp, labels, o.models, hood.yss, verbose=self.base.verbose)
+            keep = None if spec is None else spec.keep
+            store_models(exp, labels, o.models, hood.yss, keep, verbose=self.base.verbose)
             self._record(exp, seeds[i], call, o.sampling)
             out.append(exp)
         return out
@@ -1147,51 +1126,38 @@ class LimeTabularExplainer:
 
     def _data_mapper(self, sample: _Sample) -> TableDomainMapper:
         """The mapper of a row with groups, missing values or fixed features:
-        one entry per interpretable feature (_tabdata.row_spec), built from
+        one entry per interpretable feature (the sampler's _tabdata.Spec), built from
         the per-column mapper of the row (missing values filled)."""
         from dataclasses import replace
 
         spec, layout = sample.spec, self._data_layout()
         row = sample.row
-        base = self._domain_mapper(replace(sample, row=self._fill_row(row), spec=None))
-        disc = base.discretized_feature_names
-        names, values, disc_names, categorical = [], [], [], []
-        columns = []
+        base = self._domain_mapper(
+            replace(sample, row=self._fill_row(row), spec=None, scaled=spec.row0[None])
+        )
+        base.fixed_features = spec.fixed.nonzero()[0].tolist()
+        if layout is None:  # features held fixed alone: the features are the columns
+            return base
+        disc, fnames = base.discretized_feature_names, self.feature_names
+        nan = np.isnan(row).tolist()
+        shown = ["missing" if m else v for m, v in zip(nan, base.feature_values)]
+        cols, missing = spec.cols, spec.missing
+        group_names = [layout.groups[g][0] for g in spec.groups]
+        group_cols = [layout.groups[g][1].tolist() for g in spec.groups]
+        states = [f"{fnames[j]} {'is missing' if nan[j] else 'is not missing'}" for j in missing]
+        names = [base.feature_names[j] for j in cols] + group_names + states
+        values = [shown[j] for j in cols]
+        values += [", ".join(f"{fnames[c]}={shown[c]}" for c in cs) for cs in group_cols]
+        values += [shown[j] for j in missing]
+        disc_names = None if disc is None else [disc[j] for j in cols] + group_names + states
+        # groups and missingness are categorical (1 when as in the instance)
         base_categorical = set(base.categorical_features)
-        for i, (kind, j) in enumerate(spec.kinds):
-            if kind == "group":
-                assert layout is not None
-                group, cols = layout.groups[j]
-                shown = ", ".join(
-                    f"{self.feature_names[c]}={'missing' if np.isnan(row[c]) else base.feature_values[c]}"
-                    for c in cols
-                )
-                names.append(group)
-                values.append(shown)
-                disc_names.append(group)
-                categorical.append(i)
-                columns.append([int(c) for c in cols])
-            elif kind == "missing":
-                state = "is missing" if np.isnan(row[j]) else "is not missing"
-                names.append(f"{self.feature_names[j]} {state}")
-                values.append("missing" if np.isnan(row[j]) else base.feature_values[j])
-                disc_names.append(names[-1])
-                categorical.append(i)
-                columns.append([j])
-            else:
-                names.append(base.feature_names[j])
-                values.append(base.feature_values[j])
-                disc_names.append(names[-1] if disc is None else disc[j])
-                if j in base_categorical:
-                    categorical.append(i)
-                columns.append([j])
-        mapper = TableDomainMapper(
-            names, values, sample.scaled[0].copy(), categorical_features=categorical,
-            discretized_feature_names=None if disc is None else disc_names,
-        )  # fmt: skip
-        mapper.fixed_features = [int(i) for i in np.flatnonzero(spec.fixed)]
-        if layout is not None:
-            mapper.feature_columns = columns
+        categorical = [i for i, j in enumerate(cols) if j in base_categorical]
+        categorical += range(len(cols), len(names))
+        columns = [[j] for j in cols] + group_cols + [[j] for j in missing]
+        mapper = TableDomainMapper(names, values, spec.row0, categorical, disc_names)
+        mapper.fixed_features = base.fixed_features
+        mapper.feature_columns = columns
         return mapper
 
     def _record(self, exp, seed: int, call: _Call, sampling: dict[str, Any]) -> None:

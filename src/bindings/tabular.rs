@@ -5,14 +5,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use ndarray::{Array2, ArrayView2};
-use numpy::{
-    IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray2,
-};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
 use super::IntoPyResult;
 use crate::error::LimeError;
-use crate::sampling::missing::{self, Overlay};
+use crate::sampling::data::{Feature, Group, Layout, Missing};
 use crate::sampling::mixture::Bin;
 use crate::sampling::tabular::{self, Categorical, Column, Draw, Options};
 use crate::sampling::tabular_stats;
@@ -272,14 +270,19 @@ pub(super) struct TabularSampler {
 impl TabularSampler {
     /// `means`, `scales`: per column; `categorical`: column -> (values,
     /// frequencies); `edges`: column -> bin edges (discretized columns);
-    /// `bins`: column -> (mins, maxs, means, stds) per bin (undiscretized columns).
+    /// `bins`: column -> (mins, maxs, means, stds) per bin (undiscretized
+    /// columns); `groups`: (columns, training values) of each feature group;
+    /// `missing`: (missing rate, fill value) per column (`sample_data`).
     #[new]
+    #[pyo3(signature = (means, scales, categorical, edges, bins, groups=None, missing=None))]
     fn new(
         means: Vec<f64>,
         scales: Vec<f64>,
         categorical: HashMap<usize, (Vec<f64>, Vec<f64>)>,
         edges: HashMap<usize, Vec<f64>>,
         bins: HashMap<usize, BinSpec>,
+        groups: Option<Vec<(Vec<usize>, PyReadonlyArray2<'_, f64>)>>,
+        missing: Option<(Vec<f64>, Vec<f64>)>,
     ) -> PyResult<Self> {
         let d = means.len();
         let check = |name: &'static str, mut keys: Vec<usize>| -> Result<(), LimeError> {
@@ -328,8 +331,28 @@ impl TabularSampler {
             };
             columns.push(column);
         }
+        let groups = groups
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(columns, values)| {
+                let values = values.as_array();
+                if values.ncols() != columns.len() {
+                    return Err(LimeError::shape(
+                        "feature_groups",
+                        "expected one column of training values per group column",
+                    ));
+                }
+                let values = values.iter().copied().collect();
+                Ok(Group { columns, values })
+            })
+            .collect::<Result<Vec<Group>, LimeError>>()
+            .py()?;
+        let missing = missing.map(|(rates, fill)| Missing { rates, fill });
+        let layout = Layout::new(d, groups, missing).py()?;
         Ok(TabularSampler {
-            inner: tabular::TabularSampler::new(columns).py()?,
+            inner: tabular::TabularSampler::new(columns)
+                .py()?
+                .with_layout(layout),
             pool: Arc::default(),
         })
     }
@@ -407,45 +430,81 @@ impl TabularSampler {
             distances.into_pyarray(py),
         ))
     }
+
+    /// A neighbourhood with the feature groups and missing values the
+    /// sampler was built with and the columns `fixed` held at the instance's
+    /// values (`sampling::data`; `instance` may hold NaN where the training
+    /// data has missing values): (scaled, inverse, distances, features).
+    /// `scaled` has one column per interpretable feature not held (in the
+    /// order of `features`), distances are euclidean over them; `features`
+    /// lists every feature as (kind "col" / "group" / "missing", column or
+    /// group index, held, its value for the instance).
+    #[pyo3(signature = (instance, num_samples, seed, sampling_method="gaussian", around_instance=false, undiscretize=true, first_row=None, fixed=Vec::new()))]
+    #[allow(clippy::too_many_arguments)]
+    fn sample_data<'py>(
+        &self,
+        py: Python<'py>,
+        instance: PyReadonlyArray1<'py, f64>,
+        num_samples: usize,
+        seed: u64,
+        sampling_method: &str,
+        around_instance: bool,
+        undiscretize: bool,
+        first_row: Option<PyReadonlyArray1<'py, f64>>,
+        fixed: Vec<usize>,
+    ) -> PyResult<DataNeighbourhood<'py>> {
+        let draw = Draw::parse(sampling_method).py()?;
+        let x = instance.as_slice()?;
+        let first = match &first_row {
+            Some(f) => Some(f.as_slice()?),
+            None => None,
+        };
+        let opts = Options {
+            num_samples,
+            seed,
+            draw,
+            around_instance,
+            undiscretize,
+            first_row: first,
+        };
+        let d = self.inner.num_columns();
+        let (prepared, spec) = self.inner.prepare_data(x, opts, &fixed).py()?;
+        let w = prepared.width();
+        crate::alloc::ensure_room(num_samples, w + d + 1, "num_samples").py()?;
+        let mut scaled = self.pool.take(num_samples * w);
+        let mut inverse = self.pool.take(num_samples * d);
+        let mut distances = vec![0.0; num_samples];
+        py.detach(|| prepared.draw_into(&mut scaled, &mut inverse, &mut distances))
+            .py()?;
+        let features = (0..spec.features.len())
+            .map(|k| {
+                let (kind, at) = match spec.features[k] {
+                    Feature::Value(j) => ("col", j),
+                    Feature::Group(g) => ("group", g),
+                    Feature::Missing(j) => ("missing", j),
+                };
+                (kind, at, spec.held[k], spec.row0[k])
+            })
+            .collect();
+        Ok((
+            pooled_array(py, scaled, (num_samples, w), &self.pool)?,
+            pooled_array(py, inverse, (num_samples, d), &self.pool)?,
+            distances.into_pyarray(py),
+            features,
+        ))
+    }
 }
 
-/// Missing values of one row's neighbourhood (`sampling::missing::overlay`):
-/// NaN drawn into `inverse` in place, the single columns' interpretable
-/// values written into `z`.
-#[pyfunction]
-#[pyo3(signature = (inverse, scaled, z, rates, instance, value_cols, missing_cols, missing_at, seed))]
-#[allow(clippy::too_many_arguments)]
-fn tabular_missing_overlay<'py>(
-    py: Python<'py>,
-    mut inverse: PyReadwriteArray2<'py, f64>,
-    scaled: PyReadonlyArray2<'py, f64>,
-    mut z: PyReadwriteArray2<'py, f64>,
-    rates: Vec<f64>,
-    instance: PyReadonlyArray1<'py, f64>,
-    value_cols: Vec<usize>,
-    missing_cols: Vec<usize>,
-    missing_at: usize,
-    seed: u64,
-) -> PyResult<()> {
-    let d = inverse.as_array().ncols();
-    let o = Overlay {
-        d,
-        rates: &rates,
-        instance: instance.as_slice()?,
-        value_cols: &value_cols,
-        missing_cols: &missing_cols,
-        missing_at,
-    };
-    let (v, s, out) = (
-        inverse.as_slice_mut()?,
-        scaled.as_slice()?,
-        z.as_slice_mut()?,
-    );
-    py.detach(|| missing::overlay(&o, v, s, out, seed)).py()
-}
+/// (kind, column or group, held, the instance's value) of one feature.
+type FeatureTuple = (&'static str, usize, bool, f64);
+type DataNeighbourhood<'py> = (
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    F64Array<'py>,
+    Vec<FeatureTuple>,
+);
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(tabular_missing_overlay, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_column_moments, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_percentiles, m)?)?;
     m.add_function(wrap_pyfunction!(tabular_bin_stats, m)?)?;

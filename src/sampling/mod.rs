@@ -1,7 +1,7 @@
 //! Neighbourhood sampling: tabular, text masks, image masks.
 
 pub mod columns;
-pub mod missing;
+pub mod data;
 pub mod mixture;
 pub mod normal;
 pub mod tabular;

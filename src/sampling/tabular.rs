@@ -21,12 +21,13 @@ use rayon::prelude::*;
 use crate::error::{ensure_finite, LimeError, Result};
 use crate::rng::{stream, FastStream};
 use crate::sampling::columns::{draw_column, to_rows, Out, Target};
+use crate::sampling::data::{self, Feature, GroupPass, Layout, MissingPass, Passes, Spec};
 use crate::sampling::mixture::{Bin, ColumnDraw};
 use crate::sampling::normal::{ndtri, open01};
 use crate::sampling::tabular_stats::bin_of;
 
 /// Rows per task (and per random stream).
-const ROWS_PER_TASK: usize = 256;
+pub(crate) const ROWS_PER_TASK: usize = 256;
 /// Stream ids below the call's seed.
 const ROW_STREAM: u64 = 1;
 const LHS_STREAM: u64 = 2;
@@ -127,48 +128,52 @@ impl Categorical {
     }
 }
 
-/// What one column does per drawn row, resolved for one call.
+/// What one column does per drawn row, resolved for one call. `slot`: the
+/// scratch column its scaled value goes to; `counts`: whether its squared
+/// distance is added as drawn (not when a later pass adds it, or when its
+/// value is not an interpretable feature).
 enum Plan<'a> {
     Continuous {
         scale: f64,
         centre: f64,
         off: f64,
         s0: f64,
+        slot: usize,
+        counts: bool,
     },
     Categorical {
         cat: &'a Categorical,
         /// Per value: what `scaled` and `inverse` get.
         outs: Vec<Out>,
         undiscretize: bool,
+        slot: usize,
+        counts: bool,
     },
+    /// `inverse` takes `value` in every row (a column held fixed, or a
+    /// group's column, which its group's pass overwrites).
+    Held { value: f64 },
 }
 
-// One chunk of rows with its own stream, filled column by column: a
-// column's tables stay in L1 while its draws are made.
+// One chunk of rows with its own stream, filled column by column into
+// the column-major scratch `cols`: a column's tables stay in L1 while its
+// draws are made.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn fill_chunk(
-    plan: &[Plan],
-    lhs: &Option<Vec<f64>>,
-    (seed, n, d): (u64, usize, usize),
-    (instance, scaled0): (&[f64], &[f64]),
+    p: &Prepared,
     chunk: usize,
-    sc: &mut [f64],
-    inv: &mut [f64],
-    dist: &mut [f64],
+    cols: &mut Vec<f64>,
+    (sc, inv, dist): (&mut [f64], &mut [f64], &mut [f64]),
 ) {
-    let rows = dist.len();
-    SCRATCH.with_borrow_mut(|cols| {
-        cols.resize(2 * d * rows, 0.0);
-        let (sc_cols, inv_cols) = cols.split_at_mut(d * rows);
-        fill_columns(plan, lhs, (seed, n), chunk, (sc_cols, inv_cols), dist);
-        to_rows(sc_cols, rows, d, sc);
-        to_rows(inv_cols, rows, d, inv);
-    });
+    let (rows, d, width) = (dist.len(), p.d, p.scaled0.len());
+    cols.resize((p.slots + d) * rows, 0.0);
+    let (sc_cols, inv_cols) = cols.split_at_mut(p.slots * rows);
+    fill_columns(p, chunk, (sc_cols, inv_cols), dist);
+    to_rows(sc_cols, rows, width, sc);
+    to_rows(inv_cols, rows, d, inv);
     dist.iter_mut().for_each(|v| *v = v.sqrt());
     if chunk == 0 {
-        sc[..d].copy_from_slice(scaled0);
-        inv[..d].copy_from_slice(instance);
+        sc[..width].copy_from_slice(&p.scaled0);
+        inv[..d].copy_from_slice(&p.instance);
         dist[0] = 0.0;
     }
 }
@@ -201,14 +206,13 @@ fn standard_normal() -> Option<&'static ColumnDraw> {
 /// adds the squared distances. Row 0 of chunk 0, the instance, is left alone.
 #[inline(always)]
 fn fill_columns(
-    plan: &[Plan],
-    lhs: &Option<Vec<f64>>,
-    (seed, n): (u64, usize),
+    prepared: &Prepared,
     chunk: usize,
     (sc_cols, inv_cols): (&mut [f64], &mut [f64]),
     dist: &mut [f64],
 ) {
-    let mut rng = FastStream::new(seed, &[ROW_STREAM, chunk as u64]);
+    let (plan, lhs, n) = (&prepared.plan, &prepared.lhs, prepared.n);
+    let mut rng = FastStream::new(prepared.seed, &[ROW_STREAM, chunk as u64]);
     let mut words = [0u64; 2 * ROWS_PER_TASK];
     let mut rejects = [0u16; ROWS_PER_TASK];
     let mut pieces = [0u64; ROWS_PER_TASK];
@@ -221,15 +225,18 @@ fn fill_columns(
     dist.iter_mut().for_each(|v| *v = 0.0);
     let dist = &mut dist[skip..];
     for (j, p) in plan.iter().enumerate() {
-        let sc = &mut sc_cols[j * rows + skip..(j + 1) * rows];
         let inv = &mut inv_cols[j * rows + skip..(j + 1) * rows];
         match p {
+            Plan::Held { value } => inv.fill(*value),
             Plan::Continuous {
                 scale,
                 centre,
                 off,
                 s0,
+                slot,
+                counts,
             } => {
+                let sc = &mut sc_cols[slot * rows + skip..(slot + 1) * rows];
                 // z first (in `inv`), then what it gives
                 match (lhs, standard_normal()) {
                     (Some(cols), _) => inv.copy_from_slice(&cols[j * n + first + skip..][..m]),
@@ -258,26 +265,41 @@ fn fill_columns(
                         .iter_mut()
                         .for_each(|z| *z = StandardNormal.sample(&mut rng)),
                 }
-                for ((s_out, i_out), dr) in sc.iter_mut().zip(inv.iter_mut()).zip(&mut *dist) {
-                    let z = *i_out;
-                    let s = z + off;
-                    *s_out = s;
-                    *i_out = z * scale + centre;
-                    *dr += (s - s0) * (s - s0);
+                if *counts {
+                    for ((s_out, i_out), dr) in sc.iter_mut().zip(inv.iter_mut()).zip(&mut *dist) {
+                        let z = *i_out;
+                        let s = z + off;
+                        *s_out = s;
+                        *i_out = z * scale + centre;
+                        *dr += (s - s0) * (s - s0);
+                    }
+                } else {
+                    for (s_out, i_out) in sc.iter_mut().zip(inv.iter_mut()) {
+                        let z = *i_out;
+                        *s_out = z + off;
+                        *i_out = z * scale + centre;
+                    }
                 }
             }
             Plan::Categorical {
                 cat,
                 outs,
                 undiscretize,
+                slot,
+                counts,
             } => {
+                let sc = &mut sc_cols[slot * rows + skip..(slot + 1) * rows];
                 // all words first and rejections last: the row
                 // loop makes no calls and keeps its state in registers
                 rng.fill(&mut words[..2 * m]);
                 let target = Target {
                     scaled: sc,
                     inverse: &mut *inv,
-                    distances: &mut *dist,
+                    distances: if *counts {
+                        &mut *dist
+                    } else {
+                        &mut unused[..m]
+                    },
                 };
                 let table = cat.table.proposals();
                 let pending = draw_column(table, outs, &words, &mut pieces, target, &mut rejects);
@@ -290,6 +312,14 @@ fn fill_columns(
                 }
             }
         }
+        if let Some(Some(pass)) = prepared.passes.as_ref().map(|p| &p.missing[j]) {
+            let scratch = (&mut *sc_cols, &mut *inv_cols);
+            pass.apply(&mut rng, (rows, skip), scratch, dist, &mut words);
+        }
+    }
+    if let Some(passes) = &prepared.passes {
+        let scratch = (sc_cols, inv_cols);
+        passes.apply_groups(&mut rng, (rows, skip), scratch, dist, &mut words);
     }
 }
 
@@ -300,20 +330,58 @@ pub struct Prepared<'a> {
     seed: u64,
     n: usize,
     d: usize,
+    /// row 0 of `inverse` and of `scaled` (one value per scaled column)
     instance: Vec<f64>,
     scaled0: Vec<f64>,
+    /// scratch columns of `scaled` (its width, and one for values no
+    /// feature reads when the data options drop some)
+    slots: usize,
+    passes: Option<Passes<'a>>,
 }
 
 impl Prepared<'_> {
     /// Draws chunk `chunk` (rows `chunk · ROWS_PER_TASK ..`) into its slices
     /// of scaled, inverse and distances (see [`chunks`]).
     pub fn fill(&self, chunk: usize, sc: &mut [f64], inv: &mut [f64], dist: &mut [f64]) {
-        let fixed = (self.seed, self.n, self.d);
-        let at = (self.instance.as_slice(), self.scaled0.as_slice());
-        crate::cpu::widest(
-            #[inline(always)]
-            || fill_chunk(&self.plan, &self.lhs, fixed, at, chunk, sc, inv, dist),
-        )
+        // the scratch is borrowed outside `widest`: inside it, the closure
+        // given to `with_borrow_mut` (not inlined) lost the wide vectors
+        SCRATCH.with_borrow_mut(|cols| {
+            crate::cpu::widest(
+                #[inline(always)]
+                || fill_chunk(self, chunk, cols, (sc, inv, dist)),
+            )
+        })
+    }
+
+    /// Columns of `scaled` (d, or the data options' interpretable features).
+    pub fn width(&self) -> usize {
+        self.scaled0.len()
+    }
+
+    /// Draws the whole neighbourhood into row-major `n × width` scaled,
+    /// `n × d` inverse and `n` distances, chunks in parallel when large.
+    pub fn draw_into(
+        &self,
+        scaled: &mut [f64],
+        inverse: &mut [f64],
+        distances: &mut [f64],
+    ) -> Result<()> {
+        let (n, d, w) = (self.n, self.d, self.width());
+        if scaled.len() != n * w || inverse.len() != n * d || distances.len() != n {
+            return Err(LimeError::shape(
+                "buffers",
+                format!("expected {n} × {w} scaled and {n} × {d} inverse values"),
+            ));
+        }
+        let chunks = chunks_of(w, d, scaled, inverse, distances);
+        if n * d < 1 << 14 {
+            for (c, ((sc, inv), dist)) in chunks.into_iter().enumerate() {
+                self.fill(c, sc, inv, dist);
+            }
+        } else {
+            crate::pool::for_each(chunks, |c, ((sc, inv), dist)| self.fill(c, sc, inv, dist));
+        }
+        Ok(())
     }
 }
 
@@ -327,10 +395,20 @@ pub fn chunks<'b>(
     inverse: &'b mut [f64],
     distances: &'b mut [f64],
 ) -> Vec<Chunk<'b>> {
-    let block = ROWS_PER_TASK * d.max(1);
+    chunks_of(d, d, scaled, inverse, distances)
+}
+
+/// [`chunks`] of a `scaled` buffer `w` columns wide.
+fn chunks_of<'b>(
+    w: usize,
+    d: usize,
+    scaled: &'b mut [f64],
+    inverse: &'b mut [f64],
+    distances: &'b mut [f64],
+) -> Vec<Chunk<'b>> {
     scaled
-        .chunks_mut(block)
-        .zip(inverse.chunks_mut(block))
+        .chunks_mut(ROWS_PER_TASK * w.max(1))
+        .zip(inverse.chunks_mut(ROWS_PER_TASK * d.max(1)))
         .zip(distances.chunks_mut(ROWS_PER_TASK))
         .collect()
 }
@@ -382,6 +460,8 @@ pub struct Neighbourhood {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TabularSampler {
     columns: Vec<Column>,
+    /// feature groups and missing values (issue #21; empty: neither)
+    layout: Layout,
 }
 
 impl TabularSampler {
@@ -399,7 +479,21 @@ impl TabularSampler {
                 }
             }
         }
-        Ok(TabularSampler { columns })
+        Ok(TabularSampler {
+            columns,
+            layout: Layout::default(),
+        })
+    }
+
+    /// The sampler with feature groups and missing values (see
+    /// [`prepare_data`](Self::prepare_data)).
+    pub fn with_layout(mut self, layout: Layout) -> TabularSampler {
+        self.layout = layout;
+        self
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
     }
 
     pub fn num_columns(&self) -> usize {
@@ -446,25 +540,87 @@ impl TabularSampler {
         inverse: &mut [f64],
         distances: &mut [f64],
     ) -> Result<()> {
-        let prepared = self.prepare(instance, opts)?;
-        let (n, d) = (opts.num_samples, self.columns.len());
-        if scaled.len() != n * d || inverse.len() != n * d || distances.len() != n {
-            return Err(LimeError::shape(
-                "buffers",
-                format!("expected {n} × {d} values"),
+        self.prepare(instance, opts)?
+            .draw_into(scaled, inverse, distances)
+    }
+
+    /// A neighbourhood with the explainer's groups and missing values and
+    /// the columns `fixed` held at the instance's values (module
+    /// [`data`](crate::sampling::data)): `instance` may hold NaN when the
+    /// layout has missing values. The prepared draw writes, per sample, the
+    /// interpretable features not held (the spec's order) as `scaled`, the
+    /// model's row as `inverse` (NaN where missing) and the euclidean
+    /// distance over those features.
+    pub fn prepare_data<'a>(
+        &'a self,
+        instance: &[f64],
+        opts: Options,
+        fixed: &[usize],
+    ) -> Result<(Prepared<'a>, Spec)> {
+        let d = self.columns.len();
+        let layout = &self.layout;
+        if instance.len() == d && instance.iter().any(|x| x.is_nan()) && !layout.allows_missing() {
+            return Err(LimeError::invalid(
+                "data_row",
+                "contains NaN, and the training data has no missing values",
             ));
         }
-        let chunks = chunks(d, scaled, inverse, distances);
-        if n * d < 1 << 14 {
-            for (c, ((sc, inv), dist)) in chunks.into_iter().enumerate() {
-                prepared.fill(c, sc, inv, dist);
-            }
-        } else {
-            crate::pool::for_each(chunks, |c, ((sc, inv), dist)| {
-                prepared.fill(c, sc, inv, dist)
-            });
+        let mut held = vec![false; d];
+        for &j in fixed {
+            *held.get_mut(j).ok_or_else(|| {
+                LimeError::invalid("fixed_features", format!("column {j} out of range"))
+            })? = true;
         }
-        Ok(())
+        let mut p = self.prepare(&layout.filled(instance), opts)?;
+        let spec = layout.spec(instance, &held, &p.scaled0);
+        // the features drawn, in order: their scratch columns
+        let drawn: Vec<(Feature, f64)> = (0..spec.features.len())
+            .filter(|&k| !spec.held[k])
+            .map(|k| (spec.features[k], spec.row0[k]))
+            .collect();
+        let (width, spare) = (drawn.len(), drawn.len());
+        let slot_of = |f: Feature| drawn.iter().position(|&(g, _)| g == f);
+        let missing_pass = |j: usize| layout.rate(j) > 0.0 || instance[j].is_nan();
+        let mut passes = Passes {
+            missing: (0..d).map(|_| None).collect(),
+            groups: Vec::new(),
+        };
+        for (k, &(f, _)) in drawn.iter().enumerate() {
+            match f {
+                Feature::Value(_) => {}
+                Feature::Missing(j) => {
+                    passes.missing[j] = Some(MissingPass {
+                        column: j,
+                        threshold: data::threshold(layout.rate(j)),
+                        value: slot_of(Feature::Value(j)).map(|s| (s, p.scaled0[j])),
+                        indicator: k,
+                        instance_missing: instance[j].is_nan(),
+                    })
+                }
+                Feature::Group(g) => {
+                    passes
+                        .groups
+                        .push(GroupPass::new(&layout.groups()[g], instance, k));
+                }
+            }
+        }
+        for (j, plan) in p.plan.iter_mut().enumerate() {
+            match plan {
+                _ if held[j] || layout.group_of(j).is_some() => {
+                    *plan = Plan::Held { value: instance[j] }
+                }
+                Plan::Continuous { slot, counts, .. } | Plan::Categorical { slot, counts, .. } => {
+                    *slot = slot_of(Feature::Value(j)).unwrap_or(spare);
+                    *counts = *slot != spare && !missing_pass(j);
+                }
+                Plan::Held { .. } => {}
+            }
+        }
+        p.instance = instance.to_vec();
+        p.scaled0 = drawn.iter().map(|&(_, z)| z).collect();
+        p.slots = width + 1;
+        p.passes = Some(passes);
+        Ok((p, spec))
     }
 
     /// Everything a neighbourhood of `instance` needs before its rows are
@@ -527,6 +683,8 @@ impl TabularSampler {
                         centre,
                         off,
                         s0: scaled0[j],
+                        slot: j,
+                        counts: true,
                     }
                 }
                 Column::Categorical(cat) => {
@@ -545,6 +703,8 @@ impl TabularSampler {
                         cat,
                         outs,
                         undiscretize,
+                        slot: j,
+                        counts: true,
                     }
                 }
             })
@@ -557,6 +717,8 @@ impl TabularSampler {
             d,
             instance: instance.to_vec(),
             scaled0,
+            slots: d,
+            passes: None,
         })
     }
 
