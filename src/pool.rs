@@ -6,7 +6,7 @@
 //! builds its own (the inherited one is leaked, never touched).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use rayon::prelude::*;
 use rayon::ThreadPool;
@@ -53,12 +53,61 @@ fn pool() -> Option<Arc<ThreadPool>> {
 }
 
 /// Runs `f` inside the crate's pool (or on the calling thread when the OS
-/// refuses to start threads).
+/// refuses to start threads). A caller with an interruption poll
+/// ([`crate::interrupt`]) keeps polling while the pool works.
 pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     match pool() {
+        Some(pool) if rayon::current_thread_index().is_none() => match crate::interrupt::owned() {
+            Some(hook) => install_polling(&pool, &hook, f),
+            None => pool.install(f),
+        },
         Some(pool) => pool.install(f),
         None => f(),
     }
+}
+
+/// [`ThreadPool::install`] for a caller that owns an interruption hook: the
+/// work runs on a worker (under the hook), while the caller polls every
+/// [`crate::interrupt::PERIOD`] until it is done, so a stop requested
+/// meanwhile reaches the workers' checks at once.
+fn install_polling<R: Send>(
+    pool: &ThreadPool,
+    hook: &Arc<crate::interrupt::Hook>,
+    f: impl FnOnce() -> R + Send,
+) -> R {
+    /// Marks the job done, also when it unwinds.
+    struct Done<'a>(&'a (Mutex<bool>, Condvar));
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            *self.0 .0.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            self.0 .1.notify_all();
+        }
+    }
+    let done = (Mutex::new(false), Condvar::new());
+    let mut out = None;
+    let carried = Some(hook.clone());
+    pool.in_place_scope(|s| {
+        let (done, out, carried) = (&done, &mut out, &carried);
+        s.spawn(move |_| {
+            let _done = Done(done);
+            *out = Some(crate::interrupt::carry(carried, f));
+        });
+        crate::interrupt::poll_due(hook);
+        let mut finished = done.0.lock().unwrap_or_else(|p| p.into_inner());
+        while !*finished {
+            finished = match done.1.wait_timeout(finished, crate::interrupt::PERIOD) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+            if !*finished {
+                drop(finished);
+                crate::interrupt::poll_due(hook);
+                finished = done.0.lock().unwrap_or_else(|p| p.into_inner());
+            }
+        }
+    });
+    // The scope re-raises a panic of the job, so it has stored its result.
+    out.expect("the pool job ran")
 }
 
 /// How many times [`for_each`] has posted work (what [`prewake`]'s spinning
@@ -103,12 +152,14 @@ pub fn for_each<T: Send>(items: Vec<T>, work: impl Fn(usize, T) + Sync) {
         Some(pool) if !nested && items.len() > 1 && pool.current_num_threads() > 1 => {
             // stops the spinners of a `prewake`, so they take the tasks
             POSTED.fetch_add(1, Ordering::AcqRel);
-            pool.install(|| {
+            // each item runs under the caller's interruption hook
+            let hook = crate::interrupt::current();
+            install(|| {
                 items
                     .into_par_iter()
                     .with_max_len(1)
                     .enumerate()
-                    .for_each(|(i, item)| work(i, item))
+                    .for_each(|(i, item)| crate::interrupt::carry(&hook, || work(i, item)))
             });
         }
         _ => {

@@ -114,6 +114,7 @@ pub fn check_weights(w: &[f64], n: usize) -> Result<f64> {
 
 /// Partial sums of one group of rows: `A` (lower triangle), column-major
 /// with stride `stride`.
+#[derive(Default)]
 struct Partial {
     a: Vec<f64>,
     stride: usize,
@@ -195,7 +196,11 @@ impl Design {
         let group = |g: usize| (g * size, ((g + 1) * size).min(n));
         let kernel = Kernel::detect().filter(|_| p < small_gram::MAX_COLUMNS);
         let work = |scratch: &mut Scratch, (start, end): (usize, usize)| {
-            accumulate(&rows, kernel, start, end, scratch)
+            // a stopped call skips its remaining groups (checked below)
+            match crate::interrupt::check() {
+                Ok(()) => accumulate(&rows, kernel, start, end, scratch),
+                Err(_) => Partial::default(),
+            }
         };
         let partials: Vec<Partial> = if groups == 1 || crate::pool::num_threads() == 1 {
             let mut scratch = Scratch::default();
@@ -207,6 +212,7 @@ impl Design {
             });
             slots.into_iter().flatten().collect()
         };
+        crate::interrupt::check()?;
         let mut parts = partials.into_iter();
         let Partial { a: mut acc, stride } = parts
             .next()
