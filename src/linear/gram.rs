@@ -283,6 +283,9 @@ fn accumulate(
     let mut b0 = start;
     let (d, l) = (rows.d, rows.l);
     while b0 < end {
+        if crate::interrupt::check().is_err() {
+            break; // the caller's check after the groups fails
+        }
         let nb = BLOCK_ROWS.min(end - b0);
         simd::fill(
             &mut z[..nb * q],
