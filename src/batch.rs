@@ -46,7 +46,7 @@ pub fn explain_many_with_stderr(
         tasks.iter().map(one).collect()
     } else {
         let mut out: Vec<Option<Result<Vec<LocalModel>>>> = tasks.iter().map(|_| None).collect();
-        crate::pool::for_each(out.iter_mut().collect(), |i, slot| {
+        crate::pool::for_each_long(out.iter_mut().collect(), |i, slot| {
             *slot = Some(one(&tasks[i]))
         });
         out.into_iter().flatten().collect()
@@ -135,7 +135,7 @@ pub fn sample_tabular_many(
             tasks.push((i, c, chunk));
         }
     }
-    crate::pool::for_each(tasks, |_, (i, c, ((sc, inv), dist))| {
+    crate::pool::for_each_long(tasks, |_, (i, c, ((sc, inv), dist))| {
         // once stopped, the remaining chunks are skipped and the check below fails
         if crate::interrupt::check().is_ok() {
             prepared[i].fill(c, sc, inv, dist)

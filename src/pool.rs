@@ -53,14 +53,9 @@ fn pool() -> Option<Arc<ThreadPool>> {
 }
 
 /// Runs `f` inside the crate's pool (or on the calling thread when the OS
-/// refuses to start threads). A caller with an interruption poll
-/// ([`crate::interrupt`]) keeps polling while the pool works.
+/// refuses to start threads).
 pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     match pool() {
-        Some(pool) if rayon::current_thread_index().is_none() => match crate::interrupt::owned() {
-            Some(hook) => install_polling(&pool, &hook, f),
-            None => pool.install(f),
-        },
         Some(pool) => pool.install(f),
         None => f(),
     }
@@ -140,27 +135,45 @@ pub fn prewake() {
 /// `work(i, item)` for every item, in the crate's pool, one item per task
 /// (callers pass a few large items). Called from a pool task, it runs the
 /// items in order on that thread: the outer work already keeps every thread
-/// busy.
+/// busy. Each item runs under the caller's interruption hook
+/// ([`crate::interrupt`]), so its checks see a stop.
 ///
 /// A hand-made fork-join (the caller working beside helpers it did not wait
 /// for) was measured against this in one process (2 cores, 2026-12-06): no
 /// user-visible figure moved by 10% (the engine's 5000x30 fits 1.06-1.08x,
 /// a tabular explanation within noise), so rayon's own is used.
 pub fn for_each<T: Send>(items: Vec<T>, work: impl Fn(usize, T) + Sync) {
+    run_items(items, work, false)
+}
+
+/// [`for_each`] for sections that may run for seconds (many rows, a large
+/// Gram matrix): a caller with an interruption poll keeps polling while the
+/// pool works, so Ctrl-C reaches the items' checks at once. It costs a
+/// second hand-over between threads, so short sections use [`for_each`]:
+/// through this path the conjugate-gradient products of a 730-word text
+/// explanation (a few hundred short sections) took ~10% longer.
+pub fn for_each_long<T: Send>(items: Vec<T>, work: impl Fn(usize, T) + Sync) {
+    run_items(items, work, true)
+}
+
+fn run_items<T: Send>(items: Vec<T>, work: impl Fn(usize, T) + Sync, long: bool) {
     let nested = rayon::current_thread_index().is_some();
     match pool() {
         Some(pool) if !nested && items.len() > 1 && pool.current_num_threads() > 1 => {
             // stops the spinners of a `prewake`, so they take the tasks
             POSTED.fetch_add(1, Ordering::AcqRel);
-            // each item runs under the caller's interruption hook
             let hook = crate::interrupt::current();
-            install(|| {
+            let job = || {
                 items
                     .into_par_iter()
                     .with_max_len(1)
                     .enumerate()
                     .for_each(|(i, item)| crate::interrupt::carry(&hook, || work(i, item)))
-            });
+            };
+            match crate::interrupt::owned().filter(|_| long) {
+                Some(own) => install_polling(&pool, &own, job),
+                None => pool.install(job),
+            }
         }
         _ => {
             for (i, item) in items.into_iter().enumerate() {

@@ -162,7 +162,7 @@ fn binary_kernel(bits: &BitRows, mean: &[f64], root: &[f64], k: &mut [f64]) -> R
     let c: f64 = mean.iter().map(|m| m * m).sum();
     let (words, per_row) = bits.to_words();
     let blocks: Vec<(usize, &mut [f64])> = k.chunks_mut(BLOCK * n).enumerate().collect();
-    crate::pool::for_each(blocks, |_, (b, cols)| {
+    crate::pool::for_each_long(blocks, |_, (b, cols)| {
         if crate::interrupt::check().is_err() {
             return; // the check after the loop fails
         }

@@ -207,9 +207,15 @@ impl Design {
             (0..groups).map(|g| work(&mut scratch, group(g))).collect()
         } else {
             let mut slots: Vec<Option<Partial>> = (0..groups).map(|_| None).collect();
-            crate::pool::for_each(slots.iter_mut().collect(), |g, slot| {
+            let fill = |g: usize, slot: &mut Option<Partial>| {
                 *slot = Some(work(&mut Scratch::default(), group(g)));
-            });
+            };
+            // wide Gram matrices take seconds: keep Ctrl-C responsive there
+            if p >= small_gram::MAX_COLUMNS {
+                crate::pool::for_each_long(slots.iter_mut().collect(), fill);
+            } else {
+                crate::pool::for_each(slots.iter_mut().collect(), fill);
+            }
             slots.into_iter().flatten().collect()
         };
         crate::interrupt::check()?;
