@@ -277,9 +277,20 @@ mod tests {
     #[test]
     fn dual_equals_the_normal_equations() {
         // 0/1 masks, wider than tall, and some zero weights
-        for (n, d) in [(7, 30), (20, 21), (40, 200)] {
+        // 0/1 data take the popcount kernel, other data the dense one
+        for (n, d, binary) in [
+            (7, 30, true),
+            (20, 21, true),
+            (40, 200, true),
+            (40, 200, false),
+        ] {
             let x = Array2::from_shape_fn((n, d), |(i, j)| {
-                ((i * 7 + j * 13 + i * j) % 3 == 0) as u8 as f64
+                let v = ((i * 7 + j * 13 + i * j) % 3 == 0) as u8 as f64;
+                if binary {
+                    v
+                } else {
+                    v * (1.0 + (j % 5) as f64 * 0.25)
+                }
             });
             let y = Array1::from_shape_fn(n, |i| (i as f64 * 0.37).sin());
             let w: Vec<f64> = (0..n)
@@ -304,6 +315,17 @@ mod tests {
                     "{n}x{d}: {p} vs {q}"
                 );
             }
+            // several labels share one factor
+            let y2 = y.mapv(|v| v * v - 0.3);
+            let both = ndarray::stack![ndarray::Axis(1), y, y2];
+            let coefs = ridge_coefs(x.view(), both.view(), &[1, 0], &w, 0.01).unwrap();
+            let second = ridge_coef(x.view(), y2.view(), &w, 0.01).unwrap();
+            let close = |a: &[f64], b: &[f64]| {
+                a.iter()
+                    .zip(b)
+                    .all(|(p, q)| (p - q).abs() <= 1e-10 * (1.0 + p.abs()))
+            };
+            assert!(close(&coefs[1], &dual) && close(&coefs[0], &second));
         }
     }
 }
