@@ -37,6 +37,7 @@ pub fn explain_many_with_stderr(
     stderr: bool,
 ) -> Result<Vec<Vec<LocalModel>>> {
     let one = |t: &Task<'_>| {
+        crate::interrupt::check()?;
         local_model::explain_with_stderr(t.data, t.labels, t.weights, t.which, settings, stderr)
     };
     // A few rows (a chunk of the batch API holds ~3) would leave threads idle
@@ -45,7 +46,7 @@ pub fn explain_many_with_stderr(
         tasks.iter().map(one).collect()
     } else {
         let mut out: Vec<Option<Result<Vec<LocalModel>>>> = tasks.iter().map(|_| None).collect();
-        crate::pool::for_each(out.iter_mut().collect(), |i, slot| {
+        crate::pool::for_each_long(out.iter_mut().collect(), |i, slot| {
             *slot = Some(one(&tasks[i]))
         });
         out.into_iter().flatten().collect()
@@ -134,10 +135,13 @@ pub fn sample_tabular_many(
             tasks.push((i, c, chunk));
         }
     }
-    crate::pool::for_each(tasks, |_, (i, c, ((sc, inv), dist))| {
-        prepared[i].fill(c, sc, inv, dist)
+    crate::pool::for_each_long(tasks, |_, (i, c, ((sc, inv), dist))| {
+        // once stopped, the remaining chunks are skipped and the check below fails
+        if crate::interrupt::check().is_ok() {
+            prepared[i].fill(c, sc, inv, dist)
+        }
     });
-    Ok(())
+    crate::interrupt::check()
 }
 
 fn in_row(row: usize, err: LimeError) -> LimeError {
@@ -159,6 +163,7 @@ fn in_row(row: usize, err: LimeError) -> LimeError {
             name,
             message: format!("{message} (row {row} of the batch)"),
         },
+        LimeError::Interrupted => LimeError::Interrupted,
     }
 }
 

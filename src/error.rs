@@ -20,6 +20,10 @@ pub enum LimeError {
     /// A buffer sized by an argument cannot be allocated (MemoryError in Python).
     #[error("{name}: {message}")]
     Memory { name: &'static str, message: String },
+    /// The caller asked the call to stop ([`crate::interrupt`]); the bindings
+    /// raise what Python raised (KeyboardInterrupt).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 pub type Result<T> = std::result::Result<T, LimeError>;

@@ -10,6 +10,7 @@ pub mod distance;
 pub mod error;
 pub mod fastexp;
 pub mod image;
+pub mod interrupt;
 pub mod linear;
 pub mod local_model;
 pub mod pool;

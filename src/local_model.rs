@@ -95,6 +95,7 @@ pub fn explain_with_stderr(
             .iter()
             .zip(selected)
             .map(|(&l, features)| {
+                crate::interrupt::check()?;
                 let sub = data.select(Axis(1), &features);
                 let mut models =
                     explain_with_stderr(sub.view(), labels, weights, &[l], plain, stderr)?;
@@ -114,6 +115,7 @@ pub fn explain_with_stderr(
     let models = which
         .iter()
         .map(|&l| {
+            crate::interrupt::check()?;
             let k = cols.binary_search(&l).map_err(|_| {
                 LimeError::Numerical(format!("internal: label {l} missing from the design"))
             })?;
@@ -165,9 +167,9 @@ fn wide_selection(
 }
 
 /// `highest_weights` without the d × d Gram matrix when the data are wide:
-/// by conjugate gradients on 0/1 data when every ranking is certain
-/// ([`wide_selection`]), else, with at least as many features as samples, from the
-/// ridge solved in the sample space ([`dual::ridge_coef`], n × n).
+/// with fewer features than samples by conjugate gradients on 0/1 data when
+/// every ranking is certain ([`wide_selection`]), else from the ridge solved
+/// in the sample space ([`dual::ridge_coef`], n × n).
 fn sample_space_selection(
     data: ArrayView2<f64>,
     labels: ArrayView2<f64>,
@@ -175,24 +177,30 @@ fn sample_space_selection(
     which: &[usize],
     settings: Settings,
 ) -> Result<Option<Vec<Vec<usize>>>> {
-    if let Some(selected) = wide_selection(data, labels, weights, which, settings)? {
-        return Ok(Some(selected));
-    }
     let nf = settings.num_features;
     let (n, d) = data.dim();
-    if settings.method.resolve(nf) != Method::HighestWeights || d < WIDE || d < n || nf >= d {
+    // With at least as many features as samples, conjugate gradients rarely
+    // certify a ranking within d/5 iterations (the system is ill-conditioned
+    // there) and the n × n dual system is the cheaper exact path: at
+    // 1000 × 5000, 2000 × 8000 and 5000 × 5000 document masks CG needed
+    // ~1000 iterations or failed, 10-20x the dual's time (2 cores, 2026-12-06).
+    if d < n {
+        return wide_selection(data, labels, weights, which, settings);
+    }
+    if settings.method.resolve(nf) != Method::HighestWeights || d < WIDE || nf >= d {
         return Ok(None);
     }
     let instance = data.row(0);
-    which
-        .iter()
-        .map(|&l| {
-            let coef = dual::ridge_coef(data, labels.column(l), weights, 0.01)?;
-            let weighted: Vec<f64> = coef.iter().zip(instance).map(|(c, x)| c * x).collect();
-            Ok(rank_by_magnitude(&weighted).into_iter().take(nf).collect())
-        })
-        .collect::<Result<Vec<_>>>()
-        .map(Some)
+    let coefs = dual::ridge_coefs(data, labels, which, weights, 0.01)?;
+    Ok(Some(
+        coefs
+            .iter()
+            .map(|coef| {
+                let weighted: Vec<f64> = coef.iter().zip(instance).map(|(c, x)| c * x).collect();
+                rank_by_magnitude(&weighted).into_iter().take(nf).collect()
+            })
+            .collect(),
+    ))
 }
 
 fn finish(
@@ -304,5 +312,57 @@ mod tests {
         // Bad weights are reported as on the exact path.
         let zero = vec![0.0; 2000];
         assert!(wide_selection(x.view(), y.view(), &zero, &[0], settings(10)).is_err());
+    }
+}
+
+#[cfg(test)]
+mod interrupt_tests {
+    use super::*;
+    use crate::batch::{explain_many, Task};
+    use crate::error::LimeError;
+    use crate::interrupt::{with_poll, Poll, PERIOD};
+    use crate::linear::binary::tests::document;
+    use std::sync::Arc;
+
+    fn settings() -> Settings {
+        Settings {
+            num_features: 10,
+            method: Method::HighestWeights,
+            alpha: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_stop_request_ends_the_fit_with_interrupted_and_nothing_lingers() {
+        // wide (dual path), narrow (Gram path), and a batch (pool workers)
+        for (n, d) in [(300, 400), (400, 40)] {
+            let (x, y, w) = document(n, d);
+            let y = y.insert_axis(Axis(1));
+            let stop: Arc<Poll> = Arc::new(|| true);
+            let got = with_poll(stop, || {
+                std::thread::sleep(PERIOD); // the first check then polls
+                explain(x.view(), y.view(), &w, &[0], settings())
+            });
+            assert_eq!(got, Err(LimeError::Interrupted), "{n}x{d}");
+            let which = [0usize];
+            let task = Task {
+                data: x.view(),
+                labels: y.view(),
+                weights: &w,
+                which: &which,
+            };
+            let stop: Arc<Poll> = Arc::new(|| true);
+            let got = with_poll(stop, || {
+                std::thread::sleep(PERIOD);
+                explain_many(&[task; 8], settings())
+            });
+            assert_eq!(got, Err(LimeError::Interrupted), "batch {n}x{d}");
+            // a poll that never stops changes nothing; afterwards the same call works
+            let go: Arc<Poll> = Arc::new(|| false);
+            let kept = with_poll(go, || explain(x.view(), y.view(), &w, &[0], settings()));
+            let plain = explain(x.view(), y.view(), &w, &[0], settings());
+            assert!(plain.is_ok());
+            assert_eq!(kept, plain);
+        }
     }
 }

@@ -4,7 +4,7 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2}
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use super::IntoPyResult;
+use super::{detach, IntoPyResult};
 use crate::distance::{distances_to, exponential_kernel, Metric};
 use crate::error::ensure_finite_slice;
 use crate::linear::lars::lars_lasso_path;
@@ -49,14 +49,12 @@ fn explain_with_data<'py>(
         method,
         alpha,
     };
-    let models = py
-        .detach(|| {
-            if let Some(d) = distances {
-                ensure_finite_slice("distances", d)?;
-            }
-            local_model::explain_with_stderr(x, y, w, &which, settings, return_stderr)
-        })
-        .py()?;
+    let models = detach(py, || {
+        if let Some(d) = distances {
+            ensure_finite_slice("distances", d)?;
+        }
+        local_model::explain_with_stderr(x, y, w, &which, settings, return_stderr)
+    })?;
     models
         .into_iter()
         .map(|m| {
@@ -86,9 +84,9 @@ fn select_features<'py>(
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let method = Method::parse(method).py()?;
     let (x, y, w) = (data.as_array(), labels.as_array(), weights.as_slice()?);
-    let f = py
-        .detach(|| local_model::select_features(x, y, w, num_features, method))
-        .py()?;
+    let f = detach(py, || {
+        local_model::select_features(x, y, w, num_features, method)
+    })?;
     Ok(to_i64(f).into_pyarray(py))
 }
 

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use super::tabular::TabularSampler;
-use super::IntoPyResult;
+use super::{detach, IntoPyResult};
 use crate::batch::{explain_many_with_stderr, sample_tabular_many, Task};
 use crate::local_model::Settings;
 use crate::sampling::tabular::{Draw, Options};
@@ -58,9 +58,9 @@ fn explain_with_data_many<'py>(
         method,
         alpha,
     };
-    let models = py
-        .detach(|| explain_many_with_stderr(&tasks, settings, return_stderr))
-        .py()?;
+    let models = detach(py, || {
+        explain_many_with_stderr(&tasks, settings, return_stderr)
+    })?;
     models
         .into_iter()
         .map(|row| {
@@ -116,8 +116,9 @@ fn tabular_sample_many<'py>(
         inverse.as_slice_mut()?,
         distances.as_slice_mut()?,
     );
-    py.detach(|| sample_tabular_many(inner, x, &seeds, opts, s, v, dist))
-        .py()
+    detach(py, || {
+        sample_tabular_many(inner, x, &seeds, opts, s, v, dist)
+    })
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -7,7 +7,7 @@ use numpy::{
 };
 use pyo3::prelude::*;
 
-use super::IntoPyResult;
+use super::{detach, IntoPyResult};
 use crate::image::{colour, masks, quickshift, quickshift_f32, PixelRuns, QuickshiftParams};
 
 /// Quick shift labels (height, width) of a float image (height, width, channels).
@@ -32,7 +32,7 @@ fn quickshift_segments<'py>(
     let nz = nz
         .as_slice()
         .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("noise must be C-contiguous"))?;
-    let seg = py.detach(|| quickshift(img, &params, nz)).py()?;
+    let seg = detach(py, || quickshift(img, &params, nz))?;
     Ok(seg.into_pyarray(py))
 }
 
@@ -51,9 +51,7 @@ fn quickshift_segments_f32<'py>(
     let nz = nz
         .as_slice()
         .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("noise must be C-contiguous"))?;
-    let seg = py
-        .detach(|| quickshift_f32(img, kernel_size, max_dist, nz))
-        .py()?;
+    let seg = detach(py, || quickshift_f32(img, kernel_size, max_dist, nz))?;
     Ok(seg.into_pyarray(py))
 }
 

@@ -1,10 +1,14 @@
 //! The Python module `lime_rs._native`: the only code that knows about Python.
-//! Each binding converts arguments, releases the GIL around core work and maps
-//! `LimeError` to a Python exception.
+//! Each binding converts arguments, releases the GIL around core work
+//! ([`detach`], which keeps Ctrl-C working) and maps `LimeError` to a Python
+//! exception.
+
+use std::sync::{Arc, Mutex};
 
 use pyo3::prelude::*;
 
 use crate::error::LimeError;
+use crate::interrupt::{self, Poll};
 
 mod base;
 mod batch;
@@ -28,6 +32,39 @@ pub(crate) fn to_py(err: LimeError) -> PyErr {
         LimeError::InvalidValue { .. } => InvalidValueError::new_err(message),
         LimeError::Numerical(_) => NumericalError::new_err(message),
         LimeError::Memory { .. } => pyo3::exceptions::PyMemoryError::new_err(message),
+        LimeError::Interrupted => pyo3::exceptions::PyKeyboardInterrupt::new_err(()),
+    }
+}
+
+/// Runs core work with the GIL released, as `py.detach`, while keeping
+/// Ctrl-C responsive: every `interrupt::PERIOD` of work the calling thread
+/// takes the GIL back for a moment and runs Python's signal handlers
+/// (`PyErr_CheckSignals`: on Python's main thread only, elsewhere a no-op).
+/// When a handler raises (KeyboardInterrupt), the core stops at its next
+/// check and that exception is raised here. The pool's workers never call
+/// Python: they only see the core's stop flag.
+pub(crate) fn detach<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce() -> Result<T, LimeError> + Send,
+) -> PyResult<T> {
+    let raised: Arc<Mutex<Option<PyErr>>> = Arc::default();
+    let slot = raised.clone();
+    let poll: Arc<Poll> = Arc::new(move || {
+        Python::attach(|py| match py.check_signals() {
+            Ok(()) => false,
+            Err(err) => {
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(err);
+                true
+            }
+        })
+    });
+    let out = py.detach(|| interrupt::with_poll(poll, work));
+    // A handler that raised is raised, even when the work finished meanwhile:
+    // the signal was consumed and would otherwise be lost.
+    let pending = raised.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match pending {
+        Some(err) => Err(err),
+        None => out.py(),
     }
 }
 

@@ -12,7 +12,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
-use super::IntoPyResult;
+use super::{detach, IntoPyResult};
 use crate::text::{sample, Splitter, TextIndex, NON_WORD};
 
 /// (data, distances) of a neighbourhood.
@@ -217,9 +217,7 @@ impl PyTextIndex {
     fn sample<'py>(&self, py: Python<'py>, num_samples: usize, seed: u64) -> PyResult<Sample<'py>> {
         let d = self.inner.num_features();
         crate::alloc::ensure_room(num_samples, d + 1, "num_samples").py()?;
-        let nb = py
-            .detach(|| sample::neighbourhood(d, num_samples, seed))
-            .py()?;
+        let nb = detach(py, || sample::neighbourhood(d, num_samples, seed))?;
         Ok((nb.data.into_pyarray(py), nb.distances.into_pyarray(py)))
     }
 
@@ -242,6 +240,8 @@ impl PyTextIndex {
         let mut start = 0;
         while start < n {
             let end = (start + RENDER_CHUNK).min(n);
+            // the GIL is held between chunks: Ctrl-C is seen here
+            py.check_signals()?;
             let docs = py
                 .detach(|| sample::render_rows(&self.inner, view, start..end))
                 .py()?;

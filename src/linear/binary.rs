@@ -95,6 +95,79 @@ impl BitRows {
     }
 }
 
+impl BitRows {
+    /// Row `i` as 64-column words.
+    #[inline(always)]
+    fn words(&self, i: usize) -> impl Iterator<Item = u64> + '_ {
+        self.bits[i * self.stride..(i + 1) * self.stride]
+            .chunks_exact(8)
+            .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+    }
+
+    /// `X v`: the sum of `v` over the columns set in each row.
+    pub fn row_sums(&self, v: &[f64]) -> Vec<f64> {
+        (0..self.n)
+            .map(|i| {
+                let mut s = 0.0;
+                for (k, mut word) in self.words(i).enumerate() {
+                    while word != 0 {
+                        s += v[64 * k + word.trailing_zeros() as usize];
+                        word &= word - 1;
+                    }
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// The rows as 64-column words (`stride / 8` a row), for [`common`].
+    pub fn to_words(&self) -> (Vec<u64>, usize) {
+        let per_row = self.stride / 8;
+        let words = (0..self.n).flat_map(|i| self.words(i)).collect();
+        (words, per_row)
+    }
+}
+
+/// For every row `i` in `rows`, the number of columns set in both row `i`
+/// and row `j` of `words` ([`BitRows::to_words`], `per_row` words a row):
+/// entries of the integer Gram matrix `X Xᵀ`, into `out`.
+pub fn common(
+    words: &[u64],
+    per_row: usize,
+    j: usize,
+    rows: std::ops::Range<usize>,
+    out: &mut [f64],
+) {
+    let row_j = &words[j * per_row..(j + 1) * per_row];
+    let rest = &words[rows.start * per_row..rows.end * per_row];
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("popcnt") {
+        // SAFETY: the CPU supports the feature the function is compiled for.
+        return unsafe { common_popcnt(row_j, rest, out) };
+    }
+    common_portable(row_j, rest, out)
+}
+
+#[inline(always)]
+fn common_portable(row_j: &[u64], rows: &[u64], out: &mut [f64]) {
+    for (o, row) in out.iter_mut().zip(rows.chunks_exact(row_j.len())) {
+        let c: u32 = row
+            .iter()
+            .zip(row_j)
+            .map(|(a, b)| (a & b).count_ones())
+            .sum();
+        *o = f64::from(c);
+    }
+}
+
+/// [`common_portable`] with the popcnt instruction (not in the baseline
+/// x86-64 target).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+fn common_popcnt(row_j: &[u64], rows: &[u64], out: &mut [f64]) {
+    common_portable(row_j, rows, out)
+}
+
 /// Packs rows of `x` (row-major, `d` columns) into `bits` (`stride` bytes a
 /// row); false when a value is not 0 or 1.
 fn pack_rows(x: &[f64], bits: &mut [u8], d: usize, stride: usize) -> bool {
@@ -371,7 +444,8 @@ pub fn ridge(
     for (k, tolerance) in CHECKPOINTS.into_iter().enumerate() {
         // A NaN residual keeps iterating, and then gives up.
         while norm(&r).is_nan() || norm(&r) > tolerance * b_norm {
-            if iterations == max_iter {
+            // a stopped call gives up here; the caller's next check fails
+            if iterations == max_iter || crate::interrupt::check().is_err() {
                 return None;
             }
             iterations += 1;

@@ -114,6 +114,7 @@ pub fn check_weights(w: &[f64], n: usize) -> Result<f64> {
 
 /// Partial sums of one group of rows: `A` (lower triangle), column-major
 /// with stride `stride`.
+#[derive(Default)]
 struct Partial {
     a: Vec<f64>,
     stride: usize,
@@ -195,18 +196,29 @@ impl Design {
         let group = |g: usize| (g * size, ((g + 1) * size).min(n));
         let kernel = Kernel::detect().filter(|_| p < small_gram::MAX_COLUMNS);
         let work = |scratch: &mut Scratch, (start, end): (usize, usize)| {
-            accumulate(&rows, kernel, start, end, scratch)
+            // a stopped call skips its remaining groups (checked below)
+            match crate::interrupt::check() {
+                Ok(()) => accumulate(&rows, kernel, start, end, scratch),
+                Err(_) => Partial::default(),
+            }
         };
         let partials: Vec<Partial> = if groups == 1 || crate::pool::num_threads() == 1 {
             let mut scratch = Scratch::default();
             (0..groups).map(|g| work(&mut scratch, group(g))).collect()
         } else {
             let mut slots: Vec<Option<Partial>> = (0..groups).map(|_| None).collect();
-            crate::pool::for_each(slots.iter_mut().collect(), |g, slot| {
+            let fill = |g: usize, slot: &mut Option<Partial>| {
                 *slot = Some(work(&mut Scratch::default(), group(g)));
-            });
+            };
+            // wide Gram matrices take seconds: keep Ctrl-C responsive there
+            if p >= small_gram::MAX_COLUMNS {
+                crate::pool::for_each_long(slots.iter_mut().collect(), fill);
+            } else {
+                crate::pool::for_each(slots.iter_mut().collect(), fill);
+            }
             slots.into_iter().flatten().collect()
         };
+        crate::interrupt::check()?;
         let mut parts = partials.into_iter();
         let Partial { a: mut acc, stride } = parts
             .next()
@@ -277,6 +289,9 @@ fn accumulate(
     let mut b0 = start;
     let (d, l) = (rows.d, rows.l);
     while b0 < end {
+        if crate::interrupt::check().is_err() {
+            break; // the caller's check after the groups fails
+        }
         let nb = BLOCK_ROWS.min(end - b0);
         simd::fill(
             &mut z[..nb * q],
