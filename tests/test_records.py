@@ -4,9 +4,9 @@ that names the path of the bad field."""
 
 import copy
 import json
-import warnings
 import os
 import re
+import warnings
 
 import matplotlib
 import numpy as np

@@ -155,7 +155,7 @@ PATTERNS = [
     r"(?a:\W+)",
     r"(?s:.)x",
     r"\W+?",
-    # not translatable: Python's re tokenises
+    # patterns whose meaning differs between regex engines (lime_rs uses Python's re)
     r"(?<=\.)\s+",  # lookbehind
     r"(\s)+",  # a capturing group duplicates separators in re.split's output
     r"\s*",  # matches the empty string
@@ -378,8 +378,7 @@ random_patterns = st.lists(branches, min_size=1, max_size=3).map(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.lists(alphabet, max_size=25).map("".join), pattern=random_patterns)
 def test_random_patterns_match_lime(text, pattern):
-    """Whatever the pattern, the tokens are Python's: translated patterns must
-    agree with `re`, the others fall back to it."""
+    """Whatever the pattern, the tokens are lime's (Python's `re`)."""
     try:
         theirs = lt.IndexedString(text, split_expression=pattern)
     except (re.error, IndexError):

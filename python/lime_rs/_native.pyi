@@ -26,7 +26,6 @@ __all__ = [
     "tabular_sample_bins",
     "TabularSampler",
     "PooledBuffer",
-    "TextSplitter",
     "TextIndex",
     "quickshift_segments",
     "quickshift_segments_f32",
@@ -165,17 +164,9 @@ class TabularSampler:
 # --- text (src/bindings/text.rs) ---
 
 @final
-class TextSplitter:
-    """A split expression translated to Rust syntax, compiled once."""
-
-    def __new__(cls, pattern: str) -> TextSplitter: ...
-
-@final
 class TextIndex:
     """A tokenised document (the core of IndexedString / IndexedCharacters)."""
 
-    @staticmethod
-    def from_regex(text: str, splitter: TextSplitter, bow: bool, mask: str) -> TextIndex | None: ...
     @staticmethod
     def from_tokens(tokens: list[str], is_word: list[bool], bow: bool, mask: str) -> TextIndex: ...
     @staticmethod

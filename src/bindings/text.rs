@@ -1,4 +1,4 @@
-//! Bindings of the text core: tokenisation (`TextSplitter`, `TextIndex`),
+//! Bindings of the text core: tokenisation (`TextIndex`),
 //! neighbourhood sampling and the perturbed documents, built as Python `str`.
 //!
 //! Python strings may hold lone surrogates; they cross as WTF-8 bytes
@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
 use super::{detach, IntoPyResult};
-use crate::text::{sample, Splitter, TextIndex, NON_WORD};
+use crate::text::{sample, TextIndex, NON_WORD};
 
 /// (data, distances) of a neighbourhood.
 type Sample<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
@@ -52,22 +52,6 @@ fn to_i64(v: impl IntoIterator<Item = usize>) -> Vec<i64> {
     v.into_iter().map(|x| x as i64).collect()
 }
 
-/// A split expression translated to Rust syntax, compiled once.
-#[pyclass(frozen, module = "lime_rs._native", name = "TextSplitter")]
-struct PyTextSplitter {
-    inner: Splitter,
-}
-
-#[pymethods]
-impl PyTextSplitter {
-    #[new]
-    fn new(pattern: &str) -> PyResult<Self> {
-        Ok(PyTextSplitter {
-            inner: Splitter::new(pattern).py()?,
-        })
-    }
-}
-
 /// A tokenised document (lime's IndexedString / IndexedCharacters core).
 #[pyclass(frozen, module = "lime_rs._native", name = "TextIndex")]
 struct PyTextIndex {
@@ -76,25 +60,6 @@ struct PyTextIndex {
 
 #[pymethods]
 impl PyTextIndex {
-    /// Tokenised by a translated split expression; None when the text must be
-    /// tokenised by Python's `re` instead. Raises UnicodeEncodeError for text
-    /// with lone surrogates.
-    #[staticmethod]
-    fn from_regex(
-        py: Python<'_>,
-        text: &str,
-        splitter: &PyTextSplitter,
-        bow: bool,
-        mask: &Bound<'_, PyString>,
-    ) -> PyResult<Option<Self>> {
-        let mask = wtf8(mask)?.into_owned();
-        let sp = &splitter.inner;
-        let index = py
-            .detach(|| TextIndex::from_regex(text, sp, bow, mask))
-            .py()?;
-        Ok(index.map(|inner| PyTextIndex { inner }))
-    }
-
     /// From ready-made tokens and their word flags.
     #[staticmethod]
     fn from_tokens(
@@ -255,7 +220,6 @@ impl PyTextIndex {
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyTextSplitter>()?;
     m.add_class::<PyTextIndex>()?;
     Ok(())
 }

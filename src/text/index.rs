@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use crate::error::{LimeError, Result};
-use crate::text::split::Splitter;
 
 /// Feature id of a token that is not a word (a separator).
 pub const NON_WORD: u32 = u32::MAX;
@@ -173,29 +172,6 @@ impl TextIndex {
             bow,
             mask,
         })
-    }
-
-    /// Tokenised by a split expression (lime's `IndexedString` with a regex).
-    /// `None` when the splitter refuses the text (see [`Splitter::split`]).
-    pub fn from_regex(
-        text: &str,
-        splitter: &Splitter,
-        bow: bool,
-        mask: Vec<u8>,
-    ) -> Result<Option<Self>> {
-        let Some(pieces) = splitter.split(text) else {
-            return Ok(None);
-        };
-        let mut arena = Vec::with_capacity(text.len());
-        let mut bounds = Vec::with_capacity(pieces.len() + 1);
-        bounds.push(0);
-        let mut flags = Vec::with_capacity(pieces.len());
-        for p in &pieces {
-            arena.extend_from_slice(&text.as_bytes()[p.start..p.end]);
-            bounds.push(arena.len());
-            flags.push(p.is_word);
-        }
-        Self::from_tokens(arena, bounds, &flags, bow, mask).map(Some)
     }
 
     /// Segmented around the tokens of a user tokenizer, as lime's
@@ -392,15 +368,9 @@ mod tests {
 
     #[test]
     fn bag_of_words_positions() {
-        let sp = Splitter::new(r"[^0-9A-Za-z_]+").unwrap();
-        let ix = TextIndex::from_regex(
-            "Please, take your time. Please",
-            &sp,
-            true,
-            b"UNKWORDZ".to_vec(),
-        )
-        .unwrap()
-        .unwrap();
+        let text = b"Please, take your time. Please";
+        let words: [&[u8]; 5] = [b"Please", b"take", b"your", b"time", b"Please"];
+        let ix = TextIndex::from_tokenizer(text, &words, true, b"UNKWORDZ".to_vec()).unwrap();
         assert_eq!(ix.num_features(), 4);
         assert_eq!(ix.positions(), &[vec![0, 8], vec![2], vec![4], vec![6]]);
         assert_eq!(ix.word(1), b"take");
@@ -414,10 +384,8 @@ mod tests {
 
     #[test]
     fn positional_features_and_mask() {
-        let sp = Splitter::new(r"[^0-9A-Za-z_]+").unwrap();
-        let ix = TextIndex::from_regex("a b a", &sp, false, b"X".to_vec())
-            .unwrap()
-            .unwrap();
+        let ix =
+            TextIndex::from_tokenizer(b"a b a", &[b"a", b"b", b"a"], false, b"X".to_vec()).unwrap();
         assert_eq!(ix.num_features(), 3);
         assert_eq!(ix.inverse_removing(&[2]).unwrap(), b"a b X");
     }

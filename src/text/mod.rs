@@ -6,8 +6,6 @@
 
 pub mod index;
 pub mod sample;
-pub mod split;
 
 pub use index::{TextIndex, NON_WORD};
 pub use sample::Neighbourhood;
-pub use split::{Piece, Splitter};

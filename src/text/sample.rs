@@ -161,7 +161,6 @@ pub fn render_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::Splitter;
 
     #[test]
     fn rows_remove_between_one_and_all() {
@@ -193,11 +192,10 @@ mod tests {
 
     #[test]
     fn rendered_rows_match_inverse_removing() {
-        let sp = Splitter::new(r"[^0-9A-Za-z_]+").unwrap();
+        let words: [&[u8]; 6] = [b"a", b"b", b"c", b"a", b"d", b"b"];
         for bow in [true, false] {
-            let ix = TextIndex::from_regex("a b, c a d. b", &sp, bow, b"#".to_vec())
-                .unwrap()
-                .unwrap();
+            let ix =
+                TextIndex::from_tokenizer(b"a b, c a d. b", &words, bow, b"#".to_vec()).unwrap();
             let nb = neighbourhood(ix.num_features(), 40, 3).unwrap();
             let docs = render_rows(&ix, nb.data.view(), 0..40).unwrap();
             for r in 0..40 {
@@ -214,10 +212,7 @@ mod tests {
     fn errors() {
         assert!(neighbourhood(0, 10, 0).is_err());
         assert!(neighbourhood(10, usize::MAX / 4, 0).is_err());
-        let sp = Splitter::new(" ").unwrap();
-        let ix = TextIndex::from_regex("a b", &sp, true, vec![])
-            .unwrap()
-            .unwrap();
+        let ix = TextIndex::from_tokenizer(b"a b", &[b"a", b"b"], true, vec![]).unwrap();
         assert!(render_rows(&ix, Array2::<f64>::ones((2, 3)).view(), 0..2).is_err());
         assert!(render_rows(&ix, Array2::<f64>::ones((2, 2)).view(), 0..3).is_err());
     }
