@@ -142,9 +142,8 @@ class _Call:
     distance_metric: str
     model_regressor: Any
     method: str  # the sampling method run (gaussian for an invalid one, or with a discretizer)
-    # num_samples="auto": the driver's settings (num_samples is then max_samples)
-    adaptive: _adaptive.Settings | None = None
-    fixed: np.ndarray | None = None  # columns held at the instance's values (fixed_features)
+    adaptive: _adaptive.Settings | None  # num_samples="auto" (num_samples is then max_samples)
+    fixed: np.ndarray | None  # columns held at the instance's values (fixed_features)
 
 
 @dataclass
@@ -160,9 +159,7 @@ class _Sample:
     first_row: np.ndarray | None = None
     nz: np.ndarray | None = None
     block: np.ndarray | None = None
-    # groups, missing values, fixed features (lime_rs._tabdata): the row's
-    # interpretable features (``scaled`` then holds those not held fixed)
-    spec: Any = None
+    spec: _tabdata.Spec | None = None  # with the data options (scaled: the features not held)
 
 
 @dataclass
@@ -189,6 +186,11 @@ def _check_row_output(yss, num_samples):
 class TableDomainMapper(explanation.DomainMapper):
     """Maps feature ids to names, generates table views, etc"""
 
+    # lime_rs (issue #21): feature ids held fixed, and each feature's columns when
+    # groups or missing values reshaped them (class defaults: older pickles lack them)
+    fixed_features: list[int] = []  # replaced, never mutated
+    feature_columns: list[list[int]] | None = None
+
     def __init__(
         self,
         feature_names,
@@ -198,9 +200,7 @@ class TableDomainMapper(explanation.DomainMapper):
         discretized_feature_names=None,
         feature_indexes=None,
     ):
-        """Args: feature_names (in order), feature_values (strings of the original
-        row), scaled_row, categorical_features (ids), discretized_feature_names and
-        feature_indexes (the sparse case's columns), as lime's."""
+        """As lime's (feature_indexes: a sparse row's non-zero columns)."""
         self.exp_feature_names = feature_names
         self.discretized_feature_names = discretized_feature_names
         self.feature_names = feature_names
@@ -210,10 +210,8 @@ class TableDomainMapper(explanation.DomainMapper):
         sparse = _is_sparse(scaled_row)
         self.all_categorical = not sparse and len(categorical_features) == len(scaled_row)
         self.categorical_features = categorical_features
-        # lime_rs (issue #21): feature ids held fixed (no weight), and the
-        # columns of each feature when groups or missing values reshaped them
-        self.fixed_features: list[int] = []
-        self.feature_columns: list[list[int]] | None = None
+        self.fixed_features = []
+        self.feature_columns = None
 
     def held_at(self) -> list[tuple[Any, Any]]:
         """(name, value) of each feature held fixed (fixed_features), in order."""
@@ -229,10 +227,8 @@ class TableDomainMapper(explanation.DomainMapper):
         self, exp, label, div_name, exp_object_name, show_table=True, show_all=False
     ):
         """The example as a self-contained HTML Feature / Value table (no
-        JavaScript, so ``div_name`` and ``exp_object_name`` are unused), each row
-        tinted by the sign of its weight in ``exp`` ([(id, weight)]) in lime's
-        colours of ``label``. show_table: if False, nothing; show_all: also the
-        zero-weighted features."""
+        JavaScript: div_name, exp_object_name unused), rows tinted by their
+        weight's sign in ``exp``; show_all: also the zero-weighted features."""
         return self._table(exp, label, None, None, show_table, show_all)
 
     def instance_html(self, exp, label, colors, names, show_table=True, show_all=False):
@@ -263,11 +259,9 @@ class TableDomainMapper(explanation.DomainMapper):
             out_list = list(zip(self.exp_feature_names, self.feature_values, weights))
             if not show_all:
                 out_list = [out_list[x[0]] for x in exp]
-        fixed = self.__dict__.get("fixed_features") or []
-        if fixed and self.feature_indexes is None:
-            out_list = [
-                r for r in out_list if r[0] not in {self.exp_feature_names[i] for i in fixed}
-            ]
+        if self.fixed_features and self.feature_indexes is None:
+            held = {self.exp_feature_names[i] for i in self.fixed_features}
+            out_list = [r for r in out_list if r[0] not in held]
             out_list += [(name, f"held at {value}", 0.0) for name, value in self.held_at()]
         from lime_rs import _html
 
@@ -296,12 +290,10 @@ class TableDomainMapper(explanation.DomainMapper):
             "scaled_row": json_value(np.asarray(scaled)) if dense else None,
         }
         # lime_rs (issue #21), only when used: records without them stay as they were
-        fixed = self.__dict__.get("fixed_features")
-        if fixed:
-            out["fixed_features"] = [int(i) for i in fixed]
-        columns = self.__dict__.get("feature_columns")
-        if columns is not None:
-            out["feature_columns"] = [[int(c) for c in cols] for cols in columns]
+        if self.fixed_features:
+            out["fixed_features"] = [int(i) for i in self.fixed_features]
+        if self.feature_columns is not None:
+            out["feature_columns"] = [[int(c) for c in cols] for cols in self.feature_columns]
         return out
 
     @classmethod
@@ -340,9 +332,7 @@ class TableDomainMapper(explanation.DomainMapper):
         mapper.scaled_row = scaled
         mapper.all_categorical = all_categorical
         mapper.fixed_features = list(read("fixed_features", column, False, null=True) or [])
-        feature_columns = read("feature_columns", columns, False, null=True)
-        if feature_columns is not None:
-            mapper.feature_columns = feature_columns
+        mapper.feature_columns = read("feature_columns", columns, False, null=True)
         return mapper
 
 
@@ -351,6 +341,10 @@ class LimeTabularExplainer:
     are perturbed from a Normal(0,1), then un-scaled with the training means
     and stds; categorical ones by their training frequencies, as a binary
     feature that is 1 when the value is the instance's."""
+
+    # pandas codec and data options; class defaults: older pickles lack them
+    _frame: Any = None
+    _layout: _tabdata.Layout | None = None
 
     def __init__(
         self,
@@ -628,13 +622,10 @@ class LimeTabularExplainer:
         Returns:
             An Explanation object (see explanation.py).
         """
-        data_row, predict_fn = _pandas.prepare_row(
-            self.__dict__.get("_frame"), data_row, predict_fn
-        )
+        data_row, predict_fn = _pandas.prepare_row(self._frame, data_row, predict_fn)
         call = self._check_call(predict_fn, labels, top_labels, num_features, num_samples,
                                 distance_metric, model_regressor, sampling_method,
-                                max_samples, confidence)  # fmt: skip
-        call.fixed = self._check_fixed(fixed_features, call)
+                                max_samples, confidence, fixed_features)  # fmt: skip
         return self._explain_row(data_row, predict_fn, call)
 
     def explain_instances(self, data: Any, predict_fn: Callable[[Any], Any], *,
@@ -677,9 +668,8 @@ class LimeTabularExplainer:
         """
         call = self._check_call(predict_fn, labels, top_labels, num_features, num_samples,
                                 distance_metric, model_regressor, sampling_method,
-                                max_samples, confidence)  # fmt: skip
-        call.fixed = self._check_fixed(fixed_features, call)
-        data, predict_fn = _pandas.prepare_batch(self.__dict__.get("_frame"), data, predict_fn)
+                                max_samples, confidence, fixed_features)  # fmt: skip
+        data, predict_fn = _pandas.prepare_batch(self._frame, data, predict_fn)
         d = self.scaler.mean_.shape[0]
         rows = _check_batch(data, d)
         per_chunk = _rows_per_chunk(batch_size, call.num_samples, d)
@@ -718,7 +708,8 @@ class LimeTabularExplainer:
     def _check_call(self, predict_fn, labels, top_labels, num_features, num_samples,
                     distance_metric, model_regressor, sampling_method,
                     max_samples=_adaptive.DEFAULT_MAX_SAMPLES,
-                    confidence=_adaptive.DEFAULT_CONFIDENCE) -> _Call:  # fmt: skip
+                    confidence=_adaptive.DEFAULT_CONFIDENCE,
+                    fixed_features=None) -> _Call:  # fmt: skip
         adaptive = None
         if type(num_samples) is not int:  # the common case skips the check
             num_samples = _adaptive.check_num_samples(num_samples, minimum=2)
@@ -749,30 +740,16 @@ class LimeTabularExplainer:
                 stacklevel=3,
             )
             method = "gaussian"
+        fixed = _tabdata.resolve_fixed(fixed_features, self.feature_names, self._layout)
         return _Call(labels, top_labels, num_features, num_samples, distance_metric,
-                     model_regressor, method, adaptive)  # fmt: skip
-
-    def _check_fixed(self, fixed_features: Any, call: _Call) -> np.ndarray | None:
-        """The columns fixed_features holds (lime_rs._tabdata.resolve_fixed)."""
-        if fixed_features is None:
-            return None
-        d = self.scaler.mean_.shape[0]
-        return _tabdata.resolve_fixed(fixed_features, self.feature_names, self._data_layout(), d)
+                     model_regressor, method, adaptive, fixed)  # fmt: skip
 
     def _allows_nan(self) -> bool:
-        layout = self._data_layout()
-        return layout is not None and layout.missing_rate is not None
+        return self._layout is not None and self._layout.fill is not None
 
-    def _data_layout(self) -> _tabdata.Layout | None:
-        return self.__dict__.get("_layout")  # None on explainers pickled before it existed
-
-    def _fill_row(self, row: np.ndarray) -> np.ndarray:
-        """The row with each missing value replaced by the column's fill value
-        (the value the sampler draws around; shown and discretized)."""
-        layout = self._data_layout()
-        if layout is None or layout.fill is None or not np.isnan(row).any():
-            return row
-        return np.where(np.isnan(row), layout.fill, row)
+    def _options(self, call: _Call) -> bool:
+        """Whether the data options (groups, missing values, fixed features) apply."""
+        return call.fixed is not None or self._layout is not None
 
     def _explain_row(self, data_row, predict_fn, call: _Call) -> explanation.Explanation:
         if _is_sparse(data_row):
@@ -809,7 +786,7 @@ class LimeTabularExplainer:
                     lo, hi, mean, std = (_floats(s[f]) for s in stats)
                     bins[int(f)] = (lo, hi, mean, std)
         mean, scale = _floats(self.scaler.mean_), _floats(self.scaler.scale_)
-        layout = _tabdata.sampler_layout(self._data_layout())
+        layout = {} if self._layout is None else self._layout.sampler_args()
         native = _native.TabularSampler(mean, scale, categorical, edges, bins, **layout)
         self._sampler = _Sampler(native, native_disc, native_undisc)
         return self._sampler
@@ -830,7 +807,7 @@ class LimeTabularExplainer:
         sampler = self._native_sampler()
         disc = self.discretizer
         first_row = None
-        filled = self._fill_row(row)
+        filled = row if self._layout is None else self._layout.filled(row)
         if disc is not None and not sampler.discretize:
             first_row = np.ascontiguousarray(disc.discretize(filled), dtype=np.float64)
         if seed is None:
@@ -839,10 +816,10 @@ class LimeTabularExplainer:
         args = (n, seed, call.method, bool(self.sample_around_instance), sampler.undiscretize,
                 first_row)  # fmt: skip
         spec = None
-        if call.fixed is None and self._data_layout() is None:
+        fixed = [] if call.fixed is None else call.fixed.tolist()
+        if not self._options(call):
             scaled, inverse, distances = sampler.native.sample(row, *args)
-        else:  # groups, missing values, fixed features: lime_rs._tabdata
-            fixed = [] if call.fixed is None else call.fixed.tolist()
+        else:
             scaled, inverse, distances, features = sampler.native.sample_data(row, *args, fixed)
             spec = _tabdata.spec_of(features)
         if disc is not None:
@@ -852,11 +829,9 @@ class LimeTabularExplainer:
                 inverse[1:] = disc.undiscretize(inverse[1:])
                 inverse[0] = row
             elif not sampler.undiscretize:  # keep the values the options wrote
-                layout = self._data_layout()
-                written = [] if call.fixed is None else call.fixed.tolist()
-                if layout is not None:
-                    written += np.flatnonzero(layout.group_of >= 0).tolist()
-                _tabdata.undiscretize(disc, inverse, first_row, np.array(written, dtype=np.intp))
+                if self._layout is not None:
+                    fixed += np.flatnonzero(self._layout.group_of >= 0).tolist()
+                _tabdata.undiscretize(disc, inverse, first_row, np.array(fixed, dtype=np.intp))
         distances = self._distances(scaled, call.distance_metric, distances)
         return _Sample(row, seed, scaled, distances, inverse, first_row, spec=spec)
 
@@ -871,7 +846,7 @@ class LimeTabularExplainer:
         custom = self.discretizer is not None and not (sampler.discretize and sampler.undiscretize)
         # a custom discretizer's steps run in Python, and the data options'
         # neighbourhoods have their own widths: row by row
-        if k == 1 or custom or call.fixed is not None or self._data_layout() is not None:
+        if k == 1 or custom or self._options(call):
             samples = [self._sample_row(row, call) for row in rows]
             inverse = samples[0].inverse if k == 1 else np.concatenate([s.inverse for s in samples])
             for sample in samples:
@@ -902,7 +877,7 @@ class LimeTabularExplainer:
         the local models fitted on them (the others are zero in every sample)."""
         import scipy.sparse as sp
 
-        if call.fixed is not None or self._data_layout() is not None:
+        if self._options(call):
             raise ValueError(
                 "data_row: feature_groups, missing values and fixed_features need dense "
                 "rows (data_row.toarray().ravel())"
@@ -1125,16 +1100,14 @@ class LimeTabularExplainer:
         )
 
     def _data_mapper(self, sample: _Sample) -> TableDomainMapper:
-        """The mapper of a row with groups, missing values or fixed features:
-        one entry per interpretable feature (the sampler's _tabdata.Spec), built from
-        the per-column mapper of the row (missing values filled)."""
+        """One entry per interpretable feature (sample.spec), from the mapper of
+        the row with its missing values filled."""
         from dataclasses import replace
 
-        spec, layout = sample.spec, self._data_layout()
-        row = sample.row
-        base = self._domain_mapper(
-            replace(sample, row=self._fill_row(row), spec=None, scaled=spec.row0[None])
-        )
+        spec, layout, row = sample.spec, self._layout, sample.row
+        assert spec is not None
+        filled = row if layout is None else layout.filled(row)
+        base = self._domain_mapper(replace(sample, row=filled, spec=None, scaled=spec.row0[None]))
         base.fixed_features = spec.fixed.nonzero()[0].tolist()
         if layout is None:  # features held fixed alone: the features are the columns
             return base
