@@ -13,7 +13,7 @@ import numbers
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from types import SimpleNamespace
 from typing import Any
@@ -123,8 +123,7 @@ def _is_native_undiscretize(disc):
 
 @dataclass
 class _Sampler:
-    """The Rust perturbation model, and which discretizer steps it runs itself
-    (a custom discretizer's own steps run in Python)."""
+    """The Rust perturbation model, and which discretizer steps it runs itself."""
 
     native: Any
     discretize: bool
@@ -393,17 +392,13 @@ class LimeTabularExplainer:
                 instead of the data's: "means", "mins", "maxs", "stds",
                 "feature_values", "feature_frequencies" (and optionally "bins").
             feature_groups: lime_rs addition: group name -> column indices or
-                names (columns not named stay single). A group is perturbed as
-                one unit (the instance's values with probability 1/2, else one
-                random training row's, so one-hot columns stay consistent) and
-                is one interpretable feature, 1 when all its columns equal the
-                instance's. Its columns must not be categorical_features.
+                names. A group is perturbed as one unit (the instance's values
+                or one random training row's, with probability 1/2 each) and is
+                one interpretable feature; its columns must not be categorical.
 
-        Missing values (lime_rs addition): training_data and the rows to explain
-        may hold NaN. A column's missingness is a state of its own, sampled at
-        its training rate and an interpretable feature ``<name> is missing``
-        (or ``is not missing``); it is left out of the column's statistics, and
-        the model receives NaN. A column with only NaN is an error.
+        Missing values (lime_rs addition): NaN in training_data and the rows is
+        missing; a column's missingness is sampled at its training rate and is an
+        interpretable feature ``<name> is (not) missing``; the model receives NaN.
         """
         self.random_state = check_random_state(random_state)
         if mode not in ("classification", "regression"):
@@ -639,18 +634,12 @@ class LimeTabularExplainer:
                           fixed_features: Sequence[int | str] | None = None,
                           ) -> list[explanation.Explanation]:  # fmt: skip
         """Explains many rows (lime_rs addition): one Explanation per row of
-        ``data``, in order. Neighbourhoods are sampled in Rust, ``predict_fn`` is
-        called once per chunk of rows (their samples stacked in row order) and
-        a chunk's local models are fitted in one native call, with the GIL released.
+        ``data``, in order, with one ``predict_fn`` call per chunk of rows.
 
-        Determinism: the result equals ``[explain_instance(row, f, **kw) for row
-        in data]`` on an explainer in the same state (one seed per row, in row
-        order), whatever ``batch_size``, ``LIME_RS_NUM_THREADS`` or the split of
-        rows between calls; with ``num_samples="auto"`` too (each round one call
-        per chunk on the rows not yet certified). Threads sharing an explainer
-        share its ``random_state``: each explanation is valid, but which row gets
-        which seed depends on scheduling; give each thread its own explainer
-        (``copy.deepcopy``) for reproducible results.
+        The result equals ``[explain_instance(row, f, **kw) for row in data]`` on
+        an explainer in the same state, whatever ``batch_size`` or
+        ``LIME_RS_NUM_THREADS``. Threads sharing an explainer share its
+        ``random_state``: give each its own (``copy.deepcopy``) to reproduce results.
 
         Args:
             data: 2-D array (n_rows, n_columns), a list of equal-length rows or
@@ -757,11 +746,10 @@ class LimeTabularExplainer:
                 sample = self._sample_sparse(data_row, call)
                 return self._explain_samples([sample], sample.inverse, predict_fn, call)[0]
             data_row = data_row.toarray().ravel()
-        d = self.scaler.mean_.shape[0]
+        row = _check_row(data_row, self.scaler.mean_.shape[0], self._allows_nan())
         if call.adaptive is not None and call.model_regressor is None:
-            row = _check_row(data_row, d, self._allows_nan())
             return self._explain_adaptive([row], predict_fn, call)[0]
-        sample = self._sample_row(_check_row(data_row, d, self._allows_nan()), call)
+        sample = self._sample_row(row, call)
         inverse, sample.inverse = sample.inverse, None
         return self._explain_samples([sample], inverse, predict_fn, call)[0]
 
@@ -802,8 +790,7 @@ class LimeTabularExplainer:
 
     def _sample_row(self, row: np.ndarray, call: _Call, seed: int | None = None,
                     num_samples: int | None = None) -> _Sample:  # fmt: skip
-        """One dense row's neighbourhood (a custom discretizer's steps in Python):
-        ``num_samples`` rows (default the call's) from ``seed`` (default: drawn)."""
+        """One dense row's neighbourhood (a custom discretizer's steps in Python)."""
         sampler = self._native_sampler()
         disc = self.discretizer
         first_row = None
@@ -837,8 +824,7 @@ class LimeTabularExplainer:
 
     def _sample_chunk(self, chunk, first: int, call: _Call,
                       arrays: _ChunkArrays) -> tuple[list[_Sample], Any]:  # fmt: skip
-        """A chunk's neighbourhoods and the model's input (their samples stacked):
-        _sample_row's seeds and numbers, in one native call (rows in parallel)."""
+        """A chunk's neighbourhoods (as _sample_row's) and their samples stacked."""
         d = self.scaler.mean_.shape[0]
         rows = _check_rows(chunk, first, d, self._allows_nan())
         k, n = len(rows), call.num_samples
@@ -873,8 +859,7 @@ class LimeTabularExplainer:
         return samples, inverse
 
     def _sample_sparse(self, data_row, call: _Call) -> _Sample:
-        """lime's sparse path: only the row's non-zero columns are perturbed, and
-        the local models fitted on them (the others are zero in every sample)."""
+        """lime's sparse path: only the row's non-zero columns are perturbed and fitted."""
         import scipy.sparse as sp
 
         if self._options(call):
@@ -926,8 +911,7 @@ class LimeTabularExplainer:
 
     @staticmethod
     def _distances(scaled, metric: str, euclidean: np.ndarray, row: str = "data_row") -> np.ndarray:
-        """The samples' distances to row 0 (the sampler's own are euclidean),
-        finite (an overflow is blamed on ``row``)."""
+        """The samples' distances to row 0, checked finite (errors name ``row``)."""
         if metric in ("euclidean", "l2"):
             return check_distances(euclidean, row)
         if metric == "cosine":
@@ -939,8 +923,7 @@ class LimeTabularExplainer:
 
     def _explain_samples(self, samples: list[_Sample], inverse, predict_fn,
                          call: _Call) -> list[explanation.Explanation]:  # fmt: skip
-        """The model's one call on every row's samples, then per row: output
-        checked, domain mapper, labels, fit (native models in one call), record."""
+        """One model call on every row's samples, then each row's explanation."""
         yss_all = predict_fn(inverse)
         if call.model_regressor is None:
             _native.prewake()  # the pool wakes while the outputs are checked
@@ -971,8 +954,7 @@ class LimeTabularExplainer:
 
     @staticmethod
     def _fixed_sampling(sample: _Sample, call: _Call) -> dict[str, Any]:
-        """``exp.sampling`` of a neighbourhood of ``call.num_samples`` rows:
-        an integer num_samples, or "auto" where it cannot certify."""
+        """``exp.sampling`` of a fixed-size neighbourhood ("auto" that cannot certify)."""
         if call.adaptive is None:
             return _adaptive.fixed_sampling(call.num_samples)
         if call.model_regressor is not None:
@@ -984,25 +966,21 @@ class LimeTabularExplainer:
 
     def _round_sampler(self, row: np.ndarray, call: _Call,
                        keep: Callable[[_Sample], Any] | None = None) -> _adaptive.SampleRound:  # fmt: skip
-        """One dense row's ``sample_round(n, seed, first)`` for the adaptive driver:
-        round 0 is what ``num_samples=n`` draws from ``seed`` (handed to ``keep``);
-        a later round draws n + 1 rows and drops its copy of the original."""
+        """One dense row's ``sample_round(n, seed, first)`` for the adaptive driver
+        (round 0, handed to ``keep``, is what ``num_samples=n`` draws from ``seed``)."""
 
         def draw(n: int, seed: int, first: bool) -> _adaptive.Round:
-            if first:
-                s = self._sample_row(row, call, seed, n)
-                if keep is not None:
-                    keep(s)
-                return _adaptive.Round(s.scaled, s.inverse, s.distances)
-            s = self._sample_row(row, call, seed, n + 1)
-            return _adaptive.Round(s.scaled[1:], s.inverse[1:], s.distances[1:])
+            s = self._sample_row(row, call, seed, n if first else n + 1)
+            if first and keep is not None:
+                keep(s)
+            skip = 0 if first else 1  # a later round drops its copy of the original
+            return _adaptive.Round(s.scaled[skip:], s.inverse[skip:], s.distances[skip:])
 
         return draw
 
     def _explain_adaptive(self, rows: list[np.ndarray], predict_fn,
                           call: _Call) -> list[explanation.Explanation]:  # fmt: skip
-        """``num_samples="auto"`` (_adaptive): rounds of one model call on the rows
-        not yet certified; a row's round r is its seed's stream r (rows independent)."""
+        """``num_samples="auto"`` (_adaptive): rounds of one model call on the rows left."""
         assert call.adaptive is not None
         sampler = self._native_sampler()
         seeds = [self._draw_seed(sampler.undiscretize) for _ in rows]  # as the fixed path
@@ -1026,13 +1004,10 @@ class LimeTabularExplainer:
         outcomes = _adaptive.run_many(tasks, predict, weigh, call.adaptive)
         out = []
         for i, o in enumerate(outcomes):
-            hood = o.hood
-            spec = originals[i].spec
-            sample = _Sample(rows[i], seeds[i], hood.data, hood.distances,
-                             first_row=originals[i].first_row, spec=spec)  # fmt: skip
-            exp, labels = self._new_explanation(sample, hood.yss, call)
-            keep = None if spec is None else spec.keep
-            store_models(exp, labels, o.models, hood.yss, keep, verbose=self.base.verbose)
+            sample = replace(originals[i], scaled=o.hood.data, distances=o.hood.distances)
+            exp, labels = self._new_explanation(sample, o.hood.yss, call)
+            keep = None if sample.spec is None else sample.spec.keep
+            store_models(exp, labels, o.models, o.hood.yss, keep, verbose=self.base.verbose)
             self._record(exp, seeds[i], call, o.sampling)
             out.append(exp)
         return out
@@ -1102,8 +1077,6 @@ class LimeTabularExplainer:
     def _data_mapper(self, sample: _Sample) -> TableDomainMapper:
         """One entry per interpretable feature (sample.spec), from the mapper of
         the row with its missing values filled."""
-        from dataclasses import replace
-
         spec, layout, row = sample.spec, self._layout, sample.row
         assert spec is not None
         filled = row if layout is None else layout.filled(row)
@@ -1134,8 +1107,7 @@ class LimeTabularExplainer:
         return mapper
 
     def _record(self, exp, seed: int, call: _Call, sampling: dict[str, Any]) -> None:
-        """The explanation completed: regression's mirrored label, then settings,
-        seed and ``sampling`` (what the sampling did; serialization.record)."""
+        """Regression's mirrored label, then settings, seed and ``sampling`` recorded."""
         from lime_rs.serialization import record
 
         if self.mode == "regression":
@@ -1163,8 +1135,7 @@ class LimeTabularExplainer:
         return exp, choose_labels(exp, yss[0], call.labels, call.top_labels)
 
     def _check_predictions(self, yss, num_samples):
-        """The model's output as an (n, L) float64 array (check_model_output),
-        with lime's warning for probabilities that do not sum to 1."""
+        """The model's output checked, with lime's warning for improper probabilities."""
         yss = check_model_output(yss, num_samples, "predict_fn", mode=self.mode)
         if self.mode == "regression":
             return yss
@@ -1189,9 +1160,8 @@ class LimeTabularExplainer:
 
 
 def _sparse_models(models, method: str, num_features: int, nz: np.ndarray, d: int) -> list:
-    """A sparse row's local models (fitted on its non-zero columns ``nz``)
-    mapped back to column indices. Features lime would add beyond the
-    non-zero columns (all-zero columns) get weight 0, lowest index first."""
+    """A sparse row's local models (fitted on columns ``nz``) on column indices;
+    all-zero columns lime would add get weight 0, lowest index first."""
     effective = resolve_feature_selection(method, num_features)
     out = []
     for intercept, feats, coefs, score, local_pred, se in models:
@@ -1218,9 +1188,8 @@ _DEFAULT_CHUNK_BYTES = 4 << 20
 
 @dataclass
 class _ChunkArrays:
-    """explain_instances' sample arrays, reused from chunk to chunk (fresh memory
-    costs more in page faults than the sampling); predict_fn's input is reused
-    only if it kept no reference to it, so a model never sees its input change."""
+    """explain_instances' sample arrays, reused from chunk to chunk (page faults
+    cost more than the sampling) unless predict_fn kept a reference to its input."""
 
     scaled: np.ndarray | None = None
     inverse: np.ndarray | None = None
@@ -1247,8 +1216,7 @@ def _rows_per_chunk(batch_size, num_samples, d):
 
 
 def _check_batch(data: Any, d: int) -> Any:
-    """The rows of an explain_instances call as a 2-D float array (or a CSR
-    matrix), with errors naming ``data``."""
+    """explain_instances' rows as a 2-D float array or a CSR matrix."""
     if _is_sparse(data):
         data = data.tocsr()
         if data.ndim != 2 or data.shape[1] != d:
@@ -1422,8 +1390,7 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
     def explain_instances(  # type: ignore[override]
         self, data: Any, classifier_fn: Callable[[Any], Any], **kwargs: Any
     ) -> list[explanation.Explanation]:
-        """LimeTabularExplainer.explain_instances on ``data`` of shape
-        (n_rows, n_timesteps, n_features)."""
+        """explain_instances on ``data`` of shape (n_rows, n_timesteps, n_features)."""
         arr = np.asarray(data)
         if arr.ndim == 1 and arr.shape[0] == 0:
             arr = arr.reshape(0, self.n_timesteps, self.n_features)
