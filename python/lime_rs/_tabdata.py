@@ -126,7 +126,6 @@ def build_layout(
     names: Sequence[Any],
     categorical: Sequence[int],
     missing_rate: np.ndarray | None,
-    fill: np.ndarray | None,
 ) -> Layout | None:
     """The explainer's Layout, ``feature_groups`` checked (errors name it)."""
     if not feature_groups and missing_rate is None:
@@ -167,6 +166,7 @@ def build_layout(
                 raise ValueError(f"feature_groups: group name {name!r} is also a column name")
             groups.append((name, np.array(idx, dtype=np.int64)))
     values = [np.ascontiguousarray(data[:, cols], dtype=np.float64) for _, cols in groups]
+    fill = None if missing_rate is None else fill_values(data, categorical)
     return Layout(groups, group_of, values, missing_rate, fill)
 
 

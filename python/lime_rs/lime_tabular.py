@@ -99,10 +99,9 @@ def _sparse_moments(x):
 
 
 def _is_native_discretize(disc):
-    cls = type(disc)
     return (
         isinstance(disc, BaseDiscretizer)
-        and cls.discretize is BaseDiscretizer.discretize
+        and type(disc).discretize is BaseDiscretizer.discretize
         and all(
             isinstance(fn, partial)
             and fn.func is BaseDiscretizer.discretizer_fn
@@ -113,11 +112,10 @@ def _is_native_discretize(disc):
 
 
 def _is_native_undiscretize(disc):
-    cls = type(disc)
     return (
         isinstance(disc, BaseDiscretizer)
-        and cls.undiscretize is BaseDiscretizer.undiscretize
-        and cls.get_undiscretize_values is BaseDiscretizer.get_undiscretize_values
+        and type(disc).undiscretize is BaseDiscretizer.undiscretize
+        and type(disc).get_undiscretize_values is BaseDiscretizer.get_undiscretize_values
     )
 
 
@@ -426,24 +424,22 @@ class LimeTabularExplainer:
             moments = _sparse_moments(data)
         else:
             data = as_float_array(training_data, "training_data", 2, allow_nan=True)
-            if np.isnan(data).any():  # missing values: statistics of the present values
-                names = list(feature_names or [str(i) for i in range(data.shape[1])])
-                missing_rate = _tabdata.missing_stats(data, names)
-                moments = _tabdata.nan_moments(data)
-            # quartile/decile bins of every column: the moments come from the
-            # discretizer's pass over the data (see below)
-            if missing_rate is None and not (
-                discretize_continuous
-                and not self.training_data_stats
-                and isinstance(discretizer, str)
-                and discretizer in ("quartile", "decile")
-                and not categorical_features
-                and data.size > 0
-            ):
-                moments = _native.tabular_column_moments(data)
         n_rows, d = data.shape
         if feature_names is None:
             feature_names = [str(i) for i in range(d)]
+        if not sparse and np.isnan(data).any():  # missing: statistics of the present values
+            missing_rate = _tabdata.missing_stats(data, list(feature_names))
+            moments = _tabdata.nan_moments(data)
+        elif not sparse and not (
+            # quartile/decile bins of every column: the discretizer's pass computes them
+            discretize_continuous
+            and not self.training_data_stats
+            and isinstance(discretizer, str)
+            and discretizer in ("quartile", "decile")
+            and not categorical_features
+            and data.size > 0
+        ):
+            moments = _native.tabular_column_moments(data)
         self.categorical_features = _check_categorical(categorical_features, d)
         user_categorical = list(self.categorical_features)
         self.feature_names = list(feature_names)
@@ -471,7 +467,10 @@ class LimeTabularExplainer:
                     missing_ok=missing_rate is not None,
                 )
                 moments = moments if found is None else found
-            elif isinstance(discretizer, BaseDiscretizer) or _looks_like_discretizer(discretizer):
+            elif isinstance(discretizer, BaseDiscretizer) or all(
+                hasattr(discretizer, a)
+                for a in ("discretize", "undiscretize", "names", "lambdas", "means")
+            ):
                 self.discretizer = discretizer
             else:
                 raise ValueError(
@@ -529,10 +528,9 @@ class LimeTabularExplainer:
             self.scaler.mean_[feature] = 0
             self.scaler.scale_[feature] = 1
         self._sampler: _Sampler | None = None
-        fill = None if missing_rate is None else _tabdata.fill_values(data, user_categorical)
         self._layout = _tabdata.build_layout(
             None if sparse else data, feature_groups, self.feature_names, user_categorical,
-            missing_rate, fill,
+            missing_rate,
         )  # fmt: skip
         disc = self.discretizer
         fitted_here = isinstance(discretizer, str) and not training_data_stats
@@ -594,12 +592,9 @@ class LimeTabularExplainer:
             top_labels: if not None, explain the K most probable labels instead.
             num_features: maximum number of features present in explanation
             num_samples: size of the neighborhood to learn the linear model, or
-                ``"auto"`` (lime_rs addition): sample in rounds (250 rows, then
-                doubling) until the explanation is certified (its features and
-                their signs are the infinite-sample model's at ``confidence``),
-                at most ``max_samples`` rows; ``exp.sampling`` says what
-                happened. With a ``model_regressor`` or a sparse row, "auto"
-                draws ``max_samples`` rows, not certified.
+                ``"auto"`` (lime_rs addition): sample in doubling rounds until the
+                features and their signs are certain at ``confidence``, at most
+                ``max_samples`` rows (``exp.sampling`` says what happened).
             distance_metric: the distance metric to use for weights.
             model_regressor: sklearn regressor to use in explanation (default:
                 ridge regression, in Rust); needs ``coef_`` and
@@ -661,7 +656,9 @@ class LimeTabularExplainer:
         data, predict_fn = _pandas.prepare_batch(self._frame, data, predict_fn)
         d = self.scaler.mean_.shape[0]
         rows = _check_batch(data, d)
-        per_chunk = _rows_per_chunk(batch_size, call.num_samples, d)
+        if batch_size is None:
+            batch_size = _DEFAULT_CHUNK_BYTES // (8 * max(d, 1))
+        per_chunk = max(1, check_int(batch_size, "batch_size", minimum=1) // call.num_samples)
         bar = None
         if progress_bar and rows.shape[0]:
             from tqdm.auto import tqdm
@@ -719,10 +716,9 @@ class LimeTabularExplainer:
                 f"predict_fn: expected a callable (e.g. model.predict_proba), got "
                 f"{type(predict_fn).__name__}"
             )
-        method = sampling_method
-        if self.discretizer is not None:
-            method = "gaussian"  # lime samples discretized rows by bin frequencies
-        elif sampling_method not in ("gaussian", "lhs"):
+        # lime samples discretized rows by bin frequencies
+        method = "gaussian" if self.discretizer is not None else sampling_method
+        if method not in ("gaussian", "lhs"):
             warnings.warn(
                 "Invalid input for sampling_method. Defaulting to Gaussian sampling.",
                 UserWarning,
@@ -1148,12 +1144,9 @@ class LimeTabularExplainer:
         # faster than sum(axis=1) on few columns)
         if not (np.abs(yss @ np.ones(yss.shape[1]) - 1.0) <= 1e-8 + 1e-5).all():
             warnings.warn(
-                """
-                    Prediction probabilties do not sum to 1, and
-                    thus does not constitute a probability space.
-                    Check that you classifier outputs probabilities
-                    (Not log probabilities, or actual class predictions).
-                    """,
+                "Prediction probabilties do not sum to 1, and thus does not constitute a "
+                "probability space. Check that you classifier outputs probabilities (Not log "
+                "probabilities, or actual class predictions).",
                 stacklevel=3,
             )
         return yss
@@ -1205,14 +1198,6 @@ class _ChunkArrays:
     def forget_if_kept(self) -> None:
         if self.inverse is not None and sys.getrefcount(self.inverse) > 2:
             self.inverse = None  # predict_fn kept (a view of) its input: never overwrite it
-
-
-def _rows_per_chunk(batch_size, num_samples, d):
-    if batch_size is None:
-        batch_size = _DEFAULT_CHUNK_BYTES // (8 * max(d, 1))
-    else:
-        batch_size = check_int(batch_size, "batch_size", minimum=1)
-    return max(1, batch_size // num_samples)
 
 
 def _check_batch(data: Any, d: int) -> Any:
@@ -1273,10 +1258,6 @@ def _check_rows(chunk: Any, first: int, d: int, allow_nan: bool = False) -> list
 
 def _floats(values: Any) -> list[float]:
     return np.asarray(values, dtype=np.float64).ravel().tolist()
-
-
-def _looks_like_discretizer(obj):
-    return all(hasattr(obj, a) for a in ("discretize", "undiscretize", "names", "lambdas", "means"))
 
 
 def _check_categorical(categorical_features, d):
@@ -1409,10 +1390,8 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
 
         Args:
             data_row: 2d numpy array (n_timesteps, n_features), corresponding to a row
-            classifier_fn: the model's prediction probability function
-                (classifier.predict_proba) on 3d arrays.
-            *args: the other arguments of LimeTabularExplainer.explain_instance.
-            **kwargs: the same, by name.
+            classifier_fn: classifier.predict_proba on 3d arrays.
+            *args, **kwargs: as in LimeTabularExplainer.explain_instance.
 
         Returns:
             An Explanation object (see explanation.py).
