@@ -1,11 +1,8 @@
-"""
-Functions for explaining classifiers that use tabular data (matrices).
+"""Explaining classifiers on tabular data (drop-in for ``lime.lime_tabular``).
 
-Drop-in for ``lime.lime_tabular``. ``explain_instance`` and ``explain_instances``
-run the same stages: check the call (_Call), sample each row in Rust (_Sample:
-seed, perturbed samples, distances), call the model once, check its output,
-then per row the domain mapper, the labels, the fit (_pipeline) and the record.
-"""
+``explain_instance`` and ``explain_instances`` run the same stages: check the call
+(_Call), sample each row in Rust (_Sample), call the model once, then per row the
+domain mapper, the labels, the fit (_pipeline) and the record."""
 
 from __future__ import annotations
 
@@ -229,8 +226,7 @@ class TableDomainMapper(explanation.DomainMapper):
         return self._table(exp, label, None, None, show_table, show_all)
 
     def instance_html(self, exp, label, colors, names, show_table=True, show_all=False):
-        """The table in the ``colors`` and ``names`` of the label's chart
-        (Explanation.as_html); a subclass's own visualize_instance_html wins."""
+        """The table in the label's chart colours (a subclass's visualize_instance_html wins)."""
         if type(self).visualize_instance_html is not TableDomainMapper.visualize_instance_html:
             return super().instance_html(
                 exp, label, colors, names, show_table=show_table, show_all=show_all
@@ -309,9 +305,6 @@ class TableDomainMapper(explanation.DomainMapper):
         def column(value, where):
             return rec.read_int(value, where, 0, n)
 
-        def columns(value, where):
-            return rec.read_list(value, where, rec.read_int)
-
         disc = read("discretized_feature_names", rec.read_scalar, length=n, null=True)
         indexes = read("feature_indexes", column, null=True)
         length = n if indexes is None else len(indexes)
@@ -329,7 +322,9 @@ class TableDomainMapper(explanation.DomainMapper):
         mapper.scaled_row = scaled
         mapper.all_categorical = all_categorical
         mapper.fixed_features = list(read("fixed_features", column, False, null=True) or [])
-        mapper.feature_columns = read("feature_columns", columns, False, null=True)
+        mapper.feature_columns = read(
+            "feature_columns", partial(rec.read_list, item=rec.read_int), False, null=True
+        )
         return mapper
 
 
@@ -1340,11 +1335,10 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
                 "training_data: expected a 3-D array (n_samples, n_timesteps, n_features), "
                 f"got shape {training_data.shape}"
             )
-        n_samples, n_timesteps, n_features = training_data.shape
+        _, n_timesteps, self.n_features = training_data.shape
         self.n_timesteps = n_timesteps
-        self.n_features = n_features
         if feature_names is None:
-            feature_names = [f"feature{i}" for i in range(n_features)]
+            feature_names = [f"feature{i}" for i in range(self.n_features)]
         feature_names = [
             f"{n}_t-{n_timesteps - (i + 1)}" for n in feature_names for i in range(n_timesteps)
         ]
@@ -1391,7 +1385,7 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
         Args:
             data_row: 2d numpy array (n_timesteps, n_features), corresponding to a row
             classifier_fn: classifier.predict_proba on 3d arrays.
-            *args, **kwargs: as in LimeTabularExplainer.explain_instance.
+            args, kwargs: as in LimeTabularExplainer.explain_instance.
 
         Returns:
             An Explanation object (see explanation.py).
