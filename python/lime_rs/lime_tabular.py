@@ -361,10 +361,8 @@ class LimeTabularExplainer:
         """Init function.
 
         Args:
-            training_data: numpy 2d array, scipy.sparse matrix or (lime_rs
-                addition) pandas DataFrame: string columns become categorical
-                features shown by value, and predict_fn receives DataFrames
-                with the original columns and dtypes (lime_rs._pandas).
+            training_data: numpy 2d array, scipy.sparse matrix or (lime_rs addition)
+                pandas DataFrame (predict_fn then receives DataFrames like it).
             mode: "classification" or "regression" (else LimeError).
             training_labels: labels of the training data (for the entropy discretizer).
             feature_names: the columns' names (default '0', '1', ...).
@@ -374,20 +372,16 @@ class LimeTabularExplainer:
             kernel: kernel(distances, kernel_width) -> weights (default lime's, in Rust).
             verbose: if True, print the local models' predictions.
             class_names: the classifier's class names (default '0', '1', ...).
-            feature_selection: 'forward_selection', 'highest_weights',
-                'lasso_path', 'none' or 'auto' (LimeBase.explain_instance_with_data).
+            feature_selection: 'forward_selection', 'highest_weights', 'lasso_path',
+                'none' or 'auto'.
             discretize_continuous: if True, continuous columns are discretized.
             discretizer: 'quartile', 'decile', 'entropy' or a BaseDiscretizer (dense data).
-            sample_around_instance: if True, continuous features are sampled
-                around the instance, else around the training mean.
+            sample_around_instance: if True, sample around the instance, not the mean.
             random_state: None, an int, a numpy RandomState or Generator.
-            training_data_stats: with discretize_continuous, statistics used
-                instead of the data's: "means", "mins", "maxs", "stds",
-                "feature_values", "feature_frequencies" (and optionally "bins").
-            feature_groups: lime_rs addition: group name -> column indices or
-                names. A group is perturbed as one unit (the instance's values
-                or one random training row's, with probability 1/2 each) and is
-                one interpretable feature; its columns must not be categorical.
+            training_data_stats: statistics used instead of the data's ("means",
+                "mins", "maxs", "stds", "feature_values", "feature_frequencies").
+            feature_groups: lime_rs addition: group name -> columns (indices or
+                names), perturbed as one unit and explained as one feature.
 
         Missing values (lime_rs addition): NaN in training_data and the rows is
         missing; a column's missingness is sampled at its training rate and is an
@@ -579,10 +573,8 @@ class LimeTabularExplainer:
         fit locally weighted linear models on the neighbourhood (lime_base.py).
 
         Args:
-            data_row: 1d numpy array or scipy.sparse row (or, lime_rs addition,
-                a pandas Series or one-row DataFrame).
-            predict_fn: the model on many rows: probabilities for classifiers
-                (``predict_proba``), predictions for regressors (``predict``).
+            data_row: 1d numpy array, scipy.sparse row or (lime_rs addition) pandas Series.
+            predict_fn: ``predict_proba`` of a classifier, ``predict`` of a regressor.
             labels: iterable with labels to be explained.
             top_labels: if not None, explain the K most probable labels instead.
             num_features: maximum number of features present in explanation
@@ -592,17 +584,12 @@ class LimeTabularExplainer:
                 ``max_samples`` rows (``exp.sampling`` says what happened).
             distance_metric: the distance metric to use for weights.
             model_regressor: sklearn regressor to use in explanation (default:
-                ridge regression, in Rust); needs ``coef_`` and
-                ``fit(..., sample_weight=...)``.
-            sampling_method: 'gaussian' (default) or Latin Hypercube Sampling
-                ('lhs'), for continuous features not discretized.
+                ridge regression, in Rust).
+            sampling_method: 'gaussian' (default) or Latin Hypercube Sampling ('lhs').
             max_samples: with "auto", the most rows the model is asked about (5000).
-            confidence: with "auto", the probability that a certified
-                explanation's features and signs are right (0.95).
-            fixed_features: lime_rs addition: columns (indices, names or
-                feature_groups names) held at the instance's values in every
-                sample; they get no weight and the views list them as held
-                (``exp.domain_mapper.held_at()``).
+            confidence: with "auto", the certainty of the features and signs (0.95).
+            fixed_features: lime_rs addition: columns (indices, names or group
+                names) held at the instance's values (``domain_mapper.held_at()``).
 
         Returns:
             An Explanation object (see explanation.py).
@@ -632,14 +619,11 @@ class LimeTabularExplainer:
         ``random_state``: give each its own (``copy.deepcopy``) to reproduce results.
 
         Args:
-            data: 2-D array (n_rows, n_columns), a list of equal-length rows or
-                a scipy.sparse matrix (its rows explained one model call each).
+            data: 2-D array (n_rows, n_columns), a list of rows or a scipy.sparse matrix.
             predict_fn: as in explain_instance, on up to ``batch_size`` samples.
             labels, top_labels, num_features, num_samples, distance_metric, model_regressor, sampling_method, max_samples, confidence, fixed_features: as in explain_instance.
-            batch_size: most perturbed samples per ``predict_fn`` call (a row's
-                neighbourhood is never split). Default: 4 MiB per array (17,476
-                samples for 30 columns), fastest in our benchmarks; a model with
-                a high cost per call (a GPU) may prefer more.
+            batch_size: most samples per ``predict_fn`` call (a row's are never
+                split); default 4 MiB per array (17,476 samples for 30 columns).
             progress_bar: if True, show a tqdm progress bar (rows done).
 
         Returns:
@@ -921,16 +905,14 @@ class LimeTabularExplainer:
         del inverse
         n = call.num_samples
         yss_all = _check_row_output(yss_all, n * len(samples))
-        rows = []
+        rows, native = [], []
         for i, sample in enumerate(samples):
             yss = self._check_predictions(yss_all[i * n : (i + 1) * n], n)
             exp, labels = self._new_explanation(sample, yss, call)
             keep = None if sample.spec is None else sample.spec.keep
             hood = Neighbourhood(sample.scaled, yss, sample.distances, keep)
-            rows.append(_Row(sample, exp, labels, hood))
-        native = []
-        for row in rows:
-            if call.model_regressor is None and (row.sample.nz is None or len(row.sample.nz)):
+            rows.append(row := _Row(sample, exp, labels, hood))
+            if call.model_regressor is None and (sample.nz is None or len(sample.nz)):
                 native.append(row)
             else:
                 # the user's regressor, or a sparse row without non-zero values: LimeBase
