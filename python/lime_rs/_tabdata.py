@@ -63,18 +63,6 @@ def spec_of(features: list[tuple[str, int, bool, float]]) -> Spec:
     return Spec(parts["col"], parts["group"], parts["missing"], fixed, np.flatnonzero(~fixed), row0)
 
 
-def undiscretize(
-    disc: Any, inverse: np.ndarray, first_row: np.ndarray, written: np.ndarray
-) -> None:
-    """A custom discretizer's undiscretize of ``inverse[1:]`` in place, except the
-    values the sampler wrote itself (``written`` columns, missing values)."""
-    block = inverse[1:]
-    own = np.isnan(block)
-    own[:, written] = True
-    values = disc.undiscretize(np.where(own, first_row, block))
-    block[...] = np.where(own, block, values)
-
-
 def _column(item: Any, names: Sequence[Any], d: int, arg: str) -> int:
     if isinstance(item, numbers.Integral) and not isinstance(item, bool):
         if not 0 <= int(item) < d:
@@ -85,8 +73,10 @@ def _column(item: Any, names: Sequence[Any], d: int, arg: str) -> int:
     return list(names).index(item)
 
 
-def missing_stats(data: np.ndarray, names: Sequence[Any]) -> np.ndarray:
-    """Each column's missing rate; an all-missing column is an error naming it."""
+def missing_stats(
+    data: np.ndarray, names: Sequence[Any]
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each column's missing rate and the (mean, var, scale) of its present values."""
     if np.isinf(data).any():
         bad = tuple(int(i) for i in np.argwhere(np.isinf(data))[0])
         raise ValueError(f"training_data: contains infinity (first at index {bad})")
@@ -97,16 +87,11 @@ def missing_stats(data: np.ndarray, names: Sequence[Any]) -> np.ndarray:
         raise ValueError(
             f"training_data: column {str(names[j])!r} (index {j}) has only missing values (NaN)"
         )
-    return rate
-
-
-def nan_moments(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column (mean, var, scale) of the non-missing values of each column."""
     out = [
         _native.tabular_column_moments(np.ascontiguousarray(c[~np.isnan(c)]).reshape(-1, 1))
         for c in data.T
     ]
-    return tuple(np.array([m[k][0] for m in out]) for k in range(3))  # type: ignore[return-value]
+    return rate, tuple(np.array([m[k][0] for m in out]) for k in range(3))  # type: ignore[return-value]
 
 
 def fill_values(data: np.ndarray, categorical: Sequence[int]) -> np.ndarray:

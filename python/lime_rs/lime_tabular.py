@@ -10,6 +10,7 @@ import numbers
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 from types import SimpleNamespace
@@ -164,17 +165,6 @@ class _Row:
     exp: Any
     labels: list[int]
     hood: Neighbourhood
-
-
-def _check_row_output(yss, num_samples):
-    if not isinstance(yss, np.ndarray):
-        yss = np.asarray(yss)
-    if yss.ndim == 0 or yss.shape[0] != num_samples:
-        raise ValueError(
-            f"predict_fn: returned an array of shape {yss.shape} for {num_samples} samples; "
-            f"expected one row of predictions per sample ({num_samples} rows)"
-        )
-    return yss
 
 
 class TableDomainMapper(explanation.DomainMapper):
@@ -417,8 +407,7 @@ class LimeTabularExplainer:
         if feature_names is None:
             feature_names = [str(i) for i in range(d)]
         if not sparse and np.isnan(data).any():  # missing: statistics of the present values
-            missing_rate = _tabdata.missing_stats(data, list(feature_names))
-            moments = _tabdata.nan_moments(data)
+            missing_rate, moments = _tabdata.missing_stats(data, list(feature_names))
         elif not sparse and not (
             # quartile/decile bins of every column: the discretizer's pass computes them
             discretize_continuous
@@ -638,34 +627,29 @@ class LimeTabularExplainer:
         if batch_size is None:
             batch_size = _DEFAULT_CHUNK_BYTES // (8 * max(d, 1))
         per_chunk = max(1, check_int(batch_size, "batch_size", minimum=1) // call.num_samples)
-        bar = None
+        bar: Any = None
         if progress_bar and rows.shape[0]:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=rows.shape[0], desc="explain_instances", unit="row")
         out: list[explanation.Explanation] = []
         arrays = _ChunkArrays()
-        try:
-            with rewound_on_error(
-                self.random_state, getattr(self.discretizer, "random_state", None)
-            ):
-                for start in range(0, rows.shape[0], per_chunk):
-                    chunk = rows[start : start + per_chunk]
-                    if _is_sparse(chunk):
-                        out.extend(self._explain_row(r, predict_fn, call) for r in chunk)
-                    elif call.adaptive is not None and call.model_regressor is None:
-                        rows_ = _check_rows(chunk, start, d, self._allows_nan())
-                        out.extend(self._explain_adaptive(rows_, predict_fn, call))
-                    else:
-                        samples, inverse = self._sample_chunk(chunk, start, call, arrays)
-                        out.extend(self._explain_samples(samples, inverse, predict_fn, call))
-                        del samples, inverse
-                        arrays.forget_if_kept()
-                    if bar is not None:
-                        bar.update(chunk.shape[0])
-        finally:
-            if bar is not None:
-                bar.close()
+        disc_state = getattr(self.discretizer, "random_state", None)
+        with nullcontext() if bar is None else bar, rewound_on_error(self.random_state, disc_state):
+            for start in range(0, rows.shape[0], per_chunk):
+                chunk = rows[start : start + per_chunk]
+                if _is_sparse(chunk):
+                    out.extend(self._explain_row(r, predict_fn, call) for r in chunk)
+                elif call.adaptive is not None and call.model_regressor is None:
+                    rows_ = _check_rows(chunk, start, d, self._allows_nan())
+                    out.extend(self._explain_adaptive(rows_, predict_fn, call))
+                else:
+                    samples, inverse = self._sample_chunk(chunk, start, call, arrays)
+                    out.extend(self._explain_samples(samples, inverse, predict_fn, call))
+                    del samples, inverse
+                    arrays.forget_if_kept()
+                if bar is not None:
+                    bar.update(chunk.shape[0])
         return out
 
     # --- the stages both calls run ---
@@ -790,10 +774,14 @@ class LimeTabularExplainer:
             if not sampler.undiscretize and spec is None:
                 inverse[1:] = disc.undiscretize(inverse[1:])
                 inverse[0] = row
-            elif not sampler.undiscretize:  # keep the values the options wrote
+            elif not sampler.undiscretize:  # keep the values the sampler wrote, and NaN
                 if self._layout is not None:
                     fixed += np.flatnonzero(self._layout.group_of >= 0).tolist()
-                _tabdata.undiscretize(disc, inverse, first_row, np.array(fixed, dtype=np.intp))
+                block = inverse[1:]
+                own = np.isnan(block)
+                own[:, fixed] = True
+                values = disc.undiscretize(np.where(own, first_row, block))
+                block[...] = np.where(own, block, values)
         distances = self._distances(scaled, call.distance_metric, distances)
         return _Sample(row, seed, scaled, distances, inverse, first_row, spec=spec)
 
@@ -904,7 +892,14 @@ class LimeTabularExplainer:
             _native.prewake()  # the pool wakes while the outputs are checked
         del inverse
         n = call.num_samples
-        yss_all = _check_row_output(yss_all, n * len(samples))
+        if not isinstance(yss_all, np.ndarray):
+            yss_all = np.asarray(yss_all)
+        if yss_all.ndim == 0 or yss_all.shape[0] != n * len(samples):
+            raise ValueError(
+                f"predict_fn: returned an array of shape {yss_all.shape} for "
+                f"{n * len(samples)} samples; expected one row of predictions per sample "
+                f"({n * len(samples)} rows)"
+            )
         rows, native = [], []
         for i, sample in enumerate(samples):
             yss = self._check_predictions(yss_all[i * n : (i + 1) * n], n)
