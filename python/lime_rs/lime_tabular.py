@@ -143,8 +143,7 @@ class _Call:
 
 @dataclass
 class _Sample:
-    """One row's neighbourhood: ``scaled`` is fitted on, ``inverse`` is what the
-    model sees. Sparse rows: ``nz`` the non-zero columns, ``block`` their samples."""
+    """One row's neighbourhood (sparse rows: ``block`` samples the columns ``nz``)."""
 
     row: Any
     seed: int
@@ -894,11 +893,11 @@ class LimeTabularExplainer:
         n = call.num_samples
         if not isinstance(yss_all, np.ndarray):
             yss_all = np.asarray(yss_all)
-        if yss_all.ndim == 0 or yss_all.shape[0] != n * len(samples):
+        total = n * len(samples)
+        if yss_all.ndim == 0 or yss_all.shape[0] != total:
             raise ValueError(
-                f"predict_fn: returned an array of shape {yss_all.shape} for "
-                f"{n * len(samples)} samples; expected one row of predictions per sample "
-                f"({n * len(samples)} rows)"
+                f"predict_fn: returned an array of shape {yss_all.shape} for {total} samples; "
+                f"expected one row of predictions per sample ({total} rows)"
             )
         rows, native = [], []
         for i, sample in enumerate(samples):
@@ -917,11 +916,11 @@ class LimeTabularExplainer:
         if native:
             self._fit_native(native, call)
         for row in rows:
-            self._record(row.exp, row.sample.seed, call, self._fixed_sampling(row.sample, call))
+            self._record(row.exp, row.sample.seed, call, self._fixed_sampling(call))
         return [row.exp for row in rows]
 
     @staticmethod
-    def _fixed_sampling(sample: _Sample, call: _Call) -> dict[str, Any]:
+    def _fixed_sampling(call: _Call) -> dict[str, Any]:
         """``exp.sampling`` of a fixed-size neighbourhood ("auto" that cannot certify)."""
         if call.adaptive is None:
             return _adaptive.fixed_sampling(call.num_samples)
@@ -1301,8 +1300,7 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
         """
         Args:
             training_data: numpy 3d array (n_samples, n_timesteps, n_features)
-            feature_names: the n_features names (each becomes n_timesteps
-                columns named ``{name}_t-{lag}``).
+            feature_names: the n_features names (columns ``{name}_t-{lag}``).
             feature_groups: as LimeTabularExplainer's, on the flattened columns.
             The other arguments are LimeTabularExplainer's.
         """
