@@ -1106,11 +1106,9 @@ class LimeTabularExplainer:
         yss = check_model_output(yss, num_samples, "predict_fn", mode=self.mode)
         if self.mode == "regression":
             return yss
-        check_class_names(self.class_names, yss.shape[1])
-        if self.class_names is None:
-            self.class_names = [str(x) for x in range(yss.shape[1])]
-        else:
-            self.class_names = list(self.class_names)
+        names = self.class_names
+        check_class_names(names, yss.shape[1])
+        self.class_names = [str(x) for x in range(yss.shape[1])] if names is None else list(names)
         # np.allclose(yss.sum(axis=1), 1.0) without its overhead (a product is
         # faster than sum(axis=1) on few columns)
         if not (np.abs(yss @ np.ones(yss.shape[1]) - 1.0) <= 1e-8 + 1e-5).all():
