@@ -1,12 +1,6 @@
-"""Tabular data as it really is: features held fixed, feature groups and
-missing values (issue #21), for LimeTabularExplainer: the explainer's
-options checked, and the native sampler's description of a row's
-interpretable features. The sampling itself is native
-(``TabularSampler.sample_data``, src/sampling/data.rs): held columns keep the
-instance's value, a group keeps the instance's values or takes those of one
-training row, a column is missing at its training rate, and the local model
-is fitted on one column per interpretable feature not held.
-"""
+"""Feature groups, features held fixed and missing values (issue #21) for
+LimeTabularExplainer: the options checked, and the interpretable features the
+native sampler (``TabularSampler.sample_data``, src/sampling/data.rs) reports."""
 
 from __future__ import annotations
 
@@ -30,14 +24,26 @@ class Layout:
     missing_rate: np.ndarray | None  # each column's share of missing training values
     fill: np.ndarray | None  # the value the sampler takes for a missing instance value
 
+    def sampler_args(self) -> dict[str, Any]:
+        """The TabularSampler arguments ``groups`` and ``missing``."""
+        groups = [(cols.tolist(), v) for (_, cols), v in zip(self.groups, self.group_values)]
+        missing = None
+        if self.missing_rate is not None and self.fill is not None:
+            missing = (self.missing_rate.tolist(), self.fill.tolist())
+        return {"groups": groups, "missing": missing}
+
+    def filled(self, row: np.ndarray) -> np.ndarray:
+        """``row`` with each missing value replaced by the column's fill value."""
+        if self.fill is None or not np.isnan(row).any():
+            return row
+        return np.where(np.isnan(row), self.fill, row)
+
 
 @dataclass
 class Spec:
-    """One row's interpretable features, in the sampler's order: the
-    columns ``cols`` (their values), the groups ``groups``, then the
-    missingness of the columns ``missing``; ``fixed`` marks the features
-    held fixed, ``keep`` the ids the local model is fitted on and ``row0``
-    the instance's interpretable values."""
+    """One row's interpretable features in the sampler's order: columns
+    ``cols``, groups ``groups``, missingness of columns ``missing``; ``fixed``
+    marks those held, ``keep`` the ids fitted on, ``row0`` the instance's values."""
 
     cols: list[int]
     groups: list[int]
@@ -57,45 +63,20 @@ def spec_of(features: list[tuple[str, int, bool, float]]) -> Spec:
     return Spec(parts["col"], parts["group"], parts["missing"], fixed, np.flatnonzero(~fixed), row0)
 
 
-def sampler_layout(layout: Layout | None) -> dict[str, Any]:
-    """The TabularSampler arguments of the explainer's groups and missing values."""
-    if layout is None:
-        return {}
-    groups = [
-        (cols.tolist(), values) for (_, cols), values in zip(layout.groups, layout.group_values)
-    ]
-    missing = None
-    if layout.missing_rate is not None and layout.fill is not None:
-        missing = (layout.missing_rate.tolist(), layout.fill.tolist())
-    return {"groups": groups, "missing": missing}
-
-
-def undiscretize(
-    disc: Any, inverse: np.ndarray, first_row: np.ndarray, written: np.ndarray
-) -> None:
-    """A custom discretizer's undiscretize of the bins drawn in ``inverse[1:]``
-    (in place), leaving the values the sampler wrote itself: the ``written``
-    columns (held or grouped) and missing values."""
-    block = inverse[1:]
-    own = np.isnan(block)
-    own[:, written] = True
-    values = disc.undiscretize(np.where(own, first_row, block))
-    block[...] = np.where(own, block, values)
-
-
 def _column(item: Any, names: Sequence[Any], d: int, arg: str) -> int:
     if isinstance(item, numbers.Integral) and not isinstance(item, bool):
         if not 0 <= int(item) < d:
             raise ValueError(f"{arg}: column index {item} out of range (0..{d - 1})")
         return int(item)
-    matches = [j for j, name in enumerate(names) if name == item]
-    if not matches:
+    if item not in names:
         raise ValueError(f"{arg}: unknown column {item!r} (not an index or a feature name)")
-    return matches[0]
+    return list(names).index(item)
 
 
-def missing_stats(data: np.ndarray, names: Sequence[Any]) -> np.ndarray:
-    """Each column's missing rate; an all-missing column is an error naming it."""
+def missing_stats(
+    data: np.ndarray, names: Sequence[Any]
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each column's missing rate and the (mean, var, scale) of its present values."""
     if np.isinf(data).any():
         bad = tuple(int(i) for i in np.argwhere(np.isinf(data))[0])
         raise ValueError(f"training_data: contains infinity (first at index {bad})")
@@ -106,21 +87,15 @@ def missing_stats(data: np.ndarray, names: Sequence[Any]) -> np.ndarray:
         raise ValueError(
             f"training_data: column {str(names[j])!r} (index {j}) has only missing values (NaN)"
         )
-    return rate
-
-
-def nan_moments(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column (mean, var, scale) of the non-missing values of each column."""
     out = [
         _native.tabular_column_moments(np.ascontiguousarray(c[~np.isnan(c)]).reshape(-1, 1))
         for c in data.T
     ]
-    return tuple(np.array([m[k][0] for m in out]) for k in range(3))  # type: ignore[return-value]
+    return rate, tuple(np.array([m[k][0] for m in out]) for k in range(3))  # type: ignore[return-value]
 
 
 def fill_values(data: np.ndarray, categorical: Sequence[int]) -> np.ndarray:
-    """A present value per column (median; the most frequent for a
-    categorical column) that the sampler takes where the instance is missing."""
+    """Each column's median (a categorical column's most frequent value)."""
     fill = np.nanmedian(data, axis=0) if data.shape[0] else np.zeros(data.shape[1])
     for j in categorical:
         col = data[:, j][~np.isnan(data[:, j])]
@@ -136,9 +111,8 @@ def build_layout(
     names: Sequence[Any],
     categorical: Sequence[int],
     missing_rate: np.ndarray | None,
-    fill: np.ndarray | None,
 ) -> Layout | None:
-    """The explainer's Layout, ``feature_groups`` checked (ValueError naming it)."""
+    """The explainer's Layout, ``feature_groups`` checked (errors name it)."""
     if not feature_groups and missing_rate is None:
         return None
     d = len(names)
@@ -152,7 +126,6 @@ def build_layout(
             )
         if data is None or hasattr(data, "nnz"):
             raise ValueError("feature_groups: needs dense training_data (not a sparse matrix)")
-        cat = set(int(c) for c in categorical)
         for name, cols in feature_groups.items():
             if isinstance(cols, (str, numbers.Integral)):
                 cols = [cols]
@@ -167,7 +140,7 @@ def build_layout(
                     raise ValueError(
                         f"feature_groups: column {str(names[j])!r} is in groups {other!r} and {name!r}"
                     )
-                if j in cat:
+                if j in categorical:
                     raise ValueError(
                         f"feature_groups: column {str(names[j])!r} of group {name!r} is in "
                         "categorical_features; a group is sampled as one unit, so leave its "
@@ -178,15 +151,15 @@ def build_layout(
                 raise ValueError(f"feature_groups: group name {name!r} is also a column name")
             groups.append((name, np.array(idx, dtype=np.int64)))
     values = [np.ascontiguousarray(data[:, cols], dtype=np.float64) for _, cols in groups]
+    fill = None if missing_rate is None else fill_values(data, categorical)
     return Layout(groups, group_of, values, missing_rate, fill)
 
 
 def resolve_fixed(
-    fixed_features: Any, names: Sequence[Any], layout: Layout | None, d: int
+    fixed_features: Any, names: Sequence[Any], layout: Layout | None
 ) -> np.ndarray | None:
     """The columns ``fixed_features`` holds (a group's name holds its columns),
-    checked: unknown or repeated entries, a column inside a group, or every
-    feature fixed raise ValueError naming ``fixed_features``."""
+    checked (errors name ``fixed_features``)."""
     if fixed_features is None:
         return None
     if isinstance(fixed_features, (str, numbers.Integral)):
@@ -200,9 +173,9 @@ def resolve_fixed(
         ) from None
     if not items:
         return None
-    groups = {} if layout is None else {name: cols for name, cols in layout.groups}
+    groups = {} if layout is None else dict(layout.groups)
     cols: list[int] = []
-    seen: set[Any] = set()
+    seen: set[Any] = set()  # each entry is one interpretable feature: a column or a group
     for item in items:
         key = int(item) if isinstance(item, numbers.Integral) else item
         if key in seen:
@@ -211,7 +184,7 @@ def resolve_fixed(
         if isinstance(item, str) and item in groups:
             cols.extend(int(c) for c in groups[item])
             continue
-        j = _column(item, names, d, "fixed_features")
+        j = _column(item, names, len(names), "fixed_features")
         if layout is not None and layout.group_of[j] >= 0:
             group = layout.groups[layout.group_of[j]][0]
             raise ValueError(
@@ -221,12 +194,7 @@ def resolve_fixed(
         if j in cols:
             raise ValueError(f"fixed_features: column {str(names[j])!r} is listed twice")
         cols.append(j)
-    units = d if layout is None else d - sum(len(c) - 1 for _, c in layout.groups)
-    held = (
-        len(cols)
-        if layout is None
-        else len(cols) - sum(len(c) - 1 for name, c in layout.groups if name in seen)
-    )
-    if held >= units:
+    grouped = sum(len(c) - 1 for _, c in groups.items())
+    if len(seen) >= len(names) - grouped:
         raise ValueError("fixed_features: holds every feature fixed; leave at least one free")
     return np.array(sorted(cols), dtype=np.int64)

@@ -1,11 +1,8 @@
-"""
-Functions for explaining classifiers that use tabular data (matrices).
+"""Explaining classifiers on tabular data (drop-in for ``lime.lime_tabular``).
 
-Drop-in for ``lime.lime_tabular``. ``explain_instance`` and ``explain_instances``
-run the same stages: check the call (_Call), sample each row in Rust (_Sample:
-seed, perturbed samples, distances), call the model once, check its output,
-then per row the domain mapper, the labels, the fit (_pipeline) and the record.
-"""
+``explain_instance`` and ``explain_instances`` run the same stages: check the call
+(_Call), sample each row in Rust (_Sample), call the model once, then per row the
+domain mapper, the labels, the fit (_pipeline) and the record."""
 
 from __future__ import annotations
 
@@ -13,7 +10,8 @@ import numbers
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from functools import partial
 from types import SimpleNamespace
 from typing import Any
@@ -99,10 +97,9 @@ def _sparse_moments(x):
 
 
 def _is_native_discretize(disc):
-    cls = type(disc)
     return (
         isinstance(disc, BaseDiscretizer)
-        and cls.discretize is BaseDiscretizer.discretize
+        and type(disc).discretize is BaseDiscretizer.discretize
         and all(
             isinstance(fn, partial)
             and fn.func is BaseDiscretizer.discretizer_fn
@@ -113,18 +110,16 @@ def _is_native_discretize(disc):
 
 
 def _is_native_undiscretize(disc):
-    cls = type(disc)
     return (
         isinstance(disc, BaseDiscretizer)
-        and cls.undiscretize is BaseDiscretizer.undiscretize
-        and cls.get_undiscretize_values is BaseDiscretizer.get_undiscretize_values
+        and type(disc).undiscretize is BaseDiscretizer.undiscretize
+        and type(disc).get_undiscretize_values is BaseDiscretizer.get_undiscretize_values
     )
 
 
 @dataclass
 class _Sampler:
-    """The Rust perturbation model, and which discretizer steps it runs itself
-    (a custom discretizer's own steps run in Python)."""
+    """The Rust perturbation model, and which discretizer steps it runs itself."""
 
     native: Any
     discretize: bool
@@ -142,15 +137,13 @@ class _Call:
     distance_metric: str
     model_regressor: Any
     method: str  # the sampling method run (gaussian for an invalid one, or with a discretizer)
-    # num_samples="auto": the driver's settings (num_samples is then max_samples)
-    adaptive: _adaptive.Settings | None = None
-    fixed: np.ndarray | None = None  # columns held at the instance's values (fixed_features)
+    adaptive: _adaptive.Settings | None  # num_samples="auto" (num_samples is then max_samples)
+    fixed: np.ndarray | None  # columns held at the instance's values (fixed_features)
 
 
 @dataclass
 class _Sample:
-    """One row's neighbourhood: ``scaled`` is fitted on, ``inverse`` is what the
-    model sees. Sparse rows: ``nz`` the non-zero columns, ``block`` their samples."""
+    """One row's neighbourhood (sparse rows: ``block`` samples the columns ``nz``)."""
 
     row: Any
     seed: int
@@ -160,9 +153,7 @@ class _Sample:
     first_row: np.ndarray | None = None
     nz: np.ndarray | None = None
     block: np.ndarray | None = None
-    # groups, missing values, fixed features (lime_rs._tabdata): the row's
-    # interpretable features (``scaled`` then holds those not held fixed)
-    spec: Any = None
+    spec: _tabdata.Spec | None = None  # with the data options (scaled: the features not held)
 
 
 @dataclass
@@ -175,19 +166,13 @@ class _Row:
     hood: Neighbourhood
 
 
-def _check_row_output(yss, num_samples):
-    if not isinstance(yss, np.ndarray):
-        yss = np.asarray(yss)
-    if yss.ndim == 0 or yss.shape[0] != num_samples:
-        raise ValueError(
-            f"predict_fn: returned an array of shape {yss.shape} for {num_samples} samples; "
-            f"expected one row of predictions per sample ({num_samples} rows)"
-        )
-    return yss
-
-
 class TableDomainMapper(explanation.DomainMapper):
     """Maps feature ids to names, generates table views, etc"""
+
+    # lime_rs (issue #21): feature ids held fixed, and each feature's columns when
+    # groups or missing values reshaped them (class defaults: older pickles lack them)
+    fixed_features: list[int] = []  # replaced, never mutated
+    feature_columns: list[list[int]] | None = None
 
     def __init__(
         self,
@@ -198,9 +183,7 @@ class TableDomainMapper(explanation.DomainMapper):
         discretized_feature_names=None,
         feature_indexes=None,
     ):
-        """Args: feature_names (in order), feature_values (strings of the original
-        row), scaled_row, categorical_features (ids), discretized_feature_names and
-        feature_indexes (the sparse case's columns), as lime's."""
+        """As lime's (feature_indexes: a sparse row's non-zero columns)."""
         self.exp_feature_names = feature_names
         self.discretized_feature_names = discretized_feature_names
         self.feature_names = feature_names
@@ -210,10 +193,8 @@ class TableDomainMapper(explanation.DomainMapper):
         sparse = _is_sparse(scaled_row)
         self.all_categorical = not sparse and len(categorical_features) == len(scaled_row)
         self.categorical_features = categorical_features
-        # lime_rs (issue #21): feature ids held fixed (no weight), and the
-        # columns of each feature when groups or missing values reshaped them
-        self.fixed_features: list[int] = []
-        self.feature_columns: list[list[int]] | None = None
+        self.fixed_features = []
+        self.feature_columns = None
 
     def held_at(self) -> list[tuple[Any, Any]]:
         """(name, value) of each feature held fixed (fixed_features), in order."""
@@ -229,15 +210,12 @@ class TableDomainMapper(explanation.DomainMapper):
         self, exp, label, div_name, exp_object_name, show_table=True, show_all=False
     ):
         """The example as a self-contained HTML Feature / Value table (no
-        JavaScript, so ``div_name`` and ``exp_object_name`` are unused), each row
-        tinted by the sign of its weight in ``exp`` ([(id, weight)]) in lime's
-        colours of ``label``. show_table: if False, nothing; show_all: also the
-        zero-weighted features."""
+        JavaScript: div_name, exp_object_name unused), rows tinted by their
+        weight's sign in ``exp``; show_all: also the zero-weighted features."""
         return self._table(exp, label, None, None, show_table, show_all)
 
     def instance_html(self, exp, label, colors, names, show_table=True, show_all=False):
-        """The table in the ``colors`` and ``names`` of the label's chart
-        (Explanation.as_html); a subclass's own visualize_instance_html wins."""
+        """The table in the label's chart colours (a subclass's visualize_instance_html wins)."""
         if type(self).visualize_instance_html is not TableDomainMapper.visualize_instance_html:
             return super().instance_html(
                 exp, label, colors, names, show_table=show_table, show_all=show_all
@@ -263,11 +241,9 @@ class TableDomainMapper(explanation.DomainMapper):
             out_list = list(zip(self.exp_feature_names, self.feature_values, weights))
             if not show_all:
                 out_list = [out_list[x[0]] for x in exp]
-        fixed = self.__dict__.get("fixed_features") or []
-        if fixed and self.feature_indexes is None:
-            out_list = [
-                r for r in out_list if r[0] not in {self.exp_feature_names[i] for i in fixed}
-            ]
+        if self.fixed_features and self.feature_indexes is None:
+            held = {self.exp_feature_names[i] for i in self.fixed_features}
+            out_list = [r for r in out_list if r[0] not in held]
             out_list += [(name, f"held at {value}", 0.0) for name, value in self.held_at()]
         from lime_rs import _html
 
@@ -296,12 +272,10 @@ class TableDomainMapper(explanation.DomainMapper):
             "scaled_row": json_value(np.asarray(scaled)) if dense else None,
         }
         # lime_rs (issue #21), only when used: records without them stay as they were
-        fixed = self.__dict__.get("fixed_features")
-        if fixed:
-            out["fixed_features"] = [int(i) for i in fixed]
-        columns = self.__dict__.get("feature_columns")
-        if columns is not None:
-            out["feature_columns"] = [[int(c) for c in cols] for cols in columns]
+        if self.fixed_features:
+            out["fixed_features"] = [int(i) for i in self.fixed_features]
+        if self.feature_columns is not None:
+            out["feature_columns"] = [[int(c) for c in cols] for cols in self.feature_columns]
         return out
 
     @classmethod
@@ -320,9 +294,6 @@ class TableDomainMapper(explanation.DomainMapper):
         def column(value, where):
             return rec.read_int(value, where, 0, n)
 
-        def columns(value, where):
-            return rec.read_list(value, where, rec.read_int)
-
         disc = read("discretized_feature_names", rec.read_scalar, length=n, null=True)
         indexes = read("feature_indexes", column, null=True)
         length = n if indexes is None else len(indexes)
@@ -340,9 +311,9 @@ class TableDomainMapper(explanation.DomainMapper):
         mapper.scaled_row = scaled
         mapper.all_categorical = all_categorical
         mapper.fixed_features = list(read("fixed_features", column, False, null=True) or [])
-        feature_columns = read("feature_columns", columns, False, null=True)
-        if feature_columns is not None:
-            mapper.feature_columns = feature_columns
+        mapper.feature_columns = read(
+            "feature_columns", partial(rec.read_list, item=rec.read_int), False, null=True
+        )
         return mapper
 
 
@@ -351,6 +322,10 @@ class LimeTabularExplainer:
     are perturbed from a Normal(0,1), then un-scaled with the training means
     and stds; categorical ones by their training frequencies, as a binary
     feature that is 1 when the value is the instance's."""
+
+    # pandas codec and data options; class defaults: older pickles lack them
+    _frame: Any = None
+    _layout: _tabdata.Layout | None = None
 
     def __init__(
         self,
@@ -375,10 +350,8 @@ class LimeTabularExplainer:
         """Init function.
 
         Args:
-            training_data: numpy 2d array, scipy.sparse matrix or (lime_rs
-                addition) pandas DataFrame: string columns become categorical
-                features shown by value, and predict_fn receives DataFrames
-                with the original columns and dtypes (lime_rs._pandas).
+            training_data: numpy 2d array, scipy.sparse matrix or (lime_rs addition)
+                pandas DataFrame (predict_fn then receives DataFrames like it).
             mode: "classification" or "regression" (else LimeError).
             training_labels: labels of the training data (for the entropy discretizer).
             feature_names: the columns' names (default '0', '1', ...).
@@ -388,28 +361,20 @@ class LimeTabularExplainer:
             kernel: kernel(distances, kernel_width) -> weights (default lime's, in Rust).
             verbose: if True, print the local models' predictions.
             class_names: the classifier's class names (default '0', '1', ...).
-            feature_selection: 'forward_selection', 'highest_weights',
-                'lasso_path', 'none' or 'auto' (LimeBase.explain_instance_with_data).
+            feature_selection: 'forward_selection', 'highest_weights', 'lasso_path',
+                'none' or 'auto'.
             discretize_continuous: if True, continuous columns are discretized.
             discretizer: 'quartile', 'decile', 'entropy' or a BaseDiscretizer (dense data).
-            sample_around_instance: if True, continuous features are sampled
-                around the instance, else around the training mean.
+            sample_around_instance: if True, sample around the instance, not the mean.
             random_state: None, an int, a numpy RandomState or Generator.
-            training_data_stats: with discretize_continuous, statistics used
-                instead of the data's: "means", "mins", "maxs", "stds",
-                "feature_values", "feature_frequencies" (and optionally "bins").
-            feature_groups: lime_rs addition: group name -> column indices or
-                names (columns not named stay single). A group is perturbed as
-                one unit (the instance's values with probability 1/2, else one
-                random training row's, so one-hot columns stay consistent) and
-                is one interpretable feature, 1 when all its columns equal the
-                instance's. Its columns must not be categorical_features.
+            training_data_stats: statistics used instead of the data's ("means",
+                "mins", "maxs", "stds", "feature_values", "feature_frequencies").
+            feature_groups: lime_rs addition: group name -> columns (indices or
+                names), perturbed as one unit and explained as one feature.
 
-        Missing values (lime_rs addition): training_data and the rows to explain
-        may hold NaN. A column's missingness is a state of its own, sampled at
-        its training rate and an interpretable feature ``<name> is missing``
-        (or ``is not missing``); it is left out of the column's statistics, and
-        the model receives NaN. A column with only NaN is an error.
+        Missing values (lime_rs addition): NaN in training_data and the rows is
+        missing; a column's missingness is sampled at its training rate and is an
+        interpretable feature ``<name> is (not) missing``; the model receives NaN.
         """
         self.random_state = check_random_state(random_state)
         if mode not in ("classification", "regression"):
@@ -437,24 +402,21 @@ class LimeTabularExplainer:
             moments = _sparse_moments(data)
         else:
             data = as_float_array(training_data, "training_data", 2, allow_nan=True)
-            if np.isnan(data).any():  # missing values: statistics of the present values
-                names = list(feature_names or [str(i) for i in range(data.shape[1])])
-                missing_rate = _tabdata.missing_stats(data, names)
-                moments = _tabdata.nan_moments(data)
-            # quartile/decile bins of every column: the moments come from the
-            # discretizer's pass over the data (see below)
-            if missing_rate is None and not (
-                discretize_continuous
-                and not self.training_data_stats
-                and isinstance(discretizer, str)
-                and discretizer in ("quartile", "decile")
-                and not categorical_features
-                and data.size > 0
-            ):
-                moments = _native.tabular_column_moments(data)
         n_rows, d = data.shape
         if feature_names is None:
             feature_names = [str(i) for i in range(d)]
+        if not sparse and np.isnan(data).any():  # missing: statistics of the present values
+            missing_rate, moments = _tabdata.missing_stats(data, list(feature_names))
+        elif not sparse and not (
+            # quartile/decile bins of every column: the discretizer's pass computes them
+            discretize_continuous
+            and not self.training_data_stats
+            and isinstance(discretizer, str)
+            and discretizer in ("quartile", "decile")
+            and not categorical_features
+            and data.size > 0
+        ):
+            moments = _native.tabular_column_moments(data)
         self.categorical_features = _check_categorical(categorical_features, d)
         user_categorical = list(self.categorical_features)
         self.feature_names = list(feature_names)
@@ -482,7 +444,10 @@ class LimeTabularExplainer:
                     missing_ok=missing_rate is not None,
                 )
                 moments = moments if found is None else found
-            elif isinstance(discretizer, BaseDiscretizer) or _looks_like_discretizer(discretizer):
+            elif isinstance(discretizer, BaseDiscretizer) or all(
+                hasattr(discretizer, a)
+                for a in ("discretize", "undiscretize", "names", "lambdas", "means")
+            ):
                 self.discretizer = discretizer
             else:
                 raise ValueError(
@@ -540,10 +505,9 @@ class LimeTabularExplainer:
             self.scaler.mean_[feature] = 0
             self.scaler.scale_[feature] = 1
         self._sampler: _Sampler | None = None
-        fill = None if missing_rate is None else _tabdata.fill_values(data, user_categorical)
         self._layout = _tabdata.build_layout(
             None if sparse else data, feature_groups, self.feature_names, user_categorical,
-            missing_rate, fill,
+            missing_rate,
         )  # fmt: skip
         disc = self.discretizer
         fitted_here = isinstance(discretizer, str) and not training_data_stats
@@ -597,44 +561,31 @@ class LimeTabularExplainer:
         fit locally weighted linear models on the neighbourhood (lime_base.py).
 
         Args:
-            data_row: 1d numpy array or scipy.sparse row (or, lime_rs addition,
-                a pandas Series or one-row DataFrame).
-            predict_fn: the model on many rows: probabilities for classifiers
-                (``predict_proba``), predictions for regressors (``predict``).
+            data_row: 1d numpy array, scipy.sparse row or (lime_rs addition) pandas Series.
+            predict_fn: ``predict_proba`` of a classifier, ``predict`` of a regressor.
             labels: iterable with labels to be explained.
             top_labels: if not None, explain the K most probable labels instead.
             num_features: maximum number of features present in explanation
             num_samples: size of the neighborhood to learn the linear model, or
-                ``"auto"`` (lime_rs addition): sample in rounds (250 rows, then
-                doubling) until the explanation is certified (its features and
-                their signs are the infinite-sample model's at ``confidence``),
-                at most ``max_samples`` rows; ``exp.sampling`` says what
-                happened. With a ``model_regressor`` or a sparse row, "auto"
-                draws ``max_samples`` rows, not certified.
+                ``"auto"`` (lime_rs addition): sample in doubling rounds until the
+                features and their signs are certain at ``confidence``, at most
+                ``max_samples`` rows (``exp.sampling`` says what happened).
             distance_metric: the distance metric to use for weights.
             model_regressor: sklearn regressor to use in explanation (default:
-                ridge regression, in Rust); needs ``coef_`` and
-                ``fit(..., sample_weight=...)``.
-            sampling_method: 'gaussian' (default) or Latin Hypercube Sampling
-                ('lhs'), for continuous features not discretized.
+                ridge regression, in Rust).
+            sampling_method: 'gaussian' (default) or Latin Hypercube Sampling ('lhs').
             max_samples: with "auto", the most rows the model is asked about (5000).
-            confidence: with "auto", the probability that a certified
-                explanation's features and signs are right (0.95).
-            fixed_features: lime_rs addition: columns (indices, names or
-                feature_groups names) held at the instance's values in every
-                sample; they get no weight and the views list them as held
-                (``exp.domain_mapper.held_at()``).
+            confidence: with "auto", the certainty of the features and signs (0.95).
+            fixed_features: lime_rs addition: columns (indices, names or group
+                names) held at the instance's values (``domain_mapper.held_at()``).
 
         Returns:
             An Explanation object (see explanation.py).
         """
-        data_row, predict_fn = _pandas.prepare_row(
-            self.__dict__.get("_frame"), data_row, predict_fn
-        )
+        data_row, predict_fn = _pandas.prepare_row(self._frame, data_row, predict_fn)
         call = self._check_call(predict_fn, labels, top_labels, num_features, num_samples,
                                 distance_metric, model_regressor, sampling_method,
-                                max_samples, confidence)  # fmt: skip
-        call.fixed = self._check_fixed(fixed_features, call)
+                                max_samples, confidence, fixed_features)  # fmt: skip
         return self._explain_row(data_row, predict_fn, call)
 
     def explain_instances(self, data: Any, predict_fn: Callable[[Any], Any], *,
@@ -648,28 +599,19 @@ class LimeTabularExplainer:
                           fixed_features: Sequence[int | str] | None = None,
                           ) -> list[explanation.Explanation]:  # fmt: skip
         """Explains many rows (lime_rs addition): one Explanation per row of
-        ``data``, in order. Neighbourhoods are sampled in Rust, ``predict_fn`` is
-        called once per chunk of rows (their samples stacked in row order) and
-        a chunk's local models are fitted in one native call, with the GIL released.
+        ``data``, in order, with one ``predict_fn`` call per chunk of rows.
 
-        Determinism: the result equals ``[explain_instance(row, f, **kw) for row
-        in data]`` on an explainer in the same state (one seed per row, in row
-        order), whatever ``batch_size``, ``LIME_RS_NUM_THREADS`` or the split of
-        rows between calls; with ``num_samples="auto"`` too (each round one call
-        per chunk on the rows not yet certified). Threads sharing an explainer
-        share its ``random_state``: each explanation is valid, but which row gets
-        which seed depends on scheduling; give each thread its own explainer
-        (``copy.deepcopy``) for reproducible results.
+        The result equals ``[explain_instance(row, f, **kw) for row in data]`` on
+        an explainer in the same state, whatever ``batch_size`` or
+        ``LIME_RS_NUM_THREADS``. Threads sharing an explainer share its
+        ``random_state``: give each its own (``copy.deepcopy``) to reproduce results.
 
         Args:
-            data: 2-D array (n_rows, n_columns), a list of equal-length rows or
-                a scipy.sparse matrix (its rows explained one model call each).
+            data: 2-D array (n_rows, n_columns), a list of rows or a scipy.sparse matrix.
             predict_fn: as in explain_instance, on up to ``batch_size`` samples.
             labels, top_labels, num_features, num_samples, distance_metric, model_regressor, sampling_method, max_samples, confidence, fixed_features: as in explain_instance.
-            batch_size: most perturbed samples per ``predict_fn`` call (a row's
-                neighbourhood is never split). Default: 4 MiB per array (17,476
-                samples for 30 columns), fastest in our benchmarks; a model with
-                a high cost per call (a GPU) may prefer more.
+            batch_size: most samples per ``predict_fn`` call (a row's are never
+                split); default 4 MiB per array (17,476 samples for 30 columns).
             progress_bar: if True, show a tqdm progress bar (rows done).
 
         Returns:
@@ -677,40 +619,36 @@ class LimeTabularExplainer:
         """
         call = self._check_call(predict_fn, labels, top_labels, num_features, num_samples,
                                 distance_metric, model_regressor, sampling_method,
-                                max_samples, confidence)  # fmt: skip
-        call.fixed = self._check_fixed(fixed_features, call)
-        data, predict_fn = _pandas.prepare_batch(self.__dict__.get("_frame"), data, predict_fn)
+                                max_samples, confidence, fixed_features)  # fmt: skip
+        data, predict_fn = _pandas.prepare_batch(self._frame, data, predict_fn)
         d = self.scaler.mean_.shape[0]
         rows = _check_batch(data, d)
-        per_chunk = _rows_per_chunk(batch_size, call.num_samples, d)
-        bar = None
+        if batch_size is None:
+            batch_size = _DEFAULT_CHUNK_BYTES // (8 * max(d, 1))
+        per_chunk = max(1, check_int(batch_size, "batch_size", minimum=1) // call.num_samples)
+        bar: Any = None
         if progress_bar and rows.shape[0]:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=rows.shape[0], desc="explain_instances", unit="row")
         out: list[explanation.Explanation] = []
         arrays = _ChunkArrays()
-        try:
-            with rewound_on_error(
-                self.random_state, getattr(self.discretizer, "random_state", None)
-            ):
-                for start in range(0, rows.shape[0], per_chunk):
-                    chunk = rows[start : start + per_chunk]
-                    if _is_sparse(chunk):
-                        out.extend(self._explain_row(r, predict_fn, call) for r in chunk)
-                    elif call.adaptive is not None and call.model_regressor is None:
-                        rows_ = _check_rows(chunk, start, d, self._allows_nan())
-                        out.extend(self._explain_adaptive(rows_, predict_fn, call))
-                    else:
-                        samples, inverse = self._sample_chunk(chunk, start, call, arrays)
-                        out.extend(self._explain_samples(samples, inverse, predict_fn, call))
-                        del samples, inverse
-                        arrays.forget_if_kept()
-                    if bar is not None:
-                        bar.update(chunk.shape[0])
-        finally:
-            if bar is not None:
-                bar.close()
+        disc_state = getattr(self.discretizer, "random_state", None)
+        with nullcontext() if bar is None else bar, rewound_on_error(self.random_state, disc_state):
+            for start in range(0, rows.shape[0], per_chunk):
+                chunk = rows[start : start + per_chunk]
+                if _is_sparse(chunk):
+                    out.extend(self._explain_row(r, predict_fn, call) for r in chunk)
+                elif call.adaptive is not None and call.model_regressor is None:
+                    rows_ = _check_rows(chunk, start, d, self._allows_nan())
+                    out.extend(self._explain_adaptive(rows_, predict_fn, call))
+                else:
+                    samples, inverse = self._sample_chunk(chunk, start, call, arrays)
+                    out.extend(self._explain_samples(samples, inverse, predict_fn, call))
+                    del samples, inverse
+                    arrays.forget_if_kept()
+                if bar is not None:
+                    bar.update(chunk.shape[0])
         return out
 
     # --- the stages both calls run ---
@@ -718,7 +656,8 @@ class LimeTabularExplainer:
     def _check_call(self, predict_fn, labels, top_labels, num_features, num_samples,
                     distance_metric, model_regressor, sampling_method,
                     max_samples=_adaptive.DEFAULT_MAX_SAMPLES,
-                    confidence=_adaptive.DEFAULT_CONFIDENCE) -> _Call:  # fmt: skip
+                    confidence=_adaptive.DEFAULT_CONFIDENCE,
+                    fixed_features=None) -> _Call:  # fmt: skip
         adaptive = None
         if type(num_samples) is not int:  # the common case skips the check
             num_samples = _adaptive.check_num_samples(num_samples, minimum=2)
@@ -739,40 +678,25 @@ class LimeTabularExplainer:
                 f"predict_fn: expected a callable (e.g. model.predict_proba), got "
                 f"{type(predict_fn).__name__}"
             )
-        method = sampling_method
-        if self.discretizer is not None:
-            method = "gaussian"  # lime samples discretized rows by bin frequencies
-        elif sampling_method not in ("gaussian", "lhs"):
+        # lime samples discretized rows by bin frequencies
+        method = "gaussian" if self.discretizer is not None else sampling_method
+        if method not in ("gaussian", "lhs"):
             warnings.warn(
                 "Invalid input for sampling_method. Defaulting to Gaussian sampling.",
                 UserWarning,
                 stacklevel=3,
             )
             method = "gaussian"
+        fixed = _tabdata.resolve_fixed(fixed_features, self.feature_names, self._layout)
         return _Call(labels, top_labels, num_features, num_samples, distance_metric,
-                     model_regressor, method, adaptive)  # fmt: skip
-
-    def _check_fixed(self, fixed_features: Any, call: _Call) -> np.ndarray | None:
-        """The columns fixed_features holds (lime_rs._tabdata.resolve_fixed)."""
-        if fixed_features is None:
-            return None
-        d = self.scaler.mean_.shape[0]
-        return _tabdata.resolve_fixed(fixed_features, self.feature_names, self._data_layout(), d)
+                     model_regressor, method, adaptive, fixed)  # fmt: skip
 
     def _allows_nan(self) -> bool:
-        layout = self._data_layout()
-        return layout is not None and layout.missing_rate is not None
+        return self._layout is not None and self._layout.fill is not None
 
-    def _data_layout(self) -> _tabdata.Layout | None:
-        return self.__dict__.get("_layout")  # None on explainers pickled before it existed
-
-    def _fill_row(self, row: np.ndarray) -> np.ndarray:
-        """The row with each missing value replaced by the column's fill value
-        (the value the sampler draws around; shown and discretized)."""
-        layout = self._data_layout()
-        if layout is None or layout.fill is None or not np.isnan(row).any():
-            return row
-        return np.where(np.isnan(row), layout.fill, row)
+    def _options(self, call: _Call) -> bool:
+        """Whether the data options (groups, missing values, fixed features) apply."""
+        return call.fixed is not None or self._layout is not None
 
     def _explain_row(self, data_row, predict_fn, call: _Call) -> explanation.Explanation:
         if _is_sparse(data_row):
@@ -780,11 +704,10 @@ class LimeTabularExplainer:
                 sample = self._sample_sparse(data_row, call)
                 return self._explain_samples([sample], sample.inverse, predict_fn, call)[0]
             data_row = data_row.toarray().ravel()
-        d = self.scaler.mean_.shape[0]
+        row = _check_row(data_row, self.scaler.mean_.shape[0], self._allows_nan())
         if call.adaptive is not None and call.model_regressor is None:
-            row = _check_row(data_row, d, self._allows_nan())
             return self._explain_adaptive([row], predict_fn, call)[0]
-        sample = self._sample_row(_check_row(data_row, d, self._allows_nan()), call)
+        sample = self._sample_row(row, call)
         inverse, sample.inverse = sample.inverse, None
         return self._explain_samples([sample], inverse, predict_fn, call)[0]
 
@@ -809,7 +732,7 @@ class LimeTabularExplainer:
                     lo, hi, mean, std = (_floats(s[f]) for s in stats)
                     bins[int(f)] = (lo, hi, mean, std)
         mean, scale = _floats(self.scaler.mean_), _floats(self.scaler.scale_)
-        layout = _tabdata.sampler_layout(self._data_layout())
+        layout = {} if self._layout is None else self._layout.sampler_args()
         native = _native.TabularSampler(mean, scale, categorical, edges, bins, **layout)
         self._sampler = _Sampler(native, native_disc, native_undisc)
         return self._sampler
@@ -825,12 +748,11 @@ class LimeTabularExplainer:
 
     def _sample_row(self, row: np.ndarray, call: _Call, seed: int | None = None,
                     num_samples: int | None = None) -> _Sample:  # fmt: skip
-        """One dense row's neighbourhood (a custom discretizer's steps in Python):
-        ``num_samples`` rows (default the call's) from ``seed`` (default: drawn)."""
+        """One dense row's neighbourhood (a custom discretizer's steps in Python)."""
         sampler = self._native_sampler()
         disc = self.discretizer
         first_row = None
-        filled = self._fill_row(row)
+        filled = row if self._layout is None else self._layout.filled(row)
         if disc is not None and not sampler.discretize:
             first_row = np.ascontiguousarray(disc.discretize(filled), dtype=np.float64)
         if seed is None:
@@ -839,10 +761,10 @@ class LimeTabularExplainer:
         args = (n, seed, call.method, bool(self.sample_around_instance), sampler.undiscretize,
                 first_row)  # fmt: skip
         spec = None
-        if call.fixed is None and self._data_layout() is None:
+        fixed = [] if call.fixed is None else call.fixed.tolist()
+        if not self._options(call):
             scaled, inverse, distances = sampler.native.sample(row, *args)
-        else:  # groups, missing values, fixed features: lime_rs._tabdata
-            fixed = [] if call.fixed is None else call.fixed.tolist()
+        else:
             scaled, inverse, distances, features = sampler.native.sample_data(row, *args, fixed)
             spec = _tabdata.spec_of(features)
         if disc is not None:
@@ -851,19 +773,20 @@ class LimeTabularExplainer:
             if not sampler.undiscretize and spec is None:
                 inverse[1:] = disc.undiscretize(inverse[1:])
                 inverse[0] = row
-            elif not sampler.undiscretize:  # keep the values the options wrote
-                layout = self._data_layout()
-                written = [] if call.fixed is None else call.fixed.tolist()
-                if layout is not None:
-                    written += np.flatnonzero(layout.group_of >= 0).tolist()
-                _tabdata.undiscretize(disc, inverse, first_row, np.array(written, dtype=np.intp))
+            elif not sampler.undiscretize:  # keep the values the sampler wrote, and NaN
+                if self._layout is not None:
+                    fixed += np.flatnonzero(self._layout.group_of >= 0).tolist()
+                block = inverse[1:]
+                own = np.isnan(block)
+                own[:, fixed] = True
+                values = disc.undiscretize(np.where(own, first_row, block))
+                block[...] = np.where(own, block, values)
         distances = self._distances(scaled, call.distance_metric, distances)
         return _Sample(row, seed, scaled, distances, inverse, first_row, spec=spec)
 
     def _sample_chunk(self, chunk, first: int, call: _Call,
                       arrays: _ChunkArrays) -> tuple[list[_Sample], Any]:  # fmt: skip
-        """A chunk's neighbourhoods and the model's input (their samples stacked):
-        _sample_row's seeds and numbers, in one native call (rows in parallel)."""
+        """A chunk's neighbourhoods (as _sample_row's) and their samples stacked."""
         d = self.scaler.mean_.shape[0]
         rows = _check_rows(chunk, first, d, self._allows_nan())
         k, n = len(rows), call.num_samples
@@ -871,7 +794,7 @@ class LimeTabularExplainer:
         custom = self.discretizer is not None and not (sampler.discretize and sampler.undiscretize)
         # a custom discretizer's steps run in Python, and the data options'
         # neighbourhoods have their own widths: row by row
-        if k == 1 or custom or call.fixed is not None or self._data_layout() is not None:
+        if k == 1 or custom or self._options(call):
             samples = [self._sample_row(row, call) for row in rows]
             inverse = samples[0].inverse if k == 1 else np.concatenate([s.inverse for s in samples])
             for sample in samples:
@@ -898,11 +821,10 @@ class LimeTabularExplainer:
         return samples, inverse
 
     def _sample_sparse(self, data_row, call: _Call) -> _Sample:
-        """lime's sparse path: only the row's non-zero columns are perturbed, and
-        the local models fitted on them (the others are zero in every sample)."""
+        """lime's sparse path: only the row's non-zero columns are perturbed and fitted."""
         import scipy.sparse as sp
 
-        if call.fixed is not None or self._data_layout() is not None:
+        if self._options(call):
             raise ValueError(
                 "data_row: feature_groups, missing values and fixed_features need dense "
                 "rows (data_row.toarray().ravel())"
@@ -951,8 +873,7 @@ class LimeTabularExplainer:
 
     @staticmethod
     def _distances(scaled, metric: str, euclidean: np.ndarray, row: str = "data_row") -> np.ndarray:
-        """The samples' distances to row 0 (the sampler's own are euclidean),
-        finite (an overflow is blamed on ``row``)."""
+        """The samples' distances to row 0, checked finite (errors name ``row``)."""
         if metric in ("euclidean", "l2"):
             return check_distances(euclidean, row)
         if metric == "cosine":
@@ -964,24 +885,28 @@ class LimeTabularExplainer:
 
     def _explain_samples(self, samples: list[_Sample], inverse, predict_fn,
                          call: _Call) -> list[explanation.Explanation]:  # fmt: skip
-        """The model's one call on every row's samples, then per row: output
-        checked, domain mapper, labels, fit (native models in one call), record."""
+        """One model call on every row's samples, then each row's explanation."""
         yss_all = predict_fn(inverse)
         if call.model_regressor is None:
             _native.prewake()  # the pool wakes while the outputs are checked
         del inverse
         n = call.num_samples
-        yss_all = _check_row_output(yss_all, n * len(samples))
-        rows = []
+        if not isinstance(yss_all, np.ndarray):
+            yss_all = np.asarray(yss_all)
+        total = n * len(samples)
+        if yss_all.ndim == 0 or yss_all.shape[0] != total:
+            raise ValueError(
+                f"predict_fn: returned an array of shape {yss_all.shape} for {total} samples; "
+                f"expected one row of predictions per sample ({total} rows)"
+            )
+        rows, native = [], []
         for i, sample in enumerate(samples):
             yss = self._check_predictions(yss_all[i * n : (i + 1) * n], n)
             exp, labels = self._new_explanation(sample, yss, call)
             keep = None if sample.spec is None else sample.spec.keep
             hood = Neighbourhood(sample.scaled, yss, sample.distances, keep)
-            rows.append(_Row(sample, exp, labels, hood))
-        native = []
-        for row in rows:
-            if call.model_regressor is None and (row.sample.nz is None or len(row.sample.nz)):
+            rows.append(row := _Row(sample, exp, labels, hood))
+            if call.model_regressor is None and (sample.nz is None or len(sample.nz)):
                 native.append(row)
             else:
                 # the user's regressor, or a sparse row without non-zero values: LimeBase
@@ -991,13 +916,12 @@ class LimeTabularExplainer:
         if native:
             self._fit_native(native, call)
         for row in rows:
-            self._record(row.exp, row.sample.seed, call, self._fixed_sampling(row.sample, call))
+            self._record(row.exp, row.sample.seed, call, self._fixed_sampling(call))
         return [row.exp for row in rows]
 
     @staticmethod
-    def _fixed_sampling(sample: _Sample, call: _Call) -> dict[str, Any]:
-        """``exp.sampling`` of a neighbourhood of ``call.num_samples`` rows:
-        an integer num_samples, or "auto" where it cannot certify."""
+    def _fixed_sampling(call: _Call) -> dict[str, Any]:
+        """``exp.sampling`` of a fixed-size neighbourhood ("auto" that cannot certify)."""
         if call.adaptive is None:
             return _adaptive.fixed_sampling(call.num_samples)
         if call.model_regressor is not None:
@@ -1009,25 +933,21 @@ class LimeTabularExplainer:
 
     def _round_sampler(self, row: np.ndarray, call: _Call,
                        keep: Callable[[_Sample], Any] | None = None) -> _adaptive.SampleRound:  # fmt: skip
-        """One dense row's ``sample_round(n, seed, first)`` for the adaptive driver:
-        round 0 is what ``num_samples=n`` draws from ``seed`` (handed to ``keep``);
-        a later round draws n + 1 rows and drops its copy of the original."""
+        """One dense row's ``sample_round(n, seed, first)`` for the adaptive driver
+        (round 0, handed to ``keep``, is what ``num_samples=n`` draws from ``seed``)."""
 
         def draw(n: int, seed: int, first: bool) -> _adaptive.Round:
-            if first:
-                s = self._sample_row(row, call, seed, n)
-                if keep is not None:
-                    keep(s)
-                return _adaptive.Round(s.scaled, s.inverse, s.distances)
-            s = self._sample_row(row, call, seed, n + 1)
-            return _adaptive.Round(s.scaled[1:], s.inverse[1:], s.distances[1:])
+            s = self._sample_row(row, call, seed, n if first else n + 1)
+            if first and keep is not None:
+                keep(s)
+            skip = 0 if first else 1  # a later round drops its copy of the original
+            return _adaptive.Round(s.scaled[skip:], s.inverse[skip:], s.distances[skip:])
 
         return draw
 
     def _explain_adaptive(self, rows: list[np.ndarray], predict_fn,
                           call: _Call) -> list[explanation.Explanation]:  # fmt: skip
-        """``num_samples="auto"`` (_adaptive): rounds of one model call on the rows
-        not yet certified; a row's round r is its seed's stream r (rows independent)."""
+        """``num_samples="auto"`` (_adaptive): rounds of one model call on the rows left."""
         assert call.adaptive is not None
         sampler = self._native_sampler()
         seeds = [self._draw_seed(sampler.undiscretize) for _ in rows]  # as the fixed path
@@ -1051,13 +971,10 @@ class LimeTabularExplainer:
         outcomes = _adaptive.run_many(tasks, predict, weigh, call.adaptive)
         out = []
         for i, o in enumerate(outcomes):
-            hood = o.hood
-            spec = originals[i].spec
-            sample = _Sample(rows[i], seeds[i], hood.data, hood.distances,
-                             first_row=originals[i].first_row, spec=spec)  # fmt: skip
-            exp, labels = self._new_explanation(sample, hood.yss, call)
-            keep = None if spec is None else spec.keep
-            store_models(exp, labels, o.models, hood.yss, keep, verbose=self.base.verbose)
+            sample = replace(originals[i], scaled=o.hood.data, distances=o.hood.distances)
+            exp, labels = self._new_explanation(sample, o.hood.yss, call)
+            keep = None if sample.spec is None else sample.spec.keep
+            store_models(exp, labels, o.models, o.hood.yss, keep, verbose=self.base.verbose)
             self._record(exp, seeds[i], call, o.sampling)
             out.append(exp)
         return out
@@ -1125,16 +1042,12 @@ class LimeTabularExplainer:
         )
 
     def _data_mapper(self, sample: _Sample) -> TableDomainMapper:
-        """The mapper of a row with groups, missing values or fixed features:
-        one entry per interpretable feature (the sampler's _tabdata.Spec), built from
-        the per-column mapper of the row (missing values filled)."""
-        from dataclasses import replace
-
-        spec, layout = sample.spec, self._data_layout()
-        row = sample.row
-        base = self._domain_mapper(
-            replace(sample, row=self._fill_row(row), spec=None, scaled=spec.row0[None])
-        )
+        """One entry per interpretable feature (sample.spec), from the mapper of
+        the row with its missing values filled."""
+        spec, layout, row = sample.spec, self._layout, sample.row
+        assert spec is not None
+        filled = row if layout is None else layout.filled(row)
+        base = self._domain_mapper(replace(sample, row=filled, spec=None, scaled=spec.row0[None]))
         base.fixed_features = spec.fixed.nonzero()[0].tolist()
         if layout is None:  # features held fixed alone: the features are the columns
             return base
@@ -1161,8 +1074,7 @@ class LimeTabularExplainer:
         return mapper
 
     def _record(self, exp, seed: int, call: _Call, sampling: dict[str, Any]) -> None:
-        """The explanation completed: regression's mirrored label, then settings,
-        seed and ``sampling`` (what the sampling did; serialization.record)."""
+        """Regression's mirrored label, then settings, seed and ``sampling`` recorded."""
         from lime_rs.serialization import record
 
         if self.mode == "regression":
@@ -1190,35 +1102,28 @@ class LimeTabularExplainer:
         return exp, choose_labels(exp, yss[0], call.labels, call.top_labels)
 
     def _check_predictions(self, yss, num_samples):
-        """The model's output as an (n, L) float64 array (check_model_output),
-        with lime's warning for probabilities that do not sum to 1."""
+        """The model's output checked, with lime's warning for improper probabilities."""
         yss = check_model_output(yss, num_samples, "predict_fn", mode=self.mode)
         if self.mode == "regression":
             return yss
-        check_class_names(self.class_names, yss.shape[1])
-        if self.class_names is None:
-            self.class_names = [str(x) for x in range(yss.shape[1])]
-        else:
-            self.class_names = list(self.class_names)
+        names = self.class_names
+        check_class_names(names, yss.shape[1])
+        self.class_names = [str(x) for x in range(yss.shape[1])] if names is None else list(names)
         # np.allclose(yss.sum(axis=1), 1.0) without its overhead (a product is
         # faster than sum(axis=1) on few columns)
         if not (np.abs(yss @ np.ones(yss.shape[1]) - 1.0) <= 1e-8 + 1e-5).all():
             warnings.warn(
-                """
-                    Prediction probabilties do not sum to 1, and
-                    thus does not constitute a probability space.
-                    Check that you classifier outputs probabilities
-                    (Not log probabilities, or actual class predictions).
-                    """,
+                "Prediction probabilties do not sum to 1, and thus does not constitute a "
+                "probability space. Check that you classifier outputs probabilities (Not log "
+                "probabilities, or actual class predictions).",
                 stacklevel=3,
             )
         return yss
 
 
 def _sparse_models(models, method: str, num_features: int, nz: np.ndarray, d: int) -> list:
-    """A sparse row's local models (fitted on its non-zero columns ``nz``)
-    mapped back to column indices. Features lime would add beyond the
-    non-zero columns (all-zero columns) get weight 0, lowest index first."""
+    """A sparse row's local models (fitted on columns ``nz``) on column indices;
+    all-zero columns lime would add get weight 0, lowest index first."""
     effective = resolve_feature_selection(method, num_features)
     out = []
     for intercept, feats, coefs, score, local_pred, se in models:
@@ -1245,9 +1150,8 @@ _DEFAULT_CHUNK_BYTES = 4 << 20
 
 @dataclass
 class _ChunkArrays:
-    """explain_instances' sample arrays, reused from chunk to chunk (fresh memory
-    costs more in page faults than the sampling); predict_fn's input is reused
-    only if it kept no reference to it, so a model never sees its input change."""
+    """explain_instances' sample arrays, reused from chunk to chunk (page faults
+    cost more than the sampling) unless predict_fn kept a reference to its input."""
 
     scaled: np.ndarray | None = None
     inverse: np.ndarray | None = None
@@ -1265,17 +1169,8 @@ class _ChunkArrays:
             self.inverse = None  # predict_fn kept (a view of) its input: never overwrite it
 
 
-def _rows_per_chunk(batch_size, num_samples, d):
-    if batch_size is None:
-        batch_size = _DEFAULT_CHUNK_BYTES // (8 * max(d, 1))
-    else:
-        batch_size = check_int(batch_size, "batch_size", minimum=1)
-    return max(1, batch_size // num_samples)
-
-
 def _check_batch(data: Any, d: int) -> Any:
-    """The rows of an explain_instances call as a 2-D float array (or a CSR
-    matrix), with errors naming ``data``."""
+    """explain_instances' rows as a 2-D float array or a CSR matrix."""
     if _is_sparse(data):
         data = data.tocsr()
         if data.ndim != 2 or data.shape[1] != d:
@@ -1332,10 +1227,6 @@ def _check_rows(chunk: Any, first: int, d: int, allow_nan: bool = False) -> list
 
 def _floats(values: Any) -> list[float]:
     return np.asarray(values, dtype=np.float64).ravel().tolist()
-
-
-def _looks_like_discretizer(obj):
-    return all(hasattr(obj, a) for a in ("discretize", "undiscretize", "names", "lambdas", "means"))
 
 
 def _check_categorical(categorical_features, d):
@@ -1407,8 +1298,7 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
         """
         Args:
             training_data: numpy 3d array (n_samples, n_timesteps, n_features)
-            feature_names: the n_features names (each becomes n_timesteps
-                columns named ``{name}_t-{lag}``).
+            feature_names: the n_features names (columns ``{name}_t-{lag}``).
             feature_groups: as LimeTabularExplainer's, on the flattened columns.
             The other arguments are LimeTabularExplainer's.
         """
@@ -1418,11 +1308,10 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
                 "training_data: expected a 3-D array (n_samples, n_timesteps, n_features), "
                 f"got shape {training_data.shape}"
             )
-        n_samples, n_timesteps, n_features = training_data.shape
+        _, n_timesteps, self.n_features = training_data.shape
         self.n_timesteps = n_timesteps
-        self.n_features = n_features
         if feature_names is None:
-            feature_names = [f"feature{i}" for i in range(n_features)]
+            feature_names = [f"feature{i}" for i in range(self.n_features)]
         feature_names = [
             f"{n}_t-{n_timesteps - (i + 1)}" for n in feature_names for i in range(n_timesteps)
         ]
@@ -1449,8 +1338,7 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
     def explain_instances(  # type: ignore[override]
         self, data: Any, classifier_fn: Callable[[Any], Any], **kwargs: Any
     ) -> list[explanation.Explanation]:
-        """LimeTabularExplainer.explain_instances on ``data`` of shape
-        (n_rows, n_timesteps, n_features)."""
+        """explain_instances on ``data`` of shape (n_rows, n_timesteps, n_features)."""
         arr = np.asarray(data)
         if arr.ndim == 1 and arr.shape[0] == 0:
             arr = arr.reshape(0, self.n_timesteps, self.n_features)
@@ -1469,10 +1357,8 @@ class RecurrentTabularExplainer(LimeTabularExplainer):
 
         Args:
             data_row: 2d numpy array (n_timesteps, n_features), corresponding to a row
-            classifier_fn: the model's prediction probability function
-                (classifier.predict_proba) on 3d arrays.
-            *args: the other arguments of LimeTabularExplainer.explain_instance.
-            **kwargs: the same, by name.
+            classifier_fn: classifier.predict_proba on 3d arrays.
+            args, kwargs: as in LimeTabularExplainer.explain_instance.
 
         Returns:
             An Explanation object (see explanation.py).
