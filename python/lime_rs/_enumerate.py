@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -135,29 +136,70 @@ class ModelCache:
         return np.concatenate(out, axis=0)
 
 
+@dataclass
+class Item:
+    """One text or image of an "auto" call: its ``size`` features (ids
+    ``feature_ids``, None for 0..d-1), its seed and ``draw(n, seed)``: n masks
+    from the stream ``seed`` (row 0 the original) and their distances."""
+
+    size: int
+    seed: int
+    draw: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+    feature_ids: np.ndarray | None = None
+
+
+@dataclass
+class AutoCall:
+    """The explainer's parts of an "auto" call: the enumerated ``space`` and
+    ``distances`` of its masks, ``new_explanation(i, first_output)`` and the
+    label choice."""
+
+    space: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+    distances: Callable[[np.ndarray], np.ndarray]
+    new_explanation: Callable[[int, np.ndarray], Any]
+    labels: object
+    top_labels: int | None
+    settings: _adaptive.Settings
+    verbose: bool = False
+
+
+def _round(item: Item, task: int, n: int, seed: int, first: bool) -> _adaptive.Round:
+    """``n`` new rows of ``item`` (later rounds drop the stream's copy of the original)."""
+    data, distances = item.draw(n if first else n + 1, seed)
+    if not first:
+        data, distances = data[1:], distances[1:]
+    data = np.ascontiguousarray(data)
+    return _adaptive.Round(data, [(task, data)], np.ascontiguousarray(distances))
+
+
 def explain_auto(
-    sizes: Sequence[int],
-    space: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
-    distances: Callable[[np.ndarray], np.ndarray],
-    tasks: Callable[[int], _adaptive.Task],
-    columns: Callable[[int, np.ndarray], list[int]],
+    items: Sequence[Item],
+    call: AutoCall,
     cache: ModelCache,
     kernel_fn: Callable[[np.ndarray], np.ndarray],
-    settings: _adaptive.Settings,
-) -> tuple[dict[int, list[tuple]], dict[int, np.ndarray], dict[int, dict[str, Any]]]:
-    """The models, model outputs and ``exp.sampling`` of "auto" for items of
-    ``sizes[i]`` features (text and images): a small item (with
-    ``cache.deduplicate``) exactly on its ``space(d, max_samples)``, the rest
-    by ``_adaptive.run_many`` on ``tasks(i)``; ``columns(i, first_output)``
-    chooses an exact item's labels."""
+) -> list[Any]:
+    """The explanations of "auto" (models, labels and ``exp.sampling`` set): a
+    small item (with ``cache.deduplicate``) exactly on its
+    ``call.space(d, max_samples)``, the rest by ``_adaptive.run_many``."""
+    settings = call.settings
     weigh = partial(_pipeline.kernel_weights, kernel_fn)
     small = max_enumerable_features(settings.max_samples) if cache.deduplicate else -1
-    exact = [i for i, d in enumerate(sizes) if d <= small]
+    exact = [i for i, item in enumerate(items) if item.size <= small]
+    exps: dict[int, Any] = {}
+    labels: dict[int, list[int]] = {}
+
+    def columns(i: int, first: np.ndarray) -> list[int]:
+        exps[i] = call.new_explanation(i, first)
+        labels[i] = _pipeline.choose_labels(
+            exps[i], first, call.labels, call.top_labels, "classifier_fn"
+        )
+        return [int(label) % first.shape[0] for label in labels[i]]
+
     models: dict[int, list[tuple]] = {}
     yss_of: dict[int, np.ndarray] = {}
     sampling: dict[int, dict[str, Any]] = {}
     if exact:
-        spaces = {i: space(sizes[i], settings.max_samples) for i in exact}
+        spaces = {i: call.space(items[i].size, settings.max_samples) for i in exact}
         yss_all = cache.evaluate([(i, spaces[i][0]) for i in exact])
         at = 0
         cols, weights = [], []
@@ -165,7 +207,7 @@ def explain_auto(
             masks, counts = spaces[i]
             yss_of[i] = yss_all[at : at + masks.shape[0]]
             at += masks.shape[0]
-            weights.append(weigh(distances(masks)) * counts)
+            weights.append(weigh(call.distances(masks)) * counts)
             cols.append(columns(i, yss_of[i][0]))
         fitted = _native.explain_with_data_many(
             [spaces[i][0] for i in exact],
@@ -183,11 +225,19 @@ def explain_auto(
                 rows, 1, True, settings.confidence, settings.max_samples, True, None
             )
             sampling[i] = _with_rows(record, rows, rows, True)
-    rest = sorted(set(range(len(sizes))) - set(exact))
-    todo = [tasks(i) for i in rest]
+    rest = sorted(set(range(len(items))) - set(exact))
+    todo = [
+        _adaptive.Task(partial(_round, items[i], i), items[i].seed, partial(columns, i))
+        for i in rest
+    ]
     outcomes = _adaptive.run_many(todo, cache.evaluate, weigh, settings) if todo else []
     for i, o in zip(rest, outcomes):
         models[i] = o.models
         yss_of[i] = o.hood.yss
         sampling[i] = _with_rows(o.sampling, cache.evaluated.get(i, 0), o.hood.data.shape[0], False)
-    return models, yss_of, sampling
+    for i, item in enumerate(items):
+        _pipeline.store_models(
+            exps[i], labels[i], models[i], yss_of[i], item.feature_ids, call.verbose
+        )
+        exps[i].sampling = sampling[i]
+    return [exps[i] for i in range(len(items))]

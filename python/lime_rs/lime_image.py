@@ -358,15 +358,6 @@ def _mask_distances(masks: np.ndarray, metric: str) -> np.ndarray:
     return pairwise_distances(masks, ones[None, :], metric=metric).ravel()
 
 
-def _image_round(d: int, task: int, metric: str, n: int, seed: int, first: bool) -> _adaptive.Round:
-    """``n`` new masks of one image from the stream ``seed`` (row 0 all ones in
-    the first round; later rounds drop the stream's row 0)."""
-    masks = _native.image_masks(seed, n if first else n + 1, d)
-    if not first:
-        masks = np.ascontiguousarray(masks[1:])
-    return _adaptive.Round(masks, [(task, masks)], _mask_distances(masks, metric))
-
-
 def _prepare(
     image: Any, seeds: _Seeds, segmentation_fn: Callable | None, hide_color: Any
 ) -> _Instance:
@@ -727,35 +718,29 @@ class LimeImageExplainer:
             done = _predict(jobs, classifier_fn, quiet, sum(len(m) for _, m in todo))
             return np.concatenate([inst.yss for inst in done if inst.yss is not None], axis=0)
 
-        exps = [ImageExplanation(inst.image, inst.segments) for inst in instances]
-        labels: dict[int, list[int]] = {}
+        def draw(d: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            masks = _native.image_masks(seed, n, d)
+            return masks, _mask_distances(masks, opts.distance_metric)
 
-        def columns(i: int, first: np.ndarray) -> list[int]:
-            labels[i] = _pipeline.choose_labels(
-                exps[i], first, opts.labels, opts.top_labels, "classifier_fn"
-            )
-            return [int(label) % first.shape[0] for label in labels[i]]
+        def new_explanation(i: int, first: np.ndarray) -> ImageExplanation:
+            return ImageExplanation(instances[i].image, instances[i].segments)
 
-        def task(i: int) -> _adaptive.Task:
-            d = len(instances[i].ids)
-            sample = partial(_image_round, d, i, opts.distance_metric)
-            return _adaptive.Task(sample, instances[i].seeds.masks, partial(columns, i))
-
-        models, yss_of, sampling = _enumerate.explain_auto(
-            [len(inst.ids) for inst in instances],
+        items = [
+            _enumerate.Item(len(inst.ids), inst.seeds.masks, partial(draw, len(inst.ids)), inst.ids)
+            for inst in instances
+        ]
+        auto = _enumerate.AutoCall(
             _enumerate.image_space,
             partial(_mask_distances, metric=opts.distance_metric),
-            task,
-            columns,
-            _enumerate.ModelCache(run, opts.deduplicate),
-            self.base.kernel_fn,
+            new_explanation,
+            opts.labels,
+            opts.top_labels,
             settings,
+            self.base.verbose,
         )
-        for i, (exp, inst) in enumerate(zip(exps, instances)):
-            _pipeline.store_models(
-                exp, labels[i], models[i], yss_of[i], inst.ids, self.base.verbose
-            )
-            exp.sampling = sampling[i]
+        cache = _enumerate.ModelCache(run, opts.deduplicate)
+        exps = _enumerate.explain_auto(items, auto, cache, self.base.kernel_fn)
+        for exp, inst in zip(exps, instances):
             self._record(exp, inst, opts)
         return exps
 

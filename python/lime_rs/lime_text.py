@@ -836,51 +836,35 @@ class LimeTextExplainer:
                 outs.append(out)
             return np.concatenate(outs, axis=0)
 
-        exps: dict[int, explanation.Explanation] = {}
-        labels: dict[int, list[int]] = {}
+        def draw(ix: _Indexed, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            data, cosine = ix._native().sample(n, seed)
+            return data, _distances(data, cosine, call.distance_metric)
 
-        def columns(i: int, first: np.ndarray) -> list[int]:
-            exps[i] = self._new_explanation(indexed[i], first)
-            labels[i] = _pipeline.choose_labels(
-                exps[i], first, call.labels, call.top_labels, "classifier_fn"
-            )
-            return [int(label) % first.shape[0] for label in labels[i]]
+        def new_explanation(i: int, first: np.ndarray) -> explanation.Explanation:
+            return self._new_explanation(indexed[i], first)
 
-        def task(i: int) -> _adaptive.Task:
-            rounds = partial(self._text_round, indexed[i], i, call.distance_metric)
-            return _adaptive.Task(rounds, seeds[i], partial(columns, i))
-
-        models, yss_of, sampling = _enumerate.explain_auto(
-            [ix.num_words() for ix in indexed],
+        items = [
+            _enumerate.Item(ix.num_words(), seed, partial(draw, ix))
+            for ix, seed in zip(indexed, seeds)
+        ]
+        auto = _enumerate.AutoCall(
             _enumerate.text_space,
             partial(_mask_distances, distance_metric=call.distance_metric),
-            task,
-            columns,
-            _enumerate.ModelCache(run, call.deduplicate),
-            self.base.kernel_fn,
+            new_explanation,
+            call.labels,
+            call.top_labels,
             settings,
+            call.fit.verbose,
+        )
+        exps = _enumerate.explain_auto(
+            items, auto, _enumerate.ModelCache(run, call.deduplicate), self.base.kernel_fn
         )
         from lime_rs.serialization import record
 
         options = call.record_options()
-        for i, exp in sorted(exps.items()):
-            _pipeline.store_models(exp, labels[i], models[i], yss_of[i], None, call.fit.verbose)
-            exp.sampling = sampling[i]
-            record(exp, self, seeds[i], num_samples="auto", **options)
-        return [exps[i] for i in range(len(indexed))]
-
-    @staticmethod
-    def _text_round(
-        indexed: _Indexed, task: int, distance_metric: str, n: int, seed: int, first: bool
-    ) -> _adaptive.Round:
-        """``n`` new rows from the stream ``seed`` (row 0 the original in the
-        first round; later rounds drop the stream's copy of it)."""
-        data, cosine = indexed._native().sample(n if first else n + 1, seed)
-        distances = _distances(data, cosine, distance_metric)
-        if not first:
-            data, distances = data[1:], distances[1:]
-        data = np.ascontiguousarray(data)
-        return _adaptive.Round(data, [(task, data)], np.ascontiguousarray(distances))
+        for exp, seed in zip(exps, seeds):
+            record(exp, self, seed, num_samples="auto", **options)
+        return exps
 
     def _data_labels_distances(
         self,
