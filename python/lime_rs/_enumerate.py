@@ -149,18 +149,43 @@ class Item:
 
 
 @dataclass
+class Options:
+    """A text or image explain call's checked options."""
+
+    labels: Any
+    top_labels: int | None
+    num_features: int
+    num_samples: Any  # int, or "auto" (then settings)
+    distance_metric: str
+    model_regressor: Any
+    deduplicate: bool
+    settings: _adaptive.Settings | None  # num_samples="auto"
+
+    def record_options(self) -> dict[str, Any]:
+        """The options an explanation record keeps (``serialization.record``)."""
+        options = {
+            "num_samples": self.num_samples,
+            "num_features": self.num_features,
+            "distance_metric": self.distance_metric,
+            "model_regressor": self.model_regressor,
+        }
+        if self.settings is not None:
+            options["max_samples"] = self.settings.max_samples
+            options["confidence"] = self.settings.confidence
+            options["deduplicate"] = self.deduplicate
+        return options
+
+
+@dataclass
 class AutoCall:
     """The explainer's parts of an "auto" call: the enumerated ``space`` and
-    ``distances`` of its masks, ``new_explanation(i, first_output)`` and the
-    label choice."""
+    ``distances`` of its masks and ``new_explanation(i, first_output)``."""
 
     space: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
     distances: Callable[[np.ndarray], np.ndarray]
     new_explanation: Callable[[int, np.ndarray], Any]
-    labels: object
-    top_labels: int | None
-    settings: _adaptive.Settings
-    verbose: bool = False
+    options: Options
+    verbose: bool
 
 
 def _round(item: Item, task: int, n: int, seed: int, first: bool) -> _adaptive.Round:
@@ -181,7 +206,8 @@ def explain_auto(
     """The explanations of "auto" (models, labels and ``exp.sampling`` set): a
     small item (with ``cache.deduplicate``) exactly on its
     ``call.space(d, max_samples)``, the rest by ``_adaptive.run_many``."""
-    settings = call.settings
+    options, settings = call.options, call.options.settings
+    assert settings is not None
     weigh = partial(_pipeline.kernel_weights, kernel_fn)
     small = max_enumerable_features(settings.max_samples) if cache.deduplicate else -1
     exact = [i for i, item in enumerate(items) if item.size <= small]
@@ -191,7 +217,7 @@ def explain_auto(
     def columns(i: int, first: np.ndarray) -> list[int]:
         exps[i] = call.new_explanation(i, first)
         labels[i] = _pipeline.choose_labels(
-            exps[i], first, call.labels, call.top_labels, "classifier_fn"
+            exps[i], first, options.labels, options.top_labels, "classifier_fn"
         )
         return [int(label) % first.shape[0] for label in labels[i]]
 

@@ -332,20 +332,12 @@ class _Instance:
     inverse: np.ndarray | None = None
 
 
-@dataclass
-class _Options:
+@dataclass(kw_only=True)
+class _Options(_enumerate.Options):
     """The explain call's options (checked)."""
 
-    labels: Any
-    top_labels: int | None
-    num_features: int
-    num_samples: Any  # int, or "auto" (then settings)
     batch_size: int
-    distance_metric: str
-    model_regressor: Any
     progress_bar: bool
-    deduplicate: bool = False
-    settings: _adaptive.Settings | None = None  # num_samples="auto"
 
 
 def _mask_distances(masks: np.ndarray, metric: str) -> np.ndarray:
@@ -615,25 +607,28 @@ class LimeImageExplainer:
         check_feature_selection(self.feature_selection)
         num_samples = _adaptive.check_num_samples(num_samples, minimum=1)
         num_features = check_int(num_features, "num_features", minimum=1)
+        top_labels = check_int(top_labels, "top_labels", minimum=1) if top_labels else None
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
+        settings = _adaptive.auto_settings(
+            num_samples,
+            num_features,
+            self.feature_selection,
+            model_regressor,
+            deduplicate,
+            confidence,
+            max_samples,
+        )
         opts = _Options(
-            labels=labels,
-            top_labels=check_int(top_labels, "top_labels", minimum=1) if top_labels else None,
-            num_features=num_features,
-            num_samples=num_samples,
-            batch_size=check_int(batch_size, "batch_size", minimum=1),
-            distance_metric=distance_metric,
-            model_regressor=model_regressor,
+            labels,
+            top_labels,
+            num_features,
+            num_samples,
+            distance_metric,
+            model_regressor,
+            bool(deduplicate),
+            settings,
+            batch_size=batch_size,
             progress_bar=progress_bar,
-            deduplicate=bool(deduplicate),
-            settings=_adaptive.auto_settings(
-                num_samples,
-                num_features,
-                self.feature_selection,
-                model_regressor,
-                deduplicate,
-                confidence,
-                max_samples,
-            ),
         )
         if isinstance(images, np.ndarray) and images.ndim != 4:
             raise ValueError(
@@ -668,23 +663,9 @@ class LimeImageExplainer:
         """The call's settings and seeds on ``exp`` (``serialization.record``)."""
         from lime_rs.serialization import record
 
-        extra: dict[str, Any] = {}
-        if opts.settings is not None:  # num_samples="auto"
-            extra = {
-                "max_samples": opts.settings.max_samples,
-                "confidence": opts.settings.confidence,
-                "deduplicate": opts.deduplicate,
-            }
+        seeds = inst.seeds
         return record(
-            exp,
-            self,
-            inst.seeds.masks,
-            num_samples=opts.num_samples,
-            num_features=opts.num_features,
-            distance_metric=opts.distance_metric,
-            model_regressor=opts.model_regressor,
-            segmentation_seed=inst.seeds.segmentation,
-            **extra,
+            exp, self, seeds.masks, **opts.record_options(), segmentation_seed=seeds.segmentation
         )
 
     def _explain(self, inst: _Instance, opts: _Options) -> ImageExplanation:
@@ -707,8 +688,6 @@ class LimeImageExplainer:
     ) -> list[ImageExplanation]:
         """``num_samples="auto"``: images with few superpixels exactly, the others
         in certified rounds (``_adaptive.run_many``)."""
-        settings = opts.settings
-        assert settings is not None
         quiet = replace(opts, progress_bar=False, deduplicate=False)
 
         def run(todo: list[tuple[int, np.ndarray]]) -> np.ndarray:
@@ -733,9 +712,7 @@ class LimeImageExplainer:
             _enumerate.image_space,
             partial(_mask_distances, metric=opts.distance_metric),
             new_explanation,
-            opts.labels,
-            opts.top_labels,
-            settings,
+            opts,
             self.base.verbose,
         )
         cache = _enumerate.ModelCache(run, opts.deduplicate)
@@ -769,7 +746,18 @@ class LimeImageExplainer:
             )
         num_samples = check_int(num_samples, "num_samples", minimum=1)
         batch_size = check_int(batch_size, "batch_size", minimum=1)
-        opts = _Options((), None, 1, num_samples, batch_size, "cosine", None, progress_bar)
+        opts = _Options(
+            (),
+            None,
+            1,
+            num_samples,
+            "cosine",
+            None,
+            False,
+            None,
+            batch_size=batch_size,
+            progress_bar=progress_bar,
+        )
         ids, pixel_feature = _segment_features(segments, image.shape[:2])
         seeds = _Seeds(0, draw_seed(self.random_state))
         inst = _Instance(image, segments, ids, pixel_feature, fudged, seeds)

@@ -380,31 +380,12 @@ _DEFAULT_BATCH_SAMPLES = 100_000
 _DEFAULT_BATCH_CHARS = 256 * 2**20
 
 
-@dataclass
-class _Call:
+@dataclass(kw_only=True)
+class _Call(_enumerate.Options):
     """One explain call's checked options, shared by every text of the call."""
 
     classifier_fn: Callable[[list[str]], Any]
-    labels: Any
-    top_labels: int | None
-    num_samples: Any  # int, or "auto" (then settings)
-    distance_metric: str
     fit: _pipeline.FitOptions
-    deduplicate: bool = True
-    settings: _adaptive.Settings | None = None  # num_samples="auto"
-
-    def record_options(self) -> dict[str, Any]:
-        """The call's options an explanation record keeps (``serialization.record``)."""
-        options = {
-            "num_features": self.fit.num_features,
-            "distance_metric": self.distance_metric,
-            "model_regressor": self.fit.model_regressor,
-        }
-        if self.settings is not None:
-            options["max_samples"] = self.settings.max_samples
-            options["confidence"] = self.settings.confidence
-            options["deduplicate"] = self.deduplicate
-        return options
 
 
 @dataclass
@@ -677,9 +658,17 @@ class LimeTextExplainer:
         fit = _pipeline.FitOptions(
             num_features, self.feature_selection, model_regressor, self.base.verbose
         )
-        dedupe = bool(deduplicate)
         call = _Call(
-            classifier_fn, labels, top_labels, num_samples, distance_metric, fit, dedupe, settings
+            labels,
+            top_labels,
+            num_features,
+            num_samples,
+            distance_metric,
+            model_regressor,
+            bool(deduplicate),
+            settings,
+            classifier_fn=classifier_fn,
+            fit=fit,
         )
         return self._explain(items, call, batch_size, progress_bar)
 
@@ -792,11 +781,9 @@ class LimeTextExplainer:
         _pipeline.fit_many(exps, self.base, hoods, labels, call.fit)
         from lime_rs.serialization import record
 
-        n = call.num_samples
-        options = call.record_options()
         for exp, s, count in zip(exps, samples, counts):
-            exp.sampling = _enumerate.fixed_record(count, n)
-            record(exp, self, s.seed, num_samples=n, **options)
+            exp.sampling = _enumerate.fixed_record(count, call.num_samples)
+            record(exp, self, s.seed, **call.record_options())
         return exps
 
     def _explain_auto(
@@ -804,8 +791,6 @@ class LimeTextExplainer:
     ) -> list[explanation.Explanation]:
         """``num_samples="auto"`` (``_enumerate.explain_auto``): one classifier
         call per round and per ``batch_size`` documents."""
-        settings = call.settings
-        assert settings is not None
         limit = _DEFAULT_BATCH_SAMPLES
         if batch_size is not None:
             limit = check_int(batch_size, "batch_size", minimum=1)
@@ -851,9 +836,7 @@ class LimeTextExplainer:
             _enumerate.text_space,
             partial(_mask_distances, distance_metric=call.distance_metric),
             new_explanation,
-            call.labels,
-            call.top_labels,
-            settings,
+            call,
             call.fit.verbose,
         )
         exps = _enumerate.explain_auto(
@@ -861,9 +844,8 @@ class LimeTextExplainer:
         )
         from lime_rs.serialization import record
 
-        options = call.record_options()
         for exp, seed in zip(exps, seeds):
-            record(exp, self, seed, num_samples="auto", **options)
+            record(exp, self, seed, **call.record_options())
         return exps
 
     def _data_labels_distances(
