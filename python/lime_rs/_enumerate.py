@@ -157,9 +157,9 @@ class Options:
     num_features: int
     num_samples: Any  # int, or "auto" (then settings)
     distance_metric: str
-    model_regressor: Any
-    deduplicate: bool
-    settings: _adaptive.Settings | None  # num_samples="auto"
+    model_regressor: Any = None
+    deduplicate: bool = False
+    settings: _adaptive.Settings | None = None  # num_samples="auto"
 
     def record_options(self) -> dict[str, Any]:
         """The options an explanation record keeps (``serialization.record``)."""
@@ -174,6 +174,29 @@ class Options:
             options["confidence"] = self.settings.confidence
             options["deduplicate"] = self.deduplicate
         return options
+
+
+def fit_fixed(
+    options: Options,
+    exps: Sequence[Any],
+    firsts: Sequence[np.ndarray],
+    hoods: Sequence[_pipeline.Neighbourhood],
+    evaluated: Sequence[int],
+    base: Any,
+    feature_selection: str,
+) -> None:
+    """An integer ``num_samples``'s explanations after the model: labels (from
+    the original's outputs ``firsts``), local models and ``exp.sampling``."""
+    labels = [
+        _pipeline.choose_labels(exp, first, options.labels, options.top_labels, "classifier_fn")
+        for exp, first in zip(exps, firsts)
+    ]
+    fit = _pipeline.FitOptions(
+        options.num_features, feature_selection, options.model_regressor, base.verbose
+    )
+    _pipeline.fit_many(exps, base, hoods, labels, fit)
+    for exp, count in zip(exps, evaluated):
+        exp.sampling = fixed_record(count, options.num_samples)
 
 
 @dataclass

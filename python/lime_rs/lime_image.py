@@ -673,14 +673,13 @@ class LimeImageExplainer:
         masks, yss = inst.masks, inst.yss
         assert masks is not None and yss is not None
         exp = ImageExplanation(inst.image, inst.segments)
-        exp.sampling = _enumerate.fixed_record(len(inst.queries), opts.num_samples)  # type: ignore[arg-type]
-        labels = _pipeline.choose_labels(exp, yss[0], opts.labels, opts.top_labels, "classifier_fn")
-        distances = _mask_distances(masks, opts.distance_metric)
-        hood = _pipeline.Neighbourhood(masks, yss, distances, feature_ids=inst.ids)
-        fit = _pipeline.FitOptions(
-            opts.num_features, self.feature_selection, opts.model_regressor, self.base.verbose
+        hood = _pipeline.Neighbourhood(
+            masks, yss, _mask_distances(masks, opts.distance_metric), feature_ids=inst.ids
         )
-        _pipeline.fit(exp, self.base, hood, labels, fit)
+        evaluated = [len(inst.queries)]  # type: ignore[arg-type]
+        _enumerate.fit_fixed(
+            opts, [exp], [yss[0]], [hood], evaluated, self.base, self.feature_selection
+        )
         return self._record(exp, inst, opts)
 
     def _explain_auto(
@@ -747,16 +746,7 @@ class LimeImageExplainer:
         num_samples = check_int(num_samples, "num_samples", minimum=1)
         batch_size = check_int(batch_size, "batch_size", minimum=1)
         opts = _Options(
-            (),
-            None,
-            1,
-            num_samples,
-            "cosine",
-            None,
-            False,
-            None,
-            batch_size=batch_size,
-            progress_bar=progress_bar,
+            (), None, 1, num_samples, "cosine", batch_size=batch_size, progress_bar=progress_bar
         )
         ids, pixel_feature = _segment_features(segments, image.shape[:2])
         seeds = _Seeds(0, draw_seed(self.random_state))

@@ -385,7 +385,6 @@ class _Call(_enumerate.Options):
     """One explain call's checked options, shared by every text of the call."""
 
     classifier_fn: Callable[[list[str]], Any]
-    fit: _pipeline.FitOptions
 
 
 @dataclass
@@ -655,9 +654,6 @@ class LimeTextExplainer:
             raise TypeError(
                 f"distance_metric: expected a metric name, got {type(distance_metric).__name__}"
             )
-        fit = _pipeline.FitOptions(
-            num_features, self.feature_selection, model_regressor, self.base.verbose
-        )
         call = _Call(
             labels,
             top_labels,
@@ -668,7 +664,6 @@ class LimeTextExplainer:
             bool(deduplicate),
             settings,
             classifier_fn=classifier_fn,
-            fit=fit,
         )
         return self._explain(items, call, batch_size, progress_bar)
 
@@ -766,23 +761,19 @@ class LimeTextExplainer:
         if raw.dtype.kind not in "biuf":
             raw = yss  # object arrays of numbers: their float64 values
         check_class_names(self.class_names, yss.shape[1], "classifier_fn")
-        exps, hoods, labels = [], [], []
+        exps, firsts, hoods = [], [], []
         for i, s in enumerate(samples):
             at = int(offsets[i])
-            exp = self._new_explanation(s.indexed, raw[at])
-            labels.append(
-                _pipeline.choose_labels(exp, raw[at], call.labels, call.top_labels, "classifier_fn")
-            )
+            firsts.append(raw[at])
+            exps.append(self._new_explanation(s.indexed, raw[at]))
             own = yss[at : offsets[i + 1]]
             if s.inverse is not None:
                 own = own[s.inverse]
             hoods.append(_pipeline.Neighbourhood(s.data, own, s.distances))
-            exps.append(exp)
-        _pipeline.fit_many(exps, self.base, hoods, labels, call.fit)
+        _enumerate.fit_fixed(call, exps, firsts, hoods, counts, self.base, self.feature_selection)
         from lime_rs.serialization import record
 
-        for exp, s, count in zip(exps, samples, counts):
-            exp.sampling = _enumerate.fixed_record(count, call.num_samples)
+        for exp, s in zip(exps, samples):
             record(exp, self, s.seed, **call.record_options())
         return exps
 
@@ -837,7 +828,7 @@ class LimeTextExplainer:
             partial(_mask_distances, distance_metric=call.distance_metric),
             new_explanation,
             call,
-            call.fit.verbose,
+            self.base.verbose,
         )
         exps = _enumerate.explain_auto(
             items, auto, _enumerate.ModelCache(run, call.deduplicate), self.base.kernel_fn
