@@ -20,11 +20,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from lime_rs import _adaptive, _native, _pipeline
+from lime_rs._validation import check_int
 
 
 def unique_rows(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -148,6 +149,9 @@ class Item:
     feature_ids: np.ndarray | None = None
 
 
+_O = TypeVar("_O", bound="Options")
+
+
 @dataclass
 class Options:
     """A text or image explain call's checked options."""
@@ -160,6 +164,51 @@ class Options:
     model_regressor: Any = None
     deduplicate: bool = False
     settings: _adaptive.Settings | None = None  # num_samples="auto"
+
+    @classmethod
+    def checked(
+        cls: type[_O],
+        labels: Any,
+        top_labels: Any,
+        num_features: Any,
+        num_samples: Any,
+        distance_metric: Any,
+        model_regressor: Any,
+        deduplicate: Any,
+        feature_selection: str,
+        confidence: Any,
+        max_samples: Any,
+        min_samples: int,
+        **extra: Any,
+    ) -> _O:
+        """The options of an explain call, checked (``extra``: the subclass's)."""
+        num_samples = _adaptive.check_num_samples(num_samples, minimum=min_samples)
+        num_features = check_int(num_features, "num_features", minimum=1)
+        top_labels = check_int(top_labels, "top_labels", minimum=1) if top_labels else None
+        if not isinstance(distance_metric, str):
+            raise TypeError(
+                f"distance_metric: expected a metric name, got {type(distance_metric).__name__}"
+            )
+        settings = _adaptive.auto_settings(
+            num_samples,
+            num_features,
+            feature_selection,
+            model_regressor,
+            deduplicate,
+            confidence,
+            max_samples,
+        )
+        return cls(
+            labels,
+            top_labels,
+            num_features,
+            num_samples,
+            distance_metric,
+            model_regressor,
+            bool(deduplicate),
+            settings,
+            **extra,
+        )
 
     def record_options(self) -> dict[str, Any]:
         """The options an explanation record keeps (``serialization.record``)."""

@@ -605,29 +605,19 @@ class LimeImageExplainer:
                 f"{type(classifier_fn).__name__}"
             )
         check_feature_selection(self.feature_selection)
-        num_samples = _adaptive.check_num_samples(num_samples, minimum=1)
-        num_features = check_int(num_features, "num_features", minimum=1)
-        top_labels = check_int(top_labels, "top_labels", minimum=1) if top_labels else None
-        batch_size = check_int(batch_size, "batch_size", minimum=1)
-        settings = _adaptive.auto_settings(
-            num_samples,
-            num_features,
-            self.feature_selection,
-            model_regressor,
-            deduplicate,
-            confidence,
-            max_samples,
-        )
-        opts = _Options(
+        opts = _Options.checked(
             labels,
             top_labels,
             num_features,
             num_samples,
             distance_metric,
             model_regressor,
-            bool(deduplicate),
-            settings,
-            batch_size=batch_size,
+            deduplicate,
+            self.feature_selection,
+            confidence,
+            max_samples,
+            min_samples=1,
+            batch_size=check_int(batch_size, "batch_size", minimum=1),
             progress_bar=progress_bar,
         )
         if isinstance(images, np.ndarray) and images.ndim != 4:
@@ -645,7 +635,7 @@ class LimeImageExplainer:
         if opts.settings is not None:
             return self._explain_auto(list(prepared), classifier_fn, opts)
         saved = snapshot(self.random_state)
-        total = None if count is None else count * int(num_samples)
+        total = None if count is None else count * int(opts.num_samples)
         try:
             return [self._explain(i, opts) for i in _predict(prepared, classifier_fn, opts, total)]
         except BaseException:

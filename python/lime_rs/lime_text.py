@@ -637,32 +637,18 @@ class LimeTextExplainer:
                 "classifier_fn: expected a callable taking a list of str and returning "
                 f"class probabilities, got {type(classifier_fn).__name__}"
             )
-        num_features = check_int(num_features, "num_features", minimum=1)
-        num_samples = _adaptive.check_num_samples(num_samples, minimum=2)
-        settings = _adaptive.auto_settings(
-            num_samples,
-            num_features,
-            self.feature_selection,
-            model_regressor,
-            deduplicate,
-            confidence,
-            max_samples,
-        )
-        if top_labels is not None:
-            top_labels = check_int(top_labels, "top_labels", minimum=0)
-        if not isinstance(distance_metric, str):
-            raise TypeError(
-                f"distance_metric: expected a metric name, got {type(distance_metric).__name__}"
-            )
-        call = _Call(
+        call = _Call.checked(
             labels,
             top_labels,
             num_features,
             num_samples,
             distance_metric,
             model_regressor,
-            bool(deduplicate),
-            settings,
+            deduplicate,
+            self.feature_selection,
+            confidence,
+            max_samples,
+            min_samples=2,
             classifier_fn=classifier_fn,
         )
         return self._explain(items, call, batch_size, progress_bar)
