@@ -570,21 +570,10 @@ class LimeTextExplainer:
             An Explanation (see explanation.py); ``exp.sampling`` says how it was sampled.
         """
         _check_text(text_instance)
-        # this class's batch, not an override's (a subclass may build that on explain_instance)
-        return LimeTextExplainer.explain_instances(
-            self,
-            [text_instance],
-            classifier_fn,
-            labels=labels,
-            top_labels=top_labels,
-            num_features=num_features,
-            num_samples=num_samples,
-            distance_metric=distance_metric,
-            model_regressor=model_regressor,
-            deduplicate=deduplicate,
-            max_samples=max_samples,
-            confidence=confidence,
-        )[0]
+        # explain_instances takes every other argument, under the same name; this
+        # class's, not an override's (a subclass may build that on explain_instance)
+        options = {k: v for k, v in locals().items() if k not in ("self", "text_instance")}
+        return LimeTextExplainer.explain_instances(self, [text_instance], **options)[0]
 
     def explain_instances(
         self,
