@@ -423,31 +423,6 @@ class Settings:
     growth: float = 2.0
 
 
-def auto_settings(
-    num_samples: int | str,
-    num_features: int,
-    feature_selection: str,
-    model_regressor: Any,
-    deduplicate: Any,
-    confidence: Any,
-    max_samples: Any,
-) -> Settings | None:
-    """The text and image explainers' checks of ``deduplicate`` and of the
-    "auto" options; their Settings (None for a fixed ``num_samples``)."""
-    if not isinstance(deduplicate, (bool, np.bool_)):
-        raise TypeError(f"deduplicate: expected True or False, got {type(deduplicate).__name__}")
-    if num_samples != "auto":
-        return None
-    if model_regressor is not None:
-        raise ValueError(
-            "num_samples: 'auto' certifies the built-in ridge's weights and cannot "
-            f"judge model_regressor={model_regressor!r:.80}; pass an integer "
-            "num_samples to use it"
-        )
-    confidence = check_confidence(confidence)
-    return Settings(num_features, feature_selection, confidence, check_max_samples(max_samples))
-
-
 @dataclass
 class Outcome:
     """One explanation's result: every row drawn, the columns certified, the

@@ -181,7 +181,12 @@ class Options:
         min_samples: int,
         **extra: Any,
     ) -> _O:
-        """The options of an explain call, checked (``extra``: the subclass's)."""
+        """The options of an explain call, checked (``extra``: the subclass's);
+        ``settings`` the Settings of num_samples="auto"."""
+        if not isinstance(deduplicate, (bool, np.bool_)):
+            raise TypeError(
+                f"deduplicate: expected True or False, got {type(deduplicate).__name__}"
+            )
         num_samples = _adaptive.check_num_samples(num_samples, minimum=min_samples)
         num_features = check_int(num_features, "num_features", minimum=1)
         top_labels = check_int(top_labels, "top_labels", minimum=1) if top_labels else None
@@ -189,15 +194,17 @@ class Options:
             raise TypeError(
                 f"distance_metric: expected a metric name, got {type(distance_metric).__name__}"
             )
-        settings = _adaptive.auto_settings(
-            num_samples,
-            num_features,
-            feature_selection,
-            model_regressor,
-            deduplicate,
-            confidence,
-            max_samples,
-        )
+        settings = None
+        if num_samples == "auto":
+            if model_regressor is not None:
+                raise ValueError(
+                    "num_samples: 'auto' certifies the built-in ridge's weights and cannot "
+                    f"judge model_regressor={model_regressor!r:.80}; pass an integer "
+                    "num_samples to use it"
+                )
+            confidence = _adaptive.check_confidence(confidence)
+            max_samples = _adaptive.check_max_samples(max_samples)
+            settings = _adaptive.Settings(num_features, feature_selection, confidence, max_samples)
         return cls(
             labels,
             top_labels,
