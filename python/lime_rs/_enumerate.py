@@ -1,11 +1,11 @@
-"""Fewer model rows for text and image explanations (issue #17).
+"""The stages text and image explanations share, and fewer model rows (#17).
 
-``unique_rows`` lets each distinct perturbed document or image go to the model
-once (``deduplicate=True``); ``ModelCache`` does the same across the rounds of
-``num_samples="auto"``. ``text_space`` / ``image_space`` enumerate every
-perturbation of a small interpretable space with its expected count in an
-N-row neighbourhood under lime's sampling (the extra weights of the exact fit
-of "auto", which keep the ridge penalty on the scale of N rows):
+``Options`` (the checked call), ``fit_fixed`` (an integer ``num_samples``) and
+``explain_auto`` (``num_samples="auto"``) serve both explainers. ``unique_rows``
+and ``ModelCache`` send each distinct mask to the model once. ``text_space`` /
+``image_space`` enumerate a small space with each mask's expected count in an
+N-row neighbourhood (the weights of the exact fit, keeping the ridge penalty on
+the scale of N rows) under lime's sampling:
 
 * text (lime's ``__data_labels_distances``): row 0 the original; each other
   row removes ``k ~ Uniform{1..d}`` features chosen without replacement, so a

@@ -1,19 +1,13 @@
-"""Functions for explaining classifiers that use Image data.
+"""Functions for explaining classifiers that use Image data (drop-in for
+``lime.lime_image``, its latest source: ``score`` and ``local_pred`` keyed by
+label, ``progress_bar``; plus ``explain_instances`` for many images).
 
-Drop-in for ``lime.lime_image`` (its latest source: ``score`` and ``local_pred``
-keyed by label, ``progress_bar``), plus ``LimeImageExplainer.explain_instances``
-for many images in one call. One pipeline serves both (``explain_instance`` is the
-batch of one): draw the seeds, check and segment (``_prepare``; quick shift in Rust
-by default, the same segments as scikit-image's), write the perturbed images in
-Rust into one reused buffer of ``batch_size`` images and predict (``_predict``,
-chunks run across images), then fit every label in one Rust call (``_explain``).
-
-Differences from lime, by design: the masks come from lime_rs's random streams
-(other, equally distributed samples for a given ``random_state``); segment labels
-need not be ``0..n-1`` (feature ``j`` is the ``j``-th smallest label and
-``local_exp`` reports the labels themselves, which for scikit-image's
-segmentations are lime's ids); bad input raises a ValueError/TypeError naming
-the argument.
+``explain_instance`` is the batch of one: draw the seeds, check and segment
+(``_prepare``; quick shift in Rust by default), write the perturbed images in Rust
+into one reused buffer and predict (``_predict``), fit every label in Rust. By
+design, unlike lime: the masks come from lime_rs's random streams; segment labels
+need not be ``0..n-1`` (``local_exp`` reports the labels themselves); bad input
+raises a ValueError/TypeError naming the argument.
 """
 
 from __future__ import annotations
@@ -30,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from lime_rs import _adaptive, _enumerate, _native, _pipeline, lime_base
-from lime_rs._random import check_random_state, draw_seed, rewind, snapshot
+from lime_rs._random import check_random_state, draw_seed, rewound_on_error
 from lime_rs._validation import (
     check_feature_selection,
     check_int,
@@ -394,15 +388,11 @@ def _ahead(
 def _predict(
     instances: Iterable[_Instance], classifier_fn: Callable, opts: _Options, total: int | None
 ) -> Iterator[_Instance]:
-    """Masks (float64, row 0 all ones) and the classifier's predictions of each
-    instance, in order, as soon as all its rows are predicted. An instance that
-    arrives with ``masks`` (and ``queries``) keeps them; with ``opts.deduplicate``
-    the classifier sees each distinct mask once.
-
-    Perturbed images are written in Rust into one reused buffer of ``batch_size``
-    images; a chunk runs on into the next image when both have the same shape and
-    dtype, so the classifier sees full batches. Memory: one chunk of perturbed
-    images, plus the masks and predictions of the images it touches."""
+    """Each instance with its masks (float64, row 0 all ones; kept if it has them)
+    and predictions, in order, once all its rows are predicted (each distinct mask
+    once with ``opts.deduplicate``). Perturbed images are written in Rust into one
+    reused buffer of ``batch_size`` images, a chunk running on into the next image
+    of the same shape and dtype."""
     bar = None
     if opts.progress_bar:  # tqdm loads only then (it costs ~2 MB)
         from tqdm.auto import tqdm
@@ -589,16 +579,11 @@ class LimeImageExplainer:
         confidence: float = _adaptive.DEFAULT_CONFIDENCE,
     ) -> list[ImageExplanation]:
         """One ImageExplanation per image of ``images`` (a list, a 4-D array, any
-        iterable), equal to ``explain_instance`` on each in turn (same options,
-        same ``random_state`` sequence; lime_rs addition). The classifier gets
-        chunks of ``batch_size`` perturbed images that run across images of one
-        shape and dtype. Segmentations run in worker threads a few images ahead
-        (``LIME_RS_NUM_THREADS``, which never changes the result), so
-        ``segmentation_fn`` must be thread-safe (scikit-image's and the default
-        are). Memory: one chunk of perturbed images plus the images in flight.
-        With ``num_samples="auto"`` every image is segmented first and each
-        round is one pass of ``batch_size`` chunks over the new masks of every
-        image not yet certified."""
+        iterable), equal to ``explain_instance`` on each in turn (lime_rs addition).
+        ``batch_size`` chunks run across images of one shape and dtype;
+        segmentations run a few images ahead in ``LIME_RS_NUM_THREADS`` threads
+        (``segmentation_fn`` must be thread-safe). With ``num_samples="auto"`` each
+        round is one pass of chunks over the new masks of every uncertified image."""
         if not callable(classifier_fn):
             raise TypeError(
                 f"classifier_fn: expected a callable taking a batch of images, got "
@@ -634,13 +619,9 @@ class LimeImageExplainer:
         prepared = _ahead(_prepare, jobs, 1 if count == 1 else _num_threads())
         if opts.settings is not None:
             return self._explain_auto(list(prepared), classifier_fn, opts)
-        saved = snapshot(self.random_state)
         total = None if count is None else count * int(opts.num_samples)
-        try:
+        with rewound_on_error(self.random_state):  # a retry gives what a first try would have
             return [self._explain(i, opts) for i in _predict(prepared, classifier_fn, opts, total)]
-        except BaseException:
-            rewind(saved)  # a retry gives what a first try would have given
-            raise
 
     def _draw_seeds(self, random_seed: int | None) -> _Seeds:
         state: Any = self.random_state

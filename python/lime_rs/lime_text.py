@@ -367,11 +367,8 @@ class TextDomainMapper(explanation.DomainMapper):
         return cls(StoredIndexedString(raw, tokens, bow, words, positions))
 
 
-# --------------------------------------------------------------------------
-# Explainer: explain_instance is the batch of one; both check the call once,
-# then per chunk of texts: index and sample each text, one classifier call,
-# check its output, choose labels, fit, record.
-# --------------------------------------------------------------------------
+# The explainer: explain_instance is the batch of one; per chunk of texts: index
+# and sample each, one classifier call, then _enumerate.fit_fixed and the record.
 
 _Indexed = IndexedString | IndexedCharacters
 
@@ -389,10 +386,8 @@ class _Call(_enumerate.Options):
 
 @dataclass
 class _Sample:
-    """One text's neighbourhood before the classifier: the masks (row 0 the
-    original), their distances (x100, as lime) and the perturbed documents;
-    with deduplicate, only the distinct ones, and ``inverse`` maps each row
-    of ``data`` to its document."""
+    """One text's masks (row 0 the original), distances (x100) and perturbed
+    documents (the distinct ones with ``inverse`` mapping each row to its own)."""
 
     indexed: _Indexed
     seed: int
@@ -594,14 +589,10 @@ class LimeTextExplainer:
     ) -> list[explanation.Explanation]:
         """Explains many texts: one Explanation per text, in order (lime_rs addition).
 
-        The classifier is called once per chunk of texts (their perturbed
-        documents, concatenated) and the chunk's local models are fitted in
-        one native call. The result equals ``[explain_instance(t, f, **kw)
-        for t in texts]`` on an explainer in the same state, whatever
-        ``batch_size`` or the thread count; ``random_state`` advances as by
-        those calls (and is rewound if the call fails). Threads sharing an
-        explainer share its seeds: give each thread its own explainer for
-        reproducible results.
+        One classifier call and one native fit per chunk of texts; the result
+        equals ``[explain_instance(t, f, **kw) for t in texts]`` on an explainer in
+        the same state, whatever ``batch_size`` or the thread count (the random
+        state is rewound if the call fails).
 
         Args:
             texts: a list (or other sequence) of str.
