@@ -258,13 +258,13 @@ def fit_fixed(
 @dataclass
 class AutoCall:
     """The explainer's parts of an "auto" call: the enumerated ``space`` and
-    ``distances`` of its masks and ``new_explanation(i, first_output)``."""
+    ``distances`` of its masks, ``new_explanation(i, first_output)`` and ``run``
+    (the model on ``(task, masks)`` blocks, for ``ModelCache``)."""
 
     space: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
     distances: Callable[[np.ndarray], np.ndarray]
     new_explanation: Callable[[int, np.ndarray], Any]
-    options: Options
-    verbose: bool
+    run: Callable[[list[tuple[int, np.ndarray]]], np.ndarray]
 
 
 def _round(item: Item, task: int, n: int, seed: int, first: bool) -> _adaptive.Round:
@@ -276,18 +276,14 @@ def _round(item: Item, task: int, n: int, seed: int, first: bool) -> _adaptive.R
     return _adaptive.Round(data, [(task, data)], np.ascontiguousarray(distances))
 
 
-def explain_auto(
-    items: Sequence[Item],
-    call: AutoCall,
-    cache: ModelCache,
-    kernel_fn: Callable[[np.ndarray], np.ndarray],
-) -> list[Any]:
+def explain_auto(items: Sequence[Item], call: AutoCall, options: Options, base: Any) -> list[Any]:
     """The explanations of "auto" (models, labels and ``exp.sampling`` set): a
-    small item (with ``cache.deduplicate``) exactly on its
+    small item (with ``options.deduplicate``) exactly on its
     ``call.space(d, max_samples)``, the rest by ``_adaptive.run_many``."""
-    options, settings = call.options, call.options.settings
+    settings = options.settings
     assert settings is not None
-    weigh = partial(_pipeline.kernel_weights, kernel_fn)
+    cache = ModelCache(call.run, options.deduplicate)
+    weigh = partial(_pipeline.kernel_weights, base.kernel_fn)
     small = max_enumerable_features(settings.max_samples) if cache.deduplicate else -1
     exact = [i for i, item in enumerate(items) if item.size <= small]
     exps: dict[int, Any] = {}
@@ -342,7 +338,7 @@ def explain_auto(
         sampling[i] = _with_rows(o.sampling, cache.evaluated.get(i, 0), o.hood.data.shape[0], False)
     for i, item in enumerate(items):
         _pipeline.store_models(
-            exps[i], labels[i], models[i], yss_of[i], item.feature_ids, call.verbose
+            exps[i], labels[i], models[i], yss_of[i], item.feature_ids, base.verbose
         )
         exps[i].sampling = sampling[i]
     return [exps[i] for i in range(len(items))]

@@ -678,15 +678,9 @@ class LimeImageExplainer:
             _enumerate.Item(len(inst.ids), inst.seeds.masks, partial(draw, len(inst.ids)), inst.ids)
             for inst in instances
         ]
-        auto = _enumerate.AutoCall(
-            _enumerate.image_space,
-            partial(_mask_distances, metric=opts.distance_metric),
-            new_explanation,
-            opts,
-            self.base.verbose,
-        )
-        cache = _enumerate.ModelCache(run, opts.deduplicate)
-        exps = _enumerate.explain_auto(items, auto, cache, self.base.kernel_fn)
+        distances = partial(_mask_distances, metric=opts.distance_metric)
+        auto = _enumerate.AutoCall(_enumerate.image_space, distances, new_explanation, run)
+        exps = _enumerate.explain_auto(items, auto, opts, self.base)
         for exp, inst in zip(exps, instances):
             self._record(exp, inst, opts)
         return exps

@@ -789,16 +789,9 @@ class LimeTextExplainer:
             _enumerate.Item(ix.num_words(), seed, partial(draw, ix))
             for ix, seed in zip(indexed, seeds)
         ]
-        auto = _enumerate.AutoCall(
-            _enumerate.text_space,
-            partial(_mask_distances, distance_metric=call.distance_metric),
-            new_explanation,
-            call,
-            self.base.verbose,
-        )
-        exps = _enumerate.explain_auto(
-            items, auto, _enumerate.ModelCache(run, call.deduplicate), self.base.kernel_fn
-        )
+        distances = partial(_mask_distances, distance_metric=call.distance_metric)
+        auto = _enumerate.AutoCall(_enumerate.text_space, distances, new_explanation, run)
+        exps = _enumerate.explain_auto(items, auto, call, self.base)
         from lime_rs.serialization import record
 
         for exp, seed in zip(exps, seeds):
