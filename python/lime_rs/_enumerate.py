@@ -17,7 +17,8 @@ the scale of N rows) under lime's sampling:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -88,6 +89,18 @@ def _with_rows(sampling: dict[str, Any], evaluated: int, rows: int, exact: bool)
 def fixed_record(evaluated: int, n: int) -> dict[str, Any]:
     """``exp.sampling`` of an integer ``num_samples``: one round, no claim."""
     return _with_rows(_adaptive.fixed_sampling(n), evaluated, n, False)
+
+
+@contextmanager
+def progress(show: bool, **options: Any) -> Iterator[Any]:
+    """A tqdm bar (imported only then: it costs ~2 MB) closed on exit; None if not shown."""
+    if not show:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(**options) as bar:
+        yield bar
 
 
 class ModelCache:

@@ -393,11 +393,6 @@ def _predict(
     once with ``opts.deduplicate``). Perturbed images are written in Rust into one
     reused buffer of ``batch_size`` images, a chunk running on into the next image
     of the same shape and dtype."""
-    bar = None
-    if opts.progress_bar:  # tqdm loads only then (it costs ~2 MB)
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total)
     size = min(opts.batch_size, total or opts.batch_size)
     n_labels: int | None = None
     batch: np.ndarray | None = None
@@ -433,7 +428,7 @@ def _predict(
                 inst.inverse = None
         yield from done
 
-    try:
+    with _enumerate.progress(opts.progress_bar, total=total) as bar:
         for inst in instances:
             image = inst.image
             h, w, c = image.shape
@@ -469,9 +464,6 @@ def _predict(
                     yield from flush()
         if rows:
             yield from flush()
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 class LimeImageExplainer:
@@ -492,14 +484,10 @@ class LimeImageExplainer:
 
         Args:
             kernel_width: kernel width for the exponential kernel.
-            kernel: similarity kernel that takes euclidean distances and kernel
-                width and returns weights in (0,1); None: the exponential kernel
-                (computed in Rust).
+            kernel: ``kernel(d, kernel_width)``, distances -> weights; None: exponential (Rust).
             verbose: if true, print local prediction values from linear model
-            feature_selection: 'forward_selection', 'lasso_path', 'none' or
-                'auto' (see lime_base.LimeBase.explain_instance_with_data).
-            random_state: an integer, numpy.RandomState or numpy.Generator for
-                the random numbers; None: numpy's global random state.
+            feature_selection: 'forward_selection', 'lasso_path', 'none' or 'auto'.
+            random_state: an int, numpy.RandomState or numpy.Generator; None: numpy's global one.
         """
         kernel_fn = partial(
             kernel or _pipeline.exponential_kernel, kernel_width=check_kernel_width(kernel_width)

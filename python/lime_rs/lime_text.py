@@ -486,20 +486,16 @@ class LimeTextExplainer:
 
         Args:
             kernel_width: width of the exponential kernel.
-            kernel: ``kernel(d, kernel_width)`` turning distances into weights in
-                (0, 1); None for the exponential one.
+            kernel: ``kernel(d, kernel_width)``, distances -> weights; None: exponential.
             verbose: if True, print the local models' intercepts and predictions.
             class_names: the classifier's class names, in its order (default '0', '1', ...).
-            feature_selection: 'auto', 'none', 'forward_selection',
-                'highest_weights' or 'lasso_path' (see lime_base.LimeBase).
+            feature_selection: 'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'.
             split_expression: Regex string (used with re.split) or callable returning the tokens.
-            bow: if True (bag of words), a sample removes all occurrences of a
-                word (or character); if False, features are word positions
-                (for classifiers that use word order, or with char_level=True).
+            bow: if True, a sample removes all occurrences of a word (or character);
+                if False, features are word positions (for classifiers using word order).
             mask_string: replaces removed tokens if bow=False (None: 'UNKWORDZ',
                 or chr(0) with char_level).
-            random_state: an int, numpy.RandomState or numpy.Generator; None
-                uses numpy's global random state.
+            random_state: an int, numpy.RandomState or numpy.Generator; None: numpy's global one.
             char_level: if True, each character is a feature.
         """
         if kernel is None:
@@ -542,22 +538,16 @@ class LimeTextExplainer:
 
         Args:
             text_instance: the text (str) to explain.
-            classifier_fn: takes a list of d strings and returns a (d, k) array
-                of class probabilities (for scikit-learn, ``predict_proba``).
+            classifier_fn: list of d strings -> (d, k) array of class probabilities.
             labels: the labels (class indices) to explain.
-            top_labels: if not None, explain the ``top_labels`` most probable
-                classes instead of ``labels``.
+            top_labels: if not None, explain the K most probable classes instead.
             num_features: maximum number of features in the explanation.
-            num_samples: size of the neighbourhood, or "auto" (lime_rs addition:
-                sample in rounds until the explanation is certified, see
-                ``lime_rs._adaptive``; a document with at most
-                log2(max_samples) features is explained exactly).
+            num_samples: size of the neighbourhood, or "auto" (lime_rs addition: rounds
+                until certified, ``lime_rs._adaptive``; exact for <= log2(max_samples) features).
             distance_metric: the metric behind the sample weights (default cosine).
-            model_regressor: a scikit-learn regressor whose ``fit`` takes
-                ``sample_weight`` and that has ``coef_``; default Ridge (LimeBase).
-            deduplicate: send each distinct perturbed document to the classifier
-                once (the same explanation for a deterministic classifier);
-                False for a stochastic classifier.
+            model_regressor: sklearn regressor (sample_weight, ``coef_``); default Ridge.
+            deduplicate: each distinct perturbed document goes to the classifier once
+                (False for a stochastic classifier).
             max_samples: with "auto", the most perturbed documents drawn (default 5000).
             confidence: with "auto", the confidence of the certificate (default 0.95).
 
@@ -642,20 +632,14 @@ class LimeTextExplainer:
         with rewound_on_error(self.random_state):
             if call.settings is not None:
                 return self._explain_auto(texts, call, batch_size)
-            bar = None
-            if progress_bar:
-                from tqdm.auto import tqdm
-
-                bar = tqdm(total=len(texts), desc="explain_instances", unit="row")
             out: list[explanation.Explanation] = []
-            try:
+            with _enumerate.progress(
+                progress_bar, total=len(texts), desc="explain_instances", unit="row"
+            ) as bar:
                 for rows in _chunks(texts, batch_size, call.num_samples):
                     out.extend(self._explain_chunk(texts, rows, call))
                     if bar is not None:
                         bar.update(len(rows))
-            finally:
-                if bar is not None:
-                    bar.close()
             return out
 
     def _index(self, text_instance: str) -> _Indexed:
