@@ -219,14 +219,14 @@ class Options:
             max_samples = _adaptive.check_max_samples(max_samples)
             settings = _adaptive.Settings(num_features, feature_selection, confidence, max_samples)
         return cls(
-            labels,
-            top_labels,
-            num_features,
-            num_samples,
-            distance_metric,
-            model_regressor,
-            bool(deduplicate),
-            settings,
+            labels=labels,
+            top_labels=top_labels,
+            num_features=num_features,
+            num_samples=num_samples,
+            distance_metric=distance_metric,
+            model_regressor=model_regressor,
+            deduplicate=bool(deduplicate),
+            settings=settings,
             **extra,
         )
 
