@@ -80,9 +80,8 @@ def image_space(d: int, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _with_rows(sampling: dict[str, Any], evaluated: int, rows: int, exact: bool) -> dict[str, Any]:
-    """``exp.sampling`` of a text or image explanation: the tabular record with
-    ``num_samples`` the rows the model evaluated, ``rows`` the neighbourhood's
-    rows (repeats included) and ``exact`` (the enumerated neighbourhood)."""
+    """``exp.sampling`` of text and image: the tabular record, ``num_samples`` the rows
+    the model evaluated, ``rows`` the neighbourhood's (repeats included), ``exact``."""
     return {**sampling, "num_samples": int(evaluated), "rows": int(rows), "exact": bool(exact)}
 
 

@@ -525,7 +525,8 @@ class LimeImageExplainer:
             hide_color: colour of hidden superpixels; None: their mean colour.
             top_labels: explain the K most probable labels instead.
             num_features: maximum number of superpixels in the explanation.
-            num_samples: size of the neighbourhood.
+            num_samples: size of the neighbourhood, or "auto" (lime_rs addition: rounds until
+                certified, ``lime_rs._adaptive``; exact for <= log2(max_samples) superpixels).
             batch_size: classifier_fn gets batches of this size.
             segmentation_fn: default: quick shift in Rust (kernel_size=4, max_dist=200, ratio=0.2).
             distance_metric: distance of the masks to the original's.
@@ -537,10 +538,8 @@ class LimeImageExplainer:
             max_samples: with ``num_samples="auto"``, the most images drawn (default 5000).
             confidence: with ``num_samples="auto"``, the certificate's confidence (default 0.95).
 
-        ``num_samples="auto"`` samples in rounds until the explanation is
-        certified (``lime_rs._adaptive``); an image with at most
-        ``log2(max_samples)`` superpixels is explained exactly (every mask once,
-        weighted by its probability). ``exp.sampling`` says what happened.
+        Returns:
+            An ImageExplanation; ``exp.sampling`` says how it was sampled.
         """
         # explain_instances takes every other argument, under the same name
         options = {k: v for k, v in locals().items() if k not in ("self", "image")}

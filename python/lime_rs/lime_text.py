@@ -663,7 +663,6 @@ class LimeTextExplainer:
     ) -> _Sample:
         """Draw this text's seed, its masks and the perturbed documents."""
         index = indexed._native()
-        # the masks and distances, and the perturbed documents
         check_memory(num_samples, 8 * (indexed.num_words() + 1) + len(indexed.raw_string()))
         seed = draw_seed(self.random_state)
         data, cosine = index.sample(num_samples, seed)
