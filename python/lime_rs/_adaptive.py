@@ -1,40 +1,31 @@
 """Certified adaptive sampling (``num_samples="auto"``, issue #17).
 
 The model is asked about the neighbourhood in rounds (250 rows, then doubling
-up to ``max_samples``). After each round the local model is refitted and a
-certificate is checked; the first round that passes stops the sampling, and
-at ``max_samples`` the explanation of all rows is returned, not certified.
+up to ``max_samples``); after each round the local model is refitted and the
+first round whose certificate passes stops (at ``max_samples``: all rows, not
+certified). A certificate (``certify``, at level ``confidence``) claims, for
+every explained label, that the shown features are the top ``num_features`` of
+the infinite-sample local model (ranked as lime's ``highest_weights``: by
+``|w_j x0_j|``, else ``|w_j|``) and each shown weight has its sign. Two weighted
+ridge fits with sandwich (HC1) standard errors give intervals ``w_j ± q·se_j``:
+the *ranking* fit on all d features (top set S separated when its lowest lower
+bound lies above every other upper bound) and the *shown* fit (the user's
+``feature_selection``) on its features F (signs certain when no interval holds
+0). Certified: S separated, F == S, every sign certain (signs only when every
+feature is shown). With forward selection or lasso the claim is about the top
+features by |w|, not what those methods would pick on infinitely many rows.
 
-What a certificate claims (``certify``), at level ``confidence``: for every
-explained label, the shown features are the top ``num_features`` of the
-infinite-sample local model (ranked as lime's ``highest_weights`` ranks, by
-``|w_j x0_j|``, else by ``|w_j|``) and each shown weight has its sign. Two
-weighted ridge fits with sandwich (HC1) standard errors give the intervals
-``w_j ± q·se_j``: the *ranking* fit on all d features, where the top set S is
-separated when its lowest lower bound lies above every other upper bound, and
-the *shown* fit (the user's ``feature_selection``) on its features F, whose
-signs are certain when no interval holds 0. Certified means S separated,
-F == S and every sign certain (signs only when every feature is shown). With
-forward selection or lasso the claim is about the top features by |w|, not
-about what those methods would pick on infinitely many rows.
-
-Why it is valid: if every interval covers its true value, every certificate
-is true (disjoint intervals order the true values; an interval without 0 has
-the true sign). Bonferroni bounds the chance that some interval misses by
-giving each the level ``(1 - confidence) / (R * L * m)``: R the rounds that
-may stop (optional stopping), L the labels, m = d + num_features intervals
-per label (d for signs only). The sandwich error under-covers in the far
-tails with few or uneven rows, so each interval uses Student's t with its own
-Satterthwaite degrees of freedom (``score_df``), capped by Kish's effective
-size less the parameters, and nothing is certified below ``MIN_DF`` degrees
-of freedom or ``MIN_EFFECTIVE_ROWS`` effective rows (tests/test_adaptive.py
-checks the coverage). The ridge shrinkage is O(1/n) against O(1/√n) widths.
-
-The driver (``run_many``) makes one model call per round over the new rows
-of every explanation not yet certified; round r of a row draws from
-``round_seed(seed, r)``, so results do not depend on batching or threads.
-A row whose certificate is out of reach (``shortfall``) draws all its
-remaining rows at once: lime's rows, in fewer model calls.
+Valid because, if every interval covers its true value, every certificate is
+true; Bonferroni gives each interval the level ``(1 - confidence) / (R * L * m)``
+(R rounds that may stop, L labels, m = d + num_features intervals per label, d
+for signs only). Each interval uses Student's t with its own Satterthwaite
+degrees of freedom (``score_df``, capped by Kish's effective size less the
+parameters), and nothing is certified below ``MIN_DF`` or ``MIN_EFFECTIVE_ROWS``
+(tests/test_adaptive.py checks the coverage). The driver (``run_many``) makes
+one model call per round over the new rows of every uncertified explanation;
+round r of a row draws from ``round_seed(seed, r)`` (results do not depend on
+batching or threads); a row whose certificate is out of reach (``shortfall``)
+draws all its remaining rows at once.
 """
 
 from __future__ import annotations
@@ -430,31 +421,6 @@ class Settings:
     max_samples: int = DEFAULT_MAX_SAMPLES
     first_round: int = FIRST_ROUND
     growth: float = 2.0
-
-
-def auto_settings(
-    num_samples: int | str,
-    num_features: int,
-    feature_selection: str,
-    model_regressor: Any,
-    deduplicate: Any,
-    confidence: Any,
-    max_samples: Any,
-) -> Settings | None:
-    """The text and image explainers' checks of ``deduplicate`` and of the
-    "auto" options; their Settings (None for a fixed ``num_samples``)."""
-    if not isinstance(deduplicate, (bool, np.bool_)):
-        raise TypeError(f"deduplicate: expected True or False, got {type(deduplicate).__name__}")
-    if num_samples != "auto":
-        return None
-    if model_regressor is not None:
-        raise ValueError(
-            "num_samples: 'auto' certifies the built-in ridge's weights and cannot "
-            f"judge model_regressor={model_regressor!r:.80}; pass an integer "
-            "num_samples to use it"
-        )
-    confidence = check_confidence(confidence)
-    return Settings(num_features, feature_selection, confidence, check_max_samples(max_samples))
 
 
 @dataclass

@@ -1,11 +1,11 @@
-"""Fewer model rows for text and image explanations (issue #17).
+"""The stages text and image explanations share, and fewer model rows (#17).
 
-``unique_rows`` lets each distinct perturbed document or image go to the model
-once (``deduplicate=True``); ``ModelCache`` does the same across the rounds of
-``num_samples="auto"``. ``text_space`` / ``image_space`` enumerate every
-perturbation of a small interpretable space with its expected count in an
-N-row neighbourhood under lime's sampling (the extra weights of the exact fit
-of "auto", which keep the ridge penalty on the scale of N rows):
+``Options`` (the checked call), ``fit_fixed`` (an integer ``num_samples``) and
+``explain_auto`` (``num_samples="auto"``) serve both explainers. ``unique_rows``
+and ``ModelCache`` send each distinct mask to the model once. ``text_space`` /
+``image_space`` enumerate a small space with each mask's expected count in an
+N-row neighbourhood (the weights of the exact fit, keeping the ridge penalty on
+the scale of N rows) under lime's sampling:
 
 * text (lime's ``__data_labels_distances``): row 0 the original; each other
   row removes ``k ~ Uniform{1..d}`` features chosen without replacement, so a
@@ -17,13 +17,16 @@ of "auto", which keep the ridge penalty on the scale of N rows):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from lime_rs import _adaptive, _native, _pipeline
+from lime_rs._validation import check_int
 
 
 def unique_rows(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,15 +80,26 @@ def image_space(d: int, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _with_rows(sampling: dict[str, Any], evaluated: int, rows: int, exact: bool) -> dict[str, Any]:
-    """``exp.sampling`` of a text or image explanation: the tabular record with
-    ``num_samples`` the rows the model evaluated, ``rows`` the neighbourhood's
-    rows (repeats included) and ``exact`` (the enumerated neighbourhood)."""
+    """``exp.sampling`` of text and image: the tabular record, ``num_samples`` the rows
+    the model evaluated, ``rows`` the neighbourhood's (repeats included), ``exact``."""
     return {**sampling, "num_samples": int(evaluated), "rows": int(rows), "exact": bool(exact)}
 
 
 def fixed_record(evaluated: int, n: int) -> dict[str, Any]:
     """``exp.sampling`` of an integer ``num_samples``: one round, no claim."""
     return _with_rows(_adaptive.fixed_sampling(n), evaluated, n, False)
+
+
+@contextmanager
+def progress(show: bool, **options: Any) -> Iterator[Any]:
+    """A tqdm bar (imported only then: it costs ~2 MB) closed on exit; None if not shown."""
+    if not show:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(**options) as bar:
+        yield bar
 
 
 class ModelCache:
@@ -135,29 +149,170 @@ class ModelCache:
         return np.concatenate(out, axis=0)
 
 
-def explain_auto(
-    sizes: Sequence[int],
-    space: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
-    distances: Callable[[np.ndarray], np.ndarray],
-    tasks: Callable[[int], _adaptive.Task],
-    columns: Callable[[int, np.ndarray], list[int]],
-    cache: ModelCache,
-    kernel_fn: Callable[[np.ndarray], np.ndarray],
-    settings: _adaptive.Settings,
-) -> tuple[dict[int, list[tuple]], dict[int, np.ndarray], dict[int, dict[str, Any]]]:
-    """The models, model outputs and ``exp.sampling`` of "auto" for items of
-    ``sizes[i]`` features (text and images): a small item (with
-    ``cache.deduplicate``) exactly on its ``space(d, max_samples)``, the rest
-    by ``_adaptive.run_many`` on ``tasks(i)``; ``columns(i, first_output)``
-    chooses an exact item's labels."""
-    weigh = partial(_pipeline.kernel_weights, kernel_fn)
+@dataclass
+class Item:
+    """One text or image of an "auto" call: its ``size`` features (ids
+    ``feature_ids``, None for 0..d-1), its seed and ``draw(n, seed)``: n masks
+    from the stream ``seed`` (row 0 the original) and their distances."""
+
+    size: int
+    seed: int
+    draw: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+    feature_ids: np.ndarray | None = None
+
+
+_O = TypeVar("_O", bound="Options")
+
+
+@dataclass
+class Options:
+    """A text or image explain call's checked options."""
+
+    labels: Any
+    top_labels: int | None
+    num_features: int
+    num_samples: Any  # int, or "auto" (then settings)
+    distance_metric: str
+    model_regressor: Any = None
+    deduplicate: bool = False
+    settings: _adaptive.Settings | None = None  # num_samples="auto"
+
+    @classmethod
+    def checked(
+        cls: type[_O],
+        labels: Any,
+        top_labels: Any,
+        num_features: Any,
+        num_samples: Any,
+        distance_metric: Any,
+        model_regressor: Any,
+        deduplicate: Any,
+        feature_selection: str,
+        confidence: Any,
+        max_samples: Any,
+        min_samples: int,
+        **extra: Any,
+    ) -> _O:
+        """The options of an explain call, checked (``extra``: the subclass's);
+        ``settings`` the Settings of num_samples="auto"."""
+        if not isinstance(deduplicate, (bool, np.bool_)):
+            raise TypeError(
+                f"deduplicate: expected True or False, got {type(deduplicate).__name__}"
+            )
+        num_samples = _adaptive.check_num_samples(num_samples, minimum=min_samples)
+        num_features = check_int(num_features, "num_features", minimum=1)
+        top_labels = check_int(top_labels, "top_labels", minimum=1) if top_labels else None
+        if not isinstance(distance_metric, str):
+            raise TypeError(
+                f"distance_metric: expected a metric name, got {type(distance_metric).__name__}"
+            )
+        settings = None
+        if num_samples == "auto":
+            if model_regressor is not None:
+                raise ValueError(
+                    "num_samples: 'auto' certifies the built-in ridge's weights and cannot "
+                    f"judge model_regressor={model_regressor!r:.80}; pass an integer "
+                    "num_samples to use it"
+                )
+            confidence = _adaptive.check_confidence(confidence)
+            max_samples = _adaptive.check_max_samples(max_samples)
+            settings = _adaptive.Settings(num_features, feature_selection, confidence, max_samples)
+        return cls(
+            labels=labels,
+            top_labels=top_labels,
+            num_features=num_features,
+            num_samples=num_samples,
+            distance_metric=distance_metric,
+            model_regressor=model_regressor,
+            deduplicate=bool(deduplicate),
+            settings=settings,
+            **extra,
+        )
+
+    def record_options(self) -> dict[str, Any]:
+        """The options an explanation record keeps (``serialization.record``)."""
+        options = {
+            "num_samples": self.num_samples,
+            "num_features": self.num_features,
+            "distance_metric": self.distance_metric,
+            "model_regressor": self.model_regressor,
+        }
+        if self.settings is not None:
+            options["max_samples"] = self.settings.max_samples
+            options["confidence"] = self.settings.confidence
+            options["deduplicate"] = self.deduplicate
+        return options
+
+
+def fit_fixed(
+    options: Options,
+    exps: Sequence[Any],
+    firsts: Sequence[np.ndarray],
+    hoods: Sequence[_pipeline.Neighbourhood],
+    evaluated: Sequence[int],
+    base: Any,
+    feature_selection: str,
+) -> None:
+    """An integer ``num_samples``'s explanations after the model: labels (from
+    the original's outputs ``firsts``), local models and ``exp.sampling``."""
+    labels = [
+        _pipeline.choose_labels(exp, first, options.labels, options.top_labels, "classifier_fn")
+        for exp, first in zip(exps, firsts)
+    ]
+    fit = _pipeline.FitOptions(
+        options.num_features, feature_selection, options.model_regressor, base.verbose
+    )
+    _pipeline.fit_many(exps, base, hoods, labels, fit)
+    for exp, count in zip(exps, evaluated):
+        exp.sampling = fixed_record(count, options.num_samples)
+
+
+@dataclass
+class AutoCall:
+    """The explainer's parts of an "auto" call: the enumerated ``space`` and
+    ``distances`` of its masks, ``new_explanation(i, first_output)`` and ``run``
+    (the model on ``(task, masks)`` blocks, for ``ModelCache``)."""
+
+    space: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+    distances: Callable[[np.ndarray], np.ndarray]
+    new_explanation: Callable[[int, np.ndarray], Any]
+    run: Callable[[list[tuple[int, np.ndarray]]], np.ndarray]
+
+
+def _round(item: Item, task: int, n: int, seed: int, first: bool) -> _adaptive.Round:
+    """``n`` new rows of ``item`` (later rounds drop the stream's copy of the original)."""
+    data, distances = item.draw(n if first else n + 1, seed)
+    if not first:
+        data, distances = data[1:], distances[1:]
+    data = np.ascontiguousarray(data)
+    return _adaptive.Round(data, [(task, data)], np.ascontiguousarray(distances))
+
+
+def explain_auto(items: Sequence[Item], call: AutoCall, options: Options, base: Any) -> list[Any]:
+    """The explanations of "auto" (models, labels and ``exp.sampling`` set): a
+    small item (with ``options.deduplicate``) exactly on its
+    ``call.space(d, max_samples)``, the rest by ``_adaptive.run_many``."""
+    settings = options.settings
+    assert settings is not None
+    cache = ModelCache(call.run, options.deduplicate)
+    weigh = partial(_pipeline.kernel_weights, base.kernel_fn)
     small = max_enumerable_features(settings.max_samples) if cache.deduplicate else -1
-    exact = [i for i, d in enumerate(sizes) if d <= small]
+    exact = [i for i, item in enumerate(items) if item.size <= small]
+    exps: dict[int, Any] = {}
+    labels: dict[int, list[int]] = {}
+
+    def columns(i: int, first: np.ndarray) -> list[int]:
+        exps[i] = call.new_explanation(i, first)
+        labels[i] = _pipeline.choose_labels(
+            exps[i], first, options.labels, options.top_labels, "classifier_fn"
+        )
+        return [int(label) % first.shape[0] for label in labels[i]]
+
     models: dict[int, list[tuple]] = {}
     yss_of: dict[int, np.ndarray] = {}
     sampling: dict[int, dict[str, Any]] = {}
     if exact:
-        spaces = {i: space(sizes[i], settings.max_samples) for i in exact}
+        spaces = {i: call.space(items[i].size, settings.max_samples) for i in exact}
         yss_all = cache.evaluate([(i, spaces[i][0]) for i in exact])
         at = 0
         cols, weights = [], []
@@ -165,7 +320,7 @@ def explain_auto(
             masks, counts = spaces[i]
             yss_of[i] = yss_all[at : at + masks.shape[0]]
             at += masks.shape[0]
-            weights.append(weigh(distances(masks)) * counts)
+            weights.append(weigh(call.distances(masks)) * counts)
             cols.append(columns(i, yss_of[i][0]))
         fitted = _native.explain_with_data_many(
             [spaces[i][0] for i in exact],
@@ -183,11 +338,19 @@ def explain_auto(
                 rows, 1, True, settings.confidence, settings.max_samples, True, None
             )
             sampling[i] = _with_rows(record, rows, rows, True)
-    rest = sorted(set(range(len(sizes))) - set(exact))
-    todo = [tasks(i) for i in rest]
+    rest = sorted(set(range(len(items))) - set(exact))
+    todo = [
+        _adaptive.Task(partial(_round, items[i], i), items[i].seed, partial(columns, i))
+        for i in rest
+    ]
     outcomes = _adaptive.run_many(todo, cache.evaluate, weigh, settings) if todo else []
     for i, o in zip(rest, outcomes):
         models[i] = o.models
         yss_of[i] = o.hood.yss
         sampling[i] = _with_rows(o.sampling, cache.evaluated.get(i, 0), o.hood.data.shape[0], False)
-    return models, yss_of, sampling
+    for i, item in enumerate(items):
+        _pipeline.store_models(
+            exps[i], labels[i], models[i], yss_of[i], item.feature_ids, base.verbose
+        )
+        exps[i].sampling = sampling[i]
+    return [exps[i] for i in range(len(items))]

@@ -1,19 +1,13 @@
-"""Functions for explaining classifiers that use Image data.
+"""Functions for explaining classifiers that use Image data (drop-in for
+``lime.lime_image``, its latest source: ``score`` and ``local_pred`` keyed by
+label, ``progress_bar``; plus ``explain_instances`` for many images).
 
-Drop-in for ``lime.lime_image`` (its latest source: ``score`` and ``local_pred``
-keyed by label, ``progress_bar``), plus ``LimeImageExplainer.explain_instances``
-for many images in one call. One pipeline serves both (``explain_instance`` is the
-batch of one): draw the seeds, check and segment (``_prepare``; quick shift in Rust
-by default, the same segments as scikit-image's), write the perturbed images in
-Rust into one reused buffer of ``batch_size`` images and predict (``_predict``,
-chunks run across images), then fit every label in one Rust call (``_explain``).
-
-Differences from lime, by design: the masks come from lime_rs's random streams
-(other, equally distributed samples for a given ``random_state``); segment labels
-need not be ``0..n-1`` (feature ``j`` is the ``j``-th smallest label and
-``local_exp`` reports the labels themselves, which for scikit-image's
-segmentations are lime's ids); bad input raises a ValueError/TypeError naming
-the argument.
+``explain_instance`` is the batch of one: draw the seeds, check and segment
+(``_prepare``; quick shift in Rust by default), write the perturbed images in Rust
+into one reused buffer and predict (``_predict``), fit every label in Rust. By
+design, unlike lime: the masks come from lime_rs's random streams; segment labels
+need not be ``0..n-1`` (``local_exp`` reports the labels themselves); bad input
+raises a ValueError/TypeError naming the argument.
 """
 
 from __future__ import annotations
@@ -30,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from lime_rs import _adaptive, _enumerate, _native, _pipeline, lime_base
-from lime_rs._random import check_random_state, draw_seed, rewind, snapshot
+from lime_rs._random import check_random_state, draw_seed, rewound_on_error
 from lime_rs._validation import (
     check_feature_selection,
     check_int,
@@ -332,20 +326,12 @@ class _Instance:
     inverse: np.ndarray | None = None
 
 
-@dataclass
-class _Options:
+@dataclass(kw_only=True)
+class _Options(_enumerate.Options):
     """The explain call's options (checked)."""
 
-    labels: Any
-    top_labels: int | None
-    num_features: int
-    num_samples: Any  # int, or "auto" (then settings)
     batch_size: int
-    distance_metric: str
-    model_regressor: Any
     progress_bar: bool
-    deduplicate: bool = False
-    settings: _adaptive.Settings | None = None  # num_samples="auto"
 
 
 def _mask_distances(masks: np.ndarray, metric: str) -> np.ndarray:
@@ -356,15 +342,6 @@ def _mask_distances(masks: np.ndarray, metric: str) -> np.ndarray:
     from sklearn.metrics import pairwise_distances
 
     return pairwise_distances(masks, ones[None, :], metric=metric).ravel()
-
-
-def _image_round(d: int, task: int, metric: str, n: int, seed: int, first: bool) -> _adaptive.Round:
-    """``n`` new masks of one image from the stream ``seed`` (row 0 all ones in
-    the first round; later rounds drop the stream's row 0)."""
-    masks = _native.image_masks(seed, n if first else n + 1, d)
-    if not first:
-        masks = np.ascontiguousarray(masks[1:])
-    return _adaptive.Round(masks, [(task, masks)], _mask_distances(masks, metric))
 
 
 def _prepare(
@@ -411,20 +388,11 @@ def _ahead(
 def _predict(
     instances: Iterable[_Instance], classifier_fn: Callable, opts: _Options, total: int | None
 ) -> Iterator[_Instance]:
-    """Masks (float64, row 0 all ones) and the classifier's predictions of each
-    instance, in order, as soon as all its rows are predicted. An instance that
-    arrives with ``masks`` (and ``queries``) keeps them; with ``opts.deduplicate``
-    the classifier sees each distinct mask once.
-
-    Perturbed images are written in Rust into one reused buffer of ``batch_size``
-    images; a chunk runs on into the next image when both have the same shape and
-    dtype, so the classifier sees full batches. Memory: one chunk of perturbed
-    images, plus the masks and predictions of the images it touches."""
-    bar = None
-    if opts.progress_bar:  # tqdm loads only then (it costs ~2 MB)
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total)
+    """Each instance with its masks (float64, row 0 all ones; kept if it has them)
+    and predictions, in order, once all its rows are predicted (each distinct mask
+    once with ``opts.deduplicate``). Perturbed images are written in Rust into one
+    reused buffer of ``batch_size`` images, a chunk running on into the next image
+    of the same shape and dtype."""
     size = min(opts.batch_size, total or opts.batch_size)
     n_labels: int | None = None
     batch: np.ndarray | None = None
@@ -460,7 +428,7 @@ def _predict(
                 inst.inverse = None
         yield from done
 
-    try:
+    with _enumerate.progress(opts.progress_bar, total=total) as bar:
         for inst in instances:
             image = inst.image
             h, w, c = image.shape
@@ -496,9 +464,6 @@ def _predict(
                     yield from flush()
         if rows:
             yield from flush()
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 class LimeImageExplainer:
@@ -519,14 +484,10 @@ class LimeImageExplainer:
 
         Args:
             kernel_width: kernel width for the exponential kernel.
-            kernel: similarity kernel that takes euclidean distances and kernel
-                width and returns weights in (0,1); None: the exponential kernel
-                (computed in Rust).
+            kernel: ``kernel(d, kernel_width)``, distances -> weights; None: exponential (Rust).
             verbose: if true, print local prediction values from linear model
-            feature_selection: 'forward_selection', 'lasso_path', 'none' or
-                'auto' (see lime_base.LimeBase.explain_instance_with_data).
-            random_state: an integer, numpy.RandomState or numpy.Generator for
-                the random numbers; None: numpy's global random state.
+            feature_selection: 'forward_selection', 'lasso_path', 'none' or 'auto'.
+            random_state: an int, numpy.RandomState or numpy.Generator; None: numpy's global one.
         """
         kernel_fn = partial(
             kernel or _pipeline.exponential_kernel, kernel_width=check_kernel_width(kernel_width)
@@ -564,7 +525,8 @@ class LimeImageExplainer:
             hide_color: colour of hidden superpixels; None: their mean colour.
             top_labels: explain the K most probable labels instead.
             num_features: maximum number of superpixels in the explanation.
-            num_samples: size of the neighbourhood.
+            num_samples: size of the neighbourhood, or "auto" (lime_rs addition: rounds until
+                certified, ``lime_rs._adaptive``; exact for <= log2(max_samples) superpixels).
             batch_size: classifier_fn gets batches of this size.
             segmentation_fn: default: quick shift in Rust (kernel_size=4, max_dist=200, ratio=0.2).
             distance_metric: distance of the masks to the original's.
@@ -576,10 +538,8 @@ class LimeImageExplainer:
             max_samples: with ``num_samples="auto"``, the most images drawn (default 5000).
             confidence: with ``num_samples="auto"``, the certificate's confidence (default 0.95).
 
-        ``num_samples="auto"`` samples in rounds until the explanation is
-        certified (``lime_rs._adaptive``); an image with at most
-        ``log2(max_samples)`` superpixels is explained exactly (every mask once,
-        weighted by its probability). ``exp.sampling`` says what happened.
+        Returns:
+            An ImageExplanation; ``exp.sampling`` says how it was sampled.
         """
         # explain_instances takes every other argument, under the same name
         options = {k: v for k, v in locals().items() if k not in ("self", "image")}
@@ -606,43 +566,31 @@ class LimeImageExplainer:
         confidence: float = _adaptive.DEFAULT_CONFIDENCE,
     ) -> list[ImageExplanation]:
         """One ImageExplanation per image of ``images`` (a list, a 4-D array, any
-        iterable), equal to ``explain_instance`` on each in turn (same options,
-        same ``random_state`` sequence; lime_rs addition). The classifier gets
-        chunks of ``batch_size`` perturbed images that run across images of one
-        shape and dtype. Segmentations run in worker threads a few images ahead
-        (``LIME_RS_NUM_THREADS``, which never changes the result), so
-        ``segmentation_fn`` must be thread-safe (scikit-image's and the default
-        are). Memory: one chunk of perturbed images plus the images in flight.
-        With ``num_samples="auto"`` every image is segmented first and each
-        round is one pass of ``batch_size`` chunks over the new masks of every
-        image not yet certified."""
+        iterable), equal to ``explain_instance`` on each in turn (lime_rs addition).
+        ``batch_size`` chunks run across images of one shape and dtype;
+        segmentations run a few images ahead in ``LIME_RS_NUM_THREADS`` threads
+        (``segmentation_fn`` must be thread-safe). With ``num_samples="auto"`` each
+        round is one pass of chunks over the new masks of every uncertified image."""
         if not callable(classifier_fn):
             raise TypeError(
                 f"classifier_fn: expected a callable taking a batch of images, got "
                 f"{type(classifier_fn).__name__}"
             )
         check_feature_selection(self.feature_selection)
-        num_samples = _adaptive.check_num_samples(num_samples, minimum=1)
-        num_features = check_int(num_features, "num_features", minimum=1)
-        opts = _Options(
-            labels=labels,
-            top_labels=check_int(top_labels, "top_labels", minimum=1) if top_labels else None,
-            num_features=num_features,
-            num_samples=num_samples,
+        opts = _Options.checked(
+            labels,
+            top_labels,
+            num_features,
+            num_samples,
+            distance_metric,
+            model_regressor,
+            deduplicate,
+            self.feature_selection,
+            confidence,
+            max_samples,
+            min_samples=1,
             batch_size=check_int(batch_size, "batch_size", minimum=1),
-            distance_metric=distance_metric,
-            model_regressor=model_regressor,
             progress_bar=progress_bar,
-            deduplicate=bool(deduplicate),
-            settings=_adaptive.auto_settings(
-                num_samples,
-                num_features,
-                self.feature_selection,
-                model_regressor,
-                deduplicate,
-                confidence,
-                max_samples,
-            ),
         )
         if isinstance(images, np.ndarray) and images.ndim != 4:
             raise ValueError(
@@ -658,13 +606,9 @@ class LimeImageExplainer:
         prepared = _ahead(_prepare, jobs, 1 if count == 1 else _num_threads())
         if opts.settings is not None:
             return self._explain_auto(list(prepared), classifier_fn, opts)
-        saved = snapshot(self.random_state)
-        total = None if count is None else count * int(num_samples)
-        try:
+        total = None if count is None else count * int(opts.num_samples)
+        with rewound_on_error(self.random_state):  # a retry gives what a first try would have
             return [self._explain(i, opts) for i in _predict(prepared, classifier_fn, opts, total)]
-        except BaseException:
-            rewind(saved)  # a retry gives what a first try would have given
-            raise
 
     def _draw_seeds(self, random_seed: int | None) -> _Seeds:
         state: Any = self.random_state
@@ -677,23 +621,9 @@ class LimeImageExplainer:
         """The call's settings and seeds on ``exp`` (``serialization.record``)."""
         from lime_rs.serialization import record
 
-        extra: dict[str, Any] = {}
-        if opts.settings is not None:  # num_samples="auto"
-            extra = {
-                "max_samples": opts.settings.max_samples,
-                "confidence": opts.settings.confidence,
-                "deduplicate": opts.deduplicate,
-            }
+        seeds = inst.seeds
         return record(
-            exp,
-            self,
-            inst.seeds.masks,
-            num_samples=opts.num_samples,
-            num_features=opts.num_features,
-            distance_metric=opts.distance_metric,
-            model_regressor=opts.model_regressor,
-            segmentation_seed=inst.seeds.segmentation,
-            **extra,
+            exp, self, seeds.masks, **opts.record_options(), segmentation_seed=seeds.segmentation
         )
 
     def _explain(self, inst: _Instance, opts: _Options) -> ImageExplanation:
@@ -701,14 +631,13 @@ class LimeImageExplainer:
         masks, yss = inst.masks, inst.yss
         assert masks is not None and yss is not None
         exp = ImageExplanation(inst.image, inst.segments)
-        exp.sampling = _enumerate.fixed_record(len(inst.queries), opts.num_samples)  # type: ignore[arg-type]
-        labels = _pipeline.choose_labels(exp, yss[0], opts.labels, opts.top_labels, "classifier_fn")
-        distances = _mask_distances(masks, opts.distance_metric)
-        hood = _pipeline.Neighbourhood(masks, yss, distances, feature_ids=inst.ids)
-        fit = _pipeline.FitOptions(
-            opts.num_features, self.feature_selection, opts.model_regressor, self.base.verbose
+        hood = _pipeline.Neighbourhood(
+            masks, yss, _mask_distances(masks, opts.distance_metric), feature_ids=inst.ids
         )
-        _pipeline.fit(exp, self.base, hood, labels, fit)
+        evaluated = [len(inst.queries)]  # type: ignore[arg-type]
+        _enumerate.fit_fixed(
+            opts, [exp], [yss[0]], [hood], evaluated, self.base, self.feature_selection
+        )
         return self._record(exp, inst, opts)
 
     def _explain_auto(
@@ -716,8 +645,6 @@ class LimeImageExplainer:
     ) -> list[ImageExplanation]:
         """``num_samples="auto"``: images with few superpixels exactly, the others
         in certified rounds (``_adaptive.run_many``)."""
-        settings = opts.settings
-        assert settings is not None
         quiet = replace(opts, progress_bar=False, deduplicate=False)
 
         def run(todo: list[tuple[int, np.ndarray]]) -> np.ndarray:
@@ -727,35 +654,21 @@ class LimeImageExplainer:
             done = _predict(jobs, classifier_fn, quiet, sum(len(m) for _, m in todo))
             return np.concatenate([inst.yss for inst in done if inst.yss is not None], axis=0)
 
-        exps = [ImageExplanation(inst.image, inst.segments) for inst in instances]
-        labels: dict[int, list[int]] = {}
+        def draw(d: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            masks = _native.image_masks(seed, n, d)
+            return masks, _mask_distances(masks, opts.distance_metric)
 
-        def columns(i: int, first: np.ndarray) -> list[int]:
-            labels[i] = _pipeline.choose_labels(
-                exps[i], first, opts.labels, opts.top_labels, "classifier_fn"
-            )
-            return [int(label) % first.shape[0] for label in labels[i]]
+        def new_explanation(i: int, first: np.ndarray) -> ImageExplanation:
+            return ImageExplanation(instances[i].image, instances[i].segments)
 
-        def task(i: int) -> _adaptive.Task:
-            d = len(instances[i].ids)
-            sample = partial(_image_round, d, i, opts.distance_metric)
-            return _adaptive.Task(sample, instances[i].seeds.masks, partial(columns, i))
-
-        models, yss_of, sampling = _enumerate.explain_auto(
-            [len(inst.ids) for inst in instances],
-            _enumerate.image_space,
-            partial(_mask_distances, metric=opts.distance_metric),
-            task,
-            columns,
-            _enumerate.ModelCache(run, opts.deduplicate),
-            self.base.kernel_fn,
-            settings,
-        )
-        for i, (exp, inst) in enumerate(zip(exps, instances)):
-            _pipeline.store_models(
-                exp, labels[i], models[i], yss_of[i], inst.ids, self.base.verbose
-            )
-            exp.sampling = sampling[i]
+        items = [
+            _enumerate.Item(len(inst.ids), inst.seeds.masks, partial(draw, len(inst.ids)), inst.ids)
+            for inst in instances
+        ]
+        distances = partial(_mask_distances, metric=opts.distance_metric)
+        auto = _enumerate.AutoCall(_enumerate.image_space, distances, new_explanation, run)
+        exps = _enumerate.explain_auto(items, auto, opts, self.base)
+        for exp, inst in zip(exps, instances):
             self._record(exp, inst, opts)
         return exps
 
@@ -784,7 +697,9 @@ class LimeImageExplainer:
             )
         num_samples = check_int(num_samples, "num_samples", minimum=1)
         batch_size = check_int(batch_size, "batch_size", minimum=1)
-        opts = _Options((), None, 1, num_samples, batch_size, "cosine", None, progress_bar)
+        opts = _Options(
+            (), None, 1, num_samples, "cosine", batch_size=batch_size, progress_bar=progress_bar
+        )
         ids, pixel_feature = _segment_features(segments, image.shape[:2])
         seeds = _Seeds(0, draw_seed(self.random_state))
         inst = _Instance(image, segments, ids, pixel_feature, fudged, seeds)

@@ -367,11 +367,8 @@ class TextDomainMapper(explanation.DomainMapper):
         return cls(StoredIndexedString(raw, tokens, bow, words, positions))
 
 
-# --------------------------------------------------------------------------
-# Explainer: explain_instance is the batch of one; both check the call once,
-# then per chunk of texts: index and sample each text, one classifier call,
-# check its output, choose labels, fit, record.
-# --------------------------------------------------------------------------
+# The explainer: explain_instance is the batch of one; per chunk of texts: index
+# and sample each, one classifier call, then _enumerate.fit_fixed and the record.
 
 _Indexed = IndexedString | IndexedCharacters
 
@@ -380,39 +377,17 @@ _DEFAULT_BATCH_SAMPLES = 100_000
 _DEFAULT_BATCH_CHARS = 256 * 2**20
 
 
-@dataclass
-class _Call:
+@dataclass(kw_only=True)
+class _Call(_enumerate.Options):
     """One explain call's checked options, shared by every text of the call."""
 
     classifier_fn: Callable[[list[str]], Any]
-    labels: Any
-    top_labels: int | None
-    num_samples: Any  # int, or "auto" (then settings)
-    distance_metric: str
-    fit: _pipeline.FitOptions
-    deduplicate: bool = True
-    settings: _adaptive.Settings | None = None  # num_samples="auto"
-
-    def record_options(self) -> dict[str, Any]:
-        """The call's options an explanation record keeps (``serialization.record``)."""
-        options = {
-            "num_features": self.fit.num_features,
-            "distance_metric": self.distance_metric,
-            "model_regressor": self.fit.model_regressor,
-        }
-        if self.settings is not None:
-            options["max_samples"] = self.settings.max_samples
-            options["confidence"] = self.settings.confidence
-            options["deduplicate"] = self.deduplicate
-        return options
 
 
 @dataclass
 class _Sample:
-    """One text's neighbourhood before the classifier: the masks (row 0 the
-    original), their distances (x100, as lime) and the perturbed documents;
-    with deduplicate, only the distinct ones, and ``inverse`` maps each row
-    of ``data`` to its document."""
+    """One text's masks (row 0 the original), distances (x100) and perturbed
+    documents (the distinct ones with ``inverse`` mapping each row to its own)."""
 
     indexed: _Indexed
     seed: int
@@ -511,20 +486,16 @@ class LimeTextExplainer:
 
         Args:
             kernel_width: width of the exponential kernel.
-            kernel: ``kernel(d, kernel_width)`` turning distances into weights in
-                (0, 1); None for the exponential one.
+            kernel: ``kernel(d, kernel_width)``, distances -> weights; None: exponential.
             verbose: if True, print the local models' intercepts and predictions.
             class_names: the classifier's class names, in its order (default '0', '1', ...).
-            feature_selection: 'auto', 'none', 'forward_selection',
-                'highest_weights' or 'lasso_path' (see lime_base.LimeBase).
+            feature_selection: 'auto', 'none', 'forward_selection', 'highest_weights', 'lasso_path'.
             split_expression: Regex string (used with re.split) or callable returning the tokens.
-            bow: if True (bag of words), a sample removes all occurrences of a
-                word (or character); if False, features are word positions
-                (for classifiers that use word order, or with char_level=True).
+            bow: if True, a sample removes all occurrences of a word (or character);
+                if False, features are word positions (for classifiers using word order).
             mask_string: replaces removed tokens if bow=False (None: 'UNKWORDZ',
                 or chr(0) with char_level).
-            random_state: an int, numpy.RandomState or numpy.Generator; None
-                uses numpy's global random state.
+            random_state: an int, numpy.RandomState or numpy.Generator; None: numpy's global one.
             char_level: if True, each character is a feature.
         """
         if kernel is None:
@@ -567,22 +538,16 @@ class LimeTextExplainer:
 
         Args:
             text_instance: the text (str) to explain.
-            classifier_fn: takes a list of d strings and returns a (d, k) array
-                of class probabilities (for scikit-learn, ``predict_proba``).
+            classifier_fn: list of d strings -> (d, k) array of class probabilities.
             labels: the labels (class indices) to explain.
-            top_labels: if not None, explain the ``top_labels`` most probable
-                classes instead of ``labels``.
+            top_labels: if not None, explain the K most probable classes instead.
             num_features: maximum number of features in the explanation.
-            num_samples: size of the neighbourhood, or "auto" (lime_rs addition:
-                sample in rounds until the explanation is certified, see
-                ``lime_rs._adaptive``; a document with at most
-                log2(max_samples) features is explained exactly).
+            num_samples: size of the neighbourhood, or "auto" (lime_rs addition: rounds
+                until certified, ``lime_rs._adaptive``; exact for <= log2(max_samples) features).
             distance_metric: the metric behind the sample weights (default cosine).
-            model_regressor: a scikit-learn regressor whose ``fit`` takes
-                ``sample_weight`` and that has ``coef_``; default Ridge (LimeBase).
-            deduplicate: send each distinct perturbed document to the classifier
-                once (the same explanation for a deterministic classifier);
-                False for a stochastic classifier.
+            model_regressor: sklearn regressor (sample_weight, ``coef_``); default Ridge.
+            deduplicate: each distinct perturbed document goes to the classifier once
+                (False for a stochastic classifier).
             max_samples: with "auto", the most perturbed documents drawn (default 5000).
             confidence: with "auto", the confidence of the certificate (default 0.95).
 
@@ -590,21 +555,10 @@ class LimeTextExplainer:
             An Explanation (see explanation.py); ``exp.sampling`` says how it was sampled.
         """
         _check_text(text_instance)
-        # this class's batch, not an override's (a subclass may build that on explain_instance)
-        return LimeTextExplainer.explain_instances(
-            self,
-            [text_instance],
-            classifier_fn,
-            labels=labels,
-            top_labels=top_labels,
-            num_features=num_features,
-            num_samples=num_samples,
-            distance_metric=distance_metric,
-            model_regressor=model_regressor,
-            deduplicate=deduplicate,
-            max_samples=max_samples,
-            confidence=confidence,
-        )[0]
+        # explain_instances takes every other argument, under the same name; this
+        # class's, not an override's (a subclass may build that on explain_instance)
+        options = {k: v for k, v in locals().items() if k not in ("self", "text_instance")}
+        return LimeTextExplainer.explain_instances(self, [text_instance], **options)[0]
 
     def explain_instances(
         self,
@@ -625,14 +579,10 @@ class LimeTextExplainer:
     ) -> list[explanation.Explanation]:
         """Explains many texts: one Explanation per text, in order (lime_rs addition).
 
-        The classifier is called once per chunk of texts (their perturbed
-        documents, concatenated) and the chunk's local models are fitted in
-        one native call. The result equals ``[explain_instance(t, f, **kw)
-        for t in texts]`` on an explainer in the same state, whatever
-        ``batch_size`` or the thread count; ``random_state`` advances as by
-        those calls (and is rewound if the call fails). Threads sharing an
-        explainer share its seeds: give each thread its own explainer for
-        reproducible results.
+        One classifier call and one native fit per chunk of texts; the result
+        equals ``[explain_instance(t, f, **kw) for t in texts]`` on an explainer in
+        the same state, whatever ``batch_size`` or the thread count (the random
+        state is rewound if the call fails).
 
         Args:
             texts: a list (or other sequence) of str.
@@ -657,29 +607,19 @@ class LimeTextExplainer:
                 "classifier_fn: expected a callable taking a list of str and returning "
                 f"class probabilities, got {type(classifier_fn).__name__}"
             )
-        num_features = check_int(num_features, "num_features", minimum=1)
-        num_samples = _adaptive.check_num_samples(num_samples, minimum=2)
-        settings = _adaptive.auto_settings(
-            num_samples,
+        call = _Call.checked(
+            labels,
+            top_labels,
             num_features,
-            self.feature_selection,
+            num_samples,
+            distance_metric,
             model_regressor,
             deduplicate,
+            self.feature_selection,
             confidence,
             max_samples,
-        )
-        if top_labels is not None:
-            top_labels = check_int(top_labels, "top_labels", minimum=0)
-        if not isinstance(distance_metric, str):
-            raise TypeError(
-                f"distance_metric: expected a metric name, got {type(distance_metric).__name__}"
-            )
-        fit = _pipeline.FitOptions(
-            num_features, self.feature_selection, model_regressor, self.base.verbose
-        )
-        dedupe = bool(deduplicate)
-        call = _Call(
-            classifier_fn, labels, top_labels, num_samples, distance_metric, fit, dedupe, settings
+            min_samples=2,
+            classifier_fn=classifier_fn,
         )
         return self._explain(items, call, batch_size, progress_bar)
 
@@ -692,20 +632,14 @@ class LimeTextExplainer:
         with rewound_on_error(self.random_state):
             if call.settings is not None:
                 return self._explain_auto(texts, call, batch_size)
-            bar = None
-            if progress_bar:
-                from tqdm.auto import tqdm
-
-                bar = tqdm(total=len(texts), desc="explain_instances", unit="row")
             out: list[explanation.Explanation] = []
-            try:
+            with _enumerate.progress(
+                progress_bar, total=len(texts), desc="explain_instances", unit="row"
+            ) as bar:
                 for rows in _chunks(texts, batch_size, call.num_samples):
                     out.extend(self._explain_chunk(texts, rows, call))
                     if bar is not None:
                         bar.update(len(rows))
-            finally:
-                if bar is not None:
-                    bar.close()
             return out
 
     def _index(self, text_instance: str) -> _Indexed:
@@ -729,7 +663,6 @@ class LimeTextExplainer:
     ) -> _Sample:
         """Draw this text's seed, its masks and the perturbed documents."""
         index = indexed._native()
-        # the masks and distances, and the perturbed documents
         check_memory(num_samples, 8 * (indexed.num_words() + 1) + len(indexed.raw_string()))
         seed = draw_seed(self.random_state)
         data, cosine = index.sample(num_samples, seed)
@@ -777,26 +710,20 @@ class LimeTextExplainer:
         if raw.dtype.kind not in "biuf":
             raw = yss  # object arrays of numbers: their float64 values
         check_class_names(self.class_names, yss.shape[1], "classifier_fn")
-        exps, hoods, labels = [], [], []
+        exps, firsts, hoods = [], [], []
         for i, s in enumerate(samples):
             at = int(offsets[i])
-            exp = self._new_explanation(s.indexed, raw[at])
-            labels.append(
-                _pipeline.choose_labels(exp, raw[at], call.labels, call.top_labels, "classifier_fn")
-            )
+            firsts.append(raw[at])
+            exps.append(self._new_explanation(s.indexed, raw[at]))
             own = yss[at : offsets[i + 1]]
             if s.inverse is not None:
                 own = own[s.inverse]
             hoods.append(_pipeline.Neighbourhood(s.data, own, s.distances))
-            exps.append(exp)
-        _pipeline.fit_many(exps, self.base, hoods, labels, call.fit)
+        _enumerate.fit_fixed(call, exps, firsts, hoods, counts, self.base, self.feature_selection)
         from lime_rs.serialization import record
 
-        n = call.num_samples
-        options = call.record_options()
-        for exp, s, count in zip(exps, samples, counts):
-            exp.sampling = _enumerate.fixed_record(count, n)
-            record(exp, self, s.seed, num_samples=n, **options)
+        for exp, s in zip(exps, samples):
+            record(exp, self, s.seed, **call.record_options())
         return exps
 
     def _explain_auto(
@@ -804,8 +731,6 @@ class LimeTextExplainer:
     ) -> list[explanation.Explanation]:
         """``num_samples="auto"`` (``_enumerate.explain_auto``): one classifier
         call per round and per ``batch_size`` documents."""
-        settings = call.settings
-        assert settings is not None
         limit = _DEFAULT_BATCH_SAMPLES
         if batch_size is not None:
             limit = check_int(batch_size, "batch_size", minimum=1)
@@ -836,51 +761,25 @@ class LimeTextExplainer:
                 outs.append(out)
             return np.concatenate(outs, axis=0)
 
-        exps: dict[int, explanation.Explanation] = {}
-        labels: dict[int, list[int]] = {}
+        def draw(ix: _Indexed, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            data, cosine = ix._native().sample(n, seed)
+            return data, _distances(data, cosine, call.distance_metric)
 
-        def columns(i: int, first: np.ndarray) -> list[int]:
-            exps[i] = self._new_explanation(indexed[i], first)
-            labels[i] = _pipeline.choose_labels(
-                exps[i], first, call.labels, call.top_labels, "classifier_fn"
-            )
-            return [int(label) % first.shape[0] for label in labels[i]]
+        def new_explanation(i: int, first: np.ndarray) -> explanation.Explanation:
+            return self._new_explanation(indexed[i], first)
 
-        def task(i: int) -> _adaptive.Task:
-            rounds = partial(self._text_round, indexed[i], i, call.distance_metric)
-            return _adaptive.Task(rounds, seeds[i], partial(columns, i))
-
-        models, yss_of, sampling = _enumerate.explain_auto(
-            [ix.num_words() for ix in indexed],
-            _enumerate.text_space,
-            partial(_mask_distances, distance_metric=call.distance_metric),
-            task,
-            columns,
-            _enumerate.ModelCache(run, call.deduplicate),
-            self.base.kernel_fn,
-            settings,
-        )
+        items = [
+            _enumerate.Item(ix.num_words(), seed, partial(draw, ix))
+            for ix, seed in zip(indexed, seeds)
+        ]
+        distances = partial(_mask_distances, distance_metric=call.distance_metric)
+        auto = _enumerate.AutoCall(_enumerate.text_space, distances, new_explanation, run)
+        exps = _enumerate.explain_auto(items, auto, call, self.base)
         from lime_rs.serialization import record
 
-        options = call.record_options()
-        for i, exp in sorted(exps.items()):
-            _pipeline.store_models(exp, labels[i], models[i], yss_of[i], None, call.fit.verbose)
-            exp.sampling = sampling[i]
-            record(exp, self, seeds[i], num_samples="auto", **options)
-        return [exps[i] for i in range(len(indexed))]
-
-    @staticmethod
-    def _text_round(
-        indexed: _Indexed, task: int, distance_metric: str, n: int, seed: int, first: bool
-    ) -> _adaptive.Round:
-        """``n`` new rows from the stream ``seed`` (row 0 the original in the
-        first round; later rounds drop the stream's copy of it)."""
-        data, cosine = indexed._native().sample(n if first else n + 1, seed)
-        distances = _distances(data, cosine, distance_metric)
-        if not first:
-            data, distances = data[1:], distances[1:]
-        data = np.ascontiguousarray(data)
-        return _adaptive.Round(data, [(task, data)], np.ascontiguousarray(distances))
+        for exp, seed in zip(exps, seeds):
+            record(exp, self, seed, **call.record_options())
+        return exps
 
     def _data_labels_distances(
         self,
