@@ -259,6 +259,25 @@ fn pooled_array<'py>(
     Ok(array)
 }
 
+/// One neighbourhood's sampling options, from `sample`'s / `sample_data`'s arguments.
+fn options<'a>(
+    num_samples: usize,
+    seed: u64,
+    sampling_method: &str,
+    around_instance: bool,
+    undiscretize: bool,
+    first_row: Option<&'a [f64]>,
+) -> PyResult<Options<'a>> {
+    Ok(Options {
+        num_samples,
+        seed,
+        draw: Draw::parse(sampling_method).py()?,
+        around_instance,
+        undiscretize,
+        first_row,
+    })
+}
+
 /// The perturbation model of one explainer (built once, used per explanation).
 #[pyclass(frozen, module = "lime_rs._native")]
 pub(super) struct TabularSampler {
@@ -398,20 +417,16 @@ impl TabularSampler {
         undiscretize: bool,
         first_row: Option<PyReadonlyArray1<'py, f64>>,
     ) -> PyResult<Neighbourhood<'py>> {
-        let draw = Draw::parse(sampling_method).py()?;
         let x = instance.as_slice()?;
-        let first = match &first_row {
-            Some(f) => Some(f.as_slice()?),
-            None => None,
-        };
-        let opts = Options {
+        let first = first_row.as_ref().map(|f| f.as_slice()).transpose()?;
+        let opts = options(
             num_samples,
             seed,
-            draw,
+            sampling_method,
             around_instance,
             undiscretize,
-            first_row: first,
-        };
+            first,
+        )?;
         let d = self.inner.num_columns();
         // two (num_samples, d) arrays and the distances: a size the memory cannot
         // hold is a MemoryError naming num_samples, not an aborted interpreter
@@ -453,20 +468,16 @@ impl TabularSampler {
         first_row: Option<PyReadonlyArray1<'py, f64>>,
         fixed: Vec<usize>,
     ) -> PyResult<DataNeighbourhood<'py>> {
-        let draw = Draw::parse(sampling_method).py()?;
         let x = instance.as_slice()?;
-        let first = match &first_row {
-            Some(f) => Some(f.as_slice()?),
-            None => None,
-        };
-        let opts = Options {
+        let first = first_row.as_ref().map(|f| f.as_slice()).transpose()?;
+        let opts = options(
             num_samples,
             seed,
-            draw,
+            sampling_method,
             around_instance,
             undiscretize,
-            first_row: first,
-        };
+            first,
+        )?;
         let d = self.inner.num_columns();
         let (prepared, spec) = self.inner.prepare_data(x, opts, &fixed).py()?;
         let w = prepared.width();

@@ -343,18 +343,8 @@ impl Passes<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampling::tabular::{Categorical, Column, Draw, Options, TabularSampler};
-
-    fn opts(n: usize, seed: u64) -> Options<'static> {
-        Options {
-            num_samples: n,
-            seed,
-            draw: Draw::Gaussian,
-            around_instance: false,
-            undiscretize: true,
-            first_row: None,
-        }
-    }
+    use crate::sampling::tabular::tests::opts;
+    use crate::sampling::tabular::{Categorical, Column, TabularSampler};
 
     /// Columns: 0, 1 continuous, 2 categorical, 3 and 4 a group (values of
     /// three training rows, one with a missing value); 1 and 2 missing at

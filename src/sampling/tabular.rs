@@ -794,7 +794,7 @@ pub fn sample_bins(bins: &[Bin], idx: &[usize], seed: u64) -> Result<Vec<f64>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn sampler() -> TabularSampler {
@@ -820,7 +820,7 @@ mod tests {
         .unwrap()
     }
 
-    pub(super) fn opts(n: usize, seed: u64) -> Options<'static> {
+    pub(crate) fn opts(n: usize, seed: u64) -> Options<'static> {
         Options {
             num_samples: n,
             seed,
