@@ -67,6 +67,21 @@ def short_call():
     return _native.explain_with_data(data[:300, :300], labels[:300], weights[:300], [1], 5, "auto")
 """
 
+# Quick shift of a large image (~10 s uninterrupted on 2 cores): the density
+# and link passes run over row blocks on the pool's threads.
+IMAGE = """
+import numpy as np
+from lime_rs.wrappers.scikit_image import quickshift_rs
+
+image = np.random.default_rng(0).random((2400, 2400, 3))
+
+def long_call():
+    print("started", flush=True)
+    quickshift_rs(image, kernel_size=10, max_dist=200, ratio=0.2)
+def short_call():
+    return quickshift_rs(image[:64, :64], kernel_size=4, max_dist=200, ratio=0.2)
+"""
+
 RUN = """
 import time
 try:
@@ -79,7 +94,9 @@ print("usable", flush=True)
 """
 
 
-@pytest.mark.parametrize("case", [TEXT, BATCH], ids=["char_level_text", "batch"])
+@pytest.mark.parametrize(
+    "case", [TEXT, BATCH, IMAGE], ids=["char_level_text", "batch", "quickshift"]
+)
 def test_ctrl_c_stops_a_long_native_call(case: str) -> None:
     script = textwrap.dedent(case) + RUN
     child = subprocess.Popen(

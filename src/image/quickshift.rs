@@ -25,7 +25,6 @@
 //! the same noise the segments are, in practice, identical.
 
 use ndarray::{Array2, ArrayView3};
-use rayon::prelude::*;
 
 use super::colour::rgb_to_lab_planes;
 use crate::error::{ensure_finite, LimeError, Result};
@@ -323,30 +322,31 @@ fn forward_terms(planes: &[f64], g: Grid, r: usize, first: usize, inv: f64, buf:
 /// The density of every pixel: `start` (the noise) plus the sum of the kernel
 /// terms over its window. Blocks of rows accumulate into their own buffers
 /// (their rows plus the `half` rows below), summed in block order.
-fn densities(planes: &[f64], g: Grid, inv: f64, start: Vec<f64>) -> Vec<f64> {
+fn densities(planes: &[f64], g: Grid, inv: f64, start: Vec<f64>) -> Result<Vec<f64>> {
     let (h, w) = (g.h, g.w);
-    let blocks: Vec<(usize, Vec<f64>)> = crate::pool::install(|| {
-        (0..h.div_ceil(ROWS_PER_BLOCK))
-            .into_par_iter()
-            .map(|b| {
-                let first = b * ROWS_PER_BLOCK;
-                let last = (first + ROWS_PER_BLOCK).min(h);
-                let rows = (last + g.half).min(h) - first;
-                let mut buf = vec![0.0; rows * w];
-                for r in first..last {
-                    forward_terms(planes, g, r, first, inv, &mut buf);
-                }
-                (first, buf)
-            })
-            .collect()
+    let mut blocks: Vec<Vec<f64>> = (0..h.div_ceil(ROWS_PER_BLOCK))
+        .map(|b| {
+            let first = b * ROWS_PER_BLOCK;
+            vec![0.0; ((first + ROWS_PER_BLOCK + g.half).min(h) - first) * w]
+        })
+        .collect();
+    // seconds on a large image: the caller keeps polling for Ctrl-C meanwhile
+    crate::pool::for_each_long(blocks.iter_mut().collect(), |b, buf| {
+        if crate::interrupt::check().is_ok() {
+            let first = b * ROWS_PER_BLOCK;
+            for r in first..(first + ROWS_PER_BLOCK).min(h) {
+                forward_terms(planes, g, r, first, inv, buf);
+            }
+        }
     });
+    crate::interrupt::check()?;
     let mut dens = start;
-    for (first, buf) in blocks {
-        for (d, v) in dens[first * w..].iter_mut().zip(buf) {
+    for (b, buf) in blocks.into_iter().enumerate() {
+        for (d, v) in dens[b * ROWS_PER_BLOCK * w..].iter_mut().zip(buf) {
             *d += v;
         }
     }
-    dens
+    Ok(dens)
 }
 
 /// Window offsets (dr, dc, dr² + dc²) by increasing spatial distance.
@@ -452,16 +452,16 @@ pub fn quickshift(
     } else {
         noise.to_vec()
     };
-    let dens = densities(&planes, g, inv, start);
+    let dens = densities(&planes, g, inv, start)?;
 
     let offsets = offsets_by_distance(half);
     let mut parent = vec![0usize; n];
-    crate::pool::install(|| {
-        parent
-            .par_chunks_mut(w)
-            .enumerate()
-            .for_each(|(r, out)| link_row(&planes, &dens, g, r, &offsets, params.max_dist, out))
+    crate::pool::for_each_long(parent.chunks_mut(w).collect(), |r, out| {
+        if crate::interrupt::check().is_ok() {
+            link_row(&planes, &dens, g, r, &offsets, params.max_dist, out)
+        }
     });
+    crate::interrupt::check()?;
 
     Array2::from_shape_vec((h, w), label_trees(parent))
         .map_err(|e| LimeError::shape("image", e.to_string()))

@@ -17,7 +17,6 @@
 //! depends on the number of threads.
 
 use ndarray::{Array2, ArrayView3};
-use rayon::prelude::*;
 
 use crate::error::{LimeError, Result};
 use crate::fastexp::exp_nonpositive;
@@ -150,13 +149,15 @@ pub fn quickshift_f32(
         }
     }
     let mut dens = noise.to_vec();
-    crate::pool::install(|| {
-        dens.par_chunks_mut(w).enumerate().for_each(|(r, row)| {
+    // seconds on a large image: the caller keeps polling for Ctrl-C meanwhile
+    crate::pool::for_each_long(dens.chunks_mut(w).collect(), |r, row| {
+        if crate::interrupt::check().is_ok() {
             for (b, acc) in row.chunks_mut(LANES).enumerate() {
                 density_lanes(&planes, (h, w, c), half, inv, r, b * LANES, acc);
             }
-        })
+        }
     });
+    crate::interrupt::check()?;
 
     // Links: the nearest strictly denser pixel of the window, the first in
     // row-major order on ties (scikit-image's scan with a strict `<`).
@@ -167,36 +168,38 @@ pub fn quickshift_f32(
     let cut = max_dist as f32;
     let offsets = super::quickshift::offsets_by_distance(half);
     let mut parent: Vec<usize> = (0..n).collect();
-    crate::pool::install(|| {
-        parent.par_chunks_mut(w).enumerate().for_each(|(r, row)| {
-            for (col, slot) in row.iter_mut().enumerate() {
-                let p = r * w + col;
-                let here = dens[p];
-                let mut closest = f32::INFINITY; // DBL_MAX stored in a float
-                for &(dr, dc, spatial) in &offsets {
-                    if spatial as f32 > closest {
-                        break;
-                    }
-                    let (rr, cc) = (r as isize + dr, col as isize + dc);
-                    if rr < 0 || rr >= h as isize || cc < 0 || cc >= w as isize {
-                        continue;
-                    }
-                    let q = rr as usize * w + cc as usize;
-                    if dens[q] <= here {
-                        continue;
-                    }
-                    let d = dist(x, c, p, q, -(dr as f32), -(dc as f32));
-                    if d < closest || (d == closest && q < *slot) {
-                        closest = d;
-                        *slot = q;
-                    }
+    crate::pool::for_each_long(parent.chunks_mut(w).collect(), |r, row| {
+        if crate::interrupt::check().is_err() {
+            return;
+        }
+        for (col, slot) in row.iter_mut().enumerate() {
+            let p = r * w + col;
+            let here = dens[p];
+            let mut closest = f32::INFINITY; // DBL_MAX stored in a float
+            for &(dr, dc, spatial) in &offsets {
+                if spatial as f32 > closest {
+                    break;
                 }
-                if (f64::from(closest).sqrt() as f32) > cut {
-                    *slot = p;
+                let (rr, cc) = (r as isize + dr, col as isize + dc);
+                if rr < 0 || rr >= h as isize || cc < 0 || cc >= w as isize {
+                    continue;
+                }
+                let q = rr as usize * w + cc as usize;
+                if dens[q] <= here {
+                    continue;
+                }
+                let d = dist(x, c, p, q, -(dr as f32), -(dc as f32));
+                if d < closest || (d == closest && q < *slot) {
+                    closest = d;
+                    *slot = q;
                 }
             }
-        })
+            if (f64::from(closest).sqrt() as f32) > cut {
+                *slot = p;
+            }
+        }
     });
+    crate::interrupt::check()?;
     Array2::from_shape_vec((h, w), super::quickshift::label_trees(parent))
         .map_err(|e| LimeError::shape("image", e.to_string()))
 }
