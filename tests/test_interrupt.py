@@ -1,11 +1,11 @@
-"""Ctrl-C during a long native call: the call stops within a fraction of a
-second (the bindings run Python's signal handlers every ~50 ms of work) and
-raises the KeyboardInterrupt Python raised; the explainer works afterwards.
+"""Ctrl-C during a long native call: the bindings run Python's signal
+handlers every ~50 ms of work, so a handler runs while the call works (not
+once after it returns), KeyboardInterrupt stops the call, and the explainer
+works afterwards.
 
 Each case runs in a child process that prints ``started`` when the long
-native call begins; the test sends SIGINT a second later. The margins are
-generous (responsiveness, not speed): each call takes many seconds
-uninterrupted, and the interrupt must land within 3 s of the signal.
+native call begins (each call takes several seconds uninterrupted). The test
+counts handler runs and checks outcomes, not times.
 """
 
 import os
@@ -32,14 +32,20 @@ random.seed(0)
 words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "kappa"]
 doc = " ".join(random.choice(words) for _ in range(1200))[:5000]
 
+announced = False
+
 def model(texts):
+    global announced
     out = np.array([[1 - t.count("a") % 7 / 7, t.count("a") % 7 / 7] for t in texts])
-    if len(texts) > 100:
+    if len(texts) > 100 and not announced:
+        announced = True
         print("started", flush=True)  # the native fit follows
     return out
 
 explainer = LimeTextExplainer(char_level=True, bow=False, random_state=0)
 def long_call():
+    global announced
+    announced = False
     explainer.explain_instance(doc, model, num_features=5)
 def short_call():
     return explainer.explain_instance(doc[:200], model, num_features=5, num_samples=100)
@@ -83,21 +89,44 @@ def short_call():
 """
 
 RUN = """
-import time
+import signal
+
+# 1. Handlers run during the call: a handler that does not raise is called for
+# each SIGINT the parent sends while the call runs (signals pending at once
+# coalesce, so a core that only returns at its end would call it once), and
+# the call completes.
+handled = 0
+def count(signum, frame):
+    global handled
+    handled += 1
+signal.signal(signal.SIGINT, count)
+long_call()
+print("handled", handled, flush=True)
+
+# 2. Python's own handler raises KeyboardInterrupt out of the call, and the
+# explainer works afterwards.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 try:
     long_call()
     print("completed", flush=True)
 except KeyboardInterrupt:
-    print("interrupted", time.monotonic(), flush=True)
+    print("interrupted", flush=True)
 short_call()
 print("usable", flush=True)
 """
 
 
+def _wait_for(child: subprocess.Popen, word: str) -> list[str]:
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    assert line.split()[:1] == [word], line + (child.stderr.read() if child.stderr else "")
+    return line.split()
+
+
 @pytest.mark.parametrize(
     "case", [TEXT, BATCH, IMAGE], ids=["char_level_text", "batch", "quickshift"]
 )
-def test_ctrl_c_stops_a_long_native_call(case: str) -> None:
+def test_ctrl_c_reaches_a_long_native_call(case: str) -> None:
     script = textwrap.dedent(case) + RUN
     child = subprocess.Popen(
         [sys.executable, "-c", script],
@@ -107,21 +136,21 @@ def test_ctrl_c_stops_a_long_native_call(case: str) -> None:
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     try:
-        assert child.stdout is not None
-        line = child.stdout.readline()
-        assert line.strip() == "started", line + child.stderr.read()
-        time.sleep(1.0)
-        sent = time.monotonic()
+        _wait_for(child, "started")
+        time.sleep(0.7)  # well inside the native call
+        for _ in range(3):  # spaced apart, all within the call's first two seconds
+            time.sleep(0.3)
+            child.send_signal(signal.SIGINT)
+        handled = int(_wait_for(child, "handled")[1])
+        _wait_for(child, "started")
+        time.sleep(0.3)
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=300)
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
+    assert handled >= 2, f"the handler ran {handled} time(s): only after the call returned"
     lines = out.split()
-    assert "completed" not in lines, "the call ran to its end: " + out + err
     assert child.returncode == 0, err
-    assert "interrupted" in lines and "usable" in lines, out + err
-    landed = float(lines[lines.index("interrupted") + 1]) - sent
-    # responsiveness with a wide margin: uninterrupted, each call takes many seconds
-    assert landed < 3.0, f"KeyboardInterrupt landed {landed:.2f} s after SIGINT"
+    assert lines == ["interrupted", "usable"], out + err
