@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import PEAK_RSS  # noqa: E402
 from lime.lime_text import LimeTextExplainer as RefExplainer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -127,7 +128,7 @@ def test_sms_overhead(compare, sms):
 
 
 PEAK_SCRIPT = r"""
-import json, pickle, resource, sys
+import json, pickle, sys
 module, model_path, doc_path, nf = sys.argv[1:5]
 pipe = pickle.load(open(model_path, "rb"))
 doc = open(doc_path, encoding="utf-8").read()
@@ -138,25 +139,23 @@ else:
 explainer = LimeTextExplainer(random_state=0)
 explainer.explain_instance(doc, pipe.predict_proba, num_features=int(nf), num_samples=50)
 
-def status(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1]) * 1024
-base = status("VmRSS")
-try:
-    open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to now
-    resettable = True
-except OSError:
-    resettable = False
+base = reset_peak()
 explainer.explain_instance(doc, pipe.predict_proba, num_features=int(nf), num_samples=5000)
-peak = status("VmHWM") if resettable else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"peak_delta": peak - base, "resettable": resettable}))
+print(json.dumps({"peak_delta": peak_delta(base), "resettable": _resettable}))
 """
 
 
 def peak_delta(module, model_path, doc_path, nf):
     out = subprocess.run(
-        [sys.executable, "-c", PEAK_SCRIPT, module, str(model_path), str(doc_path), str(nf)],
+        [
+            sys.executable,
+            "-c",
+            PEAK_RSS + PEAK_SCRIPT,
+            module,
+            str(model_path),
+            str(doc_path),
+            str(nf),
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -11,8 +11,10 @@ import json
 import subprocess
 import sys
 
+from conftest import PEAK_RSS
+
 SCRIPT = r"""
-import json, random, resource, sys, time
+import json, random, sys, time
 import numpy as np
 
 module, num_features = sys.argv[1], int(sys.argv[2])
@@ -31,28 +33,18 @@ def model(texts):
 explainer = LimeTextExplainer(char_level=True, bow=False, random_state=0)
 explainer.explain_instance(doc[:300], model, num_features=num_features, num_samples=50)
 
-def status(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1]) * 1024
-base = status("VmRSS")
-try:
-    open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to now
-    resettable = True
-except OSError:
-    resettable = False
+base = reset_peak()
 t = time.perf_counter()
 exp = explainer.explain_instance(doc, model, num_features=num_features, num_samples=5000)
 seconds = time.perf_counter() - t
-peak = status("VmHWM") if resettable else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 top = [str(w) for w, _ in exp.as_list()[:5]]
-print(json.dumps({"seconds": seconds, "peak_delta": peak - base, "top": top}))
+print(json.dumps({"seconds": seconds, "peak_delta": peak_delta(base), "top": top}))
 """
 
 
 def run(module: str, num_features: int) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, module, str(num_features)],
+        [sys.executable, "-c", PEAK_RSS + SCRIPT, module, str(num_features)],
         capture_output=True,
         text=True,
         check=True,

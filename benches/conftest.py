@@ -9,6 +9,33 @@ import pytest
 
 RESULTS = []
 
+# Prepended to a child script that measures the peak memory one call adds:
+# ``base = reset_peak()`` before the call, ``peak_delta(base)`` (bytes) after.
+PEAK_RSS = """
+import resource
+
+def _status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+
+_resettable = True
+
+def reset_peak():
+    global _resettable
+    base = _status("VmRSS")
+    try:
+        open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to now
+    except OSError:
+        _resettable = False
+    return base
+
+def peak_delta(base):
+    if _resettable:
+        return _status("VmHWM") - base
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+"""
+
 
 def best_time(fn, *, min_rounds=3, max_seconds=2.0, warmup=True):
     """Smallest wall time of ``fn()`` over rounds filling ``max_seconds`` (at
